@@ -1,0 +1,1 @@
+"""Models of the complaints app (added by its issue)."""

@@ -1,0 +1,29 @@
+"""Root URLs. Each app adds its own module here; the API lives under /api/v1/."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.health import healthz
+
+admin.site.site_header = _("Kefu customer-service portal")
+admin.site.site_title = _("Kefu")
+admin.site.index_title = _("Service operations")
+
+api_v1 = [
+    # Each app contributes ``<app>/api/urls.py`` here as it grows.
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        name="api-docs",
+    ),
+]

@@ -1,0 +1,243 @@
+"""Roles of DESIGN §2 as Django groups, with their model permissions.
+
+The group name is the role's stable code; its label is translated. The permission
+table below is the single declaration of "which role may do what to which model";
+object-level scoping (which rows) lives in ``crm.scoping``.
+
+A data migration creates the groups; ``sync_role_groups`` runs again after every
+``migrate`` so that models added by later migrations get their permissions too.
+Permissions named here for models that do not exist yet are skipped silently.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("administrator")
+    MANAGER = "manager", _("customer-service manager")
+    SUPERVISOR = "supervisor", _("supervisor")
+    AGENT = "agent", _("customer-service agent")
+    COMPLAINT_HANDLER = "complaint_handler", _("complaint handler")
+    ACCOUNT_MANAGER = "account_manager", _("account manager")
+    RELATIONS_SPECIALIST = "relations_specialist", _("customer-relations specialist")
+    QA_INSPECTOR = "qa_inspector", _("quality inspector")
+    TRAINER = "trainer", _("trainer")
+    PARTNER = "partner", _("partner")
+
+
+# Roles that are staff logins (everyone but partners).
+STAFF_ROLES = tuple(r for r in Role if r != Role.PARTNER)
+# Front-line roles: handle customers directly; yearly training requirement applies.
+FRONT_LINE_ROLES = (Role.AGENT, Role.COMPLAINT_HANDLER)
+
+ALL = ("view", "add", "change", "delete")
+RW = ("view", "add", "change")
+RA = ("view", "add")
+R = ("view",)
+
+# {role: {"app_label.modelname": actions}}. Admin gets every permission.
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    Role.MANAGER: {
+        "crm.user": ("view", "change"),
+        "crm.department": R,
+        "crm.team": ("view", "change"),
+        "crm.partnerorganisation": R,
+        "crm.customer": RW,
+        "crm.contact": ALL,
+        "crm.interaction": RW,
+        "crm.revisit": RW,
+        "crm.revisitrule": ALL,
+        "crm.privacyrequest": RW,
+        "crm.notification": R,
+        "complaints.complaint": RW,
+        "complaints.complaintevent": R,
+        "complaints.complaintreply": RA,
+        "complaints.complaintnote": RA,
+        "complaints.complaintattachment": RA,
+        "complaints.category": ALL,
+        "complaints.slapolicy": ALL,
+        "complaints.businesscalendar": ALL,
+        "complaints.calendarday": ALL,
+        "complaints.correctiveaction": ALL,
+        "complaints.satisfactionsurvey": RW,
+        "training.course": R,
+        "training.trainingsession": R,
+        "training.enrollment": R,
+        "training.assessment": R,
+        "training.certification": R,
+        "training.trainingrequirement": RW,
+        "training.trainingassignment": RW,
+        "kpi.indicator": RW,
+        "kpi.scorecardtemplate": ALL,
+        "kpi.scorecardline": ALL,
+        "kpi.kpiperiod": RW,
+        "kpi.kpiresult": R,
+        "kpi.qualityinspection": R,
+    },
+    Role.SUPERVISOR: {
+        "crm.user": R,
+        "crm.department": R,
+        "crm.team": R,
+        "crm.customer": RW,
+        "crm.contact": RW,
+        "crm.interaction": RW,
+        "crm.revisit": RW,
+        "crm.revisitrule": R,
+        "crm.notification": R,
+        "complaints.complaint": RW,
+        "complaints.complaintevent": R,
+        "complaints.complaintreply": RA,
+        "complaints.complaintnote": RA,
+        "complaints.complaintattachment": RA,
+        "complaints.category": R,
+        "complaints.slapolicy": R,
+        "complaints.correctiveaction": RW,
+        "complaints.satisfactionsurvey": RW,
+        "training.course": R,
+        "training.trainingsession": R,
+        "training.enrollment": R,
+        "training.assessment": R,
+        "training.certification": R,
+        "training.trainingassignment": R,
+        "kpi.indicator": R,
+        "kpi.kpiresult": R,
+        "kpi.qualityinspection": R,
+    },
+    Role.AGENT: {
+        "crm.customer": RW,
+        "crm.contact": RW,
+        "crm.interaction": RA,
+        "crm.revisit": R,
+        "crm.notification": R,
+        "complaints.complaint": RW,
+        "complaints.complaintevent": R,
+        "complaints.complaintreply": RA,
+        "complaints.complaintnote": RA,
+        "complaints.complaintattachment": RA,
+        "complaints.category": R,
+        "complaints.satisfactionsurvey": RA,
+        "training.course": R,
+        "kpi.kpiresult": R,
+    },
+    Role.COMPLAINT_HANDLER: {
+        "crm.customer": RW,
+        "crm.contact": RW,
+        "crm.interaction": RA,
+        "crm.revisit": R,
+        "crm.notification": R,
+        "complaints.complaint": RW,
+        "complaints.complaintevent": R,
+        "complaints.complaintreply": RA,
+        "complaints.complaintnote": RA,
+        "complaints.complaintattachment": RA,
+        "complaints.category": R,
+        "complaints.correctiveaction": RA,
+        "complaints.satisfactionsurvey": RW,
+        "training.course": R,
+        "kpi.kpiresult": R,
+    },
+    Role.ACCOUNT_MANAGER: {
+        "crm.customer": RW,
+        "crm.contact": ALL,
+        "crm.interaction": RW,
+        "crm.revisit": RW,
+        "crm.notification": R,
+        "complaints.complaint": RA,
+        "complaints.complaintevent": R,
+        "complaints.category": R,
+        "complaints.satisfactionsurvey": R,
+        "training.course": R,
+    },
+    Role.RELATIONS_SPECIALIST: {
+        "crm.customer": R,
+        "crm.contact": R,
+        "crm.interaction": RA,
+        "crm.revisit": RW,
+        "crm.revisitrule": R,
+        "crm.notification": R,
+        "complaints.complaint": R,
+        "complaints.complaintevent": R,
+        "complaints.category": R,
+        "complaints.satisfactionsurvey": RW,
+        "training.course": R,
+    },
+    Role.QA_INSPECTOR: {
+        "crm.user": R,
+        "crm.customer": R,
+        "crm.interaction": R,
+        "complaints.complaint": R,
+        "complaints.complaintevent": R,
+        "complaints.complaintreply": R,
+        "complaints.complaintnote": R,
+        "complaints.category": R,
+        "kpi.qualityinspection": RW,
+        "kpi.inspectionscore": RW,
+        "training.course": R,
+    },
+    Role.TRAINER: {
+        "crm.user": R,
+        "crm.team": R,
+        "crm.department": R,
+        "training.course": ALL,
+        "training.trainingsession": ALL,
+        "training.enrollment": ALL,
+        "training.assessment": ALL,
+        "training.certification": ALL,
+        "training.trainingrequirement": RW,
+        "training.trainingassignment": ALL,
+    },
+    Role.PARTNER: {
+        "crm.customer": RA,
+        "complaints.complaint": RA,
+        "complaints.complaintevent": R,
+        "complaints.satisfactionsurvey": ("add",),
+    },
+}
+
+# Apps whose permissions the admin role receives in full, plus auth for users/groups.
+ADMIN_APPS = ("auth", "authtoken", "crm", "complaints", "training", "kpi")
+
+
+def sync_role_groups(group_model, permission_model) -> None:
+    """Create every role's group and give it exactly the permissions above.
+
+    Takes the model classes so that a migration can pass its historical models.
+    Idempotent: running it again changes nothing unless the table changed.
+    """
+    perms = {
+        (p.content_type.app_label, p.codename): p
+        for p in permission_model.objects.select_related("content_type")
+    }
+    for role in Role:
+        group, _created = group_model.objects.get_or_create(name=role.value)
+        if role == Role.ADMIN:
+            wanted = [p for (app, _code), p in perms.items() if app in ADMIN_APPS]
+        else:
+            wanted = []
+            for label, actions in ROLE_PERMISSIONS.get(role, {}).items():
+                app_label, model_name = label.split(".")
+                for action in actions:
+                    perm = perms.get((app_label, f"{action}_{model_name}"))
+                    if perm is not None:
+                        wanted.append(perm)
+        group.permissions.set(wanted)
+
+
+def sync_role_groups_after_migrate(sender, using="default", apps=None, **kwargs):
+    """post_migrate receiver: runs once per migrate, after the last app's signal.
+
+    Django creates each app's permissions in its own post_migrate call, in
+    INSTALLED_APPS order, so the last app's call is the first moment when all exist.
+    """
+    from django.apps import apps as global_apps
+
+    last_app = list(global_apps.get_app_configs())[-1]
+    if sender.label != last_app.label or apps is None:
+        return
+    try:
+        group_model = apps.get_model("auth", "Group")
+        permission_model = apps.get_model("auth", "Permission")
+    except LookupError:
+        return
+    sync_role_groups(group_model, permission_model)

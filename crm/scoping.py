@@ -1,0 +1,199 @@
+"""Which objects may this user see or change: the one place that answers it.
+
+The admin, the manager pages, the API and the tasks all narrow querysets through
+``visible_to(user, queryset)`` (and partners through ``visible_to_partner``). Each
+scoped model registers how its rows relate to the organisation — the lookup path to
+its department, its team, the staff who "own" it and the partner it came from — and
+which roles see it whole. The rules per role are then the same for every model:
+
+============================  ===============================================
+role                          rows visible
+============================  ===============================================
+superuser, admin              all
+role listed in ``everyone``   all (e.g. trainers on training records)
+manager                       their department
+supervisor                    the teams they supervise or belong to
+agent, complaint handler      their own rows, plus unassigned rows of their team
+every other staff role        their own rows
+partner (API key)             rows whose partner path is the partner
+============================  ===============================================
+
+A model may widen the department rule to more roles (``department_roles``), e.g.
+agents look up any customer of their department when a caller phones in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+
+from django.db.models import Model, Q, QuerySet
+
+from crm.roles import Role
+
+
+@dataclass(frozen=True)
+class ScopePaths:
+    """How one model's rows hang off the organisation (ORM lookup paths)."""
+
+    department: str | None = None
+    team: str | None = None
+    owners: tuple[str, ...] = ()
+    partner: str | None = None
+    # The owner path whose NULL means "unassigned" (agents pick those up in their team).
+    assignee: str | None = None
+    everyone: frozenset[str] = field(default_factory=frozenset)
+    department_roles: frozenset[str] = frozenset({Role.MANAGER})
+    team_roles: frozenset[str] = frozenset({Role.SUPERVISOR})
+
+
+# Registry keyed by "app_label.ModelName". Each app's issue adds its models here.
+SCOPES: dict[str, ScopePaths] = {
+    "crm.User": ScopePaths(
+        department="department",
+        team="team",
+        owners=("pk",),
+        everyone=frozenset({Role.TRAINER, Role.QA_INSPECTOR}),
+    ),
+    "crm.Team": ScopePaths(
+        department="department",
+        team="pk",
+        everyone=frozenset({Role.TRAINER, Role.QA_INSPECTOR}),
+    ),
+    "crm.Department": ScopePaths(
+        department="pk",
+        everyone=frozenset({Role.TRAINER, Role.QA_INSPECTOR}),
+    ),
+    "crm.Customer": ScopePaths(
+        department="department",
+        team="owner__team",
+        owners=("owner",),
+        partner="partner",
+        # Front-line staff must find any caller of their department.
+        department_roles=frozenset(
+            {
+                Role.MANAGER,
+                Role.SUPERVISOR,
+                Role.AGENT,
+                Role.COMPLAINT_HANDLER,
+                Role.RELATIONS_SPECIALIST,
+                Role.QA_INSPECTOR,
+            }
+        ),
+    ),
+}
+
+
+class ScopeNotRegistered(LookupError):
+    """A queryset of a model with no scope rule was asked to be scoped."""
+
+
+def scope_for(model: type[Model]) -> ScopePaths:
+    key = f"{model._meta.app_label}.{model.__name__}"
+    try:
+        return SCOPES[key]
+    except KeyError:
+        raise ScopeNotRegistered(f"no scope rule registered for {key}") from None
+
+
+def user_roles(user) -> frozenset[str]:
+    """The role codes of a staff user (their group names), cached on the instance."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_kefu_roles", None)
+    if cached is None:
+        valid = {r.value for r in Role}
+        cached = frozenset(
+            name for name in user.groups.values_list("name", flat=True) if name in valid
+        )
+        user._kefu_roles = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    return bool(user_roles(user) & set(roles))
+
+
+def sees_everything(user) -> bool:
+    return bool(
+        getattr(user, "is_superuser", False) and user.is_active
+    ) or Role.ADMIN in user_roles(user)
+
+
+def _supervised_team_ids(user) -> list[int]:
+    cached = getattr(user, "_kefu_team_ids", None)
+    if cached is None:
+        from crm.models import Team
+
+        ids = set(
+            Team.objects.filter(supervisor_id=user.pk).values_list("pk", flat=True)
+        )
+        if user.team_id:
+            ids.add(user.team_id)
+        cached = sorted(ids)
+        user._kefu_team_ids = cached
+    return cached
+
+
+def _user_filter(user, paths: ScopePaths) -> Q | None:
+    """The Q of rows the user sees, or None for "all rows"."""
+    roles = user_roles(user)
+    if roles & paths.everyone:
+        return None
+    clauses: list[Q] = []
+    if paths.department and roles & paths.department_roles and user.department_id:
+        clauses.append(Q(**{paths.department: user.department_id}))
+    if paths.team and roles & paths.team_roles:
+        team_ids = _supervised_team_ids(user)
+        if team_ids:
+            clauses.append(Q(**{f"{paths.team}__in": team_ids}))
+    if roles:
+        for owner in paths.owners:
+            clauses.append(Q(**{owner: user.pk}))
+    if (
+        paths.assignee
+        and paths.team
+        and roles & {Role.AGENT, Role.COMPLAINT_HANDLER}
+        and user.team_id
+    ):
+        clauses.append(
+            Q(**{f"{paths.assignee}__isnull": True, paths.team: user.team_id})
+        )
+    if not clauses:
+        return Q(pk__in=[])
+    return reduce(or_, clauses)
+
+
+def visible_to(user, queryset: QuerySet) -> QuerySet:
+    """Narrow ``queryset`` to the rows ``user`` may see."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return queryset.none()
+    if sees_everything(user):
+        return queryset
+    condition = _user_filter(user, scope_for(queryset.model))
+    if condition is None:
+        return queryset
+    # distinct is unnecessary: every path above is a forward FK (no row doubling).
+    return queryset.filter(condition)
+
+
+def visible_to_partner(partner, queryset: QuerySet) -> QuerySet:
+    """Narrow ``queryset`` to the rows of one partner organisation."""
+    paths = scope_for(queryset.model)
+    if partner is None or paths.partner is None or not partner.is_active:
+        return queryset.none()
+    return queryset.filter(**{paths.partner: partner.pk})
+
+
+def can_view(user, obj: Model) -> bool:
+    model = type(obj)
+    return visible_to(user, model._default_manager.filter(pk=obj.pk)).exists()
+
+
+def can_change(user, obj: Model) -> bool:
+    """Model permission to change plus the row in the user's scope."""
+    meta = obj._meta
+    if not user.has_perm(f"{meta.app_label}.change_{meta.model_name}"):
+        return False
+    return can_view(user, obj)

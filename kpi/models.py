@@ -1,0 +1,1 @@
+"""Models of the kpi app (added by its issue)."""

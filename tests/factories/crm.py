@@ -1,0 +1,69 @@
+import factory
+from django.contrib.auth.models import Group
+
+from crm.models import Customer, Department, PartnerOrganisation, Team, User
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"dept-{n}")
+    name = factory.Sequence(lambda n: f"客服中心{n}")
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"team-{n}")
+    name = factory.Sequence(lambda n: f"服务组{n}")
+    department = factory.SubFactory(DepartmentFactory)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A staff member. ``roles=["agent"]`` puts them in those role groups;
+    ``team=`` sets the department from the team unless given."""
+
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    employee_no = factory.Sequence(lambda n: f"T{n:05d}")
+    name = factory.Sequence(lambda n: f"员工{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@kefu.test")
+    is_staff = True
+    password = factory.django.Password("pw-for-tests")
+    team = None
+    department = factory.LazyAttribute(lambda o: o.team.department if o.team else None)
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(*Group.objects.filter(name__in=list(extracted)))
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PartnerOrganisation
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"partner-{n}")
+    name = factory.Sequence(lambda n: f"合作方{n}")
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    code = factory.Sequence(lambda n: f"C{n:07d}")
+    name = factory.Sequence(lambda n: f"客户{n}")
+    phone = factory.Sequence(lambda n: f"+86138{n:08d}")
+    owner = None
+    department = factory.LazyAttribute(
+        lambda o: o.owner.department if o.owner else None
+    )
