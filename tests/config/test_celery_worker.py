@@ -56,8 +56,12 @@ def _broker_config(kind: str, var_dir: Path) -> dict:
 
 
 @pytest.fixture(params=["filesystem", "redis"])
-def worker(request, tmp_path):
+def worker(request, tmp_path, monkeypatch):
     config = _broker_config(request.param, tmp_path)
+    # Celery reads these variables ahead of any configuration: clear them so the
+    # test client talks to the broker under test.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    monkeypatch.delenv("CELERY_RESULT_BACKEND", raising=False)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CELERY_")}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.test",
