@@ -11,8 +11,13 @@ admin.site.site_header = _("Kefu customer-service portal")
 admin.site.site_title = _("Kefu")
 admin.site.index_title = _("Service operations")
 
+# Each app contributes ``<app>/api/urls.py``; all share the /api/v1/ prefix.
 api_v1 = [
-    # Each app contributes ``<app>/api/urls.py`` here as it grows.
+    path("", include("partners.api.urls")),
+    path("", include("crm.api.urls")),
+    path("", include("complaints.api.urls")),
+    path("", include("training.api.urls")),
+    path("", include("kpi.api.urls")),
 ]
 
 urlpatterns = [

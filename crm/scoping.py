@@ -85,6 +85,11 @@ SCOPES: dict[str, ScopePaths] = {
 }
 
 
+def register_scopes(entries: dict[str, ScopePaths]) -> None:
+    """Add scope rules for an app's models; apps call this from ``AppConfig.ready``."""
+    SCOPES.update(entries)
+
+
 class ScopeNotRegistered(LookupError):
     """A queryset of a model with no scope rule was asked to be scoped."""
 

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "complaints",
     "training",
     "kpi",
+    "partners",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +140,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_out": str(CELERY_BROKER_FOLDER),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
         "store_processed": False,
+        # Broadcast/control exchanges (celery inspect, pidbox) go under var/ too,
+        # not into the current directory.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}

@@ -1,0 +1,3 @@
+"""REST endpoints of complaints under /api/v1/."""
+
+urlpatterns: list = []

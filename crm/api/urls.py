@@ -1,0 +1,3 @@
+"""REST endpoints of crm under /api/v1/."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""REST endpoints of kpi under /api/v1/."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""REST endpoints of partners under /api/v1/."""
+
+urlpatterns: list = []

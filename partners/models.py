@@ -1,0 +1,1 @@
+"""Models of the partner API (API keys, idempotency, webhooks)."""

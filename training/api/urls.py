@@ -1,0 +1,3 @@
+"""REST endpoints of training under /api/v1/."""
+
+urlpatterns: list = []
