@@ -46,6 +46,7 @@ def _broker_config(kind: str, var_dir: Path) -> dict:
                 "data_folder_in": str(folder),
                 "data_folder_out": str(folder),
                 "store_processed": False,
+                "control_folder": str(var_dir / "celery" / "control"),
             },
             "result_backend": f"file://{var_dir / 'celery' / 'results'}",
         }
