@@ -82,6 +82,8 @@ SCOPES: dict[str, ScopePaths] = {
             }
         ),
     ),
+    # Everyone sees only their own notifications.
+    "crm.Notification": ScopePaths(owners=("recipient",)),
 }
 
 

@@ -1,0 +1,52 @@
+"""Notifications to staff: one call raises one, exactly once per key.
+
+``notify`` is what every app calls (SLA warnings, revisit reminders, certificate
+expiry). It writes the row in the caller's transaction, so the notification
+exists if and only if its cause committed; the e-mail goes out later from the
+outbox (``Notification.email_status``), delivered by a Celery task.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from crm.models import Notification
+
+
+def notify(
+    *,
+    recipient,
+    kind: str,
+    title: str,
+    key: str,
+    body: str = "",
+    link: str = "",
+    email: bool = True,
+) -> tuple[Notification, bool]:
+    """Raise the notification ``key`` for ``recipient``; return (row, created).
+
+    A second call with the same key returns the existing row and creates nothing.
+    """
+    existing = Notification.objects.filter(key=key).first()
+    if existing is not None:
+        return existing, False
+    status = (
+        Notification.EmailStatus.PENDING
+        if email and recipient.email
+        else Notification.EmailStatus.SKIPPED
+    )
+    try:
+        with transaction.atomic():
+            row = Notification.objects.create(
+                recipient=recipient,
+                kind=kind,
+                title=title[:200],
+                body=body,
+                link=link,
+                key=key,
+                email_status=status,
+            )
+    except IntegrityError:
+        # A concurrent caller raised the same key first.
+        return Notification.objects.get(key=key), False
+    return row, True
