@@ -184,6 +184,36 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute="*/5"),
     },
 }
+# complaints
+CELERY_BEAT_SCHEDULE["complaints-sla-sweep"] = {
+    "task": "complaints.sla_sweep",
+    "schedule": crontab(minute="*"),
+}
+KEFU_ATTACHMENT_MAX_BYTES = env.int(
+    "KEFU_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024
+)
+KEFU_ATTACHMENT_ALLOWED_TYPES = env.list(
+    "KEFU_ATTACHMENT_ALLOWED_TYPES",
+    default=[
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "audio/mpeg",
+        "audio/wav",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ],
+)
+KEFU_COMPENSATION_LIMIT_HANDLER = env.int(
+    "KEFU_COMPENSATION_LIMIT_HANDLER", default=500
+)
+KEFU_COMPENSATION_LIMIT_SUPERVISOR = env.int(
+    "KEFU_COMPENSATION_LIMIT_SUPERVISOR", default=5000
+)
+# end complaints
 
 # --- REST API ----------------------------------------------------------------
 REST_FRAMEWORK = {
