@@ -18,6 +18,7 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
+    FloatField,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -220,7 +221,8 @@ def training_records(*, staff_qs: QuerySet, year: int) -> QuerySet:
             graded,
             column="score",
             function="AVG",
-            output_field=DecimalField(max_digits=6, decimal_places=2),
+            # A float: SQLite compares a Decimal parameter as text.
+            output_field=FloatField(),
         ),
         open_assignments=_count(
             TrainingAssignment.objects.filter(staff=staff, done_at__isnull=True)
@@ -330,7 +332,9 @@ def record_as_dict(row, *, year: int) -> dict:
         "mandatory_missing": _split_codes(row.mandatory_missing_codes),
         "assessments_taken": row.assessments_taken,
         "assessments_passed": row.assessments_passed,
-        "assessment_score_avg": row.assessment_score_avg,
+        "assessment_score_avg": None
+        if row.assessment_score_avg is None
+        else round(row.assessment_score_avg, 1),
         "top_performer": row.top_performer,
         "certifications": [
             {
@@ -347,6 +351,7 @@ def record_as_dict(row, *, year: int) -> dict:
                 "course": a.course.code,
                 "course_title": a.course.title,
                 "reason": a.reason,
+                "reason_label": a.get_reason_display(),
                 "due_on": a.due_on,
             }
             for a in row.open_assignment_list

@@ -158,7 +158,7 @@ def assessment_record_result(
     if not Decimal("0") <= score <= Decimal("100"):
         raise InvalidInput(_("The score must be between 0 and 100."), field="score")
     assessment = (
-        Assessment.objects.select_for_update()
+        Assessment.objects.select_for_update(of=("self",))
         .select_related("course", "course__remedial_course", "staff", "session")
         .get(pk=assessment.pk)
     )

@@ -34,7 +34,7 @@ class AttendanceEntry:
 
 def _lock_session(session: TrainingSession) -> TrainingSession:
     return (
-        TrainingSession.objects.select_for_update()
+        TrainingSession.objects.select_for_update(of=("self",))
         .select_related("course")
         .get(pk=session.pk)
     )
