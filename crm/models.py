@@ -9,6 +9,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crm.fields import DigestField, EncryptedTextField
+
 
 class Department(models.Model):
     code = models.SlugField(_("code"), max_length=32, unique=True)
@@ -128,8 +130,26 @@ class PartnerOrganisation(models.Model):
         return self.name
 
 
+class ContactChannel(models.TextChoices):
+    """Ways of reaching a customer (preferred channel, revisit method)."""
+
+    PHONE = "phone", _("phone")
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("e-mail")
+    ONLINE = "online", _("online chat")
+    SOCIAL = "social", _("social media")
+    VISIT = "visit", _("visit")
+    LETTER = "letter", _("letter")
+
+
 class Customer(models.Model):
-    """A customer of the service organisation: a person or a company."""
+    """A customer of the service organisation: a person or a company.
+
+    ``phone``, ``email`` and ``address`` are encrypted at rest (the attributes are
+    plaintext); ``phone_digest``/``email_digest`` are keyed digests of the
+    normalised values, used for exact lookup and for uniqueness (one customer per
+    phone number and per e-mail address). Write through ``crm.services``.
+    """
 
     class Kind(models.TextChoices):
         INDIVIDUAL = "individual", _("individual")
@@ -152,8 +172,12 @@ class Customer(models.Model):
         _("kind"), max_length=16, choices=Kind.choices, default=Kind.INDIVIDUAL
     )
     name = models.CharField(_("name"), max_length=200)
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)
+    phone = EncryptedTextField(_("phone"), blank=True, default="")
+    phone_digest = DigestField(_("phone lookup digest"), source="phone", kind="phone")
+    email = EncryptedTextField(_("e-mail"), blank=True, default="")
+    email_digest = DigestField(_("e-mail lookup digest"), source="email", kind="email")
+    address = EncryptedTextField(_("address"), blank=True, default="")
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
     tier = models.CharField(
         _("tier"), max_length=16, choices=Tier.choices, default=Tier.REGULAR
     )
@@ -187,6 +211,22 @@ class Customer(models.Model):
         blank=True,
         related_name="customers",
     )
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    preferred_channel = models.CharField(
+        _("preferred channel"),
+        max_length=16,
+        choices=ContactChannel.choices,
+        blank=True,
+    )
+    consent_to_contact = models.BooleanField(
+        _("consents to be contacted"), default=False
+    )
+    privacy_notice_version = models.CharField(
+        _("privacy notice version"), max_length=32, blank=True
+    )
+    consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    is_anonymised = models.BooleanField(_("anonymised"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -194,9 +234,106 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone_digest"],
+                condition=models.Q(phone_digest__isnull=False),
+                name="customer_unique_phone",
+            ),
+            models.UniqueConstraint(
+                fields=["email_digest"],
+                condition=models.Q(email_digest__isnull=False),
+                name="customer_unique_email",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "tier"], name="customer_owner_tier"),
+            models.Index(fields=["department", "tier"], name="customer_dept_tier"),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.code})"
+
+    @property
+    def phone_masked(self) -> str:
+        from crm.pii import mask_phone
+
+        return mask_phone(self.phone)
+
+    @property
+    def email_masked(self) -> str:
+        from crm.pii import mask_email
+
+        return mask_email(self.email)
+
+
+class CustomerExternalId(models.Model):
+    """A partner's own id for a customer (a partner sending it twice gets one row).
+
+    ``partner`` is null for ids from in-house systems (order system, call centre).
+    """
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="external_ids",
+    )
+    partner = models.ForeignKey(
+        PartnerOrganisation,
+        verbose_name=_("partner"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="customer_ids",
+    )
+    external_id = models.CharField(_("external id"), max_length=100)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("external customer id")
+        verbose_name_plural = _("external customer ids")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "external_id"],
+                name="customer_extid_unique_per_partner",
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=models.Q(partner__isnull=True),
+                name="customer_extid_unique_inhouse",
+            ),
+        ]
+
+    def __str__(self):
+        return self.external_id
+
+
+class Contact(models.Model):
+    """A person at a company customer (or a relative/agent of an individual)."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="contacts",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    title = models.CharField(_("position"), max_length=100, blank=True)
+    phone = EncryptedTextField(_("phone"), blank=True, default="")
+    email = EncryptedTextField(_("e-mail"), blank=True, default="")
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["customer", "-is_primary", "name"]
+
+    def __str__(self):
+        return self.name
 
 
 class Notification(models.Model):

@@ -1,7 +1,15 @@
 import factory
 from django.contrib.auth.models import Group
 
-from crm.models import Customer, Department, PartnerOrganisation, Team, User
+from crm.models import (
+    Contact,
+    Customer,
+    CustomerExternalId,
+    Department,
+    PartnerOrganisation,
+    Team,
+    User,
+)
 
 
 class DepartmentFactory(factory.django.DjangoModelFactory):
@@ -67,3 +75,21 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     department = factory.LazyAttribute(
         lambda o: o.owner.department if o.owner else None
     )
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    customer = factory.SubFactory(CustomerFactory, kind=Customer.Kind.COMPANY)
+    name = factory.Sequence(lambda n: f"联系人{n}")
+    phone = factory.Sequence(lambda n: f"+86139{n:08d}")
+
+
+class CustomerExternalIdFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerExternalId
+
+    customer = factory.SubFactory(CustomerFactory)
+    partner = factory.SubFactory(PartnerFactory)
+    external_id = factory.Sequence(lambda n: f"EXT{n:06d}")
