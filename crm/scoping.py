@@ -98,6 +98,22 @@ SCOPES: dict[str, ScopePaths] = {
         partner="partner",
         department_roles=CUSTOMER_DEPARTMENT_ROLES,
     ),
+    "crm.Interaction": ScopePaths(
+        department="customer__department",
+        team="staff__team",
+        owners=("staff", "customer__owner"),
+        department_roles=CUSTOMER_DEPARTMENT_ROLES,
+    ),
+    # Relations specialists work the revisits of their whole department; account
+    # managers see those of their customers; supervisors those of their team.
+    "crm.Revisit": ScopePaths(
+        department="customer__department",
+        team="assignee__team",
+        owners=("assignee", "customer__owner"),
+        partner="customer__partner",
+        department_roles=frozenset({Role.MANAGER, Role.RELATIONS_SPECIALIST}),
+    ),
+    "crm.RevisitRule": ScopePaths(everyone=frozenset(Role)),
     # Everyone sees only their own notifications.
     "crm.Notification": ScopePaths(owners=("recipient",)),
 }

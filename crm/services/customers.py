@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from config.errors import InvalidInput, NotPermitted
 from crm import pii, scoping
 from crm.models import Customer, CustomerExternalId, PartnerOrganisation
+from crm.services.revisits import revisit_plan_for_new_customer
 
 # Fields a caller may pass through ``**fields`` to create/update/upsert.
 WRITABLE_FIELDS = frozenset(
@@ -127,9 +128,11 @@ def customer_create(
         {"name": name, "phone": phone, "email": email, **fields}
     )
     try:
-        return _insert(values, partner)
+        customer = _insert(values, partner)
     except IntegrityError as exc:
         raise _duplicate_error(exc) from None
+    revisit_plan_for_new_customer(customer=customer)
+    return customer
 
 
 @transaction.atomic
@@ -266,6 +269,7 @@ def customer_upsert(
             # duplicate. Drop it (same transaction, nothing else points at it).
             customer.delete()
             return Customer.objects.get(pk=link_owner), False
+        revisit_plan_for_new_customer(customer=customer)
         return customer, True
     raise InvalidInput(
         _("The customer could not be saved; please retry."), code="customer_conflict"

@@ -1,12 +1,17 @@
+from datetime import timedelta
+
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from crm.models import (
     Contact,
     Customer,
     CustomerExternalId,
     Department,
+    Interaction,
     PartnerOrganisation,
+    Revisit,
     Team,
     User,
 )
@@ -93,3 +98,24 @@ class CustomerExternalIdFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     partner = factory.SubFactory(PartnerFactory)
     external_id = factory.Sequence(lambda n: f"EXT{n:06d}")
+
+
+class RevisitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Revisit
+
+    customer = factory.SubFactory(CustomerFactory)
+    purpose = Revisit.Purpose.SATISFACTION
+    method = Revisit.Method.PHONE
+    due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
+    key = factory.Sequence(lambda n: f"test:{n}")
+
+
+class InteractionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Interaction
+
+    customer = factory.SubFactory(CustomerFactory)
+    channel = Interaction.Channel.PHONE
+    occurred_at = factory.LazyFunction(timezone.now)
+    summary = "来电咨询"
