@@ -184,11 +184,40 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute="*/5"),
     },
 }
+# training
+CELERY_BEAT_SCHEDULE["training-certification-sweep"] = {
+    "task": "training.certification_sweep",
+    "schedule": crontab(hour=7, minute=10),
+}
 # complaints
 CELERY_BEAT_SCHEDULE["complaints-sla-sweep"] = {
     "task": "complaints.sla_sweep",
     "schedule": crontab(minute="*"),
 }
+
+# --- REST API ----------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kefu API",
+    "DESCRIPTION": "Customer-service portal: complaints, customers, revisits, "
+    "training records and KPI results for partner tools and staff.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Kefu ----------------------------------------------------------------------
+# Key for personal data encrypted at rest (phone, e-mail). Production must set it.
+KEFU_PII_KEY = env.str("KEFU_PII_KEY", default="")
+
+# complaints
 KEFU_ATTACHMENT_MAX_BYTES = env.int(
     "KEFU_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024
 )
@@ -213,29 +242,22 @@ KEFU_COMPENSATION_LIMIT_HANDLER = env.int(
 KEFU_COMPENSATION_LIMIT_SUPERVISOR = env.int(
     "KEFU_COMPENSATION_LIMIT_SUPERVISOR", default=5000
 )
-# end complaints
 
-# --- REST API ----------------------------------------------------------------
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Kefu API",
-    "DESCRIPTION": "Customer-service portal: complaints, customers, revisits, "
-    "training records and KPI results for partner tools and staff.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-}
-
-# --- Kefu ----------------------------------------------------------------------
-# Key for personal data encrypted at rest (phone, e-mail). Production must set it.
-KEFU_PII_KEY = env.str("KEFU_PII_KEY", default="")
+# training
+KEFU_TRAINING_ATTITUDE_THRESHOLD = env.int(
+    "KEFU_TRAINING_ATTITUDE_THRESHOLD", default=2
+)
+KEFU_TRAINING_ATTITUDE_WINDOW_DAYS = env.int(
+    "KEFU_TRAINING_ATTITUDE_WINDOW_DAYS", default=90
+)
+KEFU_TRAINING_CERT_REMINDER_DAYS = env.list(
+    "KEFU_TRAINING_CERT_REMINDER_DAYS", cast=int, default=[30]
+)
+KEFU_TRAINING_PASS_MARK = env.int("KEFU_TRAINING_PASS_MARK", default=60)
+KEFU_TRAINING_ASSIGNMENT_DUE_DAYS = 30
+KEFU_TRAINING_ETIQUETTE_COURSE = env.str("KEFU_TRAINING_ETIQUETTE_COURSE", default="")
+KEFU_TRAINING_TOP_PERFORMER_SCORE = 90
+KEFU_TRAINING_TOP_PERFORMER_MIN_ASSESSMENTS = 3
 
 LOGGING = {
     "version": 1,
