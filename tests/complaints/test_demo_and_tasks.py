@@ -24,19 +24,19 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def ctx():
     context = crm_demo.DemoContext(
-        seed=11, rng=random.Random(11), customers=40, complaints=120
+        seed=11, rng=random.Random(11), customers=40, complaints=80
     )
     crm_demo.seed(context)
-    # 30 through the services, 90 bulk-inserted
-    context.shared["complaints_service_limit"] = 30
+    # 20 through the services, 60 bulk-inserted
+    context.shared["complaints_service_limit"] = 20
     return context
 
 
 def test_demo_complaints_mix_lifecycle_and_idempotence(ctx):
     demo.seed(ctx)
-    assert Complaint.objects.count() == 120
+    assert Complaint.objects.count() == 80
     references = list(Complaint.objects.values_list("reference", flat=True))
-    assert len(set(references)) == 120
+    assert len(set(references)) == 80
     statuses = set(Complaint.objects.values_list("status", flat=True))
     assert {"closed", "rejected"} <= statuses
     assert statuses & {"received", "analyzing", "handling", "replied", "on_hold"}
