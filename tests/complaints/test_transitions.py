@@ -139,3 +139,33 @@ def test_customer_visible_timeline(org):
     assert "replied" in visible
     assert {"note", "sla_started", "sla_met", "assigned"} <= hidden
     assert "note" not in visible
+
+
+def test_followups_run_at_the_right_points(org, monkeypatch):
+    from complaints.services import followups
+
+    calls = []
+    for name in (
+        "on_complaint_created",
+        "on_status_changed",
+        "on_complaint_replied",
+        "on_complaint_resolved",
+    ):
+        monkeypatch.setattr(
+            followups,
+            name,
+            lambda name=name, **kw: calls.append(
+                (name, kw["complaint"].status, kw.get("to_status"))
+            ),
+        )
+    complaint = walk(make_complaint(actor=org.agent_a), "resolved", actor=org.admin)
+    names = [c[0] for c in calls]
+    assert names[0] == "on_complaint_created"
+    assert names.count("on_complaint_replied") == 1
+    assert names[-1] == "on_complaint_resolved"
+    # status follow-ups see the stored new status
+    changes = [c for c in calls if c[0] == "on_status_changed"]
+    assert [c[2] for c in changes] == ["analyzing", "handling", "replied", "resolved"]
+    assert all(status == to for _n, status, to in changes)
+    stored = Complaint.objects.get(pk=complaint.pk)
+    assert stored.status == "resolved"
