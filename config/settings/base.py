@@ -189,6 +189,11 @@ CELERY_BEAT_SCHEDULE["training-certification-sweep"] = {
     "task": "training.certification_sweep",
     "schedule": crontab(hour=7, minute=10),
 }
+# complaints
+CELERY_BEAT_SCHEDULE["complaints-sla-sweep"] = {
+    "task": "complaints.sla_sweep",
+    "schedule": crontab(minute="*"),
+}
 
 # --- REST API ----------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -211,6 +216,32 @@ SPECTACULAR_SETTINGS = {
 # --- Kefu ----------------------------------------------------------------------
 # Key for personal data encrypted at rest (phone, e-mail). Production must set it.
 KEFU_PII_KEY = env.str("KEFU_PII_KEY", default="")
+
+# complaints
+KEFU_ATTACHMENT_MAX_BYTES = env.int(
+    "KEFU_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024
+)
+KEFU_ATTACHMENT_ALLOWED_TYPES = env.list(
+    "KEFU_ATTACHMENT_ALLOWED_TYPES",
+    default=[
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "audio/mpeg",
+        "audio/wav",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ],
+)
+KEFU_COMPENSATION_LIMIT_HANDLER = env.int(
+    "KEFU_COMPENSATION_LIMIT_HANDLER", default=500
+)
+KEFU_COMPENSATION_LIMIT_SUPERVISOR = env.int(
+    "KEFU_COMPENSATION_LIMIT_SUPERVISOR", default=5000
+)
 
 # training
 KEFU_TRAINING_ATTITUDE_THRESHOLD = env.int(
