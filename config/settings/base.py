@@ -185,6 +185,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute="*/5"),
     },
 }
+# training
+CELERY_BEAT_SCHEDULE["training-certification-sweep"] = {
+    "task": "training.certification_sweep",
+    "schedule": crontab(hour=7, minute=10),
+}
 
 # crm: revisit reminders and notification e-mails (see crm/services/reminders.py).
 CELERY_BEAT_SCHEDULE.update(
@@ -232,6 +237,22 @@ KEFU_NOTIFICATION_LEASE_SECONDS = env.int(
 KEFU_NOTIFICATION_MAX_ATTEMPTS = env.int("KEFU_NOTIFICATION_MAX_ATTEMPTS", default=5)
 # Absolute links in notification e-mails (e.g. https://kefu.example.cn).
 KEFU_BASE_URL = env.str("KEFU_BASE_URL", default="http://localhost:8000")
+
+# training
+KEFU_TRAINING_ATTITUDE_THRESHOLD = env.int(
+    "KEFU_TRAINING_ATTITUDE_THRESHOLD", default=2
+)
+KEFU_TRAINING_ATTITUDE_WINDOW_DAYS = env.int(
+    "KEFU_TRAINING_ATTITUDE_WINDOW_DAYS", default=90
+)
+KEFU_TRAINING_CERT_REMINDER_DAYS = env.list(
+    "KEFU_TRAINING_CERT_REMINDER_DAYS", cast=int, default=[30]
+)
+KEFU_TRAINING_PASS_MARK = env.int("KEFU_TRAINING_PASS_MARK", default=60)
+KEFU_TRAINING_ASSIGNMENT_DUE_DAYS = 30
+KEFU_TRAINING_ETIQUETTE_COURSE = env.str("KEFU_TRAINING_ETIQUETTE_COURSE", default="")
+KEFU_TRAINING_TOP_PERFORMER_SCORE = 90
+KEFU_TRAINING_TOP_PERFORMER_MIN_ASSESSMENTS = 3
 
 LOGGING = {
     "version": 1,
