@@ -440,6 +440,14 @@ class Interaction(models.Model):
         related_name="interactions",
     )
     summary = models.TextField(_("summary"))
+    complaint = models.ForeignKey(
+        "complaints.Complaint",
+        verbose_name=_("complaint"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interactions",
+    )
     revisit = models.ForeignKey(
         "crm.Revisit",
         verbose_name=_("revisit"),
@@ -612,6 +620,22 @@ class Revisit(models.Model):
         _("satisfaction score (1–5)"), null=True, blank=True
     )
     feedback = models.TextField(_("feedback"), blank=True)
+    complaint = models.ForeignKey(
+        "complaints.Complaint",
+        verbose_name=_("complaint"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="revisits",
+    )
+    follow_up_complaint = models.ForeignKey(
+        "complaints.Complaint",
+        verbose_name=_("follow-up complaint"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     rule = models.ForeignKey(
         RevisitRule,
         verbose_name=_("rule"),
