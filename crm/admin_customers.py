@@ -7,16 +7,26 @@ encrypted, so ``icontains`` cannot work); saving goes through
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 from crm import pii, services
 from crm.admin_base import ScopedModelAdmin
-from crm.models import Contact, Customer, CustomerExternalId
+from crm.models import (
+    Contact,
+    Customer,
+    CustomerExternalId,
+    PersonalDataAccess,
+    PrivacyRequest,
+)
 from crm.selectors import customer_history, sees_personal_data
+from crm.services import privacy
 
 PII_FIELDS = ("phone", "email", "address")
 SERVICE_FIELDS = (
@@ -189,11 +199,9 @@ class CustomerAdmin(ScopedModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "GET" and sees_personal_data(request.user):
-            from crm.services.privacy import personal_data_access_log
-
             customer = self.get_object(request, object_id)
             if customer is not None:
-                personal_data_access_log(
+                privacy.personal_data_access_log(
                     actor=request.user, customer=customer, action="view"
                 )
         return response
@@ -235,3 +243,125 @@ class ContactAdmin(ScopedModelAdmin):
         if db_field.name in ("phone", "email"):
             kwargs["widget"] = forms.TextInput()
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class PrivacyRequestForm(forms.ModelForm):
+    class Meta:
+        model = PrivacyRequest
+        fields = (
+            "customer",
+            "kind",
+            "requested_by",
+            "requested_at",
+            "corrections",
+            "note",
+        )
+
+
+@admin.register(PrivacyRequest)
+class PrivacyRequestAdmin(ScopedModelAdmin):
+    """PIPL requests: recorded here, executed by the "Execute" action."""
+
+    form = PrivacyRequestForm
+    list_display = (
+        "requested_at",
+        "customer",
+        "kind",
+        "status",
+        "recorded_by",
+        "executed_by",
+        "executed_at",
+    )
+    list_filter = ("kind", "status")
+    search_fields = ("customer__code",)
+    list_select_related = ("customer", "recorded_by", "executed_by")
+    autocomplete_fields = ("customer",)
+    actions = ("execute", "reject")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ("status",)
+        return (
+            "customer",
+            "kind",
+            "status",
+            "requested_by",
+            "requested_at",
+            "corrections",
+            "note",
+            "recorded_by",
+            "executed_by",
+            "executed_at",
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        data = form.cleaned_data
+        try:
+            created = privacy.privacy_request_create(
+                actor=request.user,
+                customer=data["customer"],
+                kind=data["kind"],
+                requested_by=data["requested_by"],
+                requested_at=data.get("requested_at"),
+                corrections=data.get("corrections") or {},
+                note=data.get("note", ""),
+            )
+            obj.pk = created.pk
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    @admin.action(
+        description=_("Execute (export downloads a JSON file)"), permissions=["change"]
+    )
+    def execute(self, request, queryset):
+        export = None
+        for item in queryset.select_related("customer"):
+            try:
+                result = privacy.privacy_request_execute(
+                    actor=request.user, request=item
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{item}: {exc.message}", messages.ERROR)
+                continue
+            if result is not None:
+                export = (item.customer.code, result)
+        if export is not None and queryset.count() == 1:
+            code, data = export
+            response = HttpResponse(
+                json.dumps(data, ensure_ascii=False, indent=2),
+                content_type="application/json; charset=utf-8",
+            )
+            response["Content-Disposition"] = f'attachment; filename="{code}.json"'
+            return response
+        self.message_user(request, _("Requests executed."))
+        return None
+
+    @admin.action(description=_("Reject"), permissions=["change"])
+    def reject(self, request, queryset):
+        for item in queryset:
+            try:
+                privacy.privacy_request_reject(
+                    actor=request.user, request=item, reason=_("Rejected in the admin.")
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{item}: {exc.message}", messages.ERROR)
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(ScopedModelAdmin):
+    list_display = ("at", "actor", "action", "customer", "note")
+    list_filter = ("action",)
+    search_fields = ("customer__code", "actor__username")
+    list_select_related = ("actor", "customer")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
