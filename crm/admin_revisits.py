@@ -171,7 +171,8 @@ class RevisitAdmin(ScopedModelAdmin):
     def complete_not_reached(self, request, queryset):
         self._each(
             request,
-            queryset,
+            # Done ones stay as they are (the service would return them unchanged).
+            queryset.exclude(status=Revisit.Status.DONE),
             lambda r: services.revisit_complete(
                 actor=request.user, revisit=r, outcome=Revisit.Outcome.NOT_REACHED
             ),
