@@ -210,3 +210,11 @@ def test_notification_inbox_shows_only_my_own_and_marks_read(org, as_user):
     response = as_user(org.admin).get("/admin/crm/notification/")
     assert [n.title for n in response.context["cl"].result_list] == ["管理员的提醒"]
     assert Notification.objects.count() == 3
+
+
+def test_crm_screens_are_chinese(org, as_user):
+    RevisitFactory(customer=CustomerFactory(department=org.dept_a))
+    html = as_user(org.manager_a).get("/admin/crm/revisit/").content.decode()
+    assert "回访" in html and "我今天到期的回访" in html and "待回访" in html
+    html = as_user(org.manager_a).get("/admin/").content.decode()
+    assert "个人信息权利请求" in html and "联络记录" in html
