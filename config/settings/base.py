@@ -3,6 +3,7 @@
 One reader (``env``) parses variables; see README "Configuration" for the full table.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -195,6 +196,21 @@ CELERY_BEAT_SCHEDULE["complaints-sla-sweep"] = {
     "schedule": crontab(minute="*"),
 }
 
+# crm: revisit reminders and notification e-mails (see crm/services/reminders.py).
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "crm.revisit_sweep": {"task": "crm.revisit_sweep", "schedule": 60.0},
+        "crm.deliver_notification_emails": {
+            "task": "crm.deliver_notification_emails",
+            "schedule": 60.0,
+        },
+        "crm.revisit_plan_by_rules": {
+            "task": "crm.revisit_plan_by_rules",
+            "schedule": crontab(hour=1, minute=10),
+        },
+    }
+)
+
 # --- REST API ----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -216,6 +232,16 @@ SPECTACULAR_SETTINGS = {
 # --- Kefu ----------------------------------------------------------------------
 # Key for personal data encrypted at rest (phone, e-mail). Production must set it.
 KEFU_PII_KEY = env.str("KEFU_PII_KEY", default="")
+# crm: reminders go out this long before a revisit is due; e-mail leases.
+KEFU_REVISIT_REMIND_BEFORE = timedelta(
+    minutes=env.int("KEFU_REVISIT_REMIND_BEFORE_MINUTES", default=60)
+)
+KEFU_NOTIFICATION_LEASE_SECONDS = env.int(
+    "KEFU_NOTIFICATION_LEASE_SECONDS", default=300
+)
+KEFU_NOTIFICATION_MAX_ATTEMPTS = env.int("KEFU_NOTIFICATION_MAX_ATTEMPTS", default=5)
+# Absolute links in notification e-mails (e.g. https://kefu.example.cn).
+KEFU_BASE_URL = env.str("KEFU_BASE_URL", default="http://localhost:8000")
 
 # complaints
 KEFU_ATTACHMENT_MAX_BYTES = env.int(
