@@ -293,3 +293,15 @@ def test_trainer_issues_a_certification_and_lists_expiring_ones(client, org):
     assert response.status_code == 302
     page = c.get(reverse("admin:training_certification_changelist"), {"expiring": "30"})
     assert [x.number for x in page.context["cl"].result_list] == ["ZG-9"]
+
+
+def test_the_trainers_admin_speaks_chinese(client, org, session):
+    c = _client(client, org.trainer_a)
+    index = c.get(reverse("admin:index")).content.decode()
+    assert "培训与考核" in index and "培训场次" in index and "员工培训档案" in index
+    sheet = c.get(
+        reverse("admin:training_trainingsession_attendance", args=[session.pk])
+    ).content.decode()
+    assert "登记出勤" in sheet and "已出勤" in sheet
+    courses = c.get(reverse("admin:training_course_changelist")).content.decode()
+    assert "课程编码" in courses
