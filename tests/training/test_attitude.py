@@ -4,6 +4,7 @@ assigned once (tested on real complaints received through the service)."""
 from datetime import timedelta
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
 from complaints.services import complaint_reject
@@ -42,28 +43,39 @@ def _assignments(staff):
 def test_two_attitude_complaints_in_90_days_assign_the_etiquette_course_once(
     org, etiquette
 ):
+    # receiving a complaint runs the rule (complaints follow-ups); so does a re-check
     _attitude(org.agent_a, days_ago=80)
-    assert (
-        services.assignment_check_attitude_complaints(staff=org.agent_a, now=NOW)
-        is None
-    )
+    assert not _assignments(org.agent_a).exists()
     _attitude(org.agent_a, days_ago=3)
+    [assignment] = _assignments(org.agent_a)
+    assert assignment.course == etiquette
+    assert assignment.assigned_by is None
+    assert "2" in assignment.note
 
-    first = services.assignment_check_attitude_complaints(staff=org.agent_a, now=NOW)
     again = services.assignment_check_attitude_complaints(staff=org.agent_a, now=NOW)
     _attitude(org.agent_a, days_ago=1)
-    third = services.assignment_check_attitude_complaints(staff=org.agent_a, now=NOW)
 
-    assert first is not None and first.course == etiquette
-    assert again is None and third is None
+    assert again is None
     assert _assignments(org.agent_a).count() == 1
-    assert "2" in first.note
     assert (
         Notification.objects.filter(
             recipient=org.agent_a, kind="training.assignment"
         ).count()
         == 1
     )
+
+
+def test_the_rule_counts_from_now_backwards(org, etiquette):
+    """Checked later, complaints older than 90 days by then no longer count."""
+    with override_settings(KEFU_TRAINING_ATTITUDE_THRESHOLD=99):
+        _attitude(org.agent_a, days_ago=60)
+        _attitude(org.agent_a, days_ago=50)
+    later = NOW + timedelta(days=35)
+    assert (
+        services.assignment_check_attitude_complaints(staff=org.agent_a, now=later)
+        is None
+    )
+    assert services.assignment_check_attitude_complaints(staff=org.agent_a, now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -100,29 +112,23 @@ def test_threshold_is_a_setting(org, etiquette, settings):
     settings.KEFU_TRAINING_ATTITUDE_THRESHOLD = 3
     _attitude(org.agent_a, days_ago=10)
     _attitude(org.agent_a, days_ago=5)
-    assert (
-        services.assignment_check_attitude_complaints(staff=org.agent_a, now=NOW)
-        is None
-    )
+    assert not _assignments(org.agent_a).exists()
     _attitude(org.agent_a, days_ago=1)
-    assert services.assignment_check_attitude_complaints(staff=org.agent_a, now=NOW)
+    assert _assignments(org.agent_a).count() == 1
 
 
 def test_a_new_pattern_after_the_course_is_done_assigns_again(org, etiquette):
     _attitude(org.agent_a, days_ago=20)
     _attitude(org.agent_a, days_ago=15)
-    first = services.assignment_check_attitude_complaints(staff=org.agent_a, now=NOW)
+    first = _assignments(org.agent_a).get()
     services.assignment_complete(actor=org.trainer_a, assignment=first)
-    # the same complaints do not count twice
-    assert (
-        services.assignment_check_attitude_complaints(staff=org.agent_a, now=NOW)
-        is None
-    )
+    # the same complaints do not count twice, nor does one new complaint
+    assert services.assignment_check_attitude_complaints(staff=org.agent_a) is None
     _attitude(org.agent_a, days_ago=0)
+    assert _assignments(org.agent_a).count() == 1
     _attitude(org.agent_a, days_ago=0)
-    later = NOW + timedelta(minutes=1)
-    assert services.assignment_check_attitude_complaints(staff=org.agent_a, now=later)
     assert _assignments(org.agent_a).count() == 2
+    assert _assignments(org.agent_a).filter(done_at__isnull=True).count() == 1
 
 
 def test_no_etiquette_course_means_no_assignment(org):
@@ -134,11 +140,16 @@ def test_no_etiquette_course_means_no_assignment(org):
     )
 
 
-def test_the_task_takes_an_id_and_is_safe_to_run_twice(org, etiquette):
+def test_the_task_takes_an_id_and_is_safe_to_run_twice(org):
+    # complaints received before the etiquette course existed assigned nothing
     _attitude(org.agent_a, days_ago=2)
     _attitude(org.agent_a, days_ago=1)
+    assert not _assignments(org.agent_a).exists()
+    CourseFactory(code="etiquette", topic=Course.Topic.ETIQUETTE)
+
     first = tasks.attitude_check.apply(args=[org.agent_a.pk]).get()
     second = tasks.attitude_check.apply(args=[org.agent_a.pk]).get()
+
     assert first == _assignments(org.agent_a).get().pk
     assert second is None
     assert tasks.attitude_check.apply(args=[999999]).get() is None
