@@ -135,17 +135,33 @@ class TrainingRequirementAdmin(ScopedModelAdmin):
 
 
 class EnrollmentInline(admin.TabularInline):
-    """Enrol staff from the session page; attendance goes through the sheet."""
+    """Who is enrolled (read-only: attendance goes through the sheet)."""
 
     model = Enrollment
     fields = ("staff", "status", "attended_hours", "recorded_by", "recorded_at")
-    readonly_fields = ("status", "attended_hours", "recorded_by", "recorded_at")
-    autocomplete_fields = ("staff",)
+    readonly_fields = fields
     extra = 0
     can_delete = False
 
+    def has_add_permission(self, request, obj=None):
+        return False
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("staff", "recorded_by")
+
+
+class EnrollmentAddInline(admin.TabularInline):
+    """Enrol more staff from the session page (through ``enrollment_create``)."""
+
+    model = Enrollment
+    fields = ("staff",)
+    autocomplete_fields = ("staff",)
+    extra = 3
+    can_delete = False
+    verbose_name_plural = _("enrol staff")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
 
 
 class AttendanceForm(forms.Form):
@@ -194,7 +210,7 @@ class TrainingSessionAdmin(DomainErrorsMixin, ScopedModelAdmin):
     list_select_related = ("course", "trainer")
     autocomplete_fields = ("course", "trainer")
     readonly_fields = ("status", "completed_at")
-    inlines = (EnrollmentInline,)
+    inlines = (EnrollmentInline, EnrollmentAddInline)
     actions = ("complete_sessions", "cancel_sessions")
 
     def get_queryset(self, request):

@@ -305,3 +305,51 @@ def test_the_trainers_admin_speaks_chinese(client, org, session):
     assert "登记出勤" in sheet and "已出勤" in sheet
     courses = c.get(reverse("admin:training_course_changelist")).content.decode()
     assert "课程编码" in courses
+
+
+def test_trainer_enrols_staff_from_the_session_page_through_the_service(
+    client, org, session
+):
+    session.capacity = 4
+    session.save()
+    c = _client(client, org.trainer_a)
+    url = reverse("admin:training_trainingsession_change", args=[session.pk])
+    page = c.get(url)
+    prefixes = [fs.formset.prefix for fs in page.context["inline_admin_formsets"]]
+    data = {
+        "course": session.course.pk,
+        "starts_at_0": timezone.localtime(session.starts_at).strftime("%Y-%m-%d"),
+        "starts_at_1": timezone.localtime(session.starts_at).strftime("%H:%M:%S"),
+        "ends_at_0": timezone.localtime(session.ends_at).strftime("%Y-%m-%d"),
+        "ends_at_1": timezone.localtime(session.ends_at).strftime("%H:%M:%S"),
+        "place": session.place,
+        "capacity": "4",
+    }
+    listed, adding = prefixes
+    existing = list(session.enrollments.order_by("pk"))
+    data.update(
+        {
+            f"{listed}-TOTAL_FORMS": str(len(existing)),
+            f"{listed}-INITIAL_FORMS": str(len(existing)),
+            f"{listed}-MIN_NUM_FORMS": "0",
+            f"{listed}-MAX_NUM_FORMS": "1000",
+            f"{adding}-TOTAL_FORMS": "2",
+            f"{adding}-INITIAL_FORMS": "0",
+            f"{adding}-MIN_NUM_FORMS": "0",
+            f"{adding}-MAX_NUM_FORMS": "1000",
+            f"{adding}-0-staff": org.supervisor_a.pk,
+            f"{adding}-1-staff": org.supervisor_b.pk,
+        }
+    )
+    for i, e in enumerate(existing):
+        data[f"{listed}-{i}-id"] = e.pk
+        data[f"{listed}-{i}-session"] = session.pk
+    response = c.post(url, data, follow=True)
+    assert response.status_code == 200
+    enrolled = set(session.enrollments.values_list("staff__username", flat=True))
+    # capacity 4: the fourth enrolment went through, the fifth was refused
+    assert len(enrolled) == 4
+    assert "supervisor_a" in enrolled
+    assert any(
+        "名额已满" in str(m) or "full" in str(m) for m in response.context["messages"]
+    )
