@@ -291,7 +291,7 @@ def _record_results(rng, today) -> int:
     """Results of the assessments already due (the next days' stay open)."""
     due = (
         Assessment.objects.filter(due_on__lt=today, taken_on__isnull=True)
-        .select_related("staff", "session")
+        .select_related("staff", "session__trainer")
         .order_by("pk")
     )
     count = 0
