@@ -7,7 +7,7 @@ Rows come from ``crm.scoping`` (ScopedModelAdmin); state changes go through
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -192,6 +192,37 @@ class CompleteForm(forms.Form):
     )
 
 
+class WhenFilter(admin.SimpleListFilter):
+    """The trainer's day: today's sessions, the coming ones, the past ones."""
+
+    title = _("when")
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("today", _("today")),
+            ("upcoming", _("upcoming")),
+            ("past", _("past")),
+            ("to_record", _("attendance to record")),
+        ]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        start = timezone.make_aware(datetime.combine(today, time.min))
+        end = start + timedelta(days=1)
+        if self.value() == "today":
+            return queryset.filter(starts_at__gte=start, starts_at__lt=end)
+        if self.value() == "upcoming":
+            return queryset.filter(starts_at__gte=end)
+        if self.value() == "past":
+            return queryset.filter(starts_at__lt=start)
+        if self.value() == "to_record":
+            return queryset.filter(
+                status=TrainingSession.Status.PLANNED, starts_at__lt=timezone.now()
+            )
+        return queryset
+
+
 @admin.register(TrainingSession)
 class TrainingSessionAdmin(DomainErrorsMixin, ScopedModelAdmin):
     list_display = (
@@ -204,7 +235,7 @@ class TrainingSessionAdmin(DomainErrorsMixin, ScopedModelAdmin):
         "attended",
         "status",
     )
-    list_filter = ("status", "course__topic", "course__format", "trainer")
+    list_filter = (WhenFilter, "status", "course__topic", "course__format", "trainer")
     search_fields = ("course__code", "course__title", "place")
     date_hierarchy = "starts_at"
     list_select_related = ("course", "trainer")

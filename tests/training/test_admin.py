@@ -353,3 +353,64 @@ def test_trainer_enrols_staff_from_the_session_page_through_the_service(
     assert any(
         "名额已满" in str(m) or "full" in str(m) for m in response.context["messages"]
     )
+
+
+@pytest.mark.parametrize(
+    ("url_name", "factory"),
+    [
+        ("admin:training_trainingsession_changelist", "session"),
+        ("admin:training_assessment_changelist", "assessment"),
+        ("admin:training_certification_changelist", "certification"),
+        ("admin:training_enrollment_changelist", "enrollment"),
+        ("admin:training_trainingassignment_changelist", "assignment"),
+        ("admin:training_course_changelist", "course"),
+    ],
+)
+def test_trainer_lists_cost_a_constant_number_of_queries(
+    client, org, django_assert_max_num_queries, url_name, factory
+):
+    from tests.factories.training import TrainingAssignmentFactory
+
+    def make(n):
+        for _i in range(n):
+            if factory == "session":
+                s = TrainingSessionFactory()
+                EnrollmentFactory(session=s, staff=org.agent_a)
+            elif factory == "assessment":
+                AssessmentFactory(staff=org.agent_a)
+            elif factory == "certification":
+                CertificationFactory(staff=org.agent_a)
+            elif factory == "enrollment":
+                EnrollmentFactory(staff=UserFactory())
+            elif factory == "assignment":
+                TrainingAssignmentFactory(staff=org.agent_b)
+            else:
+                CourseFactory(target_roles=["agent", "supervisor"])
+
+    c = _client(client, org.trainer_a)
+    make(2)
+    c.get(reverse(url_name))
+    with django_assert_max_num_queries(12) as few:
+        assert c.get(reverse(url_name)).status_code == 200
+    make(15)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = c.get(reverse(url_name))
+    assert len(page.context["cl"].result_list) >= 17
+
+
+def test_sessions_filter_for_the_trainers_day(client, org):
+    now = timezone.now()
+    todays = TrainingSessionFactory(
+        starts_at=timezone.localtime(now).replace(hour=0, minute=30),
+        ends_at=timezone.localtime(now).replace(hour=0, minute=30) + timedelta(hours=1),
+    )
+    upcoming = TrainingSessionFactory(
+        starts_at=now + timedelta(days=3), ends_at=now + timedelta(days=3, hours=2)
+    )
+    c = _client(client, org.trainer_a)
+    url = reverse("admin:training_trainingsession_changelist")
+    assert list(c.get(url, {"when": "today"}).context["cl"].result_list) == [todays]
+    assert list(c.get(url, {"when": "upcoming"}).context["cl"].result_list) == [
+        upcoming
+    ]
+    assert todays in c.get(url, {"when": "to_record"}).context["cl"].result_list
