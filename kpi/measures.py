@@ -106,8 +106,13 @@ def _first_resolved(qs, w):
 
 
 def _targets_due(qs, w):
-    return qs.filter(due_at__gte=w.start, due_at__lt=w.due_end).exclude(
-        complaint__status=REJECTED
+    # Cancelled clocks (rejected/closed complaint, superseded confirmation after a
+    # reopen) count neither way; a clock paused on hold and not yet met has not
+    # fallen due (its due time moves when the complaint resumes).
+    return (
+        qs.filter(due_at__gte=w.start, due_at__lt=w.due_end, cancelled_at__isnull=True)
+        .filter(Q(met_at__isnull=False) | Q(paused_at__isnull=True))
+        .exclude(complaint__status=REJECTED)
     )
 
 

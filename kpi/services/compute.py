@@ -214,6 +214,7 @@ def kpi_compute_period(
     window = window_for(period, now)
     indicators = {i.code: i for i in Indicator.objects.filter(is_active=True)}
     codes = set(indicators) & set(MEASURES)
+    unavailable = {c for c in codes if MEASURES[c].source.model_class() is None}
 
     started = time.perf_counter()
     partials = grouped_partials(window, codes, summary)
@@ -274,7 +275,10 @@ def kpi_compute_period(
         for code in codes:
             measure, indicator = MEASURES[code], indicators[code]
             part = rolled[subject][code].get(subject_id)
-            value, num, den, samples = _value(measure, part, headcount)
+            if code in unavailable:  # its app is not installed yet: no data
+                value, num, den, samples = None, None, None, 0
+            else:
+                value, num, den, samples = _value(measure, part, headcount)
             value = _q(value)
             target = targets.get(code, indicator.default_target)
             score = attainment_score(value, target, indicator.direction)
