@@ -243,12 +243,13 @@ MEASURES: dict[str, Measure] = {
             "response_sla_rate",
             COMPLAINTS_RECEIVED,
             "rate",
-            # responded, or not responded and already past due (a miss)
+            # responded, or still unanswered past its due time (a miss) — unless
+            # on hold, where the clock is paused and the due time will move
             sample=lambda w: (
                 Q(first_response_due_at__isnull=False)
                 & (
                     Q(first_response_at__isnull=False)
-                    | Q(first_response_due_at__lt=w.now)
+                    | (Q(first_response_due_at__lt=w.now) & ~Q(status="on_hold"))
                 )
             ),
             numerator=lambda w: Q(first_response_at__lte=F("first_response_due_at")),
