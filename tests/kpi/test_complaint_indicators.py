@@ -29,9 +29,16 @@ import pytest
 
 from kpi.models import KpiResult, SubjectType
 from kpi.services import kpi_compute_period
-from tests.factories.kpi import complaint_story, local, month, policy_24x7
+from tests.factories.kpi import (  # noqa: F401 - complaint_links is a fixture
+    complaint_links,
+    complaint_story,
+    local,
+    month,
+    policy_24x7,
+)
 
 pytest.importorskip("complaints.services")
+pytestmark = pytest.mark.usefixtures("complaint_links")
 
 NOW = local(2026, 12, 5, 9, 0)
 

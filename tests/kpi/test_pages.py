@@ -43,7 +43,7 @@ def test_pages_require_login(client):
 def test_manager_dashboard_shows_their_department_in_chinese(client, computed):
     org = computed
     html = _login(client, org.manager_a).get("/kpi/?period=2026-11").content.decode()
-    assert "KPI" in html and "质检平均分" in html  # indicator name in Chinese
+    assert "绩效看板" in html and "质检平均分" in html  # indicator name in Chinese
     assert org.agent_a.name in html and org.complaint_handler_a.name in html
     assert org.agent_b.name not in html  # department B is not theirs
     assert "<svg" in html  # trend charts rendered server-side
