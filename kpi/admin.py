@@ -120,12 +120,18 @@ class QualityInspectionForm(forms.ModelForm):
     class Meta:
         model = QualityInspection
         fields = (
+            "complaint",
+            "interaction",
             "staff",
-            "complaint_reference",
             "inspected_at",
             *QualityInspection.CHECKLIST,
             "comments",
         )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Empty: the complaint's assignee or the interaction's staff member.
+        self.fields["staff"].required = False
 
 
 @admin.register(QualityInspection)
@@ -135,10 +141,12 @@ class QualityInspectionAdmin(ScopedModelAdmin):
         "inspected_at",
         "staff",
         "inspector",
-        "complaint_reference",
+        "complaint",
+        "interaction",
         "total",
     )
-    list_select_related = ("staff", "inspector")
+    list_select_related = ("staff", "inspector", "complaint", "interaction")
+    raw_id_fields = ("complaint", "interaction")
     autocomplete_fields = ("staff",)
     readonly_fields = ("total",)
     date_hierarchy = "inspected_at"
@@ -151,9 +159,10 @@ class QualityInspectionAdmin(ScopedModelAdmin):
         try:
             saved = inspection_record(
                 actor=request.user,
-                staff=data["staff"],
+                staff=data.get("staff"),
+                complaint=data.get("complaint"),
+                interaction=data.get("interaction"),
                 scores={i: data[i] for i in QualityInspection.CHECKLIST},
-                reference=data.get("complaint_reference", ""),
                 comments=data.get("comments", ""),
                 inspected_at=data.get("inspected_at"),
             )

@@ -330,6 +330,9 @@ class ScorecardResult(models.Model):
 class QualityInspection(models.Model):
     """A QA inspector's checklist score of one complaint or interaction (质检).
 
+    ``staff`` is the staff member whose work was inspected (by default the
+    complaint's assignee or the interaction's staff member).
+
     Six checklist items are scored 0–10; ``total`` (0–100) is their sum scaled to
     100, set by ``kpi.services.inspections.inspection_record``.
     """
@@ -356,8 +359,21 @@ class QualityInspection(models.Model):
         on_delete=models.PROTECT,
         related_name="inspections",
     )
-    complaint_reference = models.CharField(
-        _("complaint or interaction reference"), max_length=40, blank=True
+    complaint = models.ForeignKey(
+        "complaints.Complaint",
+        verbose_name=_("complaint"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="inspections",
+    )
+    interaction = models.ForeignKey(
+        "crm.Interaction",
+        verbose_name=_("interaction"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="inspections",
     )
     inspected_at = models.DateTimeField(_("inspected at"))
     polite_language = models.PositiveSmallIntegerField(
@@ -393,6 +409,10 @@ class QualityInspection(models.Model):
             models.CheckConstraint(
                 condition=Q(total__gte=0, total__lte=100),
                 name="kpi_inspection_total_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(complaint__isnull=False) | Q(interaction__isnull=False),
+                name="kpi_inspection_has_record",
             ),
         ]
 

@@ -167,7 +167,8 @@ COLUMNS = {
     "kpi.QualityInspection": [
         ("inspected_at", gettext_lazy("inspected at")),
         ("staff", gettext_lazy("staff member")),
-        ("complaint_reference", gettext_lazy("reference")),
+        ("complaint.reference", gettext_lazy("complaint")),
+        ("interaction", gettext_lazy("interaction")),
         ("total", gettext_lazy("total score")),
     ],
     "training.Enrollment": [

@@ -24,20 +24,33 @@ def inspection_total(scores: dict[str, int]) -> Decimal:
 def inspection_record(
     *,
     actor,
-    staff,
     scores: dict[str, int],
-    reference: str = "",
+    complaint=None,
+    interaction=None,
+    staff=None,
     comments: str = "",
     inspected_at: datetime | None = None,
-    **records,
 ) -> QualityInspection:
-    """Record one inspection; ``scores`` has every checklist item, each 0–10.
+    """Record one inspection of a ``complaint`` or an ``interaction``.
 
-    ``records`` may name the inspected ``complaint`` or ``interaction`` (once
-    those models exist). The total is computed here, never typed in.
+    ``scores`` has every checklist item, each 0–10; the total (0–100) is
+    computed here, never typed in. ``staff`` defaults to the complaint's
+    assignee or the interaction's staff member. Only QA inspectors (and
+    admins) record inspections.
     """
-    if actor is not None and not actor.has_perm("kpi.add_qualityinspection"):
+    if actor is None or not actor.has_perm("kpi.add_qualityinspection"):
         raise NotPermitted(_("You may not record quality inspections."))
+    if complaint is None and interaction is None:
+        raise InvalidInput(
+            _("Choose the complaint or interaction inspected."), field="complaint"
+        )
+    staff = (
+        staff
+        or (complaint.assignee if complaint is not None else None)
+        or (interaction.staff if interaction is not None else None)
+    )
+    if staff is None:
+        raise InvalidInput(_("Choose the staff member inspected."), field="staff")
     missing = [i for i in QualityInspection.CHECKLIST if scores.get(i) is None]
     if missing:
         raise InvalidInput(
@@ -52,12 +65,12 @@ def inspection_record(
     inspection = QualityInspection(
         inspector=actor,
         staff=staff,
-        complaint_reference=reference,
+        complaint=complaint,
+        interaction=interaction,
         inspected_at=inspected_at or timezone.now(),
         comments=comments,
         total=inspection_total(scores),
         **{item: scores[item] for item in QualityInspection.CHECKLIST},
-        **records,
     )
     inspection.full_clean()
     inspection.save()

@@ -22,12 +22,31 @@ def month(year: int, month_no: int) -> KpiPeriod:
     return period_for(KpiPeriod.Kind.MONTH, datetime(year, month_no, 1).date())
 
 
+def interaction(*, staff, at: datetime):
+    """A logged phone call by ``staff`` (something a QA inspector can sample)."""
+    from crm.models import Interaction
+    from tests.factories import CustomerFactory
+
+    return Interaction.objects.create(
+        customer=CustomerFactory(department=staff.department),
+        channel="phone",
+        direction="inbound",
+        occurred_at=at,
+        staff=staff,
+        summary="客户来电咨询快件进度",
+    )
+
+
 def inspection(*, inspector, staff, at: datetime, score: int = 10, **overrides):
-    """An inspection whose six items all score ``score`` unless overridden."""
+    """An inspection of one of ``staff``'s calls; every item scores ``score``
+    unless overridden."""
     scores = dict.fromkeys(QualityInspection.CHECKLIST, score)
     scores.update(overrides)
     return inspection_record(
-        actor=inspector, staff=staff, scores=scores, inspected_at=at, reference="TEST"
+        actor=inspector,
+        interaction=interaction(staff=staff, at=at),
+        scores=scores,
+        inspected_at=at,
     )
 
 
