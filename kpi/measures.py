@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.apps import apps
@@ -39,6 +39,8 @@ class Window:
     end: datetime
     now: datetime
     year_start: datetime  # 1 January of the period's year (year-to-date measures)
+    start_date: date | None = None  # the period as local dates (date fields)
+    end_date: date | None = None
 
     @property
     def due_end(self) -> datetime:
@@ -131,15 +133,20 @@ def _inspections(qs, w):
 
 
 def _attended_ytd(qs, w):
+    # Same rule as training.selectors.training_records: attended hours of
+    # sessions starting in the year — here from 1 January to the period's end.
     return qs.filter(
         status="attended",
-        session__start__gte=w.year_start,
-        session__start__lt=w.end,
+        session__starts_at__gte=w.year_start,
+        session__starts_at__lt=w.end,
     )
 
 
 def _assessments_taken(qs, w):
-    return qs.filter(taken_at__gte=w.start, taken_at__lt=w.end, passed__isnull=False)
+    # Graded results (passed is set when the result is recorded), by date taken.
+    return qs.filter(
+        taken_on__gte=w.start_date, taken_on__lt=w.end_date, passed__isnull=False
+    )
 
 
 COMPLAINTS_RECEIVED = Source(

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
@@ -73,7 +74,14 @@ def window_for(period: KpiPeriod, now: datetime) -> Window:
         datetime.combine(date(period.start.year, 1, 1), dtime.min),
         timezone.get_current_timezone(),
     )
-    return Window(start=start, end=end, now=now, year_start=year_start)
+    return Window(
+        start=start,
+        end=end,
+        now=now,
+        year_start=year_start,
+        start_date=period.start,
+        end_date=period.end,
+    )
 
 
 def _filtered(q: Q) -> Q | None:
@@ -303,6 +311,7 @@ def kpi_compute_period(
                 )
             )
 
+    requirements = _yearly_hours_by_role()
     for uid, row in staff_rows.items():
         template = templates.get(uid)
         targets = (
@@ -313,6 +322,9 @@ def kpi_compute_period(
             if template
             else {}
         )
+        if template and template.role in requirements:
+            # Training hours are measured against the role's yearly requirement.
+            targets["training_hours_ytd"] = requirements[template.role]
         emit(
             SubjectType.STAFF,
             uid,
@@ -344,6 +356,15 @@ def kpi_compute_period(
     summary.results = len(results)
     summary.scorecards = len(scorecards)
     return summary
+
+
+def _yearly_hours_by_role() -> dict[str, Decimal]:
+    """``{role: yearly hours}`` from training's requirements (if installed)."""
+    try:
+        requirement = apps.get_model("training", "TrainingRequirement")
+    except LookupError:
+        return {}
+    return dict(requirement.objects.values_list("role", "yearly_hours"))
 
 
 def _keys(groups: dict[str, dict[int, Partial]]) -> set[int]:
