@@ -184,6 +184,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "kefu.heartbeat",
         "schedule": crontab(minute="*/5"),
     },
+    # kpi
+    # Nightly KPI snapshots of the current and the previous month.
+    "kpi-compute-snapshots": {
+        "task": "kpi.compute_snapshots",
+        "schedule": crontab(hour=2, minute=15),
+    },
 }
 # training
 CELERY_BEAT_SCHEDULE["training-certification-sweep"] = {
