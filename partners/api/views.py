@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from crm.scoping import visible_to_partner
 from partners import services
 from partners.api.authentication import partner_of
+from partners.api.idempotency import idempotent
 from partners.api.permissions import ScopeOrModelPermission
 from partners.api.serializers import (
     ApiKeyInfoSerializer,
@@ -61,6 +62,7 @@ class WebhookEndpointViewSet(
     )
     required_perms: dict = {}
     filter_backends: list = []
+    idempotent_create = True
     queryset = WebhookEndpoint.objects.none()  # for the schema; see get_queryset
 
     def get_queryset(self):
@@ -74,6 +76,9 @@ class WebhookEndpointViewSet(
         responses={201: WebhookEndpointCreatedSerializer},
     )
     def create(self, request):
+        return idempotent(request, lambda: self._create(request))
+
+    def _create(self, request):
         data = WebhookEndpointInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         endpoint = services.webhook_endpoint_create(
