@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiParameter
 from partners.api.serializers import ErrorSerializer
 
 ERROR_DESCRIPTIONS = {
-    "400": "Invalid input; `errors` names the fields.",
+    "400": "Invalid input (body or query); `errors` names the fields.",
     "401": "Missing or invalid credentials.",
     "403": "The credentials do not allow this operation (scope or role).",
     "404": "Not found, or not visible to the caller.",
@@ -21,11 +21,10 @@ class KefuAutoSchema(AutoSchema):
     """AutoSchema adding the JSON error responses and the Idempotency-Key header."""
 
     def _error_codes(self) -> list[str]:
-        codes = ["401", "403", "429"]
+        # 400 everywhere: bodies, but also query parameters (filters, cursors).
+        codes = ["400", "401", "403", "429"]
         if "{" in self.path:
             codes.append("404")
-        if self.method in ("POST", "PUT", "PATCH"):
-            codes.append("400")
         if self.method in ("POST", "PUT", "PATCH", "DELETE") and "{" in self.path:
             codes.append("409")
         if self.method == "POST" and getattr(self.view, "idempotent_create", False):

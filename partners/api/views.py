@@ -1,6 +1,5 @@
 """Partner API endpoints of the partners app: the calling key, webhook endpoints."""
 
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
@@ -56,6 +55,8 @@ class WebhookEndpointViewSet(
 
     permission_classes = [ScopeOrModelPermission]
     serializer_class = WebhookEndpointSerializer
+    # Any path segment reaches the view, so a bad id is a JSON 404, not HTML.
+    lookup_value_regex = "[^/]+"
     required_scopes = dict.fromkeys(
         ("list", "retrieve", "create", "partial_update", "destroy", "deliveries"),
         Scope.WEBHOOKS_MANAGE,
@@ -114,7 +115,7 @@ class WebhookEndpointViewSet(
     )
     @action(detail=True, methods=["get"], serializer_class=WebhookDeliverySerializer)
     def deliveries(self, request, pk=None):
-        endpoint = get_object_or_404(self.get_queryset(), pk=pk)
+        endpoint = self.get_object()
         page = self.paginate_queryset(WebhookDelivery.objects.filter(endpoint=endpoint))
         return self.get_paginated_response(
             WebhookDeliverySerializer(page, many=True).data
