@@ -9,6 +9,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crm.fields import DigestField, EncryptedTextField
+
 
 class Department(models.Model):
     code = models.SlugField(_("code"), max_length=32, unique=True)
@@ -128,8 +130,26 @@ class PartnerOrganisation(models.Model):
         return self.name
 
 
+class ContactChannel(models.TextChoices):
+    """Ways of reaching a customer (preferred channel, revisit method)."""
+
+    PHONE = "phone", _("phone")
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("e-mail")
+    ONLINE = "online", _("online chat")
+    SOCIAL = "social", _("social media")
+    VISIT = "visit", _("visit")
+    LETTER = "letter", _("letter")
+
+
 class Customer(models.Model):
-    """A customer of the service organisation: a person or a company."""
+    """A customer of the service organisation: a person or a company.
+
+    ``phone``, ``email`` and ``address`` are encrypted at rest (the attributes are
+    plaintext); ``phone_digest``/``email_digest`` are keyed digests of the
+    normalised values, used for exact lookup and for uniqueness (one customer per
+    phone number and per e-mail address). Write through ``crm.services``.
+    """
 
     class Kind(models.TextChoices):
         INDIVIDUAL = "individual", _("individual")
@@ -152,8 +172,12 @@ class Customer(models.Model):
         _("kind"), max_length=16, choices=Kind.choices, default=Kind.INDIVIDUAL
     )
     name = models.CharField(_("name"), max_length=200)
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)
+    phone = EncryptedTextField(_("phone"), blank=True, default="")
+    phone_digest = DigestField(_("phone lookup digest"), source="phone", kind="phone")
+    email = EncryptedTextField(_("e-mail"), blank=True, default="")
+    email_digest = DigestField(_("e-mail lookup digest"), source="email", kind="email")
+    address = EncryptedTextField(_("address"), blank=True, default="")
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
     tier = models.CharField(
         _("tier"), max_length=16, choices=Tier.choices, default=Tier.REGULAR
     )
@@ -187,6 +211,22 @@ class Customer(models.Model):
         blank=True,
         related_name="customers",
     )
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    preferred_channel = models.CharField(
+        _("preferred channel"),
+        max_length=16,
+        choices=ContactChannel.choices,
+        blank=True,
+    )
+    consent_to_contact = models.BooleanField(
+        _("consents to be contacted"), default=False
+    )
+    privacy_notice_version = models.CharField(
+        _("privacy notice version"), max_length=32, blank=True
+    )
+    consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    is_anonymised = models.BooleanField(_("anonymised"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -194,9 +234,106 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone_digest"],
+                condition=models.Q(phone_digest__isnull=False),
+                name="customer_unique_phone",
+            ),
+            models.UniqueConstraint(
+                fields=["email_digest"],
+                condition=models.Q(email_digest__isnull=False),
+                name="customer_unique_email",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "tier"], name="customer_owner_tier"),
+            models.Index(fields=["department", "tier"], name="customer_dept_tier"),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.code})"
+
+    @property
+    def phone_masked(self) -> str:
+        from crm.pii import mask_phone
+
+        return mask_phone(self.phone)
+
+    @property
+    def email_masked(self) -> str:
+        from crm.pii import mask_email
+
+        return mask_email(self.email)
+
+
+class CustomerExternalId(models.Model):
+    """A partner's own id for a customer (a partner sending it twice gets one row).
+
+    ``partner`` is null for ids from in-house systems (order system, call centre).
+    """
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="external_ids",
+    )
+    partner = models.ForeignKey(
+        PartnerOrganisation,
+        verbose_name=_("partner"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="customer_ids",
+    )
+    external_id = models.CharField(_("external id"), max_length=100)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("external customer id")
+        verbose_name_plural = _("external customer ids")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "external_id"],
+                name="customer_extid_unique_per_partner",
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=models.Q(partner__isnull=True),
+                name="customer_extid_unique_inhouse",
+            ),
+        ]
+
+    def __str__(self):
+        return self.external_id
+
+
+class Contact(models.Model):
+    """A person at a company customer (or a relative/agent of an individual)."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="contacts",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    title = models.CharField(_("position"), max_length=100, blank=True)
+    phone = EncryptedTextField(_("phone"), blank=True, default="")
+    email = EncryptedTextField(_("e-mail"), blank=True, default="")
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["customer", "-is_primary", "name"]
+
+    def __str__(self):
+        return self.name
 
 
 class Notification(models.Model):
@@ -252,3 +389,288 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class Interaction(models.Model):
+    """One contact with a customer on any channel (the customer's history)."""
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("phone")
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("e-mail")
+        ONLINE = "online", _("online chat")
+        SOCIAL = "social", _("social media")
+        VISIT_IN = "visit_in", _("customer visit")
+        VISIT_OUT = "visit_out", _("on-site visit")
+        LETTER = "letter", _("letter")
+        SURVEY = "survey", _("survey")
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", _("inbound")
+        OUTBOUND = "outbound", _("outbound")
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="interactions",
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interactions",
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    direction = models.CharField(
+        _("direction"),
+        max_length=16,
+        choices=Direction.choices,
+        default=Direction.INBOUND,
+    )
+    occurred_at = models.DateTimeField(_("time"))
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interactions",
+    )
+    summary = models.TextField(_("summary"))
+    revisit = models.ForeignKey(
+        "crm.Revisit",
+        verbose_name=_("revisit"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interactions",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        ordering = ["-occurred_at"]
+        indexes = [
+            models.Index(
+                fields=["customer", "-occurred_at"], name="interaction_cust_time"
+            ),
+            models.Index(
+                fields=["staff", "-occurred_at"], name="interaction_staff_time"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class RevisitPurpose(models.TextChoices):
+    SATISFACTION = "satisfaction", _("satisfaction check")
+    CONFIRMATION = "confirmation", _("post-resolution confirmation")
+    AFTER_SALES = "after_sales", _("after-sales care")
+    CARE = "care", _("relationship care")
+    WIN_BACK = "win_back", _("win-back")
+
+
+class RevisitMethod(models.TextChoices):
+    PHONE = "phone", _("phone")
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("e-mail")
+    ONLINE = "online", _("online")
+    VISIT = "visit", _("visit")
+
+
+class RevisitRule(models.Model):
+    """When revisits are planned automatically (editable by managers).
+
+    ``offset_hours`` is counted from the trigger (resolution, creation, the start of
+    the period, the birthday or holiday); ``interval_months`` is the period of a
+    periodic rule. Each generated revisit carries a unique key derived from the
+    rule, the customer and the occasion, so running a rule twice plans nothing new.
+    """
+
+    class Trigger(models.TextChoices):
+        COMPLAINT_RESOLVED = "complaint_resolved", _("complaint resolved")
+        CUSTOMER_CREATED = "customer_created", _("customer created")
+        PERIODIC = "periodic", _("periodic by tier")
+        BIRTHDAY = "birthday", _("birthday care")
+        HOLIDAY = "holiday", _("holiday care")
+
+    class AssigneeRule(models.TextChoices):
+        COMPLAINT_ASSIGNEE = "complaint_assignee", _("complaint handler")
+        CUSTOMER_OWNER = "customer_owner", _("account manager")
+        UNASSIGNED = "unassigned", _("unassigned (team pool)")
+
+    name = models.CharField(_("name"), max_length=100)
+    trigger = models.CharField(_("trigger"), max_length=32, choices=Trigger.choices)
+    tier = models.CharField(
+        _("customer tier"),
+        max_length=16,
+        choices=Customer.Tier.choices,
+        blank=True,
+        help_text=_("Blank: customers of every tier."),
+    )
+    purpose = models.CharField(
+        _("purpose"),
+        max_length=16,
+        choices=RevisitPurpose.choices,
+        default=RevisitPurpose.SATISFACTION,
+    )
+    method = models.CharField(
+        _("method"),
+        max_length=16,
+        choices=RevisitMethod.choices,
+        default=RevisitMethod.PHONE,
+    )
+    offset_hours = models.IntegerField(
+        _("offset (hours)"),
+        default=24,
+        help_text=_("Due this many hours after the trigger."),
+    )
+    interval_months = models.PositiveSmallIntegerField(
+        _("interval (months)"),
+        null=True,
+        blank=True,
+        help_text=_("Periodic rules only: 1 = monthly, 3 = quarterly."),
+    )
+    holiday_month = models.PositiveSmallIntegerField(
+        _("holiday month"), null=True, blank=True
+    )
+    holiday_day = models.PositiveSmallIntegerField(
+        _("holiday day"), null=True, blank=True
+    )
+    assignee_rule = models.CharField(
+        _("assignee"),
+        max_length=32,
+        choices=AssigneeRule.choices,
+        default=AssigneeRule.CUSTOMER_OWNER,
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("revisit rule")
+        verbose_name_plural = _("revisit rules")
+        ordering = ["trigger", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Revisit(models.Model):
+    """A planned contact with a customer (回访). Changes go through
+    ``crm.services.revisits``; ``key`` makes every planned occasion unique."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        DONE = "done", _("done")
+        MISSED = "missed", _("missed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    class Outcome(models.TextChoices):
+        REACHED = "reached", _("reached")
+        NOT_REACHED = "not_reached", _("not reached")
+
+    Purpose = RevisitPurpose
+    Method = RevisitMethod
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="revisits",
+    )
+    purpose = models.CharField(
+        _("purpose"), max_length=16, choices=RevisitPurpose.choices
+    )
+    method = models.CharField(
+        _("method"),
+        max_length=16,
+        choices=RevisitMethod.choices,
+        default=RevisitMethod.PHONE,
+    )
+    due_at = models.DateTimeField(_("due at"))
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="revisits",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PLANNED
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=Outcome.choices, blank=True
+    )
+    satisfaction_score = models.PositiveSmallIntegerField(
+        _("satisfaction score (1–5)"), null=True, blank=True
+    )
+    feedback = models.TextField(_("feedback"), blank=True)
+    rule = models.ForeignKey(
+        RevisitRule,
+        verbose_name=_("rule"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="revisits",
+    )
+    key = models.CharField(_("deduplication key"), max_length=200, unique=True)
+    notes = models.TextField(_("notes"), blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Reminder bookkeeping for the sweeper: set in the transaction that raised the
+    # notification, so a row is claimed for each reminder exactly once.
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(
+        _("overdue escalated at"), null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("revisit")
+        verbose_name_plural = _("revisits")
+        ordering = ["due_at"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="revisit_status_due"),
+            models.Index(
+                fields=["assignee", "status", "due_at"], name="revisit_assignee"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(satisfaction_score__isnull=True)
+                | models.Q(satisfaction_score__gte=1, satisfaction_score__lte=5),
+                name="revisit_score_1_5",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} · {self.customer_id} · {self.due_at:%Y-%m-%d}"
+
+    @property
+    def is_overdue(self) -> bool:
+        from django.utils import timezone
+
+        return self.status == self.Status.PLANNED and self.due_at < timezone.now()
+
+    @property
+    def on_time(self) -> bool:
+        return (
+            self.status == self.Status.DONE
+            and self.done_at is not None
+            and self.done_at <= self.due_at
+        )

@@ -48,6 +48,18 @@ class ScopePaths:
     team_roles: frozenset[str] = frozenset({Role.SUPERVISOR})
 
 
+# Front-line staff must find any caller of their department.
+CUSTOMER_DEPARTMENT_ROLES = frozenset(
+    {
+        Role.MANAGER,
+        Role.SUPERVISOR,
+        Role.AGENT,
+        Role.COMPLAINT_HANDLER,
+        Role.RELATIONS_SPECIALIST,
+        Role.QA_INSPECTOR,
+    }
+)
+
 # Registry keyed by "app_label.ModelName". Each app's issue adds its models here.
 SCOPES: dict[str, ScopePaths] = {
     "crm.User": ScopePaths(
@@ -70,18 +82,38 @@ SCOPES: dict[str, ScopePaths] = {
         team="owner__team",
         owners=("owner",),
         partner="partner",
-        # Front-line staff must find any caller of their department.
-        department_roles=frozenset(
-            {
-                Role.MANAGER,
-                Role.SUPERVISOR,
-                Role.AGENT,
-                Role.COMPLAINT_HANDLER,
-                Role.RELATIONS_SPECIALIST,
-                Role.QA_INSPECTOR,
-            }
-        ),
+        department_roles=CUSTOMER_DEPARTMENT_ROLES,
     ),
+    "crm.Contact": ScopePaths(
+        department="customer__department",
+        team="customer__owner__team",
+        owners=("customer__owner",),
+        partner="customer__partner",
+        department_roles=CUSTOMER_DEPARTMENT_ROLES,
+    ),
+    "crm.CustomerExternalId": ScopePaths(
+        department="customer__department",
+        team="customer__owner__team",
+        owners=("customer__owner",),
+        partner="partner",
+        department_roles=CUSTOMER_DEPARTMENT_ROLES,
+    ),
+    "crm.Interaction": ScopePaths(
+        department="customer__department",
+        team="staff__team",
+        owners=("staff", "customer__owner"),
+        department_roles=CUSTOMER_DEPARTMENT_ROLES,
+    ),
+    # Relations specialists work the revisits of their whole department; account
+    # managers see those of their customers; supervisors those of their team.
+    "crm.Revisit": ScopePaths(
+        department="customer__department",
+        team="assignee__team",
+        owners=("assignee", "customer__owner"),
+        partner="customer__partner",
+        department_roles=frozenset({Role.MANAGER, Role.RELATIONS_SPECIALIST}),
+    ),
+    "crm.RevisitRule": ScopePaths(everyone=frozenset(Role)),
     # Everyone sees only their own notifications.
     "crm.Notification": ScopePaths(owners=("recipient",)),
 }

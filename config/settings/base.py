@@ -194,6 +194,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute=17),
     },
 }
+# training
+CELERY_BEAT_SCHEDULE["training-certification-sweep"] = {
+    "task": "training.certification_sweep",
+    "schedule": crontab(hour=7, minute=10),
+}
 
 # --- REST API ----------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -245,6 +250,22 @@ KEFU_WEBHOOK_TIMEOUT_SECONDS = env.int("KEFU_WEBHOOK_TIMEOUT_SECONDS", default=1
 # --- Kefu ----------------------------------------------------------------------
 # Key for personal data encrypted at rest (phone, e-mail). Production must set it.
 KEFU_PII_KEY = env.str("KEFU_PII_KEY", default="")
+
+# training
+KEFU_TRAINING_ATTITUDE_THRESHOLD = env.int(
+    "KEFU_TRAINING_ATTITUDE_THRESHOLD", default=2
+)
+KEFU_TRAINING_ATTITUDE_WINDOW_DAYS = env.int(
+    "KEFU_TRAINING_ATTITUDE_WINDOW_DAYS", default=90
+)
+KEFU_TRAINING_CERT_REMINDER_DAYS = env.list(
+    "KEFU_TRAINING_CERT_REMINDER_DAYS", cast=int, default=[30]
+)
+KEFU_TRAINING_PASS_MARK = env.int("KEFU_TRAINING_PASS_MARK", default=60)
+KEFU_TRAINING_ASSIGNMENT_DUE_DAYS = 30
+KEFU_TRAINING_ETIQUETTE_COURSE = env.str("KEFU_TRAINING_ETIQUETTE_COURSE", default="")
+KEFU_TRAINING_TOP_PERFORMER_SCORE = 90
+KEFU_TRAINING_TOP_PERFORMER_MIN_ASSESSMENTS = 3
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,20 @@
+from datetime import timedelta
+
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
-from crm.models import Customer, Department, PartnerOrganisation, Team, User
+from crm.models import (
+    Contact,
+    Customer,
+    CustomerExternalId,
+    Department,
+    Interaction,
+    PartnerOrganisation,
+    Revisit,
+    Team,
+    User,
+)
 
 
 class DepartmentFactory(factory.django.DjangoModelFactory):
@@ -67,3 +80,42 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     department = factory.LazyAttribute(
         lambda o: o.owner.department if o.owner else None
     )
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    customer = factory.SubFactory(CustomerFactory, kind=Customer.Kind.COMPANY)
+    name = factory.Sequence(lambda n: f"联系人{n}")
+    phone = factory.Sequence(lambda n: f"+86139{n:08d}")
+
+
+class CustomerExternalIdFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerExternalId
+
+    customer = factory.SubFactory(CustomerFactory)
+    partner = factory.SubFactory(PartnerFactory)
+    external_id = factory.Sequence(lambda n: f"EXT{n:06d}")
+
+
+class RevisitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Revisit
+
+    customer = factory.SubFactory(CustomerFactory)
+    purpose = Revisit.Purpose.SATISFACTION
+    method = Revisit.Method.PHONE
+    due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
+    key = factory.Sequence(lambda n: f"test:{n}")
+
+
+class InteractionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Interaction
+
+    customer = factory.SubFactory(CustomerFactory)
+    channel = Interaction.Channel.PHONE
+    occurred_at = factory.LazyFunction(timezone.now)
+    summary = "来电咨询"

@@ -1,3 +1,10 @@
 """REST endpoints of training under /api/v1/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from training.api.views import TrainingRecordViewSet
+
+router = SimpleRouter()
+router.register("training/records", TrainingRecordViewSet, basename="training-record")
+
+urlpatterns = router.urls

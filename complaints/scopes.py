@@ -1,0 +1,57 @@
+"""Row scopes of the complaints models (registered with ``crm.scoping``).
+
+A complaint belongs to its department and team; its assignee and the customer's
+account manager "own" it; a partner sees what it submitted. Agents and handlers
+also see unassigned complaints of their team. QA inspectors and relations
+specialists read their whole department's complaints. Child rows (events,
+replies, notes, attachments, SLA targets, surveys) follow their complaint.
+Configuration (categories, calendars, policies, rules) is visible to all staff.
+"""
+
+from __future__ import annotations
+
+from crm.roles import STAFF_ROLES, Role
+from crm.scoping import ScopePaths, register_scopes
+
+COMPLAINT_DEPARTMENT_ROLES = frozenset(
+    {Role.MANAGER, Role.QA_INSPECTOR, Role.RELATIONS_SPECIALIST}
+)
+
+
+def _complaint_paths(prefix: str = "") -> ScopePaths:
+    return ScopePaths(
+        department=f"{prefix}department",
+        team=f"{prefix}team",
+        owners=(f"{prefix}assignee", f"{prefix}customer__owner"),
+        partner=f"{prefix}source_partner",
+        assignee=f"{prefix}assignee",
+        department_roles=COMPLAINT_DEPARTMENT_ROLES,
+    )
+
+
+CONFIG = ScopePaths(everyone=frozenset(STAFF_ROLES))
+
+
+def register() -> None:
+    register_scopes(
+        {
+            "complaints.Complaint": _complaint_paths(),
+            "complaints.ComplaintEvent": _complaint_paths("complaint__"),
+            "complaints.ComplaintReply": _complaint_paths("complaint__"),
+            "complaints.ComplaintNote": _complaint_paths("complaint__"),
+            "complaints.ComplaintAttachment": _complaint_paths("complaint__"),
+            "complaints.SlaTarget": _complaint_paths("complaint__"),
+            "complaints.SatisfactionSurvey": _complaint_paths("complaint__"),
+            "complaints.CorrectiveAction": ScopePaths(
+                department="department",
+                team="team",
+                owners=("owner", "created_by"),
+                department_roles=frozenset({Role.MANAGER, Role.QA_INSPECTOR}),
+            ),
+            "complaints.Category": CONFIG,
+            "complaints.SlaPolicy": CONFIG,
+            "complaints.BusinessCalendar": CONFIG,
+            "complaints.CalendarDay": CONFIG,
+            "complaints.AssignmentRule": CONFIG,
+        }
+    )

@@ -1,0 +1,217 @@
+"""CAPA (corrective and preventive actions): create, link, complete, verify.
+
+A CAPA addresses a root cause behind one or many complaints. Its owner completes
+it; a supervisor or manager (not the owner) then verifies its effectiveness.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from complaints.models import Complaint, ComplaintEvent, CorrectiveAction
+from complaints.services import clock, permissions
+from complaints.services.events import event_record
+from config.errors import IllegalTransition, InvalidInput, NotPermitted, VersionConflict
+from crm import scoping
+from crm.notifications import notify
+from crm.roles import Role
+
+CS = CorrectiveAction.Status
+CAPA_CREATORS = permissions.RESOLVERS
+CAPA_VERIFIERS = permissions.LEADS
+
+# CAPA status changes, as data.
+CAPA_TRANSITIONS: dict[str, frozenset[str]] = {
+    CS.OPEN: frozenset({CS.IN_PROGRESS, CS.COMPLETED, CS.CANCELLED}),
+    CS.IN_PROGRESS: frozenset({CS.COMPLETED, CS.CANCELLED}),
+    CS.COMPLETED: frozenset({CS.VERIFIED, CS.INEFFECTIVE}),
+    CS.INEFFECTIVE: frozenset({CS.IN_PROGRESS, CS.CANCELLED}),
+    CS.VERIFIED: frozenset(),
+    CS.CANCELLED: frozenset(),
+}
+
+
+def _capa_status(capa: CorrectiveAction, to_status: str) -> None:
+    if to_status not in CAPA_TRANSITIONS[capa.status]:
+        raise IllegalTransition(
+            _("A corrective action cannot go from %(from)s to %(to)s.")
+            % {"from": capa.get_status_display(), "to": CS(to_status).label}
+        )
+    capa.status = to_status
+
+
+def _lock_capa(capa: CorrectiveAction, version: int | None) -> CorrectiveAction:
+    locked = CorrectiveAction.objects.select_for_update().get(pk=capa.pk)
+    if version is not None and locked.version != version:
+        raise VersionConflict(_("The corrective action was changed by someone else."))
+    return locked
+
+
+def _visible_complaints(actor, complaints) -> list[Complaint]:
+    ids = [c.pk for c in complaints]
+    qs = Complaint.objects.filter(pk__in=ids)
+    if actor is not None:
+        qs = scoping.visible_to(actor, qs)
+    found = list(qs)
+    if len(found) != len(set(ids)):
+        raise NotPermitted(_("Some of these complaints are outside your scope."))
+    return found
+
+
+def _link(capa, complaints, *, actor) -> None:
+    existing = set(capa.complaints.values_list("pk", flat=True))
+    new = [c for c in complaints if c.pk not in existing]
+    capa.complaints.add(*new)
+    for complaint in new:
+        event_record(
+            complaint=complaint,
+            kind=ComplaintEvent.Kind.CAPA_LINKED,
+            actor=actor,
+            data={"capa_id": capa.pk, "title": capa.title},
+        )
+
+
+@transaction.atomic
+def capa_create(
+    *,
+    actor,
+    title: str,
+    root_cause: str,
+    action: str,
+    owner,
+    due_date: date,
+    kind: str = CorrectiveAction.Kind.CORRECTIVE,
+    complaints=(),
+) -> CorrectiveAction:
+    """Open a CAPA for ``owner`` (notified), optionally linked to complaints."""
+    permissions.require_role(actor, CAPA_CREATORS)
+    if not (title or "").strip():
+        raise InvalidInput(_("A title is required."), field="title")
+    if not (root_cause or "").strip():
+        raise InvalidInput(_("Describe the root cause."), field="root_cause")
+    if not (action or "").strip():
+        raise InvalidInput(_("Describe the action."), field="action")
+    if kind not in CorrectiveAction.Kind.values:
+        raise InvalidInput(_("Unknown kind."), field="kind")
+    if due_date is None or due_date < clock.now().date():
+        raise InvalidInput(_("The due date cannot be in the past."), field="due_date")
+    if owner is None or not owner.is_active:
+        raise InvalidInput(_("Choose an active owner."), field="owner")
+    linked = _visible_complaints(actor, complaints)
+    capa = CorrectiveAction.objects.create(
+        title=title.strip(),
+        kind=kind,
+        root_cause=root_cause.strip(),
+        action=action.strip(),
+        owner=owner,
+        department=owner.department or (actor.department if actor else None),
+        team=owner.team,
+        due_date=due_date,
+        created_by=actor,
+    )
+    _link(capa, linked, actor=actor)
+    if actor is None or owner.pk != actor.pk:
+        notify(
+            recipient=owner,
+            kind="capa_assigned",
+            title=_("Corrective action assigned to you: %(title)s")
+            % {"title": capa.title},
+            body=capa.action,
+            key=f"capa:{capa.pk}:assigned:{owner.pk}",
+        )
+    return capa
+
+
+@transaction.atomic
+def capa_link_complaints(
+    *, actor, capa: CorrectiveAction, complaints, version: int | None = None
+) -> CorrectiveAction:
+    locked = _lock_capa(capa, version)
+    permissions.require_role(actor, CAPA_CREATORS)
+    if locked.status in (CS.VERIFIED, CS.CANCELLED):
+        raise IllegalTransition(_("This corrective action is finished."))
+    _link(locked, _visible_complaints(actor, complaints), actor=actor)
+    return locked
+
+
+@transaction.atomic
+def capa_start(*, actor, capa: CorrectiveAction, version: int | None = None):
+    locked = _lock_capa(capa, version)
+    _require_owner_or_lead(actor, locked)
+    _capa_status(locked, CS.IN_PROGRESS)
+    locked.version += 1
+    locked.save(update_fields=["status", "version", "updated_at"])
+    return locked
+
+
+def _require_owner_or_lead(actor, capa) -> None:
+    if actor is None or actor.pk == capa.owner_id:
+        return
+    permissions.require_role(actor, CAPA_VERIFIERS)
+
+
+@transaction.atomic
+def capa_complete(
+    *, actor, capa: CorrectiveAction, note: str, version: int | None = None
+) -> CorrectiveAction:
+    """The owner (or a lead) reports the action done."""
+    locked = _lock_capa(capa, version)
+    _require_owner_or_lead(actor, locked)
+    if not (note or "").strip():
+        raise InvalidInput(_("Describe what was done."), field="note")
+    _capa_status(locked, CS.COMPLETED)
+    locked.completion_note = note.strip()
+    locked.completed_at = clock.now()
+    locked.version += 1
+    locked.save(
+        update_fields=[
+            "status",
+            "completion_note",
+            "completed_at",
+            "version",
+            "updated_at",
+        ]
+    )
+    return locked
+
+
+@transaction.atomic
+def capa_verify(
+    *,
+    actor,
+    capa: CorrectiveAction,
+    effective: bool,
+    note: str,
+    version: int | None = None,
+) -> CorrectiveAction:
+    """A supervisor or manager other than the owner verifies effectiveness;
+    an ineffective action goes back to work (in progress) later."""
+    locked = _lock_capa(capa, version)
+    permissions.require_role(actor, CAPA_VERIFIERS)
+    if (
+        actor is not None
+        and actor.pk == locked.owner_id
+        and not (permissions._roles(actor) & {Role.ADMIN})
+    ):
+        raise NotPermitted(_("The owner cannot verify their own action."))
+    if not (note or "").strip():
+        raise InvalidInput(_("Describe how effectiveness was checked."), field="note")
+    _capa_status(locked, CS.VERIFIED if effective else CS.INEFFECTIVE)
+    locked.verification_note = note.strip()
+    locked.verified_by = actor
+    locked.verified_at = clock.now()
+    locked.version += 1
+    locked.save(
+        update_fields=[
+            "status",
+            "verification_note",
+            "verified_by",
+            "verified_at",
+            "version",
+            "updated_at",
+        ]
+    )
+    return locked

@@ -1,0 +1,102 @@
+"""Building blocks shared by the lifecycle services: the transition table,
+locking with the optimistic version check, saving, status changes."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from complaints.models import Complaint, ComplaintEvent
+from complaints.services import followups
+from complaints.services.events import event_record
+from config.errors import IllegalTransition, VersionConflict
+
+S = Complaint.Status
+
+# Allowed status changes, as data (house style rule 2). ``on_hold`` resumes to
+# the status it was put on hold from (checked against this table too).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.RECEIVED: frozenset({S.ANALYZING, S.ON_HOLD, S.REJECTED}),
+    S.ANALYZING: frozenset({S.HANDLING, S.ON_HOLD, S.REJECTED}),
+    S.HANDLING: frozenset({S.REPLIED, S.ON_HOLD}),
+    S.REPLIED: frozenset({S.RESOLVED, S.HANDLING, S.ON_HOLD}),
+    S.ON_HOLD: frozenset({S.RECEIVED, S.ANALYZING, S.HANDLING, S.REPLIED, S.REOPENED}),
+    S.RESOLVED: frozenset({S.CLOSED, S.REOPENED}),
+    S.CLOSED: frozenset({S.REOPENED}),
+    S.REOPENED: frozenset({S.ANALYZING, S.HANDLING, S.ON_HOLD}),
+    S.REJECTED: frozenset(),
+}
+# Statuses in which the complaint is still being worked.
+OPEN_STATUSES = frozenset(
+    {S.RECEIVED, S.ANALYZING, S.HANDLING, S.ON_HOLD, S.REPLIED, S.REOPENED}
+)
+FINAL_STATUSES = frozenset({S.CLOSED, S.REJECTED})
+
+
+def can_transition(from_status: str, to_status: str) -> bool:
+    return to_status in TRANSITIONS.get(from_status, frozenset())
+
+
+def lock(complaint: Complaint, version: int | None = None) -> Complaint:
+    """Re-read ``complaint`` under a row lock and check the caller's version."""
+    locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    if version is not None and locked.version != version:
+        raise VersionConflict(
+            _(
+                "The complaint was changed by someone else (version %(current)s, "
+                "yours %(yours)s). Reload and try again."
+            )
+            % {"current": locked.version, "yours": version}
+        )
+    return locked
+
+
+def require_status(complaint: Complaint, allowed, action: str) -> None:
+    if complaint.status not in allowed:
+        raise IllegalTransition(
+            _("Cannot %(action)s a complaint that is %(status)s.")
+            % {"action": action, "status": complaint.get_status_display()}
+        )
+
+
+def transition(
+    complaint: Complaint,
+    to_status: str,
+    *,
+    actor,
+    note: str = "",
+    data: dict | None = None,
+    customer_visible: bool = True,
+) -> None:
+    """Change the status in memory (caller saves) and write the event."""
+    from_status = complaint.status
+    if not can_transition(from_status, to_status):
+        raise IllegalTransition(
+            _("A complaint cannot go from %(from)s to %(to)s.")
+            % {
+                "from": complaint.get_status_display(),
+                "to": S(to_status).label,
+            }
+        )
+    complaint.status = to_status
+    event_record(
+        complaint=complaint,
+        kind=ComplaintEvent.Kind.STATUS_CHANGED,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        customer_visible=customer_visible,
+        note=note,
+        data=data,
+    )
+    followups.on_status_changed(
+        complaint=complaint, actor=actor, from_status=from_status, to_status=to_status
+    )
+
+
+def save(complaint: Complaint, fields, *, original: Complaint | None = None) -> None:
+    """Save ``fields`` plus the version bump; refresh the caller's instance."""
+    complaint.version += 1
+    complaint.save(update_fields=sorted({*fields, "version", "updated_at"}))
+    if original is not None and original is not complaint:
+        for f in Complaint._meta.concrete_fields:
+            setattr(original, f.attname, getattr(complaint, f.attname))

@@ -1,0 +1,33 @@
+"""Writing timeline events (the only way ``ComplaintEvent`` rows are created)."""
+
+from __future__ import annotations
+
+from complaints.models import ComplaintEvent
+from complaints.services import clock
+
+
+def event_record(
+    *,
+    complaint,
+    kind: str,
+    actor=None,
+    from_status: str = "",
+    to_status: str = "",
+    customer_visible: bool = False,
+    note: str = "",
+    data: dict | None = None,
+    at=None,
+    dedupe_key: str | None = None,
+) -> ComplaintEvent:
+    return ComplaintEvent.objects.create(
+        complaint=complaint,
+        kind=kind,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        customer_visible=customer_visible,
+        note=note,
+        data=data or {},
+        created_at=at or clock.now(),
+        dedupe_key=dedupe_key,
+    )

@@ -1,0 +1,213 @@
+"""Receiving a complaint: validation, reference, routing, SLA clocks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from complaints.models import AssignmentRule, Category, Complaint, ComplaintEvent
+from complaints.services import clock, followups, permissions, sla
+from complaints.services.common import OPEN_STATUSES
+from complaints.services.events import event_record
+from complaints.services.reference import reference_next
+from config.errors import InvalidInput
+from crm.roles import Role
+
+
+def resolve_category(value, *, field: str = "category", parent=None) -> Category:
+    """A ``Category`` from an instance or a code; top level unless ``parent``."""
+    if isinstance(value, Category):
+        category = value
+    else:
+        category = Category.objects.filter(code=value).first() if value else None
+        if category is None:
+            raise InvalidInput(
+                _("Unknown category “%(code)s”.") % {"code": value}, field=field
+            )
+    if not category.is_active:
+        raise InvalidInput(_("This category is no longer in use."), field=field)
+    if parent is None and category.parent_id is not None:
+        raise InvalidInput(_("Choose a top-level category."), field=field)
+    if parent is not None and category.parent_id != parent.pk:
+        raise InvalidInput(
+            _("The subcategory does not belong to the category."), field=field
+        )
+    return category
+
+
+def route(*, category: Category, channel: str):
+    """(team, assignee) by the most specific active assignment rule.
+
+    With ``auto_assign`` the assignee is the active agent or complaint handler of
+    the team with the fewest open complaints (ties: lowest id).
+    """
+    rules = (
+        AssignmentRule.objects.filter(is_active=True)
+        .filter(Q(category__isnull=True) | Q(category=category))
+        .filter(Q(channel="") | Q(channel=channel))
+        .select_related("team")
+    )
+    ranked = sorted(
+        rules,
+        key=lambda r: (
+            -((r.category_id is not None) + bool(r.channel)),
+            r.sort_order,
+            r.pk,
+        ),
+    )
+    if not ranked:
+        return None, None
+    rule = ranked[0]
+    if not rule.auto_assign:
+        return rule.team, None
+    return rule.team, least_loaded_agent(rule.team)
+
+
+def least_loaded_agent(team):
+    from crm.models import User
+
+    return (
+        User.objects.filter(
+            team=team,
+            is_active=True,
+            groups__name__in=[Role.AGENT, Role.COMPLAINT_HANDLER],
+        )
+        .annotate(
+            load=Count(
+                "assigned_complaints",
+                filter=Q(assigned_complaints__status__in=OPEN_STATUSES),
+                distinct=True,
+            )
+        )
+        .order_by("load", "pk")
+        .first()
+    )
+
+
+def _validate_choice(value, choices, field):
+    if value not in choices.values:
+        raise InvalidInput(
+            _("“%(value)s” is not a valid choice.") % {"value": value}, field=field
+        )
+
+
+@transaction.atomic
+def complaint_receive(
+    *,
+    actor,
+    customer,
+    channel: str,
+    category,
+    subject: str,
+    description: str,
+    severity: str | None = None,
+    subcategory=None,
+    order_number: str = "",
+    occurred_at: datetime | None = None,
+    desired_resolution: str = "",
+    received_at: datetime | None = None,
+    source_partner=None,
+    attributed_staff=None,
+) -> Complaint:
+    """Register a complaint (status ``received``).
+
+    ``actor`` is the staff member registering it, or ``None`` for partner intake.
+    Issues the reference, picks the SLA policy, starts the first response,
+    analysis, reply and resolution clocks from ``received_at`` (which may be
+    earlier than now for letters and on-site complaints, never later), routes it
+    to a team and agent by the assignment rules, and writes the ``created``,
+    ``sla_started`` and ``assigned`` events.
+    """
+    permissions.require_role(actor, permissions.RECEIVERS)
+    _validate_choice(channel, Complaint.Channel, "channel")
+    severity = severity or Complaint.Severity.NORMAL
+    _validate_choice(severity, Complaint.Severity, "severity")
+    category = resolve_category(category)
+    if subcategory:
+        subcategory = resolve_category(
+            subcategory, field="subcategory", parent=category
+        )
+    subject = (subject or "").strip()
+    description = (description or "").strip()
+    if not subject:
+        raise InvalidInput(_("A subject is required."), field="subject")
+    if not description:
+        raise InvalidInput(_("A description is required."), field="description")
+    now = clock.now()
+    received_at = received_at or now
+    if timezone.is_naive(received_at):
+        raise InvalidInput(_("The time must include a time zone."), field="received_at")
+    if received_at > now:
+        raise InvalidInput(
+            _("The received time cannot be in the future."), field="received_at"
+        )
+    if occurred_at and occurred_at > now:
+        raise InvalidInput(
+            _("The time of the incident cannot be in the future."), field="occurred_at"
+        )
+
+    team, assignee = route(category=category, channel=channel)
+    if team is None and actor is not None and actor.team_id:
+        team = actor.team
+    department = (
+        team.department
+        if team is not None
+        else customer.department or (actor.department if actor else None)
+    )
+    policy = sla.policy_for(channel=channel, severity=severity, category=category)
+    complaint = Complaint.objects.create(
+        reference=reference_next(day=timezone.localdate(now)),
+        customer=customer,
+        channel=channel,
+        category=category,
+        subcategory=subcategory or None,
+        severity=severity,
+        subject=subject[:200],
+        description=description,
+        order_number=(order_number or "").strip(),
+        occurred_at=occurred_at,
+        desired_resolution=desired_resolution or "",
+        received_at=received_at,
+        source_partner=source_partner,
+        attributed_staff=attributed_staff,
+        created_by=actor,
+        team=team,
+        department=department,
+        assignee=assignee,
+        sla_policy=policy,
+    )
+    event_record(
+        complaint=complaint,
+        kind=ComplaintEvent.Kind.CREATED,
+        actor=actor,
+        to_status=complaint.status,
+        customer_visible=True,
+        data={"channel": channel, "received_at": received_at.isoformat()},
+    )
+    schedule = sla.schedule_of(complaint)
+    for kind in sla.INTAKE_KINDS:
+        sla.sla_start(
+            complaint=complaint,
+            kind=kind,
+            started_at=received_at,
+            actor=actor,
+            schedule=schedule,
+        )
+    if assignee is not None or team is not None:
+        event_record(
+            complaint=complaint,
+            kind=ComplaintEvent.Kind.ASSIGNED,
+            actor=actor,
+            data={
+                "assignee": assignee.pk if assignee else None,
+                "team": team.pk if team else None,
+                "rule": True,
+            },
+        )
+    complaint.save(update_fields=[f for _k, (_m, f, _x) in sla.TARGET_FIELDS.items()])
+    followups.on_complaint_created(complaint=complaint, actor=actor)
+    return complaint

@@ -1,0 +1,352 @@
+"""SLA clocks of a complaint: start, meet, pause, resume, recompute, warn, breach.
+
+Each clock is an ``SlaTarget`` row; its due time is mirrored on the complaint
+(``<kind>_due_at``) for lists and the API. Every change to a clock writes an
+event (``sla_*``), so SLA figures can be recomputed from the timeline. These
+functions run inside the calling lifecycle service's transaction, on a complaint
+row the caller has locked.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from complaints.business_time import Schedule, schedule_for_policy
+from complaints.models import Complaint, ComplaintEvent, SlaPolicy, SlaTarget
+from complaints.services.events import event_record
+
+Kind = SlaTarget.Kind
+EK = ComplaintEvent.Kind
+
+# target kind -> (policy minutes field, complaint due field, complaint met field)
+TARGET_FIELDS: dict[str, tuple[str, str, str]] = {
+    Kind.FIRST_RESPONSE: (
+        "first_response_minutes",
+        "first_response_due_at",
+        "first_response_at",
+    ),
+    Kind.ANALYSIS: ("analysis_minutes", "analysis_due_at", "analyzed_at"),
+    Kind.REPLY: ("reply_minutes", "reply_due_at", "replied_at"),
+    Kind.RESOLUTION: ("resolution_minutes", "resolution_due_at", "resolved_at"),
+    Kind.CONFIRMATION: (
+        "confirmation_minutes",
+        "confirmation_due_at",
+        "confirmed_at",
+    ),
+}
+# Clocks that start when the complaint is received.
+INTAKE_KINDS = (Kind.FIRST_RESPONSE, Kind.ANALYSIS, Kind.REPLY, Kind.RESOLUTION)
+
+
+def policy_for(*, channel: str, severity: str, category) -> SlaPolicy | None:
+    """The most specific active policy matching the three attributes."""
+    candidates = (
+        SlaPolicy.objects.filter(is_active=True)
+        .filter(Q(channel="") | Q(channel=channel))
+        .filter(Q(severity="") | Q(severity=severity))
+        .filter(Q(category__isnull=True) | Q(category=category))
+        .select_related("calendar")
+    )
+
+    def rank(p):
+        specificity = bool(p.channel) + bool(p.severity) + (p.category_id is not None)
+        return (-specificity, p.sort_order, p.pk)
+
+    ranked = sorted(candidates, key=rank)
+    return ranked[0] if ranked else None
+
+
+def schedule_of(complaint: Complaint) -> Schedule:
+    return schedule_for_policy(complaint.sla_policy)
+
+
+def _due_and_warn(target: SlaTarget, schedule: Schedule, policy) -> None:
+    total = target.target_minutes + target.paused_minutes
+    target.due_at = schedule.add(target.started_at, total)
+    percent = policy.warn_percent if policy else 80
+    target.warn_at = schedule.add(
+        target.started_at,
+        target.paused_minutes + target.target_minutes * percent / 100,
+    )
+
+
+def sla_start(
+    *,
+    complaint: Complaint,
+    kind: str,
+    started_at: datetime,
+    actor=None,
+    cycle: int = 1,
+    schedule: Schedule | None = None,
+) -> SlaTarget | None:
+    """Start the ``kind`` clock (no-op without a policy); mirrors its due time."""
+    policy = complaint.sla_policy
+    if policy is None:
+        return None
+    schedule = schedule or schedule_of(complaint)
+    minutes_field, due_field, _met = TARGET_FIELDS[kind]
+    target = SlaTarget(
+        complaint=complaint,
+        kind=kind,
+        cycle=cycle,
+        started_at=started_at,
+        target_minutes=getattr(policy, minutes_field),
+    )
+    _due_and_warn(target, schedule, policy)
+    target.save()
+    setattr(complaint, due_field, target.due_at)
+    event_record(
+        complaint=complaint,
+        kind=EK.SLA_STARTED,
+        actor=actor,
+        data=_target_data(target),
+    )
+    return target
+
+
+def _target_data(target: SlaTarget, **extra) -> dict:
+    data = {
+        "target": target.kind,
+        "cycle": target.cycle,
+        "target_id": target.pk,
+        "due_at": target.due_at.isoformat(),
+    }
+    data.update(extra)
+    return data
+
+
+def open_target(complaint: Complaint, kind: str) -> SlaTarget | None:
+    return (
+        SlaTarget.objects.filter(
+            complaint=complaint,
+            kind=kind,
+            met_at__isnull=True,
+            cancelled_at__isnull=True,
+        )
+        .order_by("-cycle")
+        .first()
+    )
+
+
+def sla_meet(
+    *, complaint: Complaint, kind: str, at: datetime, actor=None
+) -> SlaTarget | None:
+    """Stop the open ``kind`` clock at ``at``; records met (and a late breach)."""
+    target = open_target(complaint, kind)
+    if target is None:
+        return None
+    target.met_at = at
+    target.paused_at = None
+    target.save(update_fields=["met_at", "paused_at"])
+    on_time = at <= target.due_at
+    event_record(
+        complaint=complaint,
+        kind=EK.SLA_MET,
+        actor=actor,
+        data=_target_data(target, on_time=on_time, met_at=at.isoformat()),
+    )
+    if not on_time:
+        # The sweep may not have seen it yet; a breach is recorded exactly once.
+        sla_mark_breached(target_id=target.pk, now=at, late_met=True)
+    return target
+
+
+def sla_pause(*, complaint: Complaint, at: datetime, actor=None) -> int:
+    """Pause every running clock (complaint goes on hold)."""
+    targets = list(
+        SlaTarget.objects.filter(
+            complaint=complaint,
+            met_at__isnull=True,
+            cancelled_at__isnull=True,
+            paused_at__isnull=True,
+        )
+    )
+    for target in targets:
+        target.paused_at = at
+        target.save(update_fields=["paused_at"])
+    if targets:
+        event_record(
+            complaint=complaint,
+            kind=EK.SLA_PAUSED,
+            actor=actor,
+            data={"targets": [t.kind for t in targets], "paused_at": at.isoformat()},
+        )
+    return len(targets)
+
+
+def sla_resume(*, complaint: Complaint, at: datetime, actor=None) -> int:
+    """Resume paused clocks; due times move by the paused business time."""
+    targets = list(
+        SlaTarget.objects.filter(
+            complaint=complaint,
+            met_at__isnull=True,
+            cancelled_at__isnull=True,
+            paused_at__isnull=False,
+        )
+    )
+    if not targets:
+        return 0
+    schedule = schedule_of(complaint)
+    policy = complaint.sla_policy
+    moved = {}
+    for target in targets:
+        paused = schedule.minutes_between(target.paused_at, at)
+        target.paused_minutes += paused
+        target.paused_at = None
+        if not target.is_overridden and target.breached_at is None:
+            _due_and_warn(target, schedule, policy)
+            _mirror(complaint, target)
+        target.save(update_fields=["paused_minutes", "paused_at", "due_at", "warn_at"])
+        moved[target.kind] = {
+            "paused_minutes": paused,
+            "due_at": target.due_at.isoformat(),
+        }
+    event_record(
+        complaint=complaint,
+        kind=EK.SLA_RESUMED,
+        actor=actor,
+        data={"targets": moved, "resumed_at": at.isoformat()},
+    )
+    return len(targets)
+
+
+def _mirror(complaint: Complaint, target: SlaTarget) -> None:
+    _minutes, due_field, _met = TARGET_FIELDS[target.kind]
+    setattr(complaint, due_field, target.due_at)
+
+
+def sla_recompute(*, complaint: Complaint, actor=None, reason: str = "") -> int:
+    """Recompute running clocks after a severity/policy change (not overridden
+    ones, nor those already breached). ``complaint.sla_policy`` must be set."""
+    policy = complaint.sla_policy
+    if policy is None:
+        return 0
+    schedule = schedule_of(complaint)
+    targets = SlaTarget.objects.filter(
+        complaint=complaint,
+        met_at__isnull=True,
+        cancelled_at__isnull=True,
+        is_overridden=False,
+        breached_at__isnull=True,
+    )
+    changed = {}
+    for target in targets:
+        minutes_field, _due, _met = TARGET_FIELDS[target.kind]
+        target.target_minutes = getattr(policy, minutes_field)
+        _due_and_warn(target, schedule, policy)
+        target.save(update_fields=["target_minutes", "due_at", "warn_at"])
+        _mirror(complaint, target)
+        changed[target.kind] = target.due_at.isoformat()
+    if changed:
+        event_record(
+            complaint=complaint,
+            kind=EK.SLA_RECOMPUTED,
+            actor=actor,
+            note=reason,
+            data={"policy": policy.code, "due": changed},
+        )
+    return len(changed)
+
+
+def sla_cancel_open(*, complaint: Complaint, at: datetime) -> int:
+    """Stop clocks that can no longer be met (rejected or closed complaint);
+    cancelled targets count neither as met nor as breached."""
+    return SlaTarget.objects.filter(
+        complaint=complaint,
+        met_at__isnull=True,
+        cancelled_at__isnull=True,
+        breached_at__isnull=True,
+    ).update(cancelled_at=at, paused_at=None)
+
+
+def sla_override_due(
+    *, complaint: Complaint, kind: str, due_at: datetime, actor, reason: str
+) -> SlaTarget | None:
+    target = open_target(complaint, kind)
+    if target is None:
+        return None
+    previous = target.due_at
+    target.due_at = due_at
+    # Warn at the same share of the (new) window.
+    policy = complaint.sla_policy
+    percent = policy.warn_percent if policy else 80
+    target.warn_at = target.started_at + (due_at - target.started_at) * (percent / 100)
+    target.is_overridden = True
+    target.save(update_fields=["due_at", "warn_at", "is_overridden"])
+    _mirror(complaint, target)
+    event_record(
+        complaint=complaint,
+        kind=EK.SLA_DUE_OVERRIDDEN,
+        actor=actor,
+        note=reason,
+        data=_target_data(target, previous_due_at=previous.isoformat()),
+    )
+    return target
+
+
+def _mark_once(
+    *, target_id: int, now: datetime, field: str, kind: str, filters: Q
+) -> SlaTarget | None:
+    """Set ``field`` on the target if still unset and write its event, once.
+
+    The conditional UPDATE is the guard: of two concurrent sweeps only one
+    updates the row (the other's UPDATE matches nothing after the first
+    commits); the unique ``dedupe_key`` of the event is a second guard.
+    Returns the target when this call marked it, else None.
+    """
+    updated = (
+        SlaTarget.objects.filter(pk=target_id, **{f"{field}__isnull": True})
+        .filter(filters)
+        .update(**{field: now})
+    )
+    if not updated:
+        return None
+    target = SlaTarget.objects.select_related("complaint").get(pk=target_id)
+    try:
+        with transaction.atomic():
+            event_record(
+                complaint=target.complaint,
+                kind=kind,
+                actor=None,
+                at=now,
+                data=_target_data(target),
+                dedupe_key=f"{kind}:{target.pk}",
+            )
+    except IntegrityError:
+        return None
+    return target
+
+
+def sla_mark_warned(*, target_id: int, now: datetime):
+    return _mark_once(
+        target_id=target_id,
+        now=now,
+        field="warned_at",
+        kind=EK.SLA_WARNED,
+        filters=Q(
+            met_at__isnull=True,
+            cancelled_at__isnull=True,
+            paused_at__isnull=True,
+            warn_at__lte=now,
+        ),
+    )
+
+
+def sla_mark_breached(
+    *, target_id: int, now: datetime, late_met: bool = False
+) -> SlaTarget | None:
+    """Mark the breach once. From the sweep the target must still be running and
+    past due; from ``sla_meet`` (``late_met``) it was just met after its due time."""
+    filters = Q(due_at__lt=now, cancelled_at__isnull=True)
+    if not late_met:
+        filters &= Q(met_at__isnull=True, paused_at__isnull=True)
+    return _mark_once(
+        target_id=target_id,
+        now=now,
+        field="breached_at",
+        kind=EK.SLA_BREACHED,
+        filters=filters,
+    )

@@ -1,0 +1,77 @@
+"""Model fields for personal identifiers encrypted at rest (see ``crm.pii``)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import FieldError
+from django.db import models
+
+from crm import pii
+
+
+class EncryptedTextField(models.TextField):
+    """Holds a string that the database only ever sees encrypted.
+
+    The Python attribute is the plaintext; ``get_prep_value`` encrypts on the way
+    in and ``from_db_value`` decrypts on the way out. Ciphertexts are randomised,
+    so the column cannot be filtered on: look rows up through a ``DigestField``.
+    """
+
+    description = "Text encrypted at rest"
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value is None:
+            return None
+        return pii.encrypt(value)
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return value
+        return pii.decrypt(value)
+
+    def get_lookup(self, lookup_name):
+        if lookup_name not in ("isnull", "exact"):
+            raise FieldError(
+                f"{self.name} is encrypted; look it up through its digest column"
+            )
+        return super().get_lookup(lookup_name)
+
+
+class DigestField(models.CharField):
+    """Keyed HMAC digest of another field's normalised value, kept in step on save.
+
+    ``kind`` is "phone" or "email" (it picks the normaliser). The value is
+    recomputed from ``source`` whenever the row is saved (including
+    ``bulk_create``), so a caller that sets ``customer.phone`` cannot leave a
+    stale digest behind; ``save(update_fields=...)`` must name both columns.
+    """
+
+    DIGESTERS = {"phone": pii.phone_digest, "email": pii.email_digest}
+
+    def __init__(self, *args, source: str = "", kind: str = "", **kwargs):
+        self.source = source
+        self.kind = kind
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        kwargs["kind"] = self.kind
+        for key, default in (
+            ("max_length", 64),
+            ("null", True),
+            ("blank", True),
+            ("editable", False),
+        ):
+            if kwargs.get(key, default) == default:
+                kwargs.pop(key, None)
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance, add):
+        value = self.DIGESTERS[self.kind](getattr(model_instance, self.source))
+        setattr(model_instance, self.attname, value)
+        return value

@@ -1,0 +1,295 @@
+"""Training admin: trainers edit, others read their own record; bulk attendance."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import UserFactory
+from tests.factories.training import (
+    AssessmentFactory,
+    CertificationFactory,
+    CourseFactory,
+    EnrollmentFactory,
+    TrainingRequirementFactory,
+    TrainingSessionFactory,
+)
+from training.models import Assessment, Course, Enrollment, TrainingSession
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def session(org):
+    s = TrainingSessionFactory(course=CourseFactory(code="comm", hours=Decimal("6")))
+    for staff in (org.agent_a, org.agent_b, org.complaint_handler_a):
+        EnrollmentFactory(session=s, staff=staff)
+    return s
+
+
+@pytest.mark.parametrize(
+    ("who", "add", "view"),
+    [
+        ("trainer_a", 200, 200),
+        ("manager_a", 403, 200),
+        ("supervisor_a", 403, 200),
+        ("agent_a", 403, 200),
+        ("qa_inspector_a", 403, 200),
+    ],
+)
+def test_only_trainers_edit_courses(client, org, who, add, view):
+    course = CourseFactory(code="etq", topic=Course.Topic.ETIQUETTE)
+    c = _client(client, getattr(org, who))
+    assert c.get(reverse("admin:training_course_add")).status_code == add
+    page = c.get(reverse("admin:training_course_change", args=[course.pk]))
+    assert page.status_code == view
+    # read-only users get no save button
+    assert (b'name="_save"' in page.content) is (who == "trainer_a")
+
+
+def test_trainer_creates_a_course_through_the_admin(client, org):
+    c = _client(client, org.trainer_a)
+    response = c.post(
+        reverse("admin:training_course_add"),
+        {
+            "code": "etiquette-101",
+            "title": "服务礼仪基础",
+            "topic": "etiquette",
+            "hours": "6",
+            "format": "classroom",
+            "is_active": "on",
+            "is_mandatory": "on",
+        },
+    )
+    assert response.status_code == 302
+    assert Course.objects.get(code="etiquette-101").is_mandatory
+
+
+def test_agents_cannot_touch_sessions_or_assessments(client, org, session):
+    c = _client(client, org.agent_a)
+    assert (
+        c.get(reverse("admin:training_trainingsession_changelist")).status_code == 403
+    )
+    assert (
+        c.get(
+            reverse("admin:training_trainingsession_attendance", args=[session.pk])
+        ).status_code
+        == 403
+    )
+    assert c.get(reverse("admin:training_assessment_changelist")).status_code == 403
+
+
+def test_supervisor_reads_team_assessments_only(client, org):
+    AssessmentFactory(staff=org.agent_a, notes="A-side")
+    AssessmentFactory(staff=org.agent_b, notes="B-side")
+    page = _client(client, org.supervisor_a).get(
+        reverse("admin:training_assessment_changelist")
+    )
+    assert page.status_code == 200
+    assert org.agent_a.name in page.content.decode()
+    assert org.agent_b.name not in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("agent_a", {"agent_a"}),
+        ("supervisor_a", "team_a"),
+        ("manager_a", "dept_a"),
+        ("trainer_b", "all"),
+        ("admin", "all"),
+    ],
+)
+def test_training_records_list_is_scoped_per_role(client, org, who, expected):
+    user = org.admin if who == "admin" else getattr(org, who)
+    page = _client(client, user).get(
+        reverse("admin:training_trainingrecord_changelist")
+    )
+    assert page.status_code == 200
+    shown = {u.username for u in page.context["cl"].result_list}
+    from crm.models import User
+
+    everyone = set(
+        User.objects.filter(is_active=True).values_list("username", flat=True)
+    )
+    if expected == "team_a":
+        expected = set(
+            User.objects.filter(team=org.team_a).values_list("username", flat=True)
+        )
+    elif expected == "dept_a":
+        expected = set(
+            User.objects.filter(department=org.dept_a).values_list(
+                "username", flat=True
+            )
+        )
+    elif expected == "all":
+        expected = everyone
+    assert shown == expected
+
+
+def test_an_agent_reads_their_own_record_but_not_a_colleagues(client, org):
+    CertificationFactory(staff=org.agent_a, qualification="客服专员资格证")
+    c = _client(client, org.agent_a)
+    own = c.get(reverse("admin:training_trainingrecord_change", args=[org.agent_a.pk]))
+    assert own.status_code == 200
+    assert "客服专员资格证" in own.content.decode()
+    assert b'name="_save"' not in own.content
+    other = c.get(
+        reverse("admin:training_trainingrecord_change", args=[org.agent_b.pk])
+    )
+    assert other.status_code == 302  # "does not exist" for rows outside the scope
+
+
+def test_records_changelist_filters_and_query_count(
+    client, org, django_assert_max_num_queries
+):
+    TrainingRequirementFactory(role="agent", yearly_hours=Decimal("80"))
+    c = _client(client, org.trainer_a)
+    url = reverse("admin:training_trainingrecord_changelist")
+    below = c.get(url, {"below_requirement": "1", "year": timezone.localdate().year})
+    assert {u.username for u in below.context["cl"].result_list} == {
+        "agent_a",
+        "agent_b",
+    }
+    c.get(url)  # warm caches (content types, sessions)
+    with django_assert_max_num_queries(12):
+        before = len(c.get(url).context["cl"].result_list)
+    for n in range(20):
+        UserFactory(username=f"more{n}", roles=["agent"])
+    with django_assert_max_num_queries(12):
+        page = c.get(url)
+    assert len(page.context["cl"].result_list) == before + 20
+
+
+def test_staff_page_shows_the_training_record_section(client, org):
+    TrainingRequirementFactory(role="agent", yearly_hours=Decimal("80"))
+    page = _client(client, org.supervisor_a).get(
+        reverse("admin:crm_user_change", args=[org.agent_a.pk])
+    )
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'class="training-record"' in html
+    assert "80" in html
+
+
+def test_bulk_attendance_page_records_everyone_and_completes(client, org, session):
+    c = _client(client, org.trainer_a)
+    url = reverse("admin:training_trainingsession_attendance", args=[session.pk])
+    page = c.get(url)
+    assert page.status_code == 200
+    forms = page.context["formset"].forms
+    assert [f.initial["status"] for f in forms] == ["attended"] * 3
+
+    data = {
+        "form-TOTAL_FORMS": "3",
+        "form-INITIAL_FORMS": "3",
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+        "complete": "on",
+    }
+    plan = {
+        org.agent_a.pk: ("attended", ""),
+        org.agent_b.pk: ("attended", "4.5"),
+        org.complaint_handler_a.pk: ("absent", ""),
+    }
+    for i, form in enumerate(forms):
+        status, hours = plan[form.initial["staff_id"]]
+        data[f"form-{i}-staff_id"] = form.initial["staff_id"]
+        data[f"form-{i}-status"] = status
+        data[f"form-{i}-hours"] = hours
+    response = c.post(url, data)
+
+    assert response.status_code == 302
+    rows = dict(
+        Enrollment.objects.filter(session=session).values_list(
+            "staff__username", "attended_hours"
+        )
+    )
+    assert rows == {
+        "agent_a": Decimal("6.0"),
+        "agent_b": Decimal("4.5"),
+        "complaint_handler_a": Decimal("0.0"),
+    }
+    session.refresh_from_db()
+    assert session.status == TrainingSession.Status.COMPLETED
+    assert Assessment.objects.filter(session=session).count() == 10
+
+
+def test_bulk_attendance_shows_a_domain_error_and_saves_nothing(client, org, session):
+    c = _client(client, org.trainer_a)
+    url = reverse("admin:training_trainingsession_attendance", args=[session.pk])
+    forms = c.get(url).context["formset"].forms
+    data = {
+        "form-TOTAL_FORMS": str(len(forms)),
+        "form-INITIAL_FORMS": str(len(forms)),
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+    }
+    for i, form in enumerate(forms):
+        data[f"form-{i}-staff_id"] = form.initial["staff_id"]
+        data[f"form-{i}-status"] = "attended"
+        data[f"form-{i}-hours"] = "99"
+    response = c.post(url, data, follow=True)
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]]
+    assert not Enrollment.objects.filter(status="attended").exists()
+
+
+def test_session_admin_actions_and_changelist(client, org, session):
+    c = _client(client, org.trainer_a)
+    changelist = c.get(reverse("admin:training_trainingsession_changelist"))
+    assert changelist.status_code == 200
+    c.post(
+        reverse("admin:training_trainingsession_changelist"),
+        {"action": "complete_sessions", "_selected_action": [session.pk]},
+    )
+    session.refresh_from_db()
+    assert session.status == TrainingSession.Status.COMPLETED
+    change = c.get(reverse("admin:training_trainingsession_change", args=[session.pk]))
+    assert "attendance/" in change.content.decode()
+
+
+def test_trainer_records_an_assessment_result_in_the_admin(client, org):
+    assessment = AssessmentFactory(staff=org.agent_a)
+    c = _client(client, org.trainer_a)
+    response = c.post(
+        reverse("admin:training_assessment_change", args=[assessment.pk]),
+        {
+            "score": "55",
+            "taken_on": timezone.localdate().isoformat(),
+            "notes": "待提高",
+        },
+    )
+    assert response.status_code == 302
+    assessment.refresh_from_db()
+    assert (assessment.score, assessment.passed, assessment.assessor) == (
+        Decimal("55.0"),
+        False,
+        org.trainer_a,
+    )
+    assert assessment.remedial_assignments.count() == 1
+
+
+def test_trainer_issues_a_certification_and_lists_expiring_ones(client, org):
+    c = _client(client, org.trainer_a)
+    today = timezone.localdate()
+    response = c.post(
+        reverse("admin:training_certification_add"),
+        {
+            "staff": org.agent_a.pk,
+            "qualification": "客户服务专员资格证",
+            "number": "ZG-9",
+            "issued_on": (today - timedelta(days=700)).isoformat(),
+            "expires_on": (today + timedelta(days=20)).isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    page = c.get(reverse("admin:training_certification_changelist"), {"expiring": "30"})
+    assert [x.number for x in page.context["cl"].result_list] == ["ZG-9"]

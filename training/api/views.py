@@ -1,0 +1,70 @@
+"""``GET /api/v1/training/records/``: staff training records, scoped per role.
+
+Agents (and every other staff role) see their own record, supervisors their
+team's, managers their department's, trainers and admins everyone's.
+Authentication classes stay the project default (session, token; the partners
+app adds API keys).
+"""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, serializers, viewsets
+
+from crm import scoping
+from crm.roles import STAFF_ROLES
+from training import selectors
+from training.api.filtersets import TrainingRecordFilterSet
+from training.api.pagination import RecordCursorPagination
+from training.api.serializers import TrainingRecordSerializer
+from training.models import TrainingRecord
+
+
+class HasStaffRole(permissions.BasePermission):
+    """A staff login with one of the service standard's roles (or a superuser)."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return False
+        return user.is_superuser or bool(scoping.user_roles(user) & set(STAFF_ROLES))
+
+
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+class TrainingRecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = TrainingRecordSerializer
+    permission_classes = [permissions.IsAuthenticated, HasStaffRole]
+    filterset_class = TrainingRecordFilterSet
+    pagination_class = RecordCursorPagination
+
+    def get_year(self) -> int:
+        if not hasattr(self, "_year"):
+            raw = self.request.query_params.get("year")
+            if raw in (None, ""):
+                self._year = selectors.current_year()
+            else:
+                try:
+                    year = int(raw)
+                except ValueError:
+                    year = 0
+                if not MIN_YEAR <= year <= MAX_YEAR:
+                    raise serializers.ValidationError(
+                        {"year": ["Enter a year between 2000 and 2100."]}
+                    )
+                self._year = year
+        return self._year
+
+    def get_queryset(self):
+        staff = scoping.visible_to(
+            self.request.user, TrainingRecord.objects.filter(is_active=True)
+        ).select_related("team", "department")
+        return selectors.training_records(
+            staff_qs=staff, year=self.get_year()
+        ).prefetch_related(*selectors.record_prefetches())
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "year": self.get_year()}
+
+    @extend_schema(summary="Staff training records (hours vs requirement, etc.)")
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)

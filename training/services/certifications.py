@@ -1,0 +1,129 @@
+"""Certifications: issue, revoke, and the daily expiry sweep with reminders."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from config.errors import IllegalTransition, InvalidInput
+from crm.models import User
+from crm.notifications import notify
+from training.models import Certification
+
+C = Certification.Status
+
+
+def reminder_windows() -> list[int]:
+    """Days before expiry at which holders are reminded (default: 30)."""
+    return sorted(
+        int(d) for d in getattr(settings, "KEFU_TRAINING_CERT_REMINDER_DAYS", [30])
+    )
+
+
+@transaction.atomic
+def certification_issue(
+    *,
+    actor: User | None,
+    staff: User,
+    qualification: str,
+    issued_on: date,
+    expires_on: date | None = None,
+    number: str = "",
+) -> Certification:
+    """Record a qualification of ``staff`` (valid until ``expires_on``)."""
+    if expires_on is not None and expires_on <= issued_on:
+        raise InvalidInput(
+            _("The expiry date must be after the issue date."), field="expires_on"
+        )
+    certification = Certification(
+        staff=staff,
+        qualification=qualification,
+        number=number,
+        issued_on=issued_on,
+        expires_on=expires_on,
+        status=C.EXPIRED
+        if expires_on is not None and expires_on < timezone.localdate()
+        else C.VALID,
+    )
+    certification.full_clean()
+    certification.save()
+    return certification
+
+
+@transaction.atomic
+def certification_revoke(
+    *, actor: User | None, certification: Certification
+) -> Certification:
+    certification = Certification.objects.select_for_update().get(pk=certification.pk)
+    if certification.status == C.REVOKED:
+        return certification
+    if certification.status != C.VALID:
+        raise IllegalTransition(_("Only a valid certification can be revoked."))
+    certification.status = C.REVOKED
+    certification.save(update_fields=["status"])
+    return certification
+
+
+def reminder_key(certification: Certification, window: int) -> str:
+    """One reminder per certification, expiry date and window: a renewed
+    certification (new expiry date) is reminded again, a re-run is not."""
+    return (
+        f"training:certification:{certification.pk}:"
+        f"{certification.expires_on.isoformat()}:{window}d"
+    )
+
+
+@transaction.atomic
+def certification_sweep(*, now: datetime | None = None) -> dict:
+    """The daily job: expire certifications past their date, remind holders of
+    those expiring within a reminder window.
+
+    Each holder is reminded exactly once per certification and window (the
+    notification key is unique); when several windows apply at once only the
+    nearest is sent. Safe to run twice or concurrently. Returns counts.
+    """
+    today = timezone.localdate(now) if now else timezone.localdate()
+    expired = Certification.objects.filter(
+        status=C.VALID, expires_on__isnull=False, expires_on__lt=today
+    ).update(status=C.EXPIRED)
+    windows = reminder_windows()
+    reminded = 0
+    if windows:
+        expiring = (
+            Certification.objects.filter(
+                status=C.VALID,
+                expires_on__isnull=False,
+                expires_on__gte=today,
+                expires_on__lte=today + timedelta(days=windows[-1]),
+            )
+            .select_related("staff")
+            .order_by("pk")
+        )
+        with translation.override(settings.LANGUAGE_CODE):
+            for cert in expiring:
+                days_left = (cert.expires_on - today).days
+                window = next(w for w in windows if days_left <= w)
+                _row, created = notify(
+                    recipient=cert.staff,
+                    kind="training.certification_expiring",
+                    title=_("Certification expires on %(date)s: %(name)s")
+                    % {"date": cert.expires_on.isoformat(), "name": cert.qualification},
+                    body=_(
+                        "Your certification %(name)s (%(number)s) expires in "
+                        "%(days)s days. Please arrange the renewal with the "
+                        "training team."
+                    )
+                    % {
+                        "name": cert.qualification,
+                        "number": cert.number or "-",
+                        "days": days_left,
+                    },
+                    key=reminder_key(cert, window),
+                    link=f"/admin/training/trainingrecord/{cert.staff_id}/change/",
+                )
+                reminded += created
+    return {"expired": expired, "reminded": reminded}
