@@ -236,6 +236,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "WebhookEventEnum": "partners.models.WebhookEvent",
         "ApiKeyScopeEnum": "partners.models.Scope",
+        "ComplaintStatusEnum": "complaints.models.Complaint.Status",
+        "ChannelEnum": "complaints.models.Channel",
+        "SeverityEnum": "complaints.models.Severity",
+        "RevisitStatusEnum": "crm.models.Revisit.Status",
+        "CustomerKindEnum": "crm.models.Customer.Kind",
+        "ComplaintEventKindEnum": "complaints.models.ComplaintEvent.Kind",
     },
 }
 # partners: requests per API key / staff user / anonymous address.
