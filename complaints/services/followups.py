@@ -1,29 +1,44 @@
 """Cross-app follow-ups of complaint state changes.
 
-The lifecycle services call these inside their transaction, at the named moment.
-They are explicit calls, not signals (house style rule 8). The lead wires them at
-merge time with calls into the other apps (CRM confirmation revisit, training
-attitude rule, partner webhooks); until then they do nothing.
+The lifecycle services call these inside their transaction, at the named moment,
+so whatever the other apps write (a revisit, a training assignment, a webhook
+outbox row) commits or rolls back with the change itself. They are explicit
+calls into the other apps' services, not signals (house style rule 8); the
+imports are local because those apps import the complaints models.
 """
 
 from __future__ import annotations
 
+ATTITUDE = "attitude"
+
+
+def _check_attitude_pattern(complaint) -> None:
+    """Training's rule: repeated attitude complaints assign the etiquette course."""
+    if complaint.attributed_staff_id is None or complaint.category.code != ATTITUDE:
+        return
+    from training.services import assignment_check_attitude_complaints
+
+    assignment_check_attitude_complaints(staff=complaint.attributed_staff)
+
 
 def on_complaint_created(*, complaint, actor) -> None:
-    """A complaint was received (``complaint_receive``). The lead wires:
-    partner webhook ``complaint.created``, training attitude rule."""
+    """A complaint was received (``complaint_receive``)."""
+    _check_attitude_pattern(complaint)
 
 
 def on_status_changed(*, complaint, actor, from_status, to_status) -> None:
-    """The complaint's status changed (any lifecycle service). The lead wires:
-    partner webhook ``complaint.status_changed``."""
+    """The complaint's status changed (any lifecycle service)."""
+    # Attribution is usually recorded during analysis; the check is idempotent.
+    _check_attitude_pattern(complaint)
 
 
 def on_complaint_replied(*, complaint, actor, reply) -> None:
-    """A customer-facing reply was recorded (``complaint_reply``). The lead
-    wires: partner webhook ``complaint.replied``."""
+    """A customer-facing reply was recorded (``complaint_reply``)."""
 
 
 def on_complaint_resolved(*, complaint, actor) -> None:
-    """The complaint was resolved (``complaint_resolve``). The lead wires: CRM
-    confirmation revisit, partner webhook ``complaint.resolved``."""
+    """The complaint was resolved (``complaint_resolve``): plan the customer's
+    confirmation revisit (due within 24 h by the default rule, once)."""
+    from crm.services import revisit_plan_for_resolved_complaint
+
+    revisit_plan_for_resolved_complaint(complaint=complaint)

@@ -1,0 +1,85 @@
+"""Complaint state changes reach the other apps in the same transaction:
+the CRM confirmation revisit and training's attitude rule."""
+
+from datetime import timedelta
+
+import pytest
+
+from complaints import services as cs
+from crm.models import Revisit
+from tests.factories.complaints import make_complaint
+from tests.factories.crm import CustomerFactory
+from tests.factories.training import CourseFactory
+from training.models import Course, TrainingAssignment
+
+pytestmark = pytest.mark.django_db
+
+
+def _resolve(complaint, handler, **analysis):
+    complaint = cs.complaint_start_analysis(actor=handler, complaint=complaint)
+    complaint = cs.complaint_record_analysis(
+        actor=handler,
+        complaint=complaint,
+        cause_hypothesis="快递员态度问题",
+        cause_type="staff_error",
+        **analysis,
+    )
+    complaint = cs.complaint_start_handling(actor=handler, complaint=complaint)
+    complaint = cs.complaint_reply(
+        actor=handler, complaint=complaint, body="非常抱歉，我们已处理。"
+    )
+    return cs.complaint_resolve(
+        actor=handler, complaint=complaint, resolution_type="apology"
+    )
+
+
+def test_resolving_plans_one_confirmation_revisit_within_24_hours(org):
+    # Given a complaint handled through to resolution
+    customer = CustomerFactory(department=org.dept_a)
+    complaint = make_complaint(
+        actor=org.complaint_handler_a, customer=customer, channel="phone"
+    )
+    complaint = _resolve(complaint, org.complaint_handler_a)
+
+    # Then exactly one confirmation revisit exists for it, due within 24 h
+    revisits = Revisit.objects.filter(key=f"complaint:{complaint.pk}:confirmation")
+    assert revisits.count() == 1
+    revisit = revisits.get()
+    assert revisit.customer == customer
+    assert revisit.status == Revisit.Status.PLANNED
+    assert (
+        complaint.resolved_at
+        < revisit.due_at
+        <= complaint.resolved_at + timedelta(hours=24)
+    )
+
+    # When the complaint is reopened and resolved again, no second revisit appears
+    complaint = cs.complaint_reopen(
+        actor=org.supervisor_a, complaint=complaint, reason="客户不满意"
+    )
+    complaint = cs.complaint_start_handling(
+        actor=org.complaint_handler_a, complaint=complaint
+    )
+    complaint = cs.complaint_reply(
+        actor=org.complaint_handler_a, complaint=complaint, body="已重新派送。"
+    )
+    cs.complaint_resolve(
+        actor=org.complaint_handler_a, complaint=complaint, resolution_type="redelivery"
+    )
+    assert Revisit.objects.filter(customer=customer).count() == 1
+
+
+def test_second_attitude_complaint_assigns_the_etiquette_course_once(org):
+    CourseFactory(code="ETQ-101", topic=Course.Topic.ETIQUETTE, title="服务礼仪")
+    courier = org.agent_a
+    for _ in range(3):
+        complaint = make_complaint(
+            actor=org.complaint_handler_a, category="attitude", channel="phone"
+        )
+        _resolve(complaint, org.complaint_handler_a, attributed_staff=courier)
+
+    assignments = TrainingAssignment.objects.filter(
+        staff=courier, reason=TrainingAssignment.Reason.COMPLAINT_PATTERN
+    )
+    assert assignments.count() == 1
+    assert assignments.get().course.code == "ETQ-101"
