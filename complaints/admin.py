@@ -273,7 +273,8 @@ class ComplaintAdmin(ScopedModelAdmin):
         ("received_at", admin.DateFieldListFilter),
         ArchivedFilter,
     )
-    search_fields = ("reference", "order_number", "customer__name", "customer__code")
+    # Prefix/exact lookups use the unique and order-number indexes on big tables.
+    search_fields = ("^reference", "=order_number", "customer__name", "=customer__code")
     search_help_text = _("Reference, order number, customer name, number or phone")
     # No date_hierarchy: its DISTINCT over a million rows would run on every page.
     autocomplete_fields = ("customer", "attributed_staff")

@@ -567,6 +567,12 @@ class SlaTarget(models.Model):
                     warned_at__isnull=True,
                 ),
             ),
+            # "SLA breached" filter of the complaint list (semi-join).
+            models.Index(
+                fields=["complaint"],
+                name="slatarget_breached",
+                condition=models.Q(breached_at__isnull=False),
+            ),
             models.Index(
                 fields=["due_at"],
                 name="slatarget_breach_due",
