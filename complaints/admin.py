@@ -502,7 +502,7 @@ class ComplaintAdmin(ScopedModelAdmin):
                 reverse("admin:complaints_complaint_change", args=[pk])
             )
         if request.method == "POST":
-            form = WorkflowForm(request.POST)
+            form = WorkflowForm(request.POST, user=request.user)
             if form.is_valid():
                 try:
                     _perform(request.user, complaint, form.cleaned_data)
@@ -517,10 +517,11 @@ class ComplaintAdmin(ScopedModelAdmin):
                     )
         else:
             form = WorkflowForm(
+                user=request.user,
                 initial={
                     "version": complaint.version,
                     "action": request.GET.get("action", ""),
-                }
+                },
             )
         context = {
             **self.admin_site.each_context(request),
@@ -538,7 +539,7 @@ class ComplaintAdmin(ScopedModelAdmin):
     @admin.action(description=_("Assign selected complaints"), permissions=["change"])
     def assign_selected(self, request, queryset):
         if "apply" in request.POST:
-            form = AssignForm(request.POST)
+            form = AssignForm(request.POST, user=request.user)
             if form.is_valid():
                 assignee = form.cleaned_data["assignee"]
                 for complaint in queryset:
@@ -552,7 +553,7 @@ class ComplaintAdmin(ScopedModelAdmin):
                     )
                 return None
         else:
-            form = AssignForm()
+            form = AssignForm(user=request.user)
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Assign complaints"),
