@@ -3,18 +3,19 @@
 import threading
 
 import pytest
+from django.core.exceptions import FieldError
 from django.db import connection
 
 from config.errors import InvalidInput, NotPermitted
 from crm import pii
-from crm.models import Customer, CustomerExternalId
+from crm.models import Contact, Customer, CustomerExternalId
 from crm.services import (
     customer_create,
     customer_find,
     customer_update,
     customer_upsert,
 )
-from tests.factories.crm import CustomerFactory, PartnerFactory
+from tests.factories.crm import ContactFactory, CustomerFactory, PartnerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -209,3 +210,21 @@ def test_concurrent_upserts_of_the_same_customer_create_one_row():
     assert {c.pk for c, _created in results} == {Customer.objects.get().pk}
     assert sum(created for _c, created in results) == 1
     assert CustomerExternalId.objects.count() == 1
+
+
+def test_filtering_an_encrypted_column_by_value_fails_loudly_but_blank_works():
+    CustomerFactory(phone="")
+    with pytest.raises(FieldError, match="digest"):
+        list(Customer.objects.filter(phone="+8613800000000"))
+    assert Customer.objects.filter(phone="").count() == 1
+
+
+def test_contact_phone_and_email_are_encrypted_at_rest():
+    contact = ContactFactory(phone="+8613955556666", email="c@example.cn")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT phone, email FROM crm_contact WHERE id = %s", [contact.pk]
+        )
+        phone, email = cursor.fetchone()
+    assert "13955556666" not in phone and "example" not in email
+    assert Contact.objects.get(pk=contact.pk).phone == "+8613955556666"
