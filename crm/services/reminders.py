@@ -5,8 +5,8 @@ The database is the source of truth (DESIGN §3; Celery's docs warn that long
 restarts lose or duplicate messages). So there are no per-reminder ETA tasks:
 
 * ``revisit_sweep`` (beat, every minute) claims due revisits with
-  ``SELECT ... FOR UPDATE SKIP LOCKED``, raises the reminder through
-  ``crm.notifications.notify`` (unique key per revisit, kind and due time) and
+  ``SELECT ... FOR UPDATE SKIP LOCKED``, raises the reminders through
+  ``crm.notifications.notify_many`` (unique key per revisit, kind and due time) and
   stamps ``reminded_at`` / ``escalated_at`` in the same transaction. A second or
   concurrent sweep skips the locked rows and no longer selects stamped ones.
 * ``notification_emails_deliver`` leases pending e-mail rows (``email_lease_until``),
@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from crm.models import Notification, Revisit
-from crm.notifications import notify
+from crm.notifications import notify_many
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def _claim(queryset, batch: int) -> list[Revisit]:
 
 def _due_soon_batch(now: datetime, batch: int) -> tuple[int, int]:
     """Claim one batch of revisits to remind; returns (claimed, notifications)."""
-    raised = 0
+    items = []
     with transaction.atomic():
         rows = _claim(
             Revisit.objects.filter(
@@ -129,21 +129,23 @@ def _due_soon_batch(now: datetime, batch: int) -> tuple[int, int]:
                     "method": revisit.get_method_display(),
                     "due": due,
                 }
-            _row, created = notify(
-                recipient=recipient,
-                kind="revisit_due_soon",
-                title=title,
-                body=body,
-                link=_link(revisit),
-                key=f"revisit:{revisit.pk}:due_soon:{_stamp(revisit)}",
+            items.append(
+                {
+                    "recipient": recipient,
+                    "kind": "revisit_due_soon",
+                    "title": title,
+                    "body": body,
+                    "link": _link(revisit),
+                    "key": f"revisit:{revisit.pk}:due_soon:{_stamp(revisit)}",
+                }
             )
-            raised += created
+        raised = notify_many(items)
         Revisit.objects.filter(pk__in=[r.pk for r in rows]).update(reminded_at=now)
     return len(rows), raised
 
 
 def _overdue_batch(now: datetime, batch: int) -> tuple[int, int]:
-    raised = 0
+    items = []
     with transaction.atomic():
         rows = _claim(
             Revisit.objects.filter(
@@ -168,15 +170,17 @@ def _overdue_batch(now: datetime, batch: int) -> tuple[int, int]:
                         "%Y-%m-%d %H:%M"
                     ),
                 }
-            _row, created = notify(
-                recipient=supervisor,
-                kind="revisit_overdue",
-                title=title,
-                body=body,
-                link=_link(revisit),
-                key=f"revisit:{revisit.pk}:overdue:{_stamp(revisit)}",
+            items.append(
+                {
+                    "recipient": supervisor,
+                    "kind": "revisit_overdue",
+                    "title": title,
+                    "body": body,
+                    "link": _link(revisit),
+                    "key": f"revisit:{revisit.pk}:overdue:{_stamp(revisit)}",
+                }
             )
-            raised += created
+        raised = notify_many(items)
         Revisit.objects.filter(pk__in=[r.pk for r in rows]).update(escalated_at=now)
     return len(rows), raised
 
