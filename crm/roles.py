@@ -49,6 +49,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "crm.revisit": RW,
         "crm.revisitrule": ALL,
         "crm.privacyrequest": RW,
+        "crm.personaldataaccess": R,
+        "crm.customerexternalid": R,
         "crm.notification": R,
         "complaints.complaint": RW,
         "complaints.complaintevent": R,
@@ -82,6 +84,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "crm.department": R,
         "crm.team": R,
         "crm.customer": RW,
+        "crm.customerexternalid": R,
         "crm.contact": RW,
         "crm.interaction": RW,
         "crm.revisit": RW,
@@ -110,6 +113,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.AGENT: {
         "crm.customer": RW,
+        "crm.customerexternalid": R,
         "crm.contact": RW,
         "crm.interaction": RA,
         "crm.revisit": R,
@@ -127,6 +131,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.COMPLAINT_HANDLER: {
         "crm.customer": RW,
+        "crm.customerexternalid": R,
         "crm.contact": RW,
         "crm.interaction": RA,
         "crm.revisit": R,
@@ -145,6 +150,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.ACCOUNT_MANAGER: {
         "crm.customer": RW,
+        "crm.customerexternalid": R,
         "crm.contact": ALL,
         "crm.interaction": RW,
         "crm.revisit": RW,
@@ -157,6 +163,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.RELATIONS_SPECIALIST: {
         "crm.customer": R,
+        "crm.customerexternalid": R,
         "crm.contact": R,
         "crm.interaction": RA,
         "crm.revisit": RW,
@@ -170,6 +177,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.QA_INSPECTOR: {
         "crm.user": R,
+        "crm.notification": R,
         "crm.customer": R,
         "crm.interaction": R,
         "complaints.complaint": R,
@@ -183,6 +191,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.TRAINER: {
         "crm.user": R,
+        "crm.notification": R,
         "crm.team": R,
         "crm.department": R,
         "training.course": ALL,
