@@ -199,7 +199,9 @@ def revisit_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> i
     return raised
 
 
-def _claim_emails(now: datetime, batch: int) -> list[tuple[int, datetime]]:
+def _claim_emails(
+    now: datetime, batch: int, exclude: set[int] | frozenset[int] = frozenset()
+) -> list[tuple[int, datetime]]:
     """Lease up to ``batch`` pending e-mails; returns (id, lease token) pairs."""
     lease_until = now + lease_duration()
     expired = Q(email_lease_until__isnull=True) | Q(email_lease_until__lt=now)
@@ -213,6 +215,7 @@ def _claim_emails(now: datetime, batch: int) -> list[tuple[int, datetime]]:
         ids = list(
             Notification.objects.select_for_update(skip_locked=True)
             .filter(expired, email_status=Notification.EmailStatus.PENDING)
+            .exclude(pk__in=exclude)
             .order_by("pk")
             .values_list("pk", flat=True)[:batch]
         )
@@ -246,51 +249,60 @@ def notification_emails_deliver(
     """Send pending notification e-mails; returns how many were sent.
 
     Each row is leased before sending and marked sent only by the lease holder;
-    a failure frees the lease for the next run, and after
+    a failure frees the lease for the next run (not this one: a broken mail
+    server does not burn all attempts in a second), and after
     ``KEFU_NOTIFICATION_MAX_ATTEMPTS`` attempts the row is marked failed.
     """
     sent = 0
+    tried: set[int] = set()
     while True:
-        claimed = _claim_emails(now or timezone.now(), batch)
+        claimed = _claim_emails(now or timezone.now(), batch, exclude=tried)
         if not claimed:
             return sent
-        rows = Notification.objects.select_related("recipient").in_bulk(
-            [pk for pk, _lease in claimed]
-        )
-        for pk, lease in claimed:
-            row = rows[pk]
-            mine = Notification.objects.filter(
-                pk=pk,
-                email_status=Notification.EmailStatus.PENDING,
-                email_lease_until=lease,
-            )
-            if not row.recipient.email:
-                mine.update(
-                    email_status=Notification.EmailStatus.SKIPPED,
-                    email_lease_until=None,
-                )
-                continue
-            if not mine.exists():  # the lease expired and someone else took it
-                continue
-            try:
-                _message(row).send()
-            except Exception:
-                logger.exception("notification e-mail %s failed", pk)
-                failed = row.email_attempts >= max_attempts()  # counts this one
-                mine.update(
-                    email_lease_until=None,
-                    email_status=Notification.EmailStatus.FAILED
-                    if failed
-                    else Notification.EmailStatus.PENDING,
-                )
-                continue
-            sent += mine.update(
-                email_status=Notification.EmailStatus.SENT,
-                emailed_at=timezone.now(),
-                email_lease_until=None,
-            )
+        tried.update(pk for pk, _lease in claimed)
+        sent += _deliver_claimed(claimed)
         if len(claimed) < batch:
             return sent
+
+
+def _deliver_claimed(claimed: list[tuple[int, datetime]]) -> int:
+    """Send the leased rows; returns how many this worker marked sent."""
+    sent = 0
+    rows = Notification.objects.select_related("recipient").in_bulk(
+        [pk for pk, _lease in claimed]
+    )
+    for pk, lease in claimed:
+        row = rows[pk]
+        mine = Notification.objects.filter(
+            pk=pk,
+            email_status=Notification.EmailStatus.PENDING,
+            email_lease_until=lease,
+        )
+        if not row.recipient.email:
+            mine.update(
+                email_status=Notification.EmailStatus.SKIPPED, email_lease_until=None
+            )
+            continue
+        if not mine.exists():  # our lease expired and another worker took the row
+            continue
+        try:
+            _message(row).send()
+        except Exception:
+            logger.exception("notification e-mail %s failed", pk)
+            failed = row.email_attempts >= max_attempts()  # counts this one
+            mine.update(
+                email_lease_until=None,
+                email_status=Notification.EmailStatus.FAILED
+                if failed
+                else Notification.EmailStatus.PENDING,
+            )
+            continue
+        sent += mine.update(
+            email_status=Notification.EmailStatus.SENT,
+            emailed_at=timezone.now(),
+            email_lease_until=None,
+        )
+    return sent
 
 
 @transaction.atomic
