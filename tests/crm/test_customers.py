@@ -228,3 +228,28 @@ def test_contact_phone_and_email_are_encrypted_at_rest():
         phone, email = cursor.fetchone()
     assert "13955556666" not in phone and "example" not in email
     assert Contact.objects.get(pk=contact.pk).phone == "+8613955556666"
+
+
+def test_key_rotation_keeps_rows_readable_and_findable_then_rewrites_them(settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.KEFU_PII_KEY = "old-key"
+    customer = CustomerFactory(phone="+8613800008888", email="rot@example.cn")
+    ContactFactory(customer=customer, phone="+8613800009999")
+    old_digest = Customer.objects.get(pk=customer.pk).phone_digest
+
+    settings.KEFU_PII_KEY = "new-key"
+    settings.KEFU_PII_OLD_KEYS = ["old-key"]
+    assert Customer.objects.get(pk=customer.pk).phone == "+8613800008888"
+    assert customer_find(phone="13800008888") == customer  # via the old digest
+    call_command("rotate_pii_key", stdout=StringIO())
+    rotated = Customer.objects.get(pk=customer.pk)
+    assert rotated.phone_digest != old_digest
+    assert rotated.phone_digest == pii.phone_digest("13800008888")
+
+    settings.KEFU_PII_OLD_KEYS = []  # the old key is gone: everything still reads
+    assert Customer.objects.get(pk=customer.pk).email == "rot@example.cn"
+    assert Contact.objects.get(customer=customer).phone == "+8613800009999"
+    assert customer_find(email="rot@example.cn") == customer
