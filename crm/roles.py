@@ -77,6 +77,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "kpi.scorecardline": ALL,
         "kpi.kpiperiod": RW,
         "kpi.kpiresult": R,
+        "kpi.scorecardresult": R,
         "kpi.qualityinspection": R,
     },
     Role.SUPERVISOR: {
@@ -109,6 +110,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "training.trainingassignment": R,
         "kpi.indicator": R,
         "kpi.kpiresult": R,
+        "kpi.scorecardresult": R,
         "kpi.qualityinspection": R,
     },
     Role.AGENT: {
@@ -128,6 +130,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "complaints.satisfactionsurvey": RA,
         "training.course": R,
         "kpi.kpiresult": R,
+        "kpi.scorecardresult": R,
     },
     Role.COMPLAINT_HANDLER: {
         "crm.customer": RW,
@@ -147,6 +150,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "complaints.satisfactionsurvey": RW,
         "training.course": R,
         "kpi.kpiresult": R,
+        "kpi.scorecardresult": R,
     },
     Role.ACCOUNT_MANAGER: {
         "crm.customer": RW,
@@ -211,7 +215,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 # Apps whose permissions the admin role receives in full, plus auth for users/groups.
-ADMIN_APPS = ("auth", "authtoken", "crm", "complaints", "training", "kpi")
+ADMIN_APPS = ("auth", "authtoken", "crm", "complaints", "training", "kpi", "partners")
 
 
 def sync_role_groups(group_model, permission_model) -> None:
