@@ -36,6 +36,7 @@ from training.models import (
     Course,
     Enrollment,
     TrainingAssignment,
+    TrainingEvent,
     TrainingRecord,
     TrainingRequirement,
     TrainingSession,
@@ -710,6 +711,26 @@ class TrainingAssignmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
                 actor=request.user,
                 assignment=assignment,
             )
+
+
+@admin.register(TrainingEvent)
+class TrainingEventAdmin(ScopedModelAdmin):
+    """The audit trail of the training services (read-only)."""
+
+    list_display = ("created_at", "kind", "actor", "staff", "session", "data")
+    list_filter = ("kind",)
+    search_fields = ("staff__name", "staff__employee_no", "actor__name")
+    date_hierarchy = "created_at"
+    list_select_related = ("actor", "staff", "session", "session__course")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # --- staff training records -------------------------------------------------------

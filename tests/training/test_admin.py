@@ -16,6 +16,7 @@ from tests.factories.training import (
     TrainingRequirementFactory,
     TrainingSessionFactory,
 )
+from training import services
 from training.models import Assessment, Course, Enrollment, TrainingSession
 
 pytestmark = pytest.mark.django_db
@@ -364,6 +365,7 @@ def test_trainer_enrols_staff_from_the_session_page_through_the_service(
         ("admin:training_enrollment_changelist", "enrollment"),
         ("admin:training_trainingassignment_changelist", "assignment"),
         ("admin:training_course_changelist", "course"),
+        ("admin:training_trainingevent_changelist", "event"),
     ],
 )
 def test_trainer_lists_cost_a_constant_number_of_queries(
@@ -384,6 +386,10 @@ def test_trainer_lists_cost_a_constant_number_of_queries(
                 EnrollmentFactory(staff=UserFactory())
             elif factory == "assignment":
                 TrainingAssignmentFactory(staff=org.agent_b)
+            elif factory == "event":
+                s = TrainingSessionFactory()
+                EnrollmentFactory(session=s, staff=org.agent_a)
+                services.session_complete(actor=org.trainer_a, session=s)
             else:
                 CourseFactory(target_roles=["agent", "supervisor"])
 
