@@ -162,22 +162,25 @@ def seed(ctx) -> None:
 
 
 def _seed_courses() -> dict[str, Course]:
+    courses = {
+        c.code: c for c in Course.objects.filter(code__in=[c[0] for c in COURSES])
+    }
+    if len(courses) == len(COURSES):
+        return courses  # a second run: one query
     groups = {g.name: g for g in Group.objects.all()}
-    courses = {}
     for code, title, topic, hours, fmt, roles, mandatory, _remedial in COURSES:
-        course, created = Course.objects.get_or_create(
+        if code in courses:
+            continue
+        course = Course.objects.create(
             code=code,
-            defaults={
-                "title": title,
-                "topic": topic,
-                "hours": Decimal(hours),
-                "format": fmt,
-                "is_mandatory": mandatory,
-                "description": DESCRIPTIONS.get(code, ""),
-            },
+            title=title,
+            topic=topic,
+            hours=Decimal(hours),
+            format=fmt,
+            is_mandatory=mandatory,
+            description=DESCRIPTIONS.get(code, ""),
         )
-        if created:
-            course.target_roles.set([groups[r] for r in roles if r in groups])
+        course.target_roles.set([groups[r] for r in roles if r in groups])
         courses[code] = course
     for code, *_rest, remedial in COURSES:
         course = courses[code]
@@ -188,12 +191,14 @@ def _seed_courses() -> dict[str, Course]:
 
 
 def _seed_requirements(courses) -> None:
+    existing = set(TrainingRequirement.objects.values_list("role", flat=True))
     for role, hours, codes in REQUIREMENTS:
-        requirement, created = TrainingRequirement.objects.get_or_create(
-            role=role.value, defaults={"yearly_hours": Decimal(hours)}
+        if role.value in existing:
+            continue
+        requirement = TrainingRequirement.objects.create(
+            role=role.value, yearly_hours=Decimal(hours)
         )
-        if created:
-            requirement.mandatory_courses.set([courses[c] for c in codes])
+        requirement.mandatory_courses.set([courses[c] for c in codes])
 
 
 def _participants(rng, staff, course, size) -> list[User]:
