@@ -355,8 +355,9 @@ def _seed_certifications(ctx, rng, staff, today) -> None:
             expires_on=expires,
         )
         created += 1
-    # Reminders of the ones expiring soon, as the daily job would have sent them.
-    services.certification_sweep()
+    if created:
+        # Reminders of the ones expiring soon, as the daily job would send them.
+        services.certification_sweep()
     ctx.say(f"  certifications: {created} created")
 
 
@@ -370,13 +371,19 @@ def _seed_assignments(staff, courses) -> None:
         ),
         key=lambda u: (u.hired_on, u.username),
     )
-    for person in front[-2:]:
+    keys = {f"demo:new_hire:{person.pk}": person for person in front[-2:]}
+    existing = set(
+        TrainingAssignment.objects.filter(key__in=keys).values_list("key", flat=True)
+    )
+    for key, person in keys.items():
+        if key in existing:
+            continue
         services.assignment_create(
             actor=None,
             staff=person,
             course=courses["cul-101"],
             reason=TrainingAssignment.Reason.NEW_HIRE,
-            key=f"demo:new_hire:{person.pk}",
+            key=key,
         )
 
 
