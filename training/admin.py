@@ -550,6 +550,8 @@ class AssessmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
             obj.pk = created.pk
             if data.get("score") is None:
                 return
+        if change and data.get("score") is None and "notes" in form.changed_data:
+            obj.save(update_fields=["notes"])
         if data.get("score") is not None:
             self.run_service(
                 request,
@@ -610,10 +612,21 @@ class CertificationAdmin(DomainErrorsMixin, ScopedModelAdmin):
         return obj.expires_on <= timezone.localdate() + timedelta(days=30)
 
     def save_model(self, request, obj, form, change):
-        if change:
-            # Correcting a record (typo, renewed expiry date): plain validated save.
-            return super().save_model(request, obj, form, change)
         data = form.cleaned_data
+        if change:
+            if {"expires_on", "issued_on", "number"} & set(form.changed_data):
+                self.run_service(
+                    request,
+                    services.certification_renew,
+                    actor=request.user,
+                    certification=obj,
+                    expires_on=data.get("expires_on"),
+                    issued_on=data.get("issued_on"),
+                    number=data.get("number") or "",
+                )
+            if "qualification" in form.changed_data:
+                obj.save(update_fields=["qualification"])
+            return None
         created, ok = self.run_service(
             request,
             services.certification_issue,
@@ -893,11 +906,22 @@ class TrainingRecordAdmin(ScopedModelAdmin):
 
 
 class StaffTrainingAdmin(CrmUserAdmin):
-    """crm's staff admin plus a read-only training record section."""
+    """crm's staff admin plus a read-only training record section, shown to those
+    who may read that person's training record (own, team, department, trainer)."""
+
+    def _shows_record(self, request, obj) -> bool:
+        if obj is None:
+            return False
+        cache = request.__dict__.setdefault("_training_record_visible", {})
+        if obj.pk not in cache:
+            cache[obj.pk] = scoping.visible_to(
+                request.user, TrainingRecord.objects.filter(pk=obj.pk)
+            ).exists()
+        return cache[obj.pk]
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is None:
+        if not self._shows_record(request, obj):
             return fieldsets
         return (
             *fieldsets,
@@ -906,7 +930,7 @@ class StaffTrainingAdmin(CrmUserAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
-        if obj is None:
+        if not self._shows_record(request, obj):
             return readonly
         return (*readonly, "training_record_section")
 

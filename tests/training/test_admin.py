@@ -420,3 +420,40 @@ def test_sessions_filter_for_the_trainers_day(client, org):
         upcoming
     ]
     assert todays in c.get(url, {"when": "to_record"}).context["cl"].result_list
+
+
+def test_staff_page_hides_the_training_section_outside_the_record_scope(client, org):
+    # QA inspectors may open every staff page, but training records are not theirs
+    page = _client(client, org.qa_inspector_a).get(
+        reverse("admin:crm_user_change", args=[org.agent_a.pk])
+    )
+    assert page.status_code == 200
+    assert 'class="training-record"' not in page.content.decode()
+    trainer = _client(client, org.trainer_b).get(
+        reverse("admin:crm_user_change", args=[org.agent_a.pk])
+    )
+    assert 'class="training-record"' in trainer.content.decode()
+
+
+def test_trainer_renews_a_certification_in_the_admin(client, org):
+    today = timezone.localdate()
+    cert = CertificationFactory(
+        staff=org.agent_a,
+        number="ZG-OLD",
+        issued_on=today - timedelta(days=900),
+        expires_on=today - timedelta(days=2),
+        status="expired",
+    )
+    response = _client(client, org.trainer_a).post(
+        reverse("admin:training_certification_change", args=[cert.pk]),
+        {
+            "staff": org.agent_a.pk,
+            "qualification": cert.qualification,
+            "number": "ZG-NEW",
+            "issued_on": today.isoformat(),
+            "expires_on": (today + timedelta(days=1095)).isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    cert.refresh_from_db()
+    assert (cert.status, cert.number) == ("valid", "ZG-NEW")

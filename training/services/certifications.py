@@ -81,6 +81,47 @@ def certification_revoke(
     return certification
 
 
+@transaction.atomic
+def certification_renew(
+    *,
+    actor: User | None,
+    certification: Certification,
+    expires_on: date | None,
+    issued_on: date | None = None,
+    number: str | None = None,
+) -> Certification:
+    """Record a renewal: a new expiry date (and issue date, number). A renewed
+    certification that had expired is valid again; reminders start over for
+    the new date (their key names the expiry date)."""
+    cert = Certification.objects.select_for_update().get(pk=certification.pk)
+    if cert.status == C.REVOKED:
+        raise IllegalTransition(_("A revoked certification cannot be renewed."))
+    issued_on = issued_on or cert.issued_on
+    if expires_on is not None and expires_on <= issued_on:
+        raise InvalidInput(
+            _("The expiry date must be after the issue date."), field="expires_on"
+        )
+    cert.issued_on = issued_on
+    cert.expires_on = expires_on
+    if number is not None:
+        cert.number = number
+    cert.status = (
+        C.EXPIRED
+        if expires_on is not None and expires_on < timezone.localdate()
+        else C.VALID
+    )
+    cert.full_clean(exclude=["staff"])
+    cert.save(update_fields=["issued_on", "expires_on", "number", "status"])
+    event(
+        Kind.CERTIFICATION_ISSUED,
+        actor=actor,
+        staff_id=cert.staff_id,
+        certification=cert,
+        data={"renewal": True, "expires_on": str(expires_on or "")},
+    )
+    return cert
+
+
 def reminder_key(certification: Certification, window: int) -> str:
     """One reminder per certification, expiry date and window: a renewed
     certification (new expiry date) is reminded again, a re-run is not."""
