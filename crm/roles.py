@@ -205,6 +205,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "training.certification": ALL,
         "training.trainingrequirement": RW,
         "training.trainingassignment": ALL,
+        "training.trainingevent": R,
     },
     Role.PARTNER: {
         "crm.customer": RA,
