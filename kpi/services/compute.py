@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
@@ -276,7 +276,7 @@ def kpi_compute_period(
             dept_heads[row["department_id"]] += 1
     summary.queries_seconds = time.perf_counter() - started
 
-    results: list[KpiResult] = []
+    results: list[tuple] = []  # rows in RESULT_COLUMNS order
     staff_scores: dict[int, dict[str, Decimal | None]] = defaultdict(dict)
 
     def emit(subject, subject_id, staff_id, team_id, dept_id, headcount, targets):
@@ -293,21 +293,21 @@ def kpi_compute_period(
             if subject == SubjectType.STAFF:
                 staff_scores[subject_id][code] = score
             results.append(
-                KpiResult(
-                    period=period,
-                    indicator=indicator,
-                    subject_type=subject,
-                    subject_id=subject_id,
-                    staff_id=staff_id,
-                    team_id=team_id,
-                    department_id=dept_id,
-                    value=value,
-                    numerator=_q(num),
-                    denominator=_q(den),
-                    sample_size=samples,
-                    target=target,
-                    score=score,
-                    computed_at=now,
+                (
+                    period.pk,
+                    indicator.pk,
+                    subject,
+                    subject_id,
+                    staff_id,
+                    team_id,
+                    dept_id,
+                    value,
+                    _q(num),
+                    _q(den),
+                    samples,
+                    target,
+                    score,
+                    now,
                 )
             )
 
@@ -348,7 +348,7 @@ def kpi_compute_period(
         KpiPeriod.objects.select_for_update().filter(pk=period.pk).first()
         KpiResult.objects.filter(period=period).delete()
         ScorecardResult.objects.filter(period=period).delete()
-        KpiResult.objects.bulk_create(results, batch_size=2000)
+        _insert_results(results)
         ScorecardResult.objects.bulk_create(scorecards, batch_size=2000)
         period.computed_at = now
         period.save(update_fields=["computed_at"])
@@ -356,6 +356,42 @@ def kpi_compute_period(
     summary.results = len(results)
     summary.scorecards = len(scorecards)
     return summary
+
+
+RESULT_COLUMNS = (
+    "period_id",
+    "indicator_id",
+    "subject_type",
+    "subject_id",
+    "staff_id",
+    "team_id",
+    "department_id",
+    "value",
+    "numerator",
+    "denominator",
+    "sample_size",
+    "target",
+    "score",
+    "computed_at",
+)
+
+
+def _insert_results(rows: list[tuple]) -> None:
+    """Insert the snapshot rows: PostgreSQL's COPY (a month of 500 staff is
+    ~7,000 rows; COPY takes a tenth of the time of INSERTs built by the ORM),
+    ``bulk_create`` elsewhere."""
+    if connection.vendor == "postgresql":
+        table = KpiResult._meta.db_table
+        columns = ", ".join(RESULT_COLUMNS)
+        sql = f"COPY {table} ({columns}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    KpiResult.objects.bulk_create(
+        (KpiResult(**dict(zip(RESULT_COLUMNS, row, strict=True))) for row in rows),
+        batch_size=500,
+    )
 
 
 def _yearly_hours_by_role() -> dict[str, Decimal]:
