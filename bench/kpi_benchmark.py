@@ -211,7 +211,7 @@ def seed(args) -> None:
             f"""
             INSERT INTO {Complaint._meta.db_table} ({names})
             SELECT {exprs}
-            FROM generate_series(1, {int(args.complaints)}) AS g
+            FROM generate_series(1::bigint, {int(args.complaints)}) AS g
             CROSS JOIN LATERAL (
                 SELECT random() + g * 0 AS x, random() + g * 0 AS y,
                        random() + g * 0 AS z,
