@@ -206,7 +206,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 # Apps whose permissions the admin role receives in full, plus auth for users/groups.
-ADMIN_APPS = ("auth", "authtoken", "crm", "complaints", "training", "kpi")
+ADMIN_APPS = ("auth", "authtoken", "crm", "complaints", "training", "kpi", "partners")
 
 
 def sync_role_groups(group_model, permission_model) -> None:

@@ -7,3 +7,21 @@ class PartnersConfig(AppConfig):
 
     name = "partners"
     verbose_name = _("Partner API")
+
+    def ready(self):
+        from crm.scoping import ScopePaths, register_scopes
+
+        # The OpenAPI extension of the Api-Key scheme registers on import.
+        from partners.api import authentication  # noqa: F401
+
+        register_scopes(
+            {
+                "partners.ApiKey": ScopePaths(partner="partner"),
+                "partners.WebhookEndpoint": ScopePaths(partner="partner"),
+                "partners.WebhookDelivery": ScopePaths(partner="endpoint__partner"),
+                "partners.WebhookAttempt": ScopePaths(
+                    partner="delivery__endpoint__partner"
+                ),
+                "partners.IdempotencyRecord": ScopePaths(partner="partner"),
+            }
+        )

@@ -1,3 +1,10 @@
 """REST endpoints of complaints under /api/v1/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from complaints.api.views import ComplaintViewSet
+
+router = SimpleRouter()
+router.register("complaints", ComplaintViewSet, basename="complaint")
+
+urlpatterns = router.urls

@@ -3,6 +3,7 @@
 One reader (``env``) parses variables; see README "Configuration" for the full table.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "crm",
     "complaints",
     "training",
@@ -189,22 +191,62 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "kpi.compute_snapshots",
         "schedule": crontab(hour=2, minute=15),
     },
+    # partners
+    "partners-deliver-webhooks": {
+        "task": "partners.deliver_webhooks",
+        "schedule": 60.0,
+    },
+    "partners-purge-idempotency-records": {
+        "task": "partners.purge_idempotency_records",
+        "schedule": crontab(minute=17),
+    },
 }
 # training
 CELERY_BEAT_SCHEDULE["training-certification-sweep"] = {
     "task": "training.certification_sweep",
     "schedule": crontab(hour=7, minute=10),
 }
+# complaints
+CELERY_BEAT_SCHEDULE["complaints-sla-sweep"] = {
+    "task": "complaints.sla_sweep",
+    "schedule": crontab(minute="*"),
+}
+
+# crm: revisit reminders and notification e-mails (see crm/services/reminders.py).
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "crm.revisit_sweep": {"task": "crm.revisit_sweep", "schedule": 60.0},
+        "crm.deliver_notification_emails": {
+            "task": "crm.deliver_notification_emails",
+            "schedule": 60.0,
+        },
+        "crm.revisit_plan_by_rules": {
+            "task": "crm.revisit_plan_by_rules",
+            "schedule": crontab(hour=1, minute=10),
+        },
+    }
+)
 
 # --- REST API ----------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Api-Key first: its WWW-Authenticate makes unauthenticated calls 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "partners.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "partners.api.schema.KefuAutoSchema",
+    # partners: one error shape, cursor pagination, per key/user rate limits.
+    "EXCEPTION_HANDLER": "partners.api.exceptions.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "partners.api.pagination.KefuCursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["partners.api.throttling.KefuRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kefu API",
@@ -212,11 +254,71 @@ SPECTACULAR_SETTINGS = {
     "training records and KPI results for partner tools and staff.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # partners: Swagger UI served from drf-spectacular-sidecar (no CDN needed).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "ENUM_NAME_OVERRIDES": {
+        "WebhookEventEnum": "partners.models.WebhookEvent",
+        "ApiKeyScopeEnum": "partners.models.Scope",
+        "ComplaintStatusEnum": "complaints.models.Complaint.Status",
+        "ChannelEnum": "complaints.models.Channel",
+        "SeverityEnum": "complaints.models.Severity",
+        "RevisitStatusEnum": "crm.models.Revisit.Status",
+        "CustomerKindEnum": "crm.models.Customer.Kind",
+        "ComplaintEventKindEnum": "complaints.models.ComplaintEvent.Kind",
+    },
 }
+# partners: requests per API key / staff user / anonymous address.
+KEFU_API_RATE = env.str("KEFU_API_RATE", default="600/min")
+KEFU_WEBHOOK_MAX_ATTEMPTS = env.int("KEFU_WEBHOOK_MAX_ATTEMPTS", default=8)
+KEFU_WEBHOOK_BACKOFF_SECONDS = env.int("KEFU_WEBHOOK_BACKOFF_SECONDS", default=30)
+KEFU_WEBHOOK_DISABLE_AFTER_FAILURES = env.int(
+    "KEFU_WEBHOOK_DISABLE_AFTER_FAILURES", default=20
+)
+KEFU_WEBHOOK_TIMEOUT_SECONDS = env.int("KEFU_WEBHOOK_TIMEOUT_SECONDS", default=10)
 
 # --- Kefu ----------------------------------------------------------------------
 # Key for personal data encrypted at rest (phone, e-mail). Production must set it.
 KEFU_PII_KEY = env.str("KEFU_PII_KEY", default="")
+# crm: reminders go out this long before a revisit is due; e-mail leases.
+KEFU_REVISIT_REMIND_BEFORE = timedelta(
+    minutes=env.int("KEFU_REVISIT_REMIND_BEFORE_MINUTES", default=60)
+)
+KEFU_NOTIFICATION_LEASE_SECONDS = env.int(
+    "KEFU_NOTIFICATION_LEASE_SECONDS", default=300
+)
+KEFU_NOTIFICATION_MAX_ATTEMPTS = env.int("KEFU_NOTIFICATION_MAX_ATTEMPTS", default=5)
+# Absolute links in notification e-mails (e.g. https://kefu.example.cn).
+KEFU_BASE_URL = env.str("KEFU_BASE_URL", default="http://localhost:8000")
+
+# complaints
+KEFU_ATTACHMENT_MAX_BYTES = env.int(
+    "KEFU_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024
+)
+KEFU_ATTACHMENT_ALLOWED_TYPES = env.list(
+    "KEFU_ATTACHMENT_ALLOWED_TYPES",
+    default=[
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "audio/mpeg",
+        "audio/wav",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ],
+)
+KEFU_COMPENSATION_LIMIT_HANDLER = env.int(
+    "KEFU_COMPENSATION_LIMIT_HANDLER", default=500
+)
+KEFU_COMPENSATION_LIMIT_SUPERVISOR = env.int(
+    "KEFU_COMPENSATION_LIMIT_SUPERVISOR", default=5000
+)
 
 # training
 KEFU_TRAINING_ATTITUDE_THRESHOLD = env.int(

@@ -1,0 +1,232 @@
+"""Serializers of the complaints API (DESIGN §4). Input serializers validate the
+shape; the services enforce the rules. Codes on the wire are the model choices."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from complaints.models import Complaint, ComplaintEvent, SatisfactionSurvey
+
+TOP_LEVEL_CATEGORIES = ("service_quality", "attitude", "process", "product", "other")
+
+
+class CustomerRefSerializer(serializers.Serializer):
+    """The customer of a complaint, as much as the caller needs to match it."""
+
+    code = serializers.CharField(help_text=_("Kefu customer number."))
+    name = serializers.CharField()
+    external_id = serializers.CharField(
+        allow_null=True,
+        help_text=_("The calling partner's own id of the customer, if it gave one."),
+    )
+
+
+class SlaSerializer(serializers.Serializer):
+    """Due times of the complaint's service-level targets (null: no target)."""
+
+    first_response_due_at = serializers.DateTimeField(allow_null=True)
+    analysis_due_at = serializers.DateTimeField(allow_null=True)
+    reply_due_at = serializers.DateTimeField(allow_null=True)
+    resolution_due_at = serializers.DateTimeField(allow_null=True)
+    confirmation_due_at = serializers.DateTimeField(allow_null=True)
+
+
+class ComplaintSerializer(serializers.ModelSerializer):
+    """A complaint as partners and staff read it."""
+
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    subcategory = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
+    customer = serializers.SerializerMethodField()
+    sla = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Complaint
+        fields = (
+            "reference",
+            "status",
+            "severity",
+            "channel",
+            "category",
+            "subcategory",
+            "subject",
+            "description",
+            "order_number",
+            "occurred_at",
+            "desired_resolution",
+            "customer",
+            "sla",
+            "received_at",
+            "first_response_at",
+            "replied_at",
+            "resolved_at",
+            "closed_at",
+            "resolution_type",
+            "reopened_count",
+            "version",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(CustomerRefSerializer)
+    def get_customer(self, obj):
+        customer = obj.customer
+        return {
+            "code": customer.code,
+            "name": customer.name,
+            "external_id": getattr(obj, "customer_external_id", None),
+        }
+
+    @extend_schema_field(SlaSerializer)
+    def get_sla(self, obj):
+        return SlaSerializer(obj).data
+
+
+class ComplaintCustomerInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    external_id = serializers.CharField(
+        max_length=100, required=False, allow_blank=True
+    )
+
+    def validate(self, attrs):
+        if not (attrs.get("phone") or attrs.get("email") or attrs.get("external_id")):
+            raise serializers.ValidationError(
+                {"phone": [_("Give a phone number, an e-mail or an external id.")]}
+            )
+        return attrs
+
+
+class ComplaintCreateSerializer(serializers.Serializer):
+    """Body of ``POST /api/v1/complaints/``."""
+
+    customer = ComplaintCustomerInputSerializer()
+    channel = serializers.ChoiceField(choices=Complaint.Channel.choices)
+    category = serializers.CharField(
+        max_length=50,
+        help_text=_("Top-level category code: %(codes)s.")
+        % {"codes": ", ".join(TOP_LEVEL_CATEGORIES)},
+    )
+    subcategory = serializers.CharField(
+        max_length=50,
+        required=False,
+        allow_blank=True,
+        help_text=_("Subcategory code (editable data), optional."),
+    )
+    subject = serializers.CharField(max_length=200)
+    description = serializers.CharField()
+    severity = serializers.ChoiceField(
+        choices=Complaint.Severity.choices, required=False
+    )
+    order_number = serializers.CharField(
+        max_length=64, required=False, allow_blank=True
+    )
+    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
+    desired_resolution = serializers.CharField(required=False, allow_blank=True)
+
+
+class ComplaintEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ComplaintEvent
+        fields = ("id", "kind", "from_status", "to_status", "note", "created_at")
+        read_only_fields = fields
+
+
+class FeedbackInputSerializer(serializers.Serializer):
+    csat = serializers.IntegerField(
+        min_value=1, max_value=5, help_text=_("Satisfaction, 1 (worst) to 5 (best).")
+    )
+    nps = serializers.IntegerField(
+        min_value=0,
+        max_value=10,
+        required=False,
+        allow_null=True,
+        help_text=_("Likelihood to recommend, 0 to 10."),
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class FeedbackSerializer(serializers.ModelSerializer):
+    complaint = serializers.CharField(source="complaint.reference")
+
+    class Meta:
+        model = SatisfactionSurvey
+        fields = ("complaint", "cycle", "csat", "nps", "comment", "answered_at")
+        read_only_fields = fields
+
+
+# --- staff transitions ---------------------------------------------------------
+
+
+class VersionedSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=_(
+            "The version you read; if the complaint changed since, 409 "
+            "version_conflict and nothing changes."
+        ),
+    )
+
+
+class NoteInputSerializer(VersionedSerializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReasonInputSerializer(VersionedSerializer):
+    reason = serializers.CharField()
+
+
+class AssignInputSerializer(VersionedSerializer):
+    assignee = serializers.CharField(
+        required=False, help_text=_("Username of the staff member.")
+    )
+    team = serializers.CharField(required=False, help_text=_("Team code."))
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AnalysisInputSerializer(VersionedSerializer):
+    cause_hypothesis = serializers.CharField()
+    cause_type = serializers.ChoiceField(
+        choices=Complaint.CauseType.choices, required=False
+    )
+    impact_scope = serializers.CharField(required=False, allow_blank=True)
+    category = serializers.CharField(required=False)
+    subcategory = serializers.CharField(required=False)
+    severity = serializers.ChoiceField(
+        choices=Complaint.Severity.choices, required=False
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReplyInputSerializer(VersionedSerializer):
+    body = serializers.CharField()
+    channel = serializers.ChoiceField(choices=Complaint.Channel.choices, required=False)
+
+
+class NoteBodyInputSerializer(VersionedSerializer):
+    body = serializers.CharField()
+
+
+class ResolveInputSerializer(VersionedSerializer):
+    resolution_type = serializers.ChoiceField(choices=Complaint.ResolutionType.choices)
+    resolution_summary = serializers.CharField(required=False, allow_blank=True)
+    compensation_amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, allow_null=True
+    )
+    cause_type = serializers.ChoiceField(
+        choices=Complaint.CauseType.choices, required=False
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SeverityInputSerializer(VersionedSerializer):
+    severity = serializers.ChoiceField(choices=Complaint.Severity.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class EmptyInputSerializer(serializers.Serializer):
+    pass

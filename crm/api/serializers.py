@@ -1,0 +1,93 @@
+"""Serializers of the customer and revisit endpoints (DESIGN §4)."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from crm.models import Customer, Revisit
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    """A customer. Partners get full phone/e-mail only for customers they
+    registered; others (matched by phone or e-mail) come back masked."""
+
+    phone = serializers.SerializerMethodField()
+    email = serializers.SerializerMethodField()
+    external_id = serializers.SerializerMethodField(
+        help_text=_("The calling partner's id of the customer (staff: in-house id).")
+    )
+
+    class Meta:
+        model = Customer
+        fields = (
+            "code",
+            "name",
+            "kind",
+            "phone",
+            "email",
+            "external_id",
+            "tier",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+    def _masked(self, obj) -> bool:
+        partner = self.context.get("partner")
+        return partner is not None and obj.partner_id != partner.pk
+
+    def get_phone(self, obj) -> str:
+        return obj.phone_masked if self._masked(obj) else obj.phone
+
+    def get_email(self, obj) -> str:
+        return obj.email_masked if self._masked(obj) else obj.email
+
+    def get_external_id(self, obj) -> str | None:
+        return getattr(obj, "caller_external_id", None)
+
+
+class CustomerInputSerializer(serializers.Serializer):
+    """Body of ``POST /api/v1/customers/``: found by external id, phone or
+    e-mail, else created."""
+
+    name = serializers.CharField(max_length=200)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    external_id = serializers.CharField(
+        max_length=100, required=False, allow_blank=True
+    )
+    kind = serializers.ChoiceField(choices=Customer.Kind.choices, required=False)
+
+    def validate(self, attrs):
+        if not (attrs.get("phone") or attrs.get("email") or attrs.get("external_id")):
+            raise serializers.ValidationError(
+                {"phone": [_("Give a phone number, an e-mail or an external id.")]}
+            )
+        return attrs
+
+
+class RevisitSerializer(serializers.ModelSerializer):
+    customer = serializers.CharField(source="customer.code", read_only=True)
+    complaint = serializers.SerializerMethodField(
+        help_text=_("Reference of the complaint that caused the revisit.")
+    )
+
+    class Meta:
+        model = Revisit
+        fields = (
+            "id",
+            "customer",
+            "complaint",
+            "purpose",
+            "method",
+            "due_at",
+            "status",
+            "outcome",
+            "satisfaction_score",
+            "done_at",
+            "created_at",
+        )
+        read_only_fields = fields
+
+    def get_complaint(self, obj) -> str | None:
+        complaint = getattr(obj, "complaint", None)
+        return complaint.reference if complaint is not None else None

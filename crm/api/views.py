@@ -1,0 +1,133 @@
+"""Customer and revisit endpoints under /api/v1/ (DESIGN §4)."""
+
+from __future__ import annotations
+
+from django.db.models import OuterRef, Subquery
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from crm import scoping
+from crm.api.filtersets import CustomerFilterSet, RevisitFilterSet
+from crm.api.serializers import (
+    CustomerInputSerializer,
+    CustomerSerializer,
+    RevisitSerializer,
+)
+from crm.models import Customer, CustomerExternalId, Revisit
+from crm.services import customer_upsert
+from partners.api.authentication import partner_of
+from partners.api.idempotency import idempotent
+from partners.api.permissions import ScopeOrModelPermission
+from partners.models import Scope
+
+
+def _scoped(request, queryset):
+    partner = partner_of(request)
+    if partner is not None:
+        return scoping.visible_to_partner(partner, queryset)
+    return scoping.visible_to(request.user, queryset)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List customers"),
+    retrieve=extend_schema(summary="Get a customer"),
+)
+@extend_schema(tags=["customers"])
+class CustomerViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Customers: a partner's own, or those of a staff member's scope."""
+
+    lookup_field = "code"
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerFilterSet
+    permission_classes = [ScopeOrModelPermission]
+    queryset = Customer.objects.none()  # the schema's model; see get_queryset
+    idempotent_create = True
+    required_scopes = {
+        "list": Scope.CUSTOMERS_READ,
+        "retrieve": Scope.CUSTOMERS_READ,
+        "create": Scope.CUSTOMERS_WRITE,
+    }
+    required_perms = {
+        "list": "crm.view_customer",
+        "retrieve": "crm.view_customer",
+        "create": "crm.add_customer",
+    }
+
+    def get_queryset(self):
+        partner = partner_of(self.request)
+        ids = CustomerExternalId.objects.filter(customer=OuterRef("pk"))
+        ids = ids.filter(partner=partner) if partner else ids.filter(partner=None)
+        return _scoped(self.request, Customer.objects.all()).annotate(
+            caller_external_id=Subquery(ids.values("external_id")[:1])
+        )
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "partner": partner_of(self.request)}
+
+    @extend_schema(
+        summary="Find or create a customer",
+        request=CustomerInputSerializer,
+        responses={
+            201: CustomerSerializer,
+            200: CustomerSerializer,
+        },
+        description="Deduplicated by the partner's external id, then phone, then "
+        "e-mail: 201 when created, 200 with the existing customer otherwise.",
+    )
+    def create(self, request):
+        return idempotent(request, lambda: self._create(request))
+
+    def _create(self, request):
+        data = CustomerInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        partner = partner_of(request)
+        customer, created = customer_upsert(
+            actor=None if partner is not None else request.user,
+            partner=partner,
+            **data.validated_data,
+        )
+        customer = (
+            Customer.objects.filter(pk=customer.pk)
+            .annotate(
+                caller_external_id=Subquery(
+                    CustomerExternalId.objects.filter(
+                        customer=OuterRef("pk"), partner=partner
+                    ).values("external_id")[:1]
+                )
+            )
+            .get()
+        )
+        return Response(
+            CustomerSerializer(customer, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+def _revisit_has_complaint() -> bool:
+    return any(f.name == "complaint" for f in Revisit._meta.get_fields())
+
+
+@extend_schema_view(list=extend_schema(summary="List revisits"))
+@extend_schema(tags=["revisits"])
+class RevisitViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Revisits (回访) of the caller's customers."""
+
+    serializer_class = RevisitSerializer
+    filterset_class = RevisitFilterSet
+    permission_classes = [ScopeOrModelPermission]
+    queryset = Revisit.objects.none()
+    required_scopes = {"list": Scope.CUSTOMERS_READ}
+    required_perms = {"list": "crm.view_revisit"}
+
+    def get_queryset(self):
+        related = ["customer"]
+        if _revisit_has_complaint():
+            related.append("complaint")
+        return (
+            _scoped(self.request, Revisit.objects.all())
+            .select_related(*related)
+            .defer("customer__phone", "customer__email", "customer__address")
+        )

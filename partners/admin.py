@@ -1,0 +1,248 @@
+"""Admin of API keys (key shown once at creation, revoke action) and webhooks."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from config.errors import DomainError
+from crm.admin_base import ScopedModelAdmin
+from partners import services
+from partners.models import (
+    ApiKey,
+    Scope,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from partners.webhooks import webhook_delivery_retry
+
+
+class ApiKeyCreateForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        label=_("scopes"),
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ("partner", "name", "scopes", "expires_at")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ScopedModelAdmin):
+    list_display = (
+        "name",
+        "partner",
+        "prefix",
+        "scope_list",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    )
+    list_filter = ("partner", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "prefix", "partner__name")
+    list_select_related = ("partner",)
+    autocomplete_fields = ("partner",)
+    actions = ("revoke_keys",)
+    readonly_fields = (
+        "partner",
+        "name",
+        "prefix",
+        "scope_list",
+        "expires_at",
+        "created_at",
+        "created_by",
+        "revoked_at",
+        "last_used_at",
+    )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiKeyCreateForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ()
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("partner", "name", "scopes", "expires_at")
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # keys are immutable: revoke and create a new one instead
+        try:
+            key, raw = services.api_key_create(
+                actor=request.user,
+                partner=form.cleaned_data["partner"],
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                expires_at=form.cleaned_data.get("expires_at"),
+            )
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        obj.pk = key.pk
+        obj.__dict__.update({k: v for k, v in key.__dict__.items() if k != "_state"})
+        obj._state.adding = False
+        self.message_user(
+            request,
+            _("The new API key is shown only this once; copy it now: %(key)s")
+            % {"key": raw},
+            messages.WARNING,
+        )
+
+    @admin.display(description=_("scopes"))
+    def scope_list(self, obj):
+        return ", ".join(obj.scopes or [])
+
+    @admin.action(description=_("Revoke the selected API keys"))
+    def revoke_keys(self, request, queryset):
+        count = 0
+        for key in queryset.filter(revoked_at__isnull=True):
+            services.api_key_revoke(actor=request.user, api_key=key)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(n)d key revoked.", "%(n)d keys revoked.", count) % {"n": count},
+            messages.SUCCESS,
+        )
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        label=_("events"),
+        choices=WebhookEvent.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("partner", "url", "secret", "events", "description", "is_active")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ScopedModelAdmin):
+    form = WebhookEndpointForm
+    list_display = (
+        "url",
+        "partner",
+        "is_active",
+        "consecutive_failures",
+        "disabled_at",
+        "updated_at",
+    )
+    list_filter = ("is_active", "partner")
+    search_fields = ("url", "partner__name")
+    list_select_related = ("partner",)
+    autocomplete_fields = ("partner",)
+    readonly_fields = ("consecutive_failures", "disabled_at", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            if change:
+                services.webhook_endpoint_update(
+                    actor=request.user,
+                    endpoint=obj,
+                    url=data["url"],
+                    secret=data["secret"],
+                    events=data["events"],
+                    description=data["description"],
+                    is_active=data["is_active"],
+                )
+            else:
+                created = services.webhook_endpoint_create(
+                    actor=request.user,
+                    partner=data["partner"],
+                    url=data["url"],
+                    events=data["events"],
+                    secret=data["secret"],
+                    description=data["description"],
+                )
+                obj.pk = created.pk
+                obj._state.adding = False
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    can_delete = False
+    fields = (
+        "number",
+        "attempted_at",
+        "status_code",
+        "error",
+        "duration_ms",
+        "response_excerpt",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ScopedModelAdmin):
+    """The delivery log: one row per event per endpoint, attempts inline."""
+
+    list_display = (
+        "created_at",
+        "event",
+        "complaint_reference",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "delivered_at",
+    )
+    list_filter = ("status", "event", "endpoint__partner")
+    search_fields = ("complaint_reference", "event_id", "endpoint__url")
+    list_select_related = ("endpoint", "endpoint__partner")
+    date_hierarchy = "created_at"
+    inlines = (WebhookAttemptInline,)
+    actions = ("retry_now",)
+    readonly_fields = (
+        "endpoint",
+        "event_id",
+        "event",
+        "complaint_reference",
+        "payload",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_status_code",
+        "last_error",
+        "last_attempt_at",
+        "delivered_at",
+        "created_at",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(
+        description=_("Retry the selected deliveries now"),
+        permissions=("view",),
+    )
+    def retry_now(self, request, queryset):
+        count = webhook_delivery_retry(actor=request.user, deliveries=queryset)
+        self.message_user(
+            request,
+            ngettext("%(n)d delivery scheduled.", "%(n)d deliveries scheduled.", count)
+            % {"n": count},
+            messages.SUCCESS,
+        )

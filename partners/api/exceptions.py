@@ -1,0 +1,99 @@
+"""One JSON error shape for the whole API.
+
+Every error answers ``{"code": str, "message": str, "errors": {field: [str]}}``.
+``code`` is stable English for machines; ``message`` is translated for people;
+``errors`` names the fields of a validation error (nested fields joined with
+dots, e.g. ``customer.phone``) and is empty otherwise. Domain errors of the
+services (``config.errors``) map onto HTTP: InvalidInput → 400, NotPermitted →
+403, NotFound → 404, Conflict / IllegalTransition / VersionConflict → 409.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from config.errors import DomainError
+
+NON_FIELD = "non_field_errors"
+
+
+def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as ``{"a.b": ["message", ...]}``."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            for field, messages in flatten_errors(value, name).items():
+                out.setdefault(field, []).extend(messages)
+    elif isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            out.setdefault(prefix or NON_FIELD, []).extend(str(i) for i in detail)
+        else:
+            for index, item in enumerate(detail):
+                name = f"{prefix}.{index}" if prefix else str(index)
+                for field, messages in flatten_errors(item, name).items():
+                    out.setdefault(field, []).extend(messages)
+    else:
+        out.setdefault(prefix or NON_FIELD, []).append(str(detail))
+    return out
+
+
+def _first_code(codes) -> str | None:
+    if isinstance(codes, str):
+        return codes
+    if isinstance(codes, dict):
+        for value in codes.values():
+            found = _first_code(value)
+            if found:
+                return found
+    if isinstance(codes, list):
+        for value in codes:
+            found = _first_code(value)
+            if found:
+                return found
+    return None
+
+
+def error_body(code: str, message: str, errors: dict | None = None) -> dict:
+    return {"code": code, "message": str(message), "errors": errors or {}}
+
+
+def exception_handler(exc, context):
+    """DRF ``EXCEPTION_HANDLER``: domain errors and DRF errors in one shape."""
+    if isinstance(exc, DomainError):
+        errors = {exc.field: [str(exc.message)]} if exc.field else {}
+        return Response(error_body(exc.code, exc.message, errors), status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real server error: Django's 500 handling and logging
+    if isinstance(exc, exceptions.ValidationError):
+        body = error_body(
+            "invalid",
+            _("The request has invalid fields."),
+            flatten_errors(exc.detail),
+        )
+    elif isinstance(exc, exceptions.APIException):
+        code = _first_code(exc.get_codes()) or exc.default_code
+        if isinstance(exc, exceptions.NotAuthenticated):
+            code = "not_authenticated"
+        detail = exc.detail
+        message = detail if isinstance(detail, str) else exc.default_detail
+        body = error_body(code, message)
+    elif isinstance(exc, Http404):
+        body = error_body("not_found", _("Not found."))
+    elif isinstance(exc, PermissionDenied):
+        body = error_body("permission_denied", _("You may not do this."))
+    else:  # pragma: no cover - DRF handles only the above
+        body = error_body("error", str(exc))
+    response.data = body
+    return response

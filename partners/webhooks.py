@@ -1,0 +1,309 @@
+"""Signed webhooks to partners: the outbox side (enqueue) and the delivery side.
+
+``webhook_enqueue`` is called by the complaint services' follow-ups inside their
+transaction: it writes one ``WebhookDelivery`` per active endpoint of the
+complaint's partner subscribed to the event, so a delivery exists if and only if
+the change committed. ``webhook_deliver_due`` (task ``partners.deliver_webhooks``,
+run on commit and swept every minute by beat) leases due rows, POSTs them and
+records the outcome; failures are retried with exponential backoff and an
+endpoint that keeps failing is disabled.
+
+Each request carries ``X-Kefu-Signature: sha256=<hex HMAC-SHA256 of the raw body
+keyed with the endpoint's secret>``, ``X-Kefu-Timestamp`` (Unix seconds of the
+attempt), ``X-Kefu-Event`` and ``X-Kefu-Delivery`` (the event id, the same on
+every retry: receivers use it to drop duplicates).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from partners.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Kefu-Signature"
+TIMESTAMP_HEADER = "X-Kefu-Timestamp"
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def webhook_sign(secret: str, body: bytes) -> str:
+    """The value of ``X-Kefu-Signature`` for ``body``."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def webhook_verify(secret: str, body: bytes, signature: str) -> bool:
+    """What a receiver does: compare the signature in constant time."""
+    return hmac.compare_digest(webhook_sign(secret, body), signature or "")
+
+
+def complaint_payload_data(complaint) -> dict:
+    """The ``data`` of a complaint event: what a partner needs to react."""
+
+    def iso(value):
+        return value.isoformat() if value else None
+
+    category = getattr(complaint, "category", None)
+    return {
+        "reference": complaint.reference,
+        "status": complaint.status,
+        "severity": complaint.severity,
+        "channel": complaint.channel,
+        "category": getattr(category, "code", None),
+        "subject": complaint.subject,
+        "received_at": iso(complaint.received_at),
+        "updated_at": iso(getattr(complaint, "updated_at", None)),
+        "replied_at": iso(getattr(complaint, "replied_at", None)),
+        "resolved_at": iso(getattr(complaint, "resolved_at", None)),
+        "resolution_type": getattr(complaint, "resolution_type", "") or None,
+    }
+
+
+def webhook_enqueue(*, event: str, complaint) -> list[WebhookDelivery]:
+    """Write one delivery per active endpoint of the complaint's partner that
+    subscribed to ``event``; nothing for complaints that came from no partner.
+
+    Call inside the transaction of the change. Delivery is triggered on commit
+    (and by the beat sweep should the trigger be lost).
+    """
+    if event not in WebhookEvent.values:
+        raise ValueError(f"unknown webhook event {event!r}")
+    partner_id = getattr(complaint, "source_partner_id", None)
+    if partner_id is None:
+        return []
+    endpoints = [
+        e
+        for e in WebhookEndpoint.objects.filter(partner_id=partner_id, is_active=True)
+        if event in (e.events or [])
+    ]
+    if not endpoints:
+        return []
+    event_id = uuid.uuid4()
+    now = timezone.now()
+    payload = {
+        "id": str(event_id),
+        "event": event,
+        "created_at": now.isoformat(),
+        "data": complaint_payload_data(complaint),
+    }
+    rows = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                endpoint=endpoint,
+                event_id=event_id,
+                event=event,
+                complaint_reference=complaint.reference or "",
+                payload=payload,
+                next_attempt_at=now,
+            )
+            for endpoint in endpoints
+        ]
+    )
+    transaction.on_commit(_trigger_delivery)
+    return rows
+
+
+def _trigger_delivery() -> None:
+    from partners.tasks import deliver_webhooks
+
+    try:
+        deliver_webhooks.delay()
+    except Exception:  # the beat sweep delivers within a minute anyway
+        logger.warning("could not enqueue partners.deliver_webhooks", exc_info=True)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before the next try after ``attempts`` failed ones (1, 2, 4, 8… × base)."""
+    base = _setting("KEFU_WEBHOOK_BACKOFF_SECONDS", 30)
+    cap = _setting("KEFU_WEBHOOK_BACKOFF_MAX_SECONDS", 6 * 3600)
+    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def _lease(batch: int, now) -> list[int]:
+    """Claim up to ``batch`` due deliveries for this worker; return their ids."""
+    lease_seconds = _setting("KEFU_WEBHOOK_LEASE_SECONDS", 120)
+    with transaction.atomic():
+        qs = WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING,
+            next_attempt_at__lte=now,
+            endpoint__is_active=True,
+        ).exclude(lease_until__gt=now)
+        qs = qs.order_by("next_attempt_at", "pk")
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        ids = list(qs.values_list("pk", flat=True)[:batch])
+        WebhookDelivery.objects.filter(pk__in=ids).update(
+            lease_until=now + timedelta(seconds=lease_seconds)
+        )
+    return ids
+
+
+def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str, str]:
+    """POST; return (status code or None, error text, response excerpt)."""
+    timeout = _setting("KEFU_WEBHOOK_TIMEOUT_SECONDS", 10)
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, "", response.read(500).decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        excerpt = exc.read(500).decode("utf-8", "replace") if exc.fp else ""
+        return exc.code, f"HTTP {exc.code}", excerpt
+    except Exception as exc:  # network errors, timeouts, bad URLs
+        return None, f"{type(exc).__name__}: {exc}"[:500], ""
+
+
+def webhook_attempt(*, delivery_id: int) -> WebhookDelivery | None:
+    """Make one attempt of a leased delivery and record it. Safe to run twice:
+    a delivery no longer pending is left alone."""
+    delivery = (
+        WebhookDelivery.objects.select_related("endpoint")
+        .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
+        .first()
+    )
+    if delivery is None:
+        return None
+    endpoint = delivery.endpoint
+    body = json.dumps(
+        delivery.payload, ensure_ascii=False, separators=(",", ":")
+    ).encode()
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Kefu-Webhooks/1.0",
+        SIGNATURE_HEADER: webhook_sign(endpoint.secret, body),
+        TIMESTAMP_HEADER: str(int(time.time())),
+        "X-Kefu-Event": delivery.event,
+        "X-Kefu-Delivery": str(delivery.event_id),
+    }
+    started = time.monotonic()
+    code, error, excerpt = _post(endpoint.url, body, headers)
+    duration = int((time.monotonic() - started) * 1000)
+    ok = code is not None and 200 <= code < 300
+    return _record(
+        delivery_id=delivery.pk,
+        ok=ok,
+        code=code,
+        error=error,
+        excerpt=excerpt,
+        duration=duration,
+    )
+
+
+@transaction.atomic
+def _record(*, delivery_id, ok, code, error, excerpt, duration) -> WebhookDelivery:
+    now = timezone.now()
+    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
+    delivery.attempts += 1
+    WebhookAttempt.objects.create(
+        delivery=delivery,
+        number=delivery.attempts,
+        attempted_at=now,
+        status_code=code,
+        error=error[:500],
+        duration_ms=duration,
+        response_excerpt=excerpt[:500],
+    )
+    delivery.last_status_code = code
+    delivery.last_error = error[:500]
+    delivery.last_attempt_at = now
+    delivery.lease_until = None
+    endpoint_fields = []
+    if ok:
+        delivery.status = WebhookDelivery.Status.DELIVERED
+        delivery.delivered_at = now
+        if endpoint.consecutive_failures:
+            endpoint.consecutive_failures = 0
+            endpoint_fields.append("consecutive_failures")
+    else:
+        if delivery.attempts >= _setting("KEFU_WEBHOOK_MAX_ATTEMPTS", 8):
+            delivery.status = WebhookDelivery.Status.FAILED
+        else:
+            delivery.next_attempt_at = now + backoff(delivery.attempts)
+        endpoint.consecutive_failures += 1
+        endpoint_fields.append("consecutive_failures")
+        limit = _setting("KEFU_WEBHOOK_DISABLE_AFTER_FAILURES", 20)
+        if endpoint.is_active and endpoint.consecutive_failures >= limit:
+            endpoint.is_active = False
+            endpoint.disabled_at = now
+            endpoint_fields += ["is_active", "disabled_at"]
+            logger.warning(
+                "webhook endpoint %s disabled after %s consecutive failures",
+                endpoint.pk,
+                endpoint.consecutive_failures,
+            )
+    delivery.save(
+        update_fields=[
+            "attempts",
+            "status",
+            "next_attempt_at",
+            "last_status_code",
+            "last_error",
+            "last_attempt_at",
+            "lease_until",
+            "delivered_at",
+        ]
+    )
+    if endpoint_fields:
+        endpoint.save(update_fields=[*endpoint_fields, "updated_at"])
+    return delivery
+
+
+def webhook_deliver_due(*, batch: int = 100, now=None) -> dict[str, int]:
+    """Lease and attempt every due delivery (in batches); return counts."""
+    counts = {"delivered": 0, "failed": 0}
+    deadline = time.monotonic() + _setting("KEFU_WEBHOOK_SWEEP_SECONDS", 50)
+    seen: set[int] = set()
+    while time.monotonic() < deadline:
+        ids = _lease(batch, now or timezone.now())
+        if not ids or seen.issuperset(ids):
+            break  # nothing due, or only rows this sweep already tried
+        seen.update(ids)
+        for delivery_id in ids:
+            result = webhook_attempt(delivery_id=delivery_id)
+            if result is None:
+                continue
+            if result.status == WebhookDelivery.Status.DELIVERED:
+                counts["delivered"] += 1
+            else:
+                counts["failed"] += 1
+    return counts
+
+
+def webhook_delivery_retry(*, actor, deliveries) -> int:
+    """Schedule undelivered deliveries (also given-up ones) for an attempt now."""
+    return deliveries.exclude(status=WebhookDelivery.Status.DELIVERED).update(
+        status=WebhookDelivery.Status.PENDING,
+        next_attempt_at=timezone.now(),
+        lease_until=None,
+    )
+
+
+def idempotency_records_purge(*, now=None) -> int:
+    """Delete idempotency records past their 24 hours."""
+    from partners.models import IdempotencyRecord
+
+    deleted, _ = IdempotencyRecord.objects.filter(
+        expires_at__lte=now or timezone.now()
+    ).delete()
+    return deleted

@@ -1,0 +1,58 @@
+"""Schemathesis against a live server: no 5xx, responses match the schema.
+
+Bounded: few examples per operation, a fixed seed and a time budget, so the
+run stays well under a minute.
+"""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.partners.api_data import seed_api_data
+
+ST = Path(sys.executable).with_name("st")
+
+
+@pytest.mark.skipif(not ST.exists() and not shutil.which("st"), reason="no st")
+@pytest.mark.django_db(transaction=True)
+def test_schemathesis_finds_no_server_errors_or_schema_violations(
+    live_server, settings, tmp_path
+):
+    settings.KEFU_API_RATE = "100000/min"
+    raw_key = seed_api_data()
+    command = [
+        str(ST) if ST.exists() else "st",
+        "run",
+        f"{live_server.url}/api/schema/",
+        "--header",
+        f"Authorization: Api-Key {raw_key}",
+        "--checks",
+        "not_a_server_error,response_schema_conformance,status_code_conformance,"
+        "content_type_conformance",
+        "--max-examples",
+        "8",
+        "--seed",
+        "20261125",
+        "--max-time",
+        "40",
+        "--workers",
+        "1",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--no-shrink",
+        "--request-timeout",
+        "10",
+        "--suppress-health-check",
+        "all",
+        "--report-dir",
+        str(tmp_path),
+    ]
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=90, cwd=tmp_path
+    )
+
+    output = result.stdout[-6000:] + result.stderr[-2000:]
+    assert result.returncode == 0, output
