@@ -2,7 +2,9 @@
 
 import csv
 import io
+import re
 from decimal import Decimal as D
+from xml.etree import ElementTree
 
 import pytest
 from openpyxl import load_workbook
@@ -51,7 +53,11 @@ def test_manager_dashboard_shows_their_department_in_chinese(client, computed):
     assert "绩效看板" in html and "质检平均分" in html  # indicator name in Chinese
     assert org.agent_a.name in html and org.complaint_handler_a.name in html
     assert org.agent_b.name not in html  # department B is not theirs
-    assert "<svg" in html  # trend charts rendered server-side
+    # trend charts rendered server-side, as well-formed SVG
+    svgs = re.findall(r"<svg.*?</svg>", html, re.S)
+    assert svgs
+    for svg in svgs:
+        ElementTree.fromstring(svg)
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
 
