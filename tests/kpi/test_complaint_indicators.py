@@ -305,3 +305,25 @@ def test_one_pass_over_many_months_gives_the_same_results(november):
     kpi_compute_periods(actor=None, periods=[october, november_period], now=NOW)
     assert snapshot() == alone
     assert any(row[4] is not None for row in alone if row[0] == october.pk)
+
+
+@pytest.mark.django_db
+def test_every_drill_down_page_renders(client, november):
+    org, period, _c = november
+    client.force_login(org.admin)
+    seen = set()
+    for result in KpiResult.objects.filter(period=period).select_related("indicator"):
+        if result.indicator.code in seen or not result.sample_size:
+            continue
+        seen.add(result.indicator.code)
+        for part in ("denominator", "numerator"):
+            response = client.get(
+                f"/kpi/drill/{result.indicator.code}/",
+                {
+                    "period": period.key,
+                    "subject": f"{result.subject_type}:{result.subject_id}",
+                    "part": part,
+                },
+            )
+            assert response.status_code == 200, result.indicator.code
+    assert len(seen) >= 8
