@@ -40,6 +40,9 @@ class ComplaintSerializer(serializers.ModelSerializer):
     )
     customer = serializers.SerializerMethodField()
     sla = serializers.SerializerMethodField()
+    resolution_type = serializers.ChoiceField(
+        choices=Complaint.ResolutionType.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Complaint
@@ -129,6 +132,13 @@ class ComplaintCreateSerializer(serializers.Serializer):
 
 
 class ComplaintEventSerializer(serializers.ModelSerializer):
+    from_status = serializers.ChoiceField(
+        choices=Complaint.Status.choices, allow_blank=True, read_only=True
+    )
+    to_status = serializers.ChoiceField(
+        choices=Complaint.Status.choices, allow_blank=True, read_only=True
+    )
+
     class Meta:
         model = ComplaintEvent
         fields = ("id", "kind", "from_status", "to_status", "note", "created_at")

@@ -193,7 +193,8 @@ class ComplaintViewSet(
     """Complaints: partners see their own, staff their role's scope."""
 
     lookup_field = "reference"
-    lookup_value_regex = r"[A-Za-z0-9-]+"
+    # Any path segment reaches the view, so a bad reference is a JSON 404.
+    lookup_value_regex = "[^/]+"
     serializer_class = s.ComplaintSerializer
     filterset_class = ComplaintFilterSet
     permission_classes = [ScopeOrModelPermission]
