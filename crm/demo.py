@@ -4,16 +4,32 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
-from crm.models import Customer, Department, PartnerOrganisation, Team, User
+from crm.models import (
+    Contact,
+    ContactChannel,
+    Customer,
+    Department,
+    Interaction,
+    PartnerOrganisation,
+    Revisit,
+    RevisitRule,
+    Team,
+    User,
+)
 from crm.roles import Role
 
 DEMO_PASSWORD = "Kefu@2026"
+NOTICE_AT = datetime(2025, 1, 1, 9, 0, tzinfo=timezone.get_fixed_timezone(480))
+# Cap of customers that get demo contacts/interactions/revisits: keeps a
+# 1M-customer seed fast (the bulk test seeds 12,000 in a bounded number of queries).
+HISTORY_CUSTOMERS = 600
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬斌宇浩凯鹏飞鑫波辉婷雪琳晨欣怡佳子轩梓涵一诺雨桐思远博文"
@@ -122,6 +138,9 @@ def seed(ctx: DemoContext) -> None:
     staff = _seed_staff(ctx, departments, teams)
     ctx.shared.update(departments=departments, teams=teams, staff=staff)
     _seed_customers(ctx, departments, staff)
+    _seed_contacts(ctx)
+    _seed_interactions(ctx, staff)
+    _seed_revisits(ctx, staff)
 
 
 def _seed_staff(ctx, departments, teams) -> dict[str, User]:
@@ -219,6 +238,7 @@ def _seed_customers(ctx, departments, staff) -> None:
     account_managers = [
         u for k, u in sorted(staff.items()) if k.startswith("accountmgr")
     ]
+    extra = random.Random(ctx.seed + 3)  # consent, channel, birthday: own stream
     existing = set(Customer.objects.values_list("code", flat=True))
     dept_list = list(departments.values())
     batch: list[Customer] = []
@@ -243,6 +263,16 @@ def _seed_customers(ctx, departments, staff) -> None:
         phone = f"+86{rng.choice(['138', '139', '150', '186', '177', '199'])}{n:08d}"
         has_email = rng.random() < 0.4
         code = f"KH{n:07d}"
+        consents = extra.random() < 0.7
+        channel = extra.choice(
+            [ContactChannel.PHONE] * 4
+            + [ContactChannel.SMS, ContactChannel.ONLINE, ContactChannel.EMAIL]
+        )
+        birthday = (
+            date(extra.randint(1960, 2002), extra.randint(1, 12), extra.randint(1, 28))
+            if not is_company and extra.random() < 0.5
+            else None
+        )
         if code in existing:
             continue
         owner = (
@@ -261,6 +291,11 @@ def _seed_customers(ctx, departments, staff) -> None:
                 lifecycle=lifecycle,
                 owner=owner,
                 department=owner.department if owner else dept_list[n % len(dept_list)],
+                preferred_channel=channel,
+                birthday=birthday,
+                consent_to_contact=consents,
+                privacy_notice_version="2025-01" if consents else "",
+                consent_at=NOTICE_AT if consents else None,
             )
         )
         if len(batch) >= 5000:
@@ -271,3 +306,242 @@ def _seed_customers(ctx, departments, staff) -> None:
         Customer.objects.bulk_create(batch)
         created += len(batch)
     ctx.say(f"  customers: {created} created, {len(existing)} already there")
+
+
+CONTACT_TITLES = ["采购经理", "行政主管", "物流专员", "财务", "总经理助理"]
+INTERACTION_SUMMARIES = [
+    "来电查询快件物流状态",
+    "咨询寄件价格与时效",
+    "反映派送员未按约定时间上门",
+    "要求修改收件地址",
+    "在线咨询理赔流程",
+    "来电催促退款进度",
+    "咨询月结账户开通",
+    "反馈包装破损，已登记",
+]
+REVISIT_FEEDBACK = [
+    "对处理结果满意",
+    "希望派送时间更准时",
+    "服务态度很好",
+    "建议增加周末派送",
+    "对赔偿金额基本认可",
+    "",
+]
+
+
+def _history_customers() -> list[tuple[int, int | None, int | None, str, str]]:
+    return list(
+        Customer.objects.order_by("pk").values_list(
+            "pk", "owner_id", "department_id", "kind", "tier"
+        )[:HISTORY_CUSTOMERS]
+    )
+
+
+def _seed_contacts(ctx) -> None:
+    rng = random.Random(ctx.seed + 4)
+    have = set(Contact.objects.values_list("customer_id", flat=True).distinct())
+    batch = []
+    for pk, _owner, _dept, kind, _tier in _history_customers():
+        if kind != Customer.Kind.COMPANY:
+            continue
+        count = rng.randint(1, 3)
+        names = [person_name(rng) for _ in range(count)]
+        if pk in have:
+            continue
+        for i, name in enumerate(names):
+            batch.append(
+                Contact(
+                    customer_id=pk,
+                    name=name,
+                    title=rng.choice(CONTACT_TITLES),
+                    phone=f"+86137{pk:05d}{i:03d}",
+                    is_primary=i == 0,
+                )
+            )
+    Contact.objects.bulk_create(batch)
+    ctx.say(f"  contacts: {len(batch)} created")
+
+
+def _front_line(staff) -> list[User]:
+    return [u for k, u in sorted(staff.items()) if k.startswith(("agent0", "agent1"))]
+
+
+def _seed_interactions(ctx, staff) -> None:
+    rng = random.Random(ctx.seed + 5)
+    agents = _front_line(staff)
+    have = set(Interaction.objects.values_list("customer_id", flat=True).distinct())
+    now = timezone.now()
+    channels = [c for c, _label in Interaction.Channel.choices]
+    batch = []
+    for pk, _owner, _dept, _kind, _tier in _history_customers():
+        plan = [
+            (
+                rng.choice(channels),
+                rng.random() < 0.75,
+                now - timedelta(minutes=rng.randint(60, 365 * 24 * 60)),
+                rng.choice(agents) if agents else None,
+                rng.choice(INTERACTION_SUMMARIES),
+            )
+            for _ in range(rng.randint(0, 3))
+        ]
+        if pk in have:
+            continue
+        for channel, inbound, when, agent, summary in plan:
+            batch.append(
+                Interaction(
+                    customer_id=pk,
+                    channel=channel,
+                    direction=Interaction.Direction.INBOUND
+                    if inbound
+                    else Interaction.Direction.OUTBOUND,
+                    occurred_at=when,
+                    staff=agent,
+                    summary=summary,
+                )
+            )
+    Interaction.objects.bulk_create(batch, batch_size=500)
+    ctx.say(f"  interactions: {len(batch)} created")
+
+
+def _seed_revisits(ctx, staff) -> None:
+    """Revisits over the last year: most done on time, some done late, some
+    missed, a few overdue now, some due within the hour, some in the coming days.
+
+    Keys start with ``demo:`` so a second run adds nothing. Reminders of the long
+    past are stamped as sent, so the first sweep only raises the recent ones.
+    """
+    rng = random.Random(ctx.seed + 6)
+    relations = [u for k, u in sorted(staff.items()) if k.startswith("relations")]
+    rule_by_trigger = {r.trigger: r for r in RevisitRule.objects.all()}
+    now = timezone.now()
+    batch = []
+    purposes = [
+        Revisit.Purpose.SATISFACTION,
+        Revisit.Purpose.AFTER_SALES,
+        Revisit.Purpose.CARE,
+        Revisit.Purpose.WIN_BACK,
+    ]
+    for pk, owner_id, _dept, _kind, tier in _history_customers():
+        for i in range(rng.randint(1, 3)):
+            roll = rng.random()
+            if roll < 0.05:
+                due = now + timedelta(minutes=rng.randint(5, 55))  # due soon
+            elif roll < 0.2:
+                due = now + timedelta(hours=rng.randint(2, 14 * 24))
+            elif roll < 0.25:
+                due = now - timedelta(hours=rng.randint(1, 40))  # overdue now
+            else:
+                due = now - timedelta(hours=rng.randint(48, 365 * 24))
+            assignee_id = owner_id or (rng.choice(relations).pk if relations else None)
+            purpose = (
+                Revisit.Purpose.CARE
+                if tier == Customer.Tier.KEY and rng.random() < 0.5
+                else rng.choice(purposes)
+            )
+            method = rng.choice(
+                [Revisit.Method.PHONE] * 5 + [Revisit.Method.SMS, Revisit.Method.ONLINE]
+            )
+            outcome_roll = rng.random()
+            late = timedelta(hours=rng.randint(2, 96))
+            early = timedelta(hours=rng.randint(0, 20), minutes=rng.randint(1, 59))
+            score = rng.choice([5, 5, 5, 4, 4, 3, 2])
+            feedback = rng.choice(REVISIT_FEEDBACK)
+            revisit = Revisit(
+                key=f"demo:{pk}:{i}",
+                customer_id=pk,
+                purpose=purpose,
+                method=method,
+                due_at=due,
+                assignee_id=assignee_id,
+                rule=rule_by_trigger.get(
+                    "periodic"
+                    if purpose == Revisit.Purpose.CARE
+                    else "customer_created"
+                ),
+            )
+            if due < now - timedelta(hours=48):
+                revisit.reminded_at = due - timedelta(hours=1)
+                revisit.escalated_at = due + timedelta(minutes=1)
+                if outcome_roll < 0.75:  # on time
+                    _done(revisit, due - early, assignee_id, score, feedback, rng)
+                elif outcome_roll < 0.88:  # done late
+                    _done(revisit, due + late, assignee_id, score, feedback, rng)
+                elif outcome_roll < 0.95:
+                    revisit.status = Revisit.Status.MISSED
+                else:
+                    revisit.status = Revisit.Status.CANCELLED
+            batch.append(revisit)
+    # ignore_conflicts: the keys make a second run a no-op.
+    Revisit.objects.bulk_create(batch, batch_size=500, ignore_conflicts=True)
+    ctx.say(f"  revisits: {len(batch)} planned or recorded (existing ones kept)")
+
+
+def _done(revisit, done_at, assignee_id, score, feedback, rng) -> None:
+    reached = rng.random() < 0.9
+    revisit.status = Revisit.Status.DONE
+    revisit.done_at = done_at
+    revisit.done_by_id = assignee_id
+    revisit.outcome = (
+        Revisit.Outcome.REACHED if reached else Revisit.Outcome.NOT_REACHED
+    )
+    revisit.satisfaction_score = score if reached else None
+    revisit.feedback = feedback if reached else ""
+
+
+def seed_complaint_revisits(ctx) -> None:
+    """Confirmation revisits of the demo's resolved complaints (call after the
+    complaints demo). Same key as ``revisit_plan_for_resolved_complaint``, so the
+    service and this seed never plan one twice; most are done within 24 h."""
+    from complaints.models import Complaint
+
+    rng = random.Random(ctx.seed + 7)
+    rule = RevisitRule.objects.filter(trigger="complaint_resolved").first()
+    hours = rule.offset_hours if rule else 24
+    now = timezone.now()
+    batch = []
+    rows = Complaint.objects.filter(resolved_at__isnull=False).values_list(
+        "pk", "customer_id", "assignee_id", "resolved_at"
+    )
+    for pk, customer_id, assignee_id, resolved_at in rows.iterator(chunk_size=5000):
+        due = resolved_at + timedelta(hours=hours)
+        revisit = Revisit(
+            key=f"complaint:{pk}:confirmation",
+            customer_id=customer_id,
+            complaint_id=pk,
+            purpose=Revisit.Purpose.CONFIRMATION,
+            method=Revisit.Method.PHONE,
+            due_at=due,
+            assignee_id=assignee_id,
+            rule=rule,
+        )
+        if due < now - timedelta(hours=2):
+            revisit.reminded_at = due - timedelta(hours=1)
+            revisit.escalated_at = due
+            roll = rng.random()
+            if roll < 0.8:
+                _done(
+                    revisit,
+                    due
+                    - timedelta(hours=rng.randint(1, hours - 1 if hours > 1 else 1)),
+                    assignee_id,
+                    rng.choice([5, 5, 4, 4, 3, 2, 1]),
+                    rng.choice(REVISIT_FEEDBACK),
+                    rng,
+                )
+            elif roll < 0.9:
+                _done(
+                    revisit,
+                    due + timedelta(hours=rng.randint(1, 72)),
+                    assignee_id,
+                    rng.choice([4, 3, 3, 2]),
+                    rng.choice(REVISIT_FEEDBACK),
+                    rng,
+                )
+            else:
+                revisit.status = Revisit.Status.MISSED
+        batch.append(revisit)
+        if len(batch) >= 2000:
+            Revisit.objects.bulk_create(batch, ignore_conflicts=True)
+            batch = []
+    Revisit.objects.bulk_create(batch, ignore_conflicts=True)
+    ctx.say("  complaint confirmation revisits planned")

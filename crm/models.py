@@ -440,6 +440,14 @@ class Interaction(models.Model):
         related_name="interactions",
     )
     summary = models.TextField(_("summary"))
+    complaint = models.ForeignKey(
+        "complaints.Complaint",
+        verbose_name=_("complaint"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interactions",
+    )
     revisit = models.ForeignKey(
         "crm.Revisit",
         verbose_name=_("revisit"),
@@ -612,6 +620,22 @@ class Revisit(models.Model):
         _("satisfaction score (1–5)"), null=True, blank=True
     )
     feedback = models.TextField(_("feedback"), blank=True)
+    complaint = models.ForeignKey(
+        "complaints.Complaint",
+        verbose_name=_("complaint"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="revisits",
+    )
+    follow_up_complaint = models.ForeignKey(
+        "complaints.Complaint",
+        verbose_name=_("follow-up complaint"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     rule = models.ForeignKey(
         RevisitRule,
         verbose_name=_("rule"),
@@ -674,3 +698,103 @@ class Revisit(models.Model):
             and self.done_at is not None
             and self.done_at <= self.due_at
         )
+
+
+class PrivacyRequest(models.Model):
+    """A customer's request under PIPL: export, correct or erase their data.
+
+    Executed by ``crm.services.privacy``; the row records who asked, who recorded
+    it, who executed it and when. It keeps no personal data itself: corrections
+    are applied and then reduced to the names of the fields changed.
+    """
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", _("export personal data")
+        CORRECT = "correct", _("correct personal data")
+        ERASE = "erase", _("erase personal data")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("received")
+        DONE = "done", _("done")
+        REJECTED = "rejected", _("rejected")
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="privacy_requests",
+    )
+    kind = models.CharField(_("request"), max_length=16, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.RECEIVED
+    )
+    requested_by = models.CharField(
+        _("requested by"),
+        max_length=200,
+        help_text=_("The customer or their representative, as identified."),
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    corrections = models.JSONField(_("corrections"), default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    executed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("executed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    executed_at = models.DateTimeField(_("executed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("privacy request")
+        verbose_name_plural = _("privacy requests")
+        ordering = ["-requested_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.customer_id}"
+
+
+class PersonalDataAccess(models.Model):
+    """Who viewed, exported, corrected or erased a customer's personal data."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("viewed")
+        EXPORT = "export", _("exported")
+        CORRECT = "correct", _("corrected")
+        ERASE = "erase", _("erased")
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="personal_data_accesses",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data access log")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["customer", "-at"], name="pda_customer_at")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} · {self.customer_id}"

@@ -8,9 +8,28 @@ outbox (``Notification.email_status``), delivered by a Celery task.
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from crm.models import Notification
+
+
+def _enqueue_delivery() -> None:
+    from crm.tasks import deliver_notification_emails
+
+    deliver_notification_emails.delay()
+
+
+def enqueue_delivery_on_commit() -> None:
+    """Publish one delivery task after the current transaction commits.
+
+    One per transaction, however many notifications it raised (the task sends all
+    pending rows). A lost publish only delays the e-mail until beat's next run.
+    """
+    current = set(connection.savepoint_ids)
+    for sids, func, _robust in getattr(connection, "run_on_commit", []):
+        if func is _enqueue_delivery and sids <= current:
+            return
+    transaction.on_commit(_enqueue_delivery, robust=True)
 
 
 def notify(
@@ -49,4 +68,6 @@ def notify(
     except IntegrityError:
         # A concurrent caller raised the same key first.
         return Notification.objects.get(key=key), False
+    if status == Notification.EmailStatus.PENDING:
+        enqueue_delivery_on_commit()
     return row, True

@@ -75,6 +75,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "kpi.scorecardline": ALL,
         "kpi.kpiperiod": RW,
         "kpi.kpiresult": R,
+        "kpi.scorecardresult": R,
         "kpi.qualityinspection": R,
     },
     Role.SUPERVISOR: {
@@ -106,6 +107,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "training.trainingassignment": R,
         "kpi.indicator": R,
         "kpi.kpiresult": R,
+        "kpi.scorecardresult": R,
         "kpi.qualityinspection": R,
     },
     Role.AGENT: {
@@ -124,6 +126,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "complaints.satisfactionsurvey": RA,
         "training.course": R,
         "kpi.kpiresult": R,
+        "kpi.scorecardresult": R,
     },
     Role.COMPLAINT_HANDLER: {
         "crm.customer": RW,
@@ -142,6 +145,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "complaints.satisfactionsurvey": RW,
         "training.course": R,
         "kpi.kpiresult": R,
+        "kpi.scorecardresult": R,
     },
     Role.ACCOUNT_MANAGER: {
         "crm.customer": RW,

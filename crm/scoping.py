@@ -114,6 +114,11 @@ SCOPES: dict[str, ScopePaths] = {
         department_roles=frozenset({Role.MANAGER, Role.RELATIONS_SPECIALIST}),
     ),
     "crm.RevisitRule": ScopePaths(everyone=frozenset(Role)),
+    # Privacy requests and the access log: managers of the customer's department.
+    "crm.PrivacyRequest": ScopePaths(
+        department="customer__department", owners=("recorded_by",)
+    ),
+    "crm.PersonalDataAccess": ScopePaths(department="customer__department"),
     # Everyone sees only their own notifications.
     "crm.Notification": ScopePaths(owners=("recipient",)),
 }

@@ -5,3 +5,23 @@ from django.utils.translation import gettext_lazy as _
 class KpiConfig(AppConfig):
     name = "kpi"
     verbose_name = _("KPIs")
+
+    def ready(self):
+        from crm.roles import Role
+        from crm.scoping import ScopePaths, register_scopes
+
+        results = ScopePaths(department="department", team="team", owners=("staff",))
+        register_scopes(
+            {
+                # Managers: their department; supervisors: their team (its own row
+                # and its members'); everyone else: their own card.
+                "kpi.KpiResult": results,
+                "kpi.ScorecardResult": results,
+                "kpi.QualityInspection": ScopePaths(
+                    department="staff__department",
+                    team="staff__team",
+                    owners=("staff", "inspector"),
+                    department_roles=frozenset({Role.MANAGER, Role.QA_INSPECTOR}),
+                ),
+            }
+        )

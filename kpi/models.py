@@ -1,1 +1,420 @@
-"""Models of the kpi app (added by its issue)."""
+"""KPI indicators, role scorecards, period snapshots and quality inspections.
+
+Indicators are data (created by a migration, editable by managers); the computation
+service (``kpi.services.compute``) writes one ``KpiResult`` per (period, subject,
+indicator) and one ``ScorecardResult`` per (period, staff member), replacing the
+previous snapshot of the period. No business rules live in ``save()``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from crm.roles import Role
+
+
+class Indicator(models.Model):
+    """One KPI of the service standard (DESIGN §1 "KPIs"); ``code`` is stable."""
+
+    class Unit(models.TextChoices):
+        MINUTES = "minutes", _("business minutes")
+        HOURS = "hours", _("hours")
+        PERCENT = "percent", _("percent")
+        SCORE_5 = "score5", _("score (1–5)")
+        SCORE_100 = "score100", _("score (0–100)")
+        NPS = "nps", _("NPS points")
+        COUNT = "count", _("count")
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", _("higher is better")
+        LOWER = "lower", _("lower is better")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    definition = models.TextField(_("definition"))
+    unit = models.CharField(_("unit"), max_length=16, choices=Unit.choices)
+    direction = models.CharField(
+        _("direction"), max_length=8, choices=Direction.choices
+    )
+    default_target = models.DecimalField(
+        _("default target"), max_digits=12, decimal_places=4
+    )
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The name in the active language (Chinese unless English is chosen)."""
+        language = (get_language() or "zh-hans").lower()
+        return self.name_en if language.startswith("en") else self.name_zh
+
+
+class ScorecardTemplate(models.Model):
+    """Which indicators count for a role, with weights (sum 100) and targets."""
+
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("scorecard template")
+        verbose_name_plural = _("scorecard templates")
+        ordering = ["role"]
+
+    def __str__(self):
+        return self.name
+
+
+class ScorecardLine(models.Model):
+    template = models.ForeignKey(
+        ScorecardTemplate,
+        verbose_name=_("scorecard template"),
+        on_delete=models.CASCADE,
+        related_name="lines",
+    )
+    indicator = models.ForeignKey(
+        Indicator,
+        verbose_name=_("indicator"),
+        on_delete=models.PROTECT,
+        related_name="scorecard_lines",
+    )
+    weight = models.DecimalField(
+        _("weight"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(100)],
+    )
+    target = models.DecimalField(
+        _("target"),
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Empty: the indicator's default target."),
+    )
+
+    class Meta:
+        verbose_name = _("scorecard line")
+        verbose_name_plural = _("scorecard lines")
+        ordering = ["template", "indicator__sort_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "indicator"], name="kpi_line_unique_indicator"
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gt=0) & Q(weight__lte=100),
+                name="kpi_line_weight_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.template} · {self.indicator} ({self.weight})"
+
+    @property
+    def effective_target(self) -> Decimal:
+        return self.target if self.target is not None else self.indicator.default_target
+
+
+class KpiPeriod(models.Model):
+    """A month, quarter or year; ``start``/``end`` are local dates, end exclusive."""
+
+    class Kind(models.TextChoices):
+        MONTH = "month", _("month")
+        QUARTER = "quarter", _("quarter")
+        YEAR = "year", _("year")
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    key = models.CharField(_("key"), max_length=10, unique=True)  # 2026-11, 2026-Q4
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end (exclusive)"))
+    computed_at = models.DateTimeField(_("computed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("KPI period")
+        verbose_name_plural = _("KPI periods")
+        ordering = ["-start", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "start"], name="kpi_period_unique"),
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="kpi_period_range"
+            ),
+        ]
+
+    def __str__(self):
+        return self.key
+
+
+class SubjectType(models.TextChoices):
+    STAFF = "staff", _("staff member")
+    TEAM = "team", _("team")
+    DEPARTMENT = "department", _("department")
+
+
+class KpiResult(models.Model):
+    """One indicator's value for one subject over one period (a snapshot row).
+
+    ``staff``/``team``/``department`` hold the subject and its organisational
+    context at computation time (a staff row also names the staff member's team
+    and department) so that ``crm.scoping`` narrows results like any other row.
+    ``subject_id`` repeats the subject's primary key for the uniqueness rule.
+    """
+
+    period = models.ForeignKey(
+        KpiPeriod,
+        verbose_name=_("period"),
+        on_delete=models.CASCADE,
+        related_name="results",
+    )
+    indicator = models.ForeignKey(
+        Indicator,
+        verbose_name=_("indicator"),
+        on_delete=models.PROTECT,
+        related_name="results",
+    )
+    subject_type = models.CharField(
+        _("subject type"), max_length=12, choices=SubjectType.choices
+    )
+    subject_id = models.PositiveBigIntegerField(_("subject id"))
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="kpi_results",
+    )
+    team = models.ForeignKey(
+        "crm.Team",
+        verbose_name=_("team"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="kpi_results",
+    )
+    department = models.ForeignKey(
+        "crm.Department",
+        verbose_name=_("department"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="kpi_results",
+    )
+    value = models.DecimalField(
+        _("value"), max_digits=14, decimal_places=4, null=True, blank=True
+    )
+    numerator = models.DecimalField(
+        _("numerator"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
+    denominator = models.DecimalField(
+        _("denominator"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
+    sample_size = models.PositiveIntegerField(_("sample size"), default=0)
+    target = models.DecimalField(
+        _("target"), max_digits=12, decimal_places=4, null=True, blank=True
+    )
+    score = models.DecimalField(
+        _("score"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("KPI result")
+        verbose_name_plural = _("KPI results")
+        ordering = ["period", "subject_type", "subject_id", "indicator__sort_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "indicator", "subject_type", "subject_id"],
+                name="kpi_result_unique_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=0, score__lte=100),
+                name="kpi_result_score_range",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["subject_type", "subject_id", "indicator"],
+                name="kpi_result_subject_trend",
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.period} {self.subject_type}:{self.subject_id} {self.indicator_id}"
+        )
+
+
+class ScorecardResult(models.Model):
+    """A staff member's scorecard for a period: weighted score and rank in team."""
+
+    period = models.ForeignKey(
+        KpiPeriod,
+        verbose_name=_("period"),
+        on_delete=models.CASCADE,
+        related_name="scorecards",
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        on_delete=models.CASCADE,
+        related_name="kpi_scorecards",
+    )
+    team = models.ForeignKey(
+        "crm.Team",
+        verbose_name=_("team"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="kpi_scorecards",
+    )
+    department = models.ForeignKey(
+        "crm.Department",
+        verbose_name=_("department"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="kpi_scorecards",
+    )
+    template = models.ForeignKey(
+        ScorecardTemplate,
+        verbose_name=_("scorecard template"),
+        on_delete=models.CASCADE,
+        related_name="results",
+    )
+    score = models.DecimalField(
+        _("score"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    weight_covered = models.DecimalField(
+        _("weight with data"), max_digits=5, decimal_places=2, default=0
+    )
+    rank_in_team = models.PositiveIntegerField(_("rank in team"), null=True, blank=True)
+    team_size = models.PositiveIntegerField(_("ranked in team"), default=0)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("scorecard result")
+        verbose_name_plural = _("scorecard results")
+        ordering = ["period", "team", "rank_in_team"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "staff"], name="kpi_scorecard_unique_staff"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.period} {self.staff}"
+
+
+class QualityInspection(models.Model):
+    """A QA inspector's checklist score of one complaint or interaction (质检).
+
+    ``staff`` is the staff member whose work was inspected (by default the
+    complaint's assignee or the interaction's staff member).
+
+    Six checklist items are scored 0–10; ``total`` (0–100) is their sum scaled to
+    100, set by ``kpi.services.inspections.inspection_record``.
+    """
+
+    CHECKLIST = (
+        "polite_language",
+        "clarity",
+        "tone",
+        "listening",
+        "accuracy",
+        "compliance",
+    )
+    ITEM_MAX = 10
+
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("inspector"),
+        on_delete=models.PROTECT,
+        related_name="inspections_made",
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member inspected"),
+        on_delete=models.PROTECT,
+        related_name="inspections",
+    )
+    complaint = models.ForeignKey(
+        "complaints.Complaint",
+        verbose_name=_("complaint"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="inspections",
+    )
+    interaction = models.ForeignKey(
+        "crm.Interaction",
+        verbose_name=_("interaction"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="inspections",
+    )
+    inspected_at = models.DateTimeField(_("inspected at"))
+    polite_language = models.PositiveSmallIntegerField(
+        _("polite language"), validators=[MaxValueValidator(ITEM_MAX)]
+    )
+    clarity = models.PositiveSmallIntegerField(
+        _("clarity"), validators=[MaxValueValidator(ITEM_MAX)]
+    )
+    tone = models.PositiveSmallIntegerField(
+        _("tone"), validators=[MaxValueValidator(ITEM_MAX)]
+    )
+    listening = models.PositiveSmallIntegerField(
+        _("listening"), validators=[MaxValueValidator(ITEM_MAX)]
+    )
+    accuracy = models.PositiveSmallIntegerField(
+        _("accuracy"), validators=[MaxValueValidator(ITEM_MAX)]
+    )
+    compliance = models.PositiveSmallIntegerField(
+        _("compliance"), validators=[MaxValueValidator(ITEM_MAX)]
+    )
+    total = models.DecimalField(_("total score"), max_digits=5, decimal_places=2)
+    comments = models.TextField(_("comments"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("quality inspection")
+        verbose_name_plural = _("quality inspections")
+        ordering = ["-inspected_at"]
+        indexes = [
+            models.Index(fields=["inspected_at"], name="kpi_inspection_date"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total__gte=0, total__lte=100),
+                name="kpi_inspection_total_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(complaint__isnull=False) | Q(interaction__isnull=False),
+                name="kpi_inspection_has_record",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.staff} {self.inspected_at:%Y-%m-%d} {self.total}"

@@ -7,7 +7,7 @@ Rows come from ``crm.scoping`` (ScopedModelAdmin); state changes go through
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -135,17 +135,33 @@ class TrainingRequirementAdmin(ScopedModelAdmin):
 
 
 class EnrollmentInline(admin.TabularInline):
-    """Enrol staff from the session page; attendance goes through the sheet."""
+    """Who is enrolled (read-only: attendance goes through the sheet)."""
 
     model = Enrollment
     fields = ("staff", "status", "attended_hours", "recorded_by", "recorded_at")
-    readonly_fields = ("status", "attended_hours", "recorded_by", "recorded_at")
-    autocomplete_fields = ("staff",)
+    readonly_fields = fields
     extra = 0
     can_delete = False
 
+    def has_add_permission(self, request, obj=None):
+        return False
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("staff", "recorded_by")
+
+
+class EnrollmentAddInline(admin.TabularInline):
+    """Enrol more staff from the session page (through ``enrollment_create``)."""
+
+    model = Enrollment
+    fields = ("staff",)
+    autocomplete_fields = ("staff",)
+    extra = 3
+    can_delete = False
+    verbose_name_plural = _("enrol staff")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
 
 
 class AttendanceForm(forms.Form):
@@ -176,6 +192,37 @@ class CompleteForm(forms.Form):
     )
 
 
+class WhenFilter(admin.SimpleListFilter):
+    """The trainer's day: today's sessions, the coming ones, the past ones."""
+
+    title = _("when")
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("today", _("today")),
+            ("upcoming", _("upcoming")),
+            ("past", _("past")),
+            ("to_record", _("attendance to record")),
+        ]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        start = timezone.make_aware(datetime.combine(today, time.min))
+        end = start + timedelta(days=1)
+        if self.value() == "today":
+            return queryset.filter(starts_at__gte=start, starts_at__lt=end)
+        if self.value() == "upcoming":
+            return queryset.filter(starts_at__gte=end)
+        if self.value() == "past":
+            return queryset.filter(starts_at__lt=start)
+        if self.value() == "to_record":
+            return queryset.filter(
+                status=TrainingSession.Status.PLANNED, starts_at__lt=timezone.now()
+            )
+        return queryset
+
+
 @admin.register(TrainingSession)
 class TrainingSessionAdmin(DomainErrorsMixin, ScopedModelAdmin):
     list_display = (
@@ -188,13 +235,13 @@ class TrainingSessionAdmin(DomainErrorsMixin, ScopedModelAdmin):
         "attended",
         "status",
     )
-    list_filter = ("status", "course__topic", "course__format", "trainer")
+    list_filter = (WhenFilter, "status", "course__topic", "course__format", "trainer")
     search_fields = ("course__code", "course__title", "place")
     date_hierarchy = "starts_at"
     list_select_related = ("course", "trainer")
     autocomplete_fields = ("course", "trainer")
     readonly_fields = ("status", "completed_at")
-    inlines = (EnrollmentInline,)
+    inlines = (EnrollmentInline, EnrollmentAddInline)
     actions = ("complete_sessions", "cancel_sessions")
 
     def get_queryset(self, request):

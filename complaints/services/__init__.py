@@ -3,10 +3,12 @@
 Import services from here: ``from complaints.services import complaint_resolve``.
 """
 
+from complaints.services.attachments import complaint_attach
 from complaints.services.capa import (
     capa_complete,
     capa_create,
     capa_link_complaints,
+    capa_start,
     capa_verify,
 )
 from complaints.services.common import TRANSITIONS
@@ -38,9 +40,11 @@ __all__ = [
     "capa_complete",
     "capa_create",
     "capa_link_complaints",
+    "capa_start",
     "capa_verify",
     "complaint_add_note",
     "complaint_archive",
+    "complaint_attach",
     "complaint_assign",
     "complaint_change_severity",
     "complaint_close",

@@ -66,10 +66,16 @@ def transition(
     note: str = "",
     data: dict | None = None,
     customer_visible: bool = True,
+    resuming: bool = False,
 ) -> None:
-    """Change the status in memory (caller saves) and write the event."""
+    """Change the status in memory (caller saves) and write the event.
+
+    Leaving ``on_hold`` is only possible by resuming (``resuming=True``).
+    """
     from_status = complaint.status
-    if not can_transition(from_status, to_status):
+    if not can_transition(from_status, to_status) or (
+        from_status == S.ON_HOLD and not resuming
+    ):
         raise IllegalTransition(
             _("A complaint cannot go from %(from)s to %(to)s.")
             % {

@@ -360,7 +360,13 @@ def complaint_resume(
     permissions.require(actor, locked, permissions.WORKERS)
     require_status(locked, {S.ON_HOLD}, _("resume"))
     now = clock.now()
-    transition(locked, locked.status_before_hold or S.RECEIVED, actor=actor, note=note)
+    transition(
+        locked,
+        locked.status_before_hold or S.RECEIVED,
+        actor=actor,
+        note=note,
+        resuming=True,
+    )
     locked.status_before_hold = ""
     locked.on_hold_since = None
     sla.sla_resume(complaint=locked, at=now, actor=actor)

@@ -3,6 +3,7 @@
 One reader (``env``) parses variables; see README "Configuration" for the full table.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -184,6 +185,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "kefu.heartbeat",
         "schedule": crontab(minute="*/5"),
     },
+    # kpi
+    # Nightly KPI snapshots of the current and the previous month.
+    "kpi-compute-snapshots": {
+        "task": "kpi.compute_snapshots",
+        "schedule": crontab(hour=2, minute=15),
+    },
     # partners
     "partners-deliver-webhooks": {
         "task": "partners.deliver_webhooks",
@@ -199,6 +206,26 @@ CELERY_BEAT_SCHEDULE["training-certification-sweep"] = {
     "task": "training.certification_sweep",
     "schedule": crontab(hour=7, minute=10),
 }
+# complaints
+CELERY_BEAT_SCHEDULE["complaints-sla-sweep"] = {
+    "task": "complaints.sla_sweep",
+    "schedule": crontab(minute="*"),
+}
+
+# crm: revisit reminders and notification e-mails (see crm/services/reminders.py).
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "crm.revisit_sweep": {"task": "crm.revisit_sweep", "schedule": 60.0},
+        "crm.deliver_notification_emails": {
+            "task": "crm.deliver_notification_emails",
+            "schedule": 60.0,
+        },
+        "crm.revisit_plan_by_rules": {
+            "task": "crm.revisit_plan_by_rules",
+            "schedule": crontab(hour=1, minute=10),
+        },
+    }
+)
 
 # --- REST API ----------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -256,6 +283,42 @@ KEFU_WEBHOOK_TIMEOUT_SECONDS = env.int("KEFU_WEBHOOK_TIMEOUT_SECONDS", default=1
 # --- Kefu ----------------------------------------------------------------------
 # Key for personal data encrypted at rest (phone, e-mail). Production must set it.
 KEFU_PII_KEY = env.str("KEFU_PII_KEY", default="")
+# crm: reminders go out this long before a revisit is due; e-mail leases.
+KEFU_REVISIT_REMIND_BEFORE = timedelta(
+    minutes=env.int("KEFU_REVISIT_REMIND_BEFORE_MINUTES", default=60)
+)
+KEFU_NOTIFICATION_LEASE_SECONDS = env.int(
+    "KEFU_NOTIFICATION_LEASE_SECONDS", default=300
+)
+KEFU_NOTIFICATION_MAX_ATTEMPTS = env.int("KEFU_NOTIFICATION_MAX_ATTEMPTS", default=5)
+# Absolute links in notification e-mails (e.g. https://kefu.example.cn).
+KEFU_BASE_URL = env.str("KEFU_BASE_URL", default="http://localhost:8000")
+
+# complaints
+KEFU_ATTACHMENT_MAX_BYTES = env.int(
+    "KEFU_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024
+)
+KEFU_ATTACHMENT_ALLOWED_TYPES = env.list(
+    "KEFU_ATTACHMENT_ALLOWED_TYPES",
+    default=[
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "audio/mpeg",
+        "audio/wav",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ],
+)
+KEFU_COMPENSATION_LIMIT_HANDLER = env.int(
+    "KEFU_COMPENSATION_LIMIT_HANDLER", default=500
+)
+KEFU_COMPENSATION_LIMIT_SUPERVISOR = env.int(
+    "KEFU_COMPENSATION_LIMIT_SUPERVISOR", default=5000
+)
 
 # training
 KEFU_TRAINING_ATTITUDE_THRESHOLD = env.int(

@@ -7,6 +7,19 @@ from crm.services.customers import (
     customer_upsert,
 )
 from crm.services.interactions import interaction_record
+from crm.services.privacy import (
+    customer_erase,
+    customer_export,
+    personal_data_access_log,
+    privacy_request_create,
+    privacy_request_execute,
+    privacy_request_reject,
+)
+from crm.services.reminders import (
+    notification_emails_deliver,
+    notification_mark_read,
+    revisit_sweep,
+)
 from crm.services.revisits import (
     revisit_cancel,
     revisit_complete,
@@ -21,10 +34,18 @@ from crm.services.revisits import (
 
 __all__ = [
     "customer_create",
+    "customer_erase",
+    "customer_export",
     "customer_find",
     "customer_update",
     "customer_upsert",
     "interaction_record",
+    "notification_emails_deliver",
+    "notification_mark_read",
+    "personal_data_access_log",
+    "privacy_request_create",
+    "privacy_request_execute",
+    "privacy_request_reject",
     "revisit_cancel",
     "revisit_complete",
     "revisit_create",
@@ -34,4 +55,5 @@ __all__ = [
     "revisit_plan_for_resolved_complaint",
     "revisit_reassign",
     "revisit_reschedule",
+    "revisit_sweep",
 ]

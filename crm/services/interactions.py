@@ -42,11 +42,12 @@ def interaction_record(
         staff=actor,
         summary=summary,
         revisit=revisit,
+        complaint=complaint,
     )
-    if complaint is not None:
-        interaction.complaint = complaint
     try:
-        interaction.full_clean(exclude=["customer", "contact", "staff", "revisit"])
+        interaction.full_clean(
+            exclude=["customer", "contact", "staff", "revisit", "complaint"]
+        )
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise InvalidInput("; ".join(messages), field=field) from None

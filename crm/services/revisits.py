@@ -150,15 +150,10 @@ def revisit_plan_for_resolved_complaint(*, complaint) -> Revisit | None:
         "due_at": resolved_at + timedelta(hours=rule.offset_hours),
         "assignee": _assignee_for(rule, customer, complaint),
         "rule": rule,
+        "complaint_id": complaint.pk,
     }
-    if _has_complaint_fk():
-        values["complaint"] = complaint
     revisit, _created = _plan(key=f"complaint:{complaint.pk}:confirmation", **values)
     return revisit
-
-
-def _has_complaint_fk() -> bool:
-    return any(f.name == "complaint" for f in Revisit._meta.get_fields())
 
 
 @transaction.atomic
@@ -375,8 +370,9 @@ def revisit_complete(
         update_fields.append("follow_up_complaint")
     revisit.full_clean(exclude=["customer", "assignee", "rule", "done_by"])
     revisit.save(update_fields=update_fields)
-    interaction = Interaction(
+    Interaction.objects.create(
         customer_id=revisit.customer_id,
+        complaint_id=revisit.complaint_id,
         channel=METHOD_TO_CHANNEL.get(revisit.method, Interaction.Channel.PHONE),
         direction=Interaction.Direction.OUTBOUND,
         occurred_at=done_at,
@@ -384,9 +380,6 @@ def revisit_complete(
         summary=feedback or Revisit.Outcome(outcome).label,
         revisit=revisit,
     )
-    if _has_complaint_fk() and revisit.complaint_id:
-        interaction.complaint_id = revisit.complaint_id
-    interaction.save()
     return revisit
 
 

@@ -1,3 +1,10 @@
 """REST endpoints of kpi under /api/v1/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from kpi.api.views import KpiResultViewSet
+
+router = SimpleRouter()
+router.register("kpi/results", KpiResultViewSet, basename="kpi-result")
+
+urlpatterns = router.urls

@@ -1,11 +1,11 @@
 """Revisits: rules plan them once; completion, transitions, scoping."""
 
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
 
+from complaints.models import Complaint
 from config.errors import IllegalTransition, InvalidInput, NotPermitted
 from crm import scoping
 from crm.models import Customer, Interaction, Revisit, RevisitRule
@@ -21,20 +21,20 @@ from crm.services import (
     revisit_reassign,
     revisit_reschedule,
 )
+from tests.factories.complaints import make_complaint
 from tests.factories.crm import CustomerFactory, RevisitFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _resolved_complaint(customer, assignee=None, resolved_at=None):
-    # Stand-in with the attributes the planner reads (complaints.Complaint has them).
-    return SimpleNamespace(
-        pk=9001,
-        customer=customer,
-        assignee=assignee,
-        assignee_id=getattr(assignee, "pk", None),
-        resolved_at=resolved_at or timezone.now(),
+    # The planner reads customer, assignee and resolved_at; the complaint's own
+    # lifecycle is complaints' business (its followups call the planner).
+    complaint = make_complaint(customer=customer)
+    Complaint.objects.filter(pk=complaint.pk).update(
+        status="resolved", assignee=assignee, resolved_at=resolved_at or timezone.now()
     )
+    return Complaint.objects.select_related("customer", "assignee").get(pk=complaint.pk)
 
 
 def test_default_rules_exist_after_migrate():
@@ -55,7 +55,9 @@ def test_a_resolved_complaint_gets_one_confirmation_revisit_within_24h(org):
     assert first.purpose == Revisit.Purpose.CONFIRMATION
     assert first.assignee == org.complaint_handler_a
     assert resolved_at < first.due_at <= resolved_at + timedelta(hours=24)
-    assert first.key == "complaint:9001:confirmation"
+    assert first.key == f"complaint:{complaint.pk}:confirmation"
+    assert first.complaint == complaint
+    assert list(complaint.revisits.all()) == [first]
 
 
 def test_no_confirmation_revisit_when_the_rule_is_switched_off(org):
@@ -244,3 +246,35 @@ def test_revisit_scoping_per_role(org):
     assert visible(org.relations_specialist_b) == {owned, dept_b}
     assert visible(org.admin) == {mine, dept_a, owned, dept_b}
     assert visible(org.trainer_a) == set()
+
+
+def test_completing_with_a_problem_found_registers_a_follow_up_complaint(org):
+    # (complaints lets account managers, not relations specialists, receive
+    # complaints: the report asks the lead to add the latter.)
+    customer = CustomerFactory(department=org.dept_a, owner=org.account_manager_a)
+    revisit = RevisitFactory(customer=customer, assignee=org.account_manager_a)
+    done = revisit_complete(
+        actor=org.account_manager_a,
+        revisit=revisit,
+        outcome="reached",
+        satisfaction_score=2,
+        feedback="快递员态度差",
+        follow_up={"category": "attitude", "subject": "回访发现：快递员态度差"},
+    )
+    follow_up = done.follow_up_complaint
+    assert follow_up is not None
+    assert follow_up.customer == customer and follow_up.status == "received"
+    assert follow_up.category.code == "attitude"
+    assert follow_up.description == "快递员态度差"
+
+
+def test_a_follow_up_needs_a_known_category(org):
+    revisit = RevisitFactory(customer=CustomerFactory(department=org.dept_a))
+    with pytest.raises(InvalidInput):
+        revisit_complete(
+            actor=org.manager_a,
+            revisit=revisit,
+            outcome="reached",
+            follow_up={"category": "nope", "subject": "x"},
+        )
+    assert Revisit.objects.get(pk=revisit.pk).status == "planned"

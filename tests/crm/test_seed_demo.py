@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.db import models
 
 from crm.demo import DEMO_PASSWORD
 from crm.models import Customer, Department, PartnerOrganisation, Team, User
@@ -76,3 +77,63 @@ def test_seed_demo_scales_customers_in_bulk(django_assert_max_num_queries):
     with django_assert_max_num_queries(400):
         call_command("seed_demo", customers=12000, complaints=0, stdout=StringIO())
     assert Customer.objects.count() == 12000
+
+
+def test_seed_demo_adds_contacts_interactions_and_a_year_of_revisits_once():
+    from django.utils import timezone
+
+    from crm.models import Contact, Interaction, Revisit
+    from crm.services.reminders import revisit_sweep
+
+    _seed()
+    counts = (
+        Contact.objects.count(),
+        Interaction.objects.count(),
+        Revisit.objects.count(),
+    )
+    assert all(counts)
+    now = timezone.now()
+    planned = Revisit.objects.filter(status="planned")
+    done = Revisit.objects.filter(status="done")
+    assert planned.filter(due_at__lt=now).exists()  # overdue
+    assert planned.filter(
+        due_at__range=(now, now + timezone.timedelta(hours=1))
+    ).exists()
+    assert done.filter(done_at__lte=models.F("due_at")).exists()  # on time
+    assert done.filter(done_at__gt=models.F("due_at")).exists()  # late
+    assert Revisit.objects.filter(status="missed").exists()
+    assert Revisit.objects.order_by("due_at").first().due_at < now - timezone.timedelta(
+        days=300
+    )
+    _seed()
+    assert (
+        Contact.objects.count(),
+        Interaction.objects.count(),
+        Revisit.objects.count(),
+    ) == counts
+    # The first sweep reminds only the recent ones, not a year of history.
+    assert 0 < revisit_sweep() < planned.count() + 10
+
+
+def test_complaint_confirmation_revisits_of_the_demo_share_the_service_key(org):
+    import random
+
+    from django.utils import timezone
+
+    from complaints.models import Complaint
+    from crm.demo import DemoContext, seed_complaint_revisits
+    from crm.models import Revisit
+    from crm.services import revisit_plan_for_resolved_complaint
+    from tests.factories.complaints import make_complaint
+
+    complaint = make_complaint(actor=org.agent_a)
+    Complaint.objects.filter(pk=complaint.pk).update(
+        resolved_at=timezone.now() - timezone.timedelta(days=3), status="resolved"
+    )
+    ctx = DemoContext(seed=1, rng=random.Random(1))
+    seed_complaint_revisits(ctx)
+    seed_complaint_revisits(ctx)
+    revisit = Revisit.objects.get(complaint=complaint)
+    complaint.refresh_from_db()
+    assert revisit_plan_for_resolved_complaint(complaint=complaint) == revisit
+    assert Revisit.objects.filter(complaint=complaint).count() == 1

@@ -60,3 +60,51 @@ def make_complaint(*, actor=None, customer=None, **overrides):
     return complaint_receive(
         actor=actor, customer=customer or CustomerFactory(), **kwargs
     )
+
+
+def walk(complaint, to_status: str, *, actor):
+    """Move ``complaint`` through the services to ``to_status`` (the usual path).
+
+    ``actor`` must be allowed to do every step (an admin or the team supervisor).
+    """
+    from complaints import services as s
+
+    path = {
+        "received": [],
+        "analyzing": ["analyze"],
+        "handling": ["analyze", "handle"],
+        "replied": ["analyze", "handle", "reply"],
+        "resolved": ["analyze", "handle", "reply", "resolve"],
+        "closed": ["analyze", "handle", "reply", "resolve", "close"],
+        "reopened": ["analyze", "handle", "reply", "resolve", "reopen"],
+        "on_hold": ["hold"],
+        "rejected": ["reject"],
+    }[to_status]
+    steps = {
+        "analyze": lambda c: s.complaint_record_analysis(
+            actor=actor,
+            complaint=s.complaint_start_analysis(actor=actor, complaint=c),
+            cause_hypothesis="派送员未按约定时间派送",
+            cause_type="staff_error",
+        ),
+        "handle": lambda c: s.complaint_start_handling(actor=actor, complaint=c),
+        "reply": lambda c: s.complaint_reply(
+            actor=actor, complaint=c, body="您好，已为您加急派送，感谢您的反馈。"
+        ),
+        "resolve": lambda c: s.complaint_resolve(
+            actor=actor, complaint=c, resolution_type="redelivery"
+        ),
+        "close": lambda c: s.complaint_close(actor=actor, complaint=c),
+        "reopen": lambda c: s.complaint_reopen(
+            actor=actor, complaint=c, reason="客户对处理结果不满意"
+        ),
+        "hold": lambda c: s.complaint_hold(
+            actor=actor, complaint=c, reason="等待客户提供照片"
+        ),
+        "reject": lambda c: s.complaint_reject(
+            actor=actor, complaint=c, reason="重复投诉"
+        ),
+    }
+    for step in path:
+        complaint = steps[step](complaint)
+    return complaint

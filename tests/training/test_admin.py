@@ -293,3 +293,124 @@ def test_trainer_issues_a_certification_and_lists_expiring_ones(client, org):
     assert response.status_code == 302
     page = c.get(reverse("admin:training_certification_changelist"), {"expiring": "30"})
     assert [x.number for x in page.context["cl"].result_list] == ["ZG-9"]
+
+
+def test_the_trainers_admin_speaks_chinese(client, org, session):
+    c = _client(client, org.trainer_a)
+    index = c.get(reverse("admin:index")).content.decode()
+    assert "培训与考核" in index and "培训场次" in index and "员工培训档案" in index
+    sheet = c.get(
+        reverse("admin:training_trainingsession_attendance", args=[session.pk])
+    ).content.decode()
+    assert "登记出勤" in sheet and "已出勤" in sheet
+    courses = c.get(reverse("admin:training_course_changelist")).content.decode()
+    assert "课程编码" in courses
+
+
+def test_trainer_enrols_staff_from_the_session_page_through_the_service(
+    client, org, session
+):
+    session.capacity = 4
+    session.save()
+    c = _client(client, org.trainer_a)
+    url = reverse("admin:training_trainingsession_change", args=[session.pk])
+    page = c.get(url)
+    prefixes = [fs.formset.prefix for fs in page.context["inline_admin_formsets"]]
+    data = {
+        "course": session.course.pk,
+        "starts_at_0": timezone.localtime(session.starts_at).strftime("%Y-%m-%d"),
+        "starts_at_1": timezone.localtime(session.starts_at).strftime("%H:%M:%S"),
+        "ends_at_0": timezone.localtime(session.ends_at).strftime("%Y-%m-%d"),
+        "ends_at_1": timezone.localtime(session.ends_at).strftime("%H:%M:%S"),
+        "place": session.place,
+        "capacity": "4",
+    }
+    listed, adding = prefixes
+    existing = list(session.enrollments.order_by("pk"))
+    data.update(
+        {
+            f"{listed}-TOTAL_FORMS": str(len(existing)),
+            f"{listed}-INITIAL_FORMS": str(len(existing)),
+            f"{listed}-MIN_NUM_FORMS": "0",
+            f"{listed}-MAX_NUM_FORMS": "1000",
+            f"{adding}-TOTAL_FORMS": "2",
+            f"{adding}-INITIAL_FORMS": "0",
+            f"{adding}-MIN_NUM_FORMS": "0",
+            f"{adding}-MAX_NUM_FORMS": "1000",
+            f"{adding}-0-staff": org.supervisor_a.pk,
+            f"{adding}-1-staff": org.supervisor_b.pk,
+        }
+    )
+    for i, e in enumerate(existing):
+        data[f"{listed}-{i}-id"] = e.pk
+        data[f"{listed}-{i}-session"] = session.pk
+    response = c.post(url, data, follow=True)
+    assert response.status_code == 200
+    enrolled = set(session.enrollments.values_list("staff__username", flat=True))
+    # capacity 4: the fourth enrolment went through, the fifth was refused
+    assert len(enrolled) == 4
+    assert "supervisor_a" in enrolled
+    assert any(
+        "名额已满" in str(m) or "full" in str(m) for m in response.context["messages"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("url_name", "factory"),
+    [
+        ("admin:training_trainingsession_changelist", "session"),
+        ("admin:training_assessment_changelist", "assessment"),
+        ("admin:training_certification_changelist", "certification"),
+        ("admin:training_enrollment_changelist", "enrollment"),
+        ("admin:training_trainingassignment_changelist", "assignment"),
+        ("admin:training_course_changelist", "course"),
+    ],
+)
+def test_trainer_lists_cost_a_constant_number_of_queries(
+    client, org, django_assert_max_num_queries, url_name, factory
+):
+    from tests.factories.training import TrainingAssignmentFactory
+
+    def make(n):
+        for _i in range(n):
+            if factory == "session":
+                s = TrainingSessionFactory()
+                EnrollmentFactory(session=s, staff=org.agent_a)
+            elif factory == "assessment":
+                AssessmentFactory(staff=org.agent_a)
+            elif factory == "certification":
+                CertificationFactory(staff=org.agent_a)
+            elif factory == "enrollment":
+                EnrollmentFactory(staff=UserFactory())
+            elif factory == "assignment":
+                TrainingAssignmentFactory(staff=org.agent_b)
+            else:
+                CourseFactory(target_roles=["agent", "supervisor"])
+
+    c = _client(client, org.trainer_a)
+    make(2)
+    c.get(reverse(url_name))
+    with django_assert_max_num_queries(12) as few:
+        assert c.get(reverse(url_name)).status_code == 200
+    make(15)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = c.get(reverse(url_name))
+    assert len(page.context["cl"].result_list) >= 17
+
+
+def test_sessions_filter_for_the_trainers_day(client, org):
+    now = timezone.now()
+    todays = TrainingSessionFactory(
+        starts_at=timezone.localtime(now).replace(hour=0, minute=30),
+        ends_at=timezone.localtime(now).replace(hour=0, minute=30) + timedelta(hours=1),
+    )
+    upcoming = TrainingSessionFactory(
+        starts_at=now + timedelta(days=3), ends_at=now + timedelta(days=3, hours=2)
+    )
+    c = _client(client, org.trainer_a)
+    url = reverse("admin:training_trainingsession_changelist")
+    assert list(c.get(url, {"when": "today"}).context["cl"].result_list) == [todays]
+    assert list(c.get(url, {"when": "upcoming"}).context["cl"].result_list) == [
+        upcoming
+    ]
+    assert todays in c.get(url, {"when": "to_record"}).context["cl"].result_list

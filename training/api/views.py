@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 
 from crm import scoping
+from crm.models import User
 from crm.roles import STAFF_ROLES
 from training import selectors
 from training.api.filtersets import TrainingRecordFilterSet
@@ -23,7 +24,8 @@ class HasStaffRole(permissions.BasePermission):
 
     def has_permission(self, request, view):
         user = request.user
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
+        # API-key partners (partners app) are not staff: no training records.
+        if not isinstance(user, User) or not user.is_active:
             return False
         return user.is_superuser or bool(scoping.user_roles(user) & set(STAFF_ROLES))
 

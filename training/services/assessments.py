@@ -189,7 +189,12 @@ def assessment_record_result(
         return assessment
     for name, value in fields.items():
         setattr(assessment, name, value)
-    assessment.full_clean()
+    # Only the result fields change: validate those, not the (locked) relations.
+    assessment.full_clean(
+        exclude=["staff", "course", "session", "assessor"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     assessment.save(update_fields=list(fields))
     if passed is False:
         _assign_remedial(actor=actor, assessment=assessment)

@@ -1,0 +1,830 @@
+"""Admin of complaints (Chinese by default).
+
+Thin, per house style rule 10: rows come from the scoping module, status and SLA
+fields are read-only, and every change goes through ``complaints.services`` —
+the intake form calls ``complaint_receive``, the workflow panel and the list
+actions call the lifecycle services, domain errors become admin messages.
+Complaints are archived, never deleted.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from complaints import services
+from complaints.admin_forms import (
+    AssignForm,
+    BusinessCalendarForm,
+    ComplaintAddForm,
+    WorkflowForm,
+)
+from complaints.models import (
+    AssignmentRule,
+    BusinessCalendar,
+    CalendarDay,
+    Category,
+    Complaint,
+    ComplaintAttachment,
+    ComplaintEvent,
+    ComplaintNote,
+    ComplaintReply,
+    CorrectiveAction,
+    SatisfactionSurvey,
+    SlaPolicy,
+    SlaTarget,
+)
+from config.errors import DomainError
+from crm.admin_base import ScopedModelAdmin
+from crm.pii import phone_digest
+
+# (due field, met field) in the order the clocks run.
+SLA_PAIRS = (
+    ("first_response_due_at", "first_response_at", _("first response")),
+    ("analysis_due_at", "analyzed_at", _("analysis")),
+    ("reply_due_at", "replied_at", _("reply")),
+    ("resolution_due_at", "resolved_at", _("resolution")),
+    ("confirmation_due_at", "confirmed_at", _("confirmation")),
+)
+
+
+def _duration(delta) -> str:
+    minutes = int(abs(delta.total_seconds()) // 60)
+    if minutes >= 1440:
+        return gettext("%(d)s d %(h)s h") % {
+            "d": minutes // 1440,
+            "h": minutes % 1440 // 60,
+        }
+    if minutes >= 60:
+        return gettext("%(h)s h %(m)s min") % {"h": minutes // 60, "m": minutes % 60}
+    return gettext("%(m)s min") % {"m": minutes}
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(ReadOnlyInline):
+    model = ComplaintEvent
+    fields = (
+        "created_at",
+        "kind",
+        "actor",
+        "from_status",
+        "to_status",
+        "customer_visible",
+        "note",
+    )
+    readonly_fields = fields
+    ordering = ("created_at", "pk")
+    verbose_name_plural = _("timeline")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class SlaTargetInline(ReadOnlyInline):
+    model = SlaTarget
+    fields = (
+        "kind",
+        "cycle",
+        "started_at",
+        "due_at",
+        "met_at",
+        "warned_at",
+        "breached_at",
+        "paused_minutes",
+        "is_overridden",
+        "cancelled_at",
+    )
+    readonly_fields = fields
+
+
+class ReplyInline(ReadOnlyInline):
+    model = ComplaintReply
+    fields = ("sent_at", "channel", "author", "body")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
+
+
+class NoteInline(ReadOnlyInline):
+    model = ComplaintNote
+    fields = ("created_at", "author", "body")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
+
+
+class AttachmentInline(ReadOnlyInline):
+    model = ComplaintAttachment
+    fields = ("created_at", "file", "content_type", "size", "uploaded_by")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
+
+
+class SurveyInline(ReadOnlyInline):
+    model = SatisfactionSurvey
+    fields = ("cycle", "csat", "nps", "comment", "channel", "answered_at")
+    readonly_fields = fields
+
+
+class SlaBreachedFilter(admin.SimpleListFilter):
+    title = _("SLA breached")
+    parameter_name = "sla_breached"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("yes")), ("no", _("no")))
+
+    def queryset(self, request, queryset):
+        breached = Exists(
+            SlaTarget.objects.filter(
+                complaint=OuterRef("pk"), breached_at__isnull=False
+            )
+        )
+        if self.value() == "yes":
+            return queryset.filter(breached)
+        if self.value() == "no":
+            return queryset.exclude(breached)
+        return queryset
+
+
+class CategoryFilter(admin.SimpleListFilter):
+    title = _("category")
+    parameter_name = "category"
+
+    def lookups(self, request, model_admin):
+        return [
+            (c.code, c.name)
+            for c in Category.objects.filter(parent__isnull=True).order_by("sort_order")
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(category__code=self.value())
+        return queryset
+
+
+class ArchivedFilter(admin.SimpleListFilter):
+    title = _("archived")
+    parameter_name = "archived"
+
+    def lookups(self, request, model_admin):
+        return (("no", _("not archived")), ("yes", _("archived")), ("all", _("all")))
+
+    def choices(self, changelist):
+        value = self.value() or "no"
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == lookup,
+                "query_string": changelist.get_query_string(
+                    {self.parameter_name: lookup}
+                ),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or "no"
+        if value == "all":
+            return queryset
+        return queryset.filter(is_archived=value == "yes")
+
+
+def _run(request, fn, complaint, success: str) -> bool:
+    try:
+        fn(complaint)
+    except DomainError as exc:
+        messages.error(request, f"{complaint.reference}: {exc.message}")
+        return False
+    messages.success(request, f"{complaint.reference}: {success}")
+    return True
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(ScopedModelAdmin):
+    list_display = (
+        "reference",
+        "subject",
+        "customer",
+        "category",
+        "channel",
+        "severity",
+        "status",
+        "sla_state",
+        "assignee",
+        "team",
+        "received_at",
+    )
+    list_select_related = ("customer", "category", "assignee", "team")
+    list_filter = (
+        "status",
+        CategoryFilter,
+        "channel",
+        "severity",
+        SlaBreachedFilter,
+        "team",
+        ("assignee", admin.RelatedOnlyFieldListFilter),
+        ("received_at", admin.DateFieldListFilter),
+        ArchivedFilter,
+    )
+    search_fields = ("reference", "order_number", "customer__name", "customer__code")
+    search_help_text = _("Reference, order number, customer name, number or phone")
+    date_hierarchy = "received_at"
+    autocomplete_fields = ("customer", "attributed_staff")
+    actions = ["assign_selected", "escalate_selected", "close_selected", "archive"]
+    inlines = [
+        SlaTargetInline,
+        ReplyInline,
+        NoteInline,
+        AttachmentInline,
+        SurveyInline,
+        EventInline,
+    ]
+    add_form = ComplaintAddForm
+    change_form_template = "admin/complaints/complaint/change_form.html"
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "reference",
+                    "status",
+                    "customer",
+                    "channel",
+                    ("category", "subcategory"),
+                    "severity",
+                    "subject",
+                    "description",
+                    "order_number",
+                    "occurred_at",
+                    "desired_resolution",
+                    "source_partner",
+                )
+            },
+        ),
+        (
+            _("Assignment"),
+            {
+                "fields": (
+                    ("team", "department"),
+                    "assignee",
+                    "attributed_staff",
+                    ("escalation_level", "escalated_at"),
+                )
+            },
+        ),
+        (
+            _("Analysis and handling"),
+            {
+                "fields": (
+                    "impact_scope",
+                    "cause_hypothesis",
+                    "cause_type",
+                    "resolution_type",
+                    "resolution_summary",
+                    "compensation_amount",
+                    "rejection_reason",
+                )
+            },
+        ),
+        (
+            _("SLA"),
+            {
+                "fields": (
+                    "sla_policy",
+                    "received_at",
+                    ("first_response_due_at", "first_response_at"),
+                    ("analysis_due_at", "analyzed_at"),
+                    ("reply_due_at", "replied_at"),
+                    ("resolution_due_at", "resolved_at"),
+                    "first_resolved_at",
+                    ("confirmation_due_at", "confirmed_at"),
+                    "closed_at",
+                    ("first_response_minutes", "resolution_minutes"),
+                    "reopened_count",
+                    "on_hold_since",
+                )
+            },
+        ),
+        (
+            _("Record"),
+            {
+                "fields": (
+                    "created_by",
+                    "created_at",
+                    "updated_at",
+                    "version",
+                    "is_archived",
+                )
+            },
+        ),
+    )
+
+    # --- list ---------------------------------------------------------------
+    @admin.display(description=_("SLA"))
+    def sla_state(self, obj):
+        if obj.status in (Complaint.Status.CLOSED, Complaint.Status.REJECTED):
+            return "—"
+        if obj.status == Complaint.Status.ON_HOLD:
+            return format_html('<span style="color:#777">{}</span>', gettext("paused"))
+        due = None
+        label = ""
+        for due_field, met_field, name in SLA_PAIRS:
+            value = getattr(obj, due_field)
+            if (
+                value is not None
+                and getattr(obj, met_field) is None
+                and (due is None or value < due)
+            ):
+                due, label = value, name
+        if due is None:
+            return "—"
+        now = timezone.now()
+        if due < now:
+            return format_html(
+                '<span style="color:#ba2121;font-weight:bold">{} {} {}</span>',
+                label,
+                gettext("overdue"),
+                _duration(now - due),
+            )
+        colour = "#c77700" if due - now < timezone.timedelta(hours=1) else "#2e7d32"
+        return format_html(
+            '<span style="color:{}">{} {} {}</span>',
+            colour,
+            label,
+            gettext("due in"),
+            _duration(due - now),
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(
+            request, queryset, search_term
+        )
+        term = search_term.strip()
+        if term and sum(ch.isdigit() for ch in term) >= 7:
+            digest = phone_digest(term)
+            if digest:
+                queryset |= self.get_queryset(request).filter(
+                    customer__phone_digest=digest
+                )
+        return queryset, may_have_duplicates
+
+    # --- forms --------------------------------------------------------------
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return ((None, {"fields": ComplaintAddForm.Meta.fields}),)
+        return self.fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        # Nothing is edited directly: every change is a service call (workflow).
+        return [f for fs in self.fieldsets for f in _flatten(fs[1]["fields"])]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # read-only form; changes go through the workflow panel
+        data = form.cleaned_data
+        try:
+            created = services.complaint_receive(
+                actor=request.user,
+                customer=data["customer"],
+                channel=data["channel"],
+                category=data["category"],
+                subcategory=data.get("subcategory"),
+                severity=data.get("severity") or None,
+                subject=data["subject"],
+                description=data["description"],
+                order_number=data.get("order_number") or "",
+                occurred_at=data.get("occurred_at"),
+                received_at=data.get("received_at"),
+                desired_resolution=data.get("desired_resolution") or "",
+                attributed_staff=data.get("attributed_staff"),
+            )
+        except DomainError as exc:
+            obj._kefu_error = exc.message
+            return
+        obj.pk = created.pk
+        obj.reference = created.reference
+
+    def save_related(self, request, form, formsets, change):
+        if getattr(form.instance, "_kefu_error", None) is None and change:
+            super().save_related(request, form, formsets, change)
+
+    def log_addition(self, request, obj, message):
+        if getattr(obj, "_kefu_error", None) is None:
+            return super().log_addition(request, obj, message)
+        return None
+
+    def response_add(self, request, obj, post_url_continue=None):
+        error = getattr(obj, "_kefu_error", None)
+        if error is not None:
+            self.message_user(request, error, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return HttpResponseRedirect(
+            reverse("admin:complaints_complaint_change", args=[obj.pk])
+        )
+
+    # --- workflow panel -------------------------------------------------------
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/workflow/",
+                self.admin_site.admin_view(self.workflow_view),
+                name="complaints_complaint_workflow",
+            ),
+            *super().get_urls(),
+        ]
+
+    def workflow_view(self, request, pk):
+        complaint = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self.has_change_permission(request, complaint):
+            messages.error(request, gettext("You may not change this complaint."))
+            return HttpResponseRedirect(
+                reverse("admin:complaints_complaint_change", args=[pk])
+            )
+        if request.method == "POST":
+            form = WorkflowForm(request.POST)
+            if form.is_valid():
+                try:
+                    _perform(request.user, complaint, form.cleaned_data)
+                except DomainError as exc:
+                    if exc.field and exc.field in form.fields:
+                        form.add_error(exc.field, exc.message)
+                    messages.error(request, exc.message)
+                else:
+                    messages.success(request, gettext("Done."))
+                    return HttpResponseRedirect(
+                        reverse("admin:complaints_complaint_change", args=[pk])
+                    )
+        else:
+            form = WorkflowForm(
+                initial={
+                    "version": complaint.version,
+                    "action": request.GET.get("action", ""),
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Work on complaint %(ref)s")
+            % {"ref": complaint.reference},
+            "opts": self.model._meta,
+            "original": complaint,
+            "form": form,
+        }
+        return TemplateResponse(
+            request, "admin/complaints/complaint/workflow.html", context
+        )
+
+    # --- list actions -----------------------------------------------------------
+    @admin.action(description=_("Assign selected complaints"), permissions=["change"])
+    def assign_selected(self, request, queryset):
+        if "apply" in request.POST:
+            form = AssignForm(request.POST)
+            if form.is_valid():
+                assignee = form.cleaned_data["assignee"]
+                for complaint in queryset:
+                    _run(
+                        request,
+                        lambda c: services.complaint_assign(
+                            actor=request.user, complaint=c, assignee=assignee
+                        ),
+                        complaint,
+                        gettext("assigned to %(name)s") % {"name": assignee},
+                    )
+                return None
+        else:
+            form = AssignForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Assign complaints"),
+            "opts": self.model._meta,
+            "queryset": queryset,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(
+            request, "admin/complaints/complaint/assign.html", context
+        )
+
+    @admin.action(description=_("Escalate selected complaints"), permissions=["change"])
+    def escalate_selected(self, request, queryset):
+        for complaint in queryset:
+            _run(
+                request,
+                lambda c: services.complaint_escalate(
+                    actor=request.user,
+                    complaint=c,
+                    reason=gettext("Escalated in admin"),
+                ),
+                complaint,
+                gettext("escalated"),
+            )
+
+    @admin.action(description=_("Close selected complaints"), permissions=["change"])
+    def close_selected(self, request, queryset):
+        for complaint in queryset:
+            _run(
+                request,
+                lambda c: services.complaint_close(actor=request.user, complaint=c),
+                complaint,
+                gettext("closed"),
+            )
+
+    @admin.action(description=_("Archive selected complaints"), permissions=["change"])
+    def archive(self, request, queryset):
+        for complaint in queryset:
+            _run(
+                request,
+                lambda c: services.complaint_archive(actor=request.user, complaint=c),
+                complaint,
+                gettext("archived"),
+            )
+
+
+def _flatten(fields):
+    for f in fields:
+        if isinstance(f, list | tuple):
+            yield from f
+        else:
+            yield f
+
+
+def _perform(actor, complaint, data) -> None:
+    """Dispatch one workflow panel submission to its service."""
+    action = data["action"]
+    version = data["version"]
+    text = data.get("text") or ""
+    common = {"actor": actor, "complaint": complaint}
+    if action == "start_analysis":
+        services.complaint_start_analysis(**common, note=text, version=version)
+    elif action == "record_analysis":
+        services.complaint_record_analysis(
+            **common,
+            cause_hypothesis=text,
+            cause_type=data.get("cause_type") or "",
+            impact_scope=data.get("impact_scope") or "",
+            category=data.get("category"),
+            severity=data.get("severity") or None,
+            version=version,
+        )
+    elif action == "start_handling":
+        services.complaint_start_handling(**common, note=text, version=version)
+    elif action == "reply":
+        services.complaint_reply(
+            **common, body=text, channel=data.get("channel") or None, version=version
+        )
+    elif action == "note":
+        services.complaint_add_note(**common, body=text, version=version)
+    elif action == "hold":
+        services.complaint_hold(**common, reason=text, version=version)
+    elif action == "resume":
+        services.complaint_resume(**common, note=text, version=version)
+    elif action == "resolve":
+        services.complaint_resolve(
+            **common,
+            resolution_type=data.get("resolution_type") or "",
+            resolution_summary=text,
+            compensation_amount=data.get("compensation_amount"),
+            cause_type=data.get("cause_type") or "",
+            version=version,
+        )
+    elif action == "confirm":
+        services.complaint_confirm(**common, note=text, version=version)
+    elif action == "close":
+        services.complaint_close(**common, note=text, version=version)
+    elif action == "reopen":
+        services.complaint_reopen(**common, reason=text, version=version)
+    elif action == "reject":
+        services.complaint_reject(**common, reason=text, version=version)
+    elif action == "assign":
+        services.complaint_assign(
+            **common, assignee=data.get("assignee"), note=text, version=version
+        )
+    elif action == "escalate":
+        services.complaint_escalate(
+            **common, reason=text, to_user=data.get("assignee"), version=version
+        )
+    elif action == "change_severity":
+        services.complaint_change_severity(
+            **common, severity=data.get("severity") or "", reason=text, version=version
+        )
+    elif action == "override_due":
+        services.complaint_override_due(
+            **common,
+            kind=data.get("target") or "",
+            due_at=data.get("due_at"),
+            reason=text,
+            version=version,
+        )
+
+
+# --- configuration ----------------------------------------------------------------
+class SubcategoryInline(admin.TabularInline):
+    model = Category
+    fk_name = "parent"
+    fields = ("code", "name", "sort_order", "is_active")
+    extra = 0
+    verbose_name = _("subcategory")
+    verbose_name_plural = _("subcategories")
+
+
+@admin.register(Category)
+class CategoryAdmin(ScopedModelAdmin):
+    list_display = ("name", "code", "parent", "sort_order", "is_active")
+    list_filter = ("is_active", "parent")
+    list_select_related = ("parent",)
+    search_fields = ("code", "name")
+    inlines = [SubcategoryInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: complaints keep their category
+
+
+class CalendarDayInline(admin.TabularInline):
+    model = CalendarDay
+    fields = ("date", "kind", "name")
+    extra = 1
+    ordering = ("date",)
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(ScopedModelAdmin):
+    form = BusinessCalendarForm
+    list_display = ("name", "code", "timezone", "is_default", "updated_at")
+    search_fields = ("code", "name")
+    inlines = [CalendarDayInline]
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(ScopedModelAdmin):
+    list_display = ("date", "kind", "name", "calendar")
+    list_filter = ("calendar", "kind")
+    list_select_related = ("calendar",)
+    date_hierarchy = "date"
+    search_fields = ("name",)
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(ScopedModelAdmin):
+    list_display = (
+        "name",
+        "channel",
+        "severity",
+        "category",
+        "is_24x7",
+        "calendar",
+        "first_response_minutes",
+        "analysis_minutes",
+        "reply_minutes",
+        "resolution_minutes",
+        "confirmation_minutes",
+        "warn_percent",
+        "is_active",
+    )
+    list_filter = ("is_active", "severity", "channel")
+    list_select_related = ("category", "calendar")
+    search_fields = ("code", "name")
+
+
+@admin.register(AssignmentRule)
+class AssignmentRuleAdmin(ScopedModelAdmin):
+    list_display = ("name", "category", "channel", "team", "auto_assign", "is_active")
+    list_select_related = ("category", "team")
+    list_filter = ("is_active", "team")
+    autocomplete_fields = ("team",)
+    search_fields = ("name",)
+
+
+@admin.register(CorrectiveAction)
+class CorrectiveActionAdmin(ScopedModelAdmin):
+    list_display = ("title", "kind", "owner", "due_date", "status", "verified_at")
+    list_filter = ("status", "kind", "department")
+    list_select_related = ("owner",)
+    search_fields = ("title", "root_cause", "action")
+    autocomplete_fields = ("owner", "complaints")
+    readonly_fields = (
+        "status",
+        "completion_note",
+        "completed_at",
+        "verification_note",
+        "verified_by",
+        "verified_at",
+        "created_by",
+        "department",
+        "team",
+    )
+    fields = (
+        "title",
+        "kind",
+        "root_cause",
+        "action",
+        "owner",
+        "due_date",
+        "complaints",
+        *readonly_fields,
+    )
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        return (*self.readonly_fields, "owner", "complaints")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        try:
+            created = services.capa_create(
+                actor=request.user,
+                title=data["title"],
+                kind=data["kind"],
+                root_cause=data["root_cause"],
+                action=data["action"],
+                owner=data["owner"],
+                due_date=data["due_date"],
+                complaints=list(data.get("complaints") or []),
+            )
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            obj._kefu_error = exc.message
+            return None
+        obj.pk = created.pk
+        return None
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
+
+    def log_addition(self, request, obj, message):
+        if getattr(obj, "_kefu_error", None) is None:
+            return super().log_addition(request, obj, message)
+        return None
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(obj, "_kefu_error", None) is not None:
+            return HttpResponseRedirect(request.path)
+        return super().response_add(request, obj, post_url_continue)
+
+
+@admin.register(SatisfactionSurvey)
+class SatisfactionSurveyAdmin(ScopedModelAdmin):
+    list_display = ("complaint", "cycle", "csat", "nps", "channel", "answered_at")
+    list_filter = ("csat", "channel")
+    list_select_related = ("complaint",)
+    search_fields = ("complaint__reference",)
+    readonly_fields = (
+        "complaint",
+        "customer",
+        "cycle",
+        "csat",
+        "nps",
+        "comment",
+        "channel",
+        "recorded_by",
+        "answered_at",
+        "created_at",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,176 @@
+"""Forms of the complaints admin: intake, the workflow panel, bulk assignment.
+
+They only collect input; the admin views hand it to ``complaints.services``.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from complaints.business_time import validate_hours
+from complaints.models import BusinessCalendar, Category, Complaint, SlaTarget
+from crm.models import User
+from crm.roles import Role
+
+WORKER_ROLES = [Role.AGENT, Role.COMPLAINT_HANDLER, Role.SUPERVISOR, Role.MANAGER]
+
+
+def worker_queryset():
+    return (
+        User.objects.filter(is_active=True, groups__name__in=WORKER_ROLES)
+        .select_related("team")
+        .distinct()
+        .order_by("team__code", "name")
+    )
+
+
+class ComplaintAddForm(forms.ModelForm):
+    class Meta:
+        model = Complaint
+        fields = [
+            "customer",
+            "channel",
+            "category",
+            "subcategory",
+            "severity",
+            "subject",
+            "description",
+            "order_number",
+            "occurred_at",
+            "received_at",
+            "desired_resolution",
+            "attributed_staff",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "received_at" in self.fields:
+            self.fields["received_at"].required = False
+            self.fields["received_at"].help_text = _(
+                "Leave empty for now; set earlier for letters and on-site complaints."
+            )
+
+
+class WorkflowForm(forms.Form):
+    """One panel for every lifecycle action; the fields an action needs are
+    validated by the service, which names the field in its error."""
+
+    ACTIONS = [
+        ("start_analysis", _("Start analysis")),
+        ("record_analysis", _("Record analysis")),
+        ("start_handling", _("Start handling")),
+        ("reply", _("Reply to customer")),
+        ("note", _("Add internal note")),
+        ("hold", _("Put on hold (waiting for customer)")),
+        ("resume", _("Resume")),
+        ("resolve", _("Resolve")),
+        ("confirm", _("Customer confirmed")),
+        ("close", _("Close")),
+        ("reopen", _("Reopen")),
+        ("reject", _("Reject")),
+        ("assign", _("Assign")),
+        ("escalate", _("Escalate")),
+        ("change_severity", _("Change severity")),
+        ("override_due", _("Override SLA due time")),
+    ]
+
+    action = forms.ChoiceField(label=_("action"), choices=ACTIONS)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    text = forms.CharField(
+        label=_("text (reply, note or reason)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+    )
+    channel = forms.ChoiceField(
+        label=_("reply channel"),
+        required=False,
+        choices=[("", "---------"), *Complaint.Channel.choices],
+    )
+    assignee = forms.ModelChoiceField(
+        label=_("assignee"), required=False, queryset=User.objects.none()
+    )
+    severity = forms.ChoiceField(
+        label=_("severity"),
+        required=False,
+        choices=[("", "---------"), *Complaint.Severity.choices],
+    )
+    category = forms.ModelChoiceField(
+        label=_("category"),
+        required=False,
+        queryset=Category.objects.filter(parent__isnull=True, is_active=True),
+    )
+    cause_type = forms.ChoiceField(
+        label=_("cause type"),
+        required=False,
+        choices=[("", "---------"), *Complaint.CauseType.choices],
+    )
+    impact_scope = forms.CharField(label=_("impact scope"), required=False)
+    resolution_type = forms.ChoiceField(
+        label=_("resolution type"),
+        required=False,
+        choices=[("", "---------"), *Complaint.ResolutionType.choices],
+    )
+    compensation_amount = forms.DecimalField(
+        label=_("compensation amount"), required=False, min_value=0, decimal_places=2
+    )
+    target = forms.ChoiceField(
+        label=_("SLA target"),
+        required=False,
+        choices=[("", "---------"), *SlaTarget.Kind.choices],
+    )
+    due_at = forms.DateTimeField(label=_("new due time"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = worker_queryset()
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(label=_("assignee"), queryset=User.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = worker_queryset()
+
+
+class BusinessCalendarForm(forms.ModelForm):
+    """Checks the working hours: ``{"0": [["09:00", "12:00"], ...], ...}``."""
+
+    class Meta:
+        model = BusinessCalendar
+        fields = [
+            "code",
+            "name",
+            "timezone",
+            "week_hours",
+            "workday_hours",
+            "is_default",
+        ]
+        help_texts = {
+            "week_hours": _(
+                'Weekday 0 = Monday … 6 = Sunday, e.g. {"0": [["09:00", "12:00"], '
+                '["13:30", "18:00"]]}; a missing weekday is a day off.'
+            ),
+        }
+
+    def clean_week_hours(self):
+        value = self.cleaned_data["week_hours"] or {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError(_("Expected an object keyed by weekday 0–6."))
+        for key, hours in value.items():
+            if key not in {str(d) for d in range(7)}:
+                raise forms.ValidationError(_("Weekdays are 0 (Monday) to 6 (Sunday)."))
+            try:
+                validate_hours(hours)
+            except (TypeError, ValueError) as exc:
+                raise forms.ValidationError(f"{key}: {exc}") from exc
+        return value
+
+    def clean_workday_hours(self):
+        value = self.cleaned_data["workday_hours"] or []
+        try:
+            validate_hours(value)
+        except (TypeError, ValueError) as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return value

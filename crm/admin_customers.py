@@ -1,0 +1,367 @@
+"""Admin of customers and their contacts.
+
+Phone and e-mail are looked up exactly through their digests (the columns are
+encrypted, so ``icontains`` cannot work); saving goes through
+``crm.services.customer_create`` / ``customer_update``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import DomainError
+from crm import pii, services
+from crm.admin_base import ScopedModelAdmin
+from crm.models import (
+    Contact,
+    Customer,
+    CustomerExternalId,
+    PersonalDataAccess,
+    PrivacyRequest,
+)
+from crm.selectors import customer_history, sees_personal_data
+from crm.services import privacy
+
+PII_FIELDS = ("phone", "email", "address")
+SERVICE_FIELDS = (
+    "kind",
+    "name",
+    "phone",
+    "email",
+    "address",
+    "birthday",
+    "tier",
+    "lifecycle",
+    "owner",
+    "department",
+    "tags",
+    "preferred_channel",
+    "consent_to_contact",
+    "privacy_notice_version",
+    "consent_at",
+    "notes",
+)
+
+
+class CustomerForm(forms.ModelForm):
+    phone = forms.CharField(label=_("phone"), required=False, max_length=32)
+    email = forms.EmailField(label=_("e-mail"), required=False)
+    address = forms.CharField(label=_("address"), required=False, max_length=300)
+
+    class Meta:
+        model = Customer
+        fields = SERVICE_FIELDS
+
+    def clean_phone(self):
+        try:
+            return pii.normalise_phone(self.cleaned_data.get("phone", ""))
+        except pii.InvalidPhoneNumber:
+            raise forms.ValidationError(_("Enter a valid phone number.")) from None
+
+    def clean_email(self):
+        return pii.normalise_email(self.cleaned_data.get("email", ""))
+
+    def clean(self):
+        data = super().clean()
+        others = Customer.objects.exclude(pk=self.instance.pk)
+        if (
+            data.get("phone")
+            and others.filter(phone_digest=pii.phone_digest(data["phone"])).exists()
+        ):
+            self.add_error("phone", _("Another customer already has this phone."))
+        if (
+            data.get("email")
+            and others.filter(email_digest=pii.email_digest(data["email"])).exists()
+        ):
+            self.add_error("email", _("Another customer already has this e-mail."))
+        return data
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+    fields = ("name", "title", "phone", "email", "is_primary", "notes")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in ("phone", "email"):
+            kwargs["widget"] = forms.TextInput(attrs={"size": 18})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class ExternalIdInline(admin.TabularInline):
+    model = CustomerExternalId
+    extra = 0
+    fields = ("partner", "external_id", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(ScopedModelAdmin):
+    form = CustomerForm
+    list_display = (
+        "code",
+        "name",
+        "kind",
+        "tier",
+        "lifecycle",
+        "phone_shown",
+        "owner",
+        "department",
+        "created_at",
+    )
+    list_filter = ("kind", "tier", "lifecycle", "department", "preferred_channel")
+    search_fields = ("code", "name")
+    search_help_text = _("Customer number or name; a phone number or e-mail exactly.")
+    list_select_related = ("owner", "department", "partner")
+    autocomplete_fields = ("owner", "department")
+    inlines = (ContactInline, ExternalIdInline)
+    readonly_fields = ("code", "partner", "created_at", "updated_at", "history")
+    fieldsets = (
+        (None, {"fields": ("code", "kind", "name", "tier", "lifecycle", "tags")}),
+        (
+            _("Contact details"),
+            {"fields": ("phone", "email", "address", "birthday", "preferred_channel")},
+        ),
+        (
+            _("Relationship"),
+            {"fields": ("owner", "department", "partner", "notes")},
+        ),
+        (
+            _("Consent"),
+            {"fields": ("consent_to_contact", "privacy_notice_version", "consent_at")},
+        ),
+        (_("History"), {"fields": ("history", "created_at", "updated_at")}),
+    )
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if "@" in term:
+            return queryset.filter(email_digest=pii.email_digest(term)), False
+        digits = term.replace(" ", "").replace("-", "").lstrip("+")
+        if digits.isdigit() and len(digits) >= 7:
+            try:
+                phone = pii.normalise_phone(term)
+            except pii.InvalidPhoneNumber:
+                phone = ""
+            if phone:
+                by_phone = queryset.filter(phone_digest=pii.phone_digest(phone))
+                return by_phone | queryset.filter(code=term), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description=_("phone"))
+    def phone_shown(self, obj):
+        return obj.phone_masked
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if sees_personal_data(request.user):
+            return fieldsets
+        # Roles without need see masked values only (DESIGN §1 Privacy).
+        masked = []
+        for name, options in fieldsets:
+            fields = [
+                {"phone": "phone_masked", "email": "email_masked"}.get(f, f)
+                for f in options["fields"]
+                if f != "address"
+            ]
+            masked.append((name, {**options, "fields": fields}))
+        return masked
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not sees_personal_data(request.user):
+            fields += ["phone_masked", "email_masked"]
+        return fields
+
+    @admin.display(description=_("complaints, interactions and revisits"))
+    def history(self, obj):
+        if obj is None or obj.pk is None:
+            return ""
+        rows = customer_history(customer=obj, limit=20)
+        return format_html(
+            "<table>{}</table>",
+            format_html_join(
+                "",
+                '<tr><td>{}</td><td>{}</td><td><a href="{}">{}</a></td></tr>',
+                ((row["when"], row["kind"], row["url"], row["text"]) for row in rows),
+            ),
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and sees_personal_data(request.user):
+            customer = self.get_object(request, object_id)
+            if customer is not None:
+                privacy.personal_data_access_log(
+                    actor=request.user, customer=customer, action="view"
+                )
+        return response
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in form.changed_data}
+        data = {k: v for k, v in data.items() if k in SERVICE_FIELDS}
+        try:
+            if change:
+                current = Customer.objects.get(pk=obj.pk)
+                services.customer_update(actor=request.user, customer=current, **data)
+            else:
+                data.pop("name", None)
+                created = services.customer_create(
+                    actor=request.user, name=form.cleaned_data["name"], **data
+                )
+                obj.pk = created.pk
+                obj.code = created.code
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def save_related(self, request, form, formsets, change):
+        # The customer row was written by the service; contacts are plain rows.
+        form.instance = Customer.objects.get(pk=form.instance.pk)
+        for formset in formsets:
+            formset.instance = form.instance
+            self.save_formset(request, form, formset, change)
+
+
+@admin.register(Contact)
+class ContactAdmin(ScopedModelAdmin):
+    list_display = ("name", "customer", "title", "is_primary")
+    search_fields = ("name", "customer__code", "customer__name")
+    list_select_related = ("customer",)
+    autocomplete_fields = ("customer",)
+    fields = ("customer", "name", "title", "phone", "email", "is_primary", "notes")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in ("phone", "email"):
+            kwargs["widget"] = forms.TextInput()
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class PrivacyRequestForm(forms.ModelForm):
+    class Meta:
+        model = PrivacyRequest
+        fields = (
+            "customer",
+            "kind",
+            "requested_by",
+            "requested_at",
+            "corrections",
+            "note",
+        )
+
+
+@admin.register(PrivacyRequest)
+class PrivacyRequestAdmin(ScopedModelAdmin):
+    """PIPL requests: recorded here, executed by the "Execute" action."""
+
+    form = PrivacyRequestForm
+    list_display = (
+        "requested_at",
+        "customer",
+        "kind",
+        "status",
+        "recorded_by",
+        "executed_by",
+        "executed_at",
+    )
+    list_filter = ("kind", "status")
+    search_fields = ("customer__code",)
+    list_select_related = ("customer", "recorded_by", "executed_by")
+    autocomplete_fields = ("customer",)
+    actions = ("execute", "reject")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ("status",)
+        return (
+            "customer",
+            "kind",
+            "status",
+            "requested_by",
+            "requested_at",
+            "corrections",
+            "note",
+            "recorded_by",
+            "executed_by",
+            "executed_at",
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        data = form.cleaned_data
+        try:
+            created = privacy.privacy_request_create(
+                actor=request.user,
+                customer=data["customer"],
+                kind=data["kind"],
+                requested_by=data["requested_by"],
+                requested_at=data.get("requested_at"),
+                corrections=data.get("corrections") or {},
+                note=data.get("note", ""),
+            )
+            obj.pk = created.pk
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    @admin.action(
+        description=_("Execute (export downloads a JSON file)"), permissions=["change"]
+    )
+    def execute(self, request, queryset):
+        export = None
+        for item in queryset.select_related("customer"):
+            try:
+                result = privacy.privacy_request_execute(
+                    actor=request.user, request=item
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{item}: {exc.message}", messages.ERROR)
+                continue
+            if result is not None:
+                export = (item.customer.code, result)
+        if export is not None and queryset.count() == 1:
+            code, data = export
+            response = HttpResponse(
+                json.dumps(data, ensure_ascii=False, indent=2),
+                content_type="application/json; charset=utf-8",
+            )
+            response["Content-Disposition"] = f'attachment; filename="{code}.json"'
+            return response
+        self.message_user(request, _("Requests executed."))
+        return None
+
+    @admin.action(description=_("Reject"), permissions=["change"])
+    def reject(self, request, queryset):
+        for item in queryset:
+            try:
+                privacy.privacy_request_reject(
+                    actor=request.user, request=item, reason=_("Rejected in the admin.")
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{item}: {exc.message}", messages.ERROR)
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(ScopedModelAdmin):
+    list_display = ("at", "actor", "action", "customer", "note")
+    list_filter = ("action",)
+    search_fields = ("customer__code", "actor__username")
+    list_select_related = ("actor", "customer")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

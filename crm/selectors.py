@@ -1,0 +1,118 @@
+"""Reads of crm for other code (admin, API, KPI): scoped first, then filtered."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from crm import pii, scoping
+from crm.models import Customer, Interaction, Revisit
+from crm.roles import Role
+
+# Roles whose work needs a customer's phone, e-mail and address unmasked.
+PERSONAL_DATA_ROLES = frozenset(
+    {
+        Role.ADMIN,
+        Role.MANAGER,
+        Role.SUPERVISOR,
+        Role.AGENT,
+        Role.COMPLAINT_HANDLER,
+        Role.ACCOUNT_MANAGER,
+        Role.RELATIONS_SPECIALIST,
+    }
+)
+
+
+def sees_personal_data(user) -> bool:
+    """May ``user`` see customers' identifiers unmasked? (Each view is logged.)"""
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return True
+    return bool(scoping.user_roles(user) & PERSONAL_DATA_ROLES)
+
+
+def customer_list(*, user, search: str = "") -> QuerySet[Customer]:
+    """Customers ``user`` may see; ``search`` matches the number or name, or a
+    phone number / e-mail address exactly (through the lookup digests)."""
+    qs = scoping.visible_to(user, Customer.objects.all())
+    term = search.strip()
+    if term:
+        if "@" in term:
+            qs = qs.filter(email_digest=pii.email_digest(term))
+        elif term.replace(" ", "").replace("-", "").lstrip("+").isdigit():
+            qs = qs.filter(phone_digest=pii.phone_digest(term)) | qs.filter(code=term)
+        else:
+            qs = qs.filter(name__icontains=term) | qs.filter(code=term)
+    return qs.select_related("owner", "department", "partner")
+
+
+def customer_by_phone(*, phone: str) -> Customer | None:
+    return Customer.objects.filter(phone_digest=pii.phone_digest(phone)).first()
+
+
+def revisit_list(*, user) -> QuerySet[Revisit]:
+    return scoping.visible_to(user, Revisit.objects.all()).select_related(
+        "customer", "assignee", "rule"
+    )
+
+
+def revisits_due_today(*, user) -> QuerySet[Revisit]:
+    """The staff member's planned revisits due before the end of today (and overdue)."""
+    end = timezone.localtime().replace(
+        hour=0, minute=0, second=0, microsecond=0
+    ) + timedelta(days=1)
+    return (
+        Revisit.objects.filter(
+            assignee=user, status=Revisit.Status.PLANNED, due_at__lt=end
+        )
+        .select_related("customer")
+        .order_by("due_at")
+    )
+
+
+def _url(name: str, pk: int) -> str:
+    try:
+        return reverse(name, args=[pk])
+    except NoReverseMatch:
+        return ""
+
+
+def customer_history(*, customer: Customer, limit: int = 20) -> list[dict]:
+    """The customer's latest complaints, interactions and revisits, newest first
+    (three queries)."""
+    rows = []
+    for i in Interaction.objects.filter(customer=customer).order_by("-occurred_at")[
+        :limit
+    ]:
+        rows.append(
+            {
+                "when": i.occurred_at,
+                "kind": i.get_channel_display(),
+                "text": i.summary[:80],
+                "url": _url("admin:crm_interaction_change", i.pk),
+            }
+        )
+    for r in Revisit.objects.filter(customer=customer).order_by("-due_at")[:limit]:
+        rows.append(
+            {
+                "when": r.due_at,
+                "kind": r.get_purpose_display(),
+                "text": r.get_status_display(),
+                "url": _url("admin:crm_revisit_change", r.pk),
+            }
+        )
+    complaints = getattr(customer, "complaints", None)
+    if complaints is not None:
+        for c in complaints.order_by("-received_at")[:limit]:
+            rows.append(
+                {
+                    "when": c.received_at,
+                    "kind": c.reference,
+                    "text": f"{c.subject[:60]} · {c.get_status_display()}",
+                    "url": _url("admin:complaints_complaint_change", c.pk),
+                }
+            )
+    rows.sort(key=lambda row: row["when"], reverse=True)
+    return rows[:limit]

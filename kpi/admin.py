@@ -1,0 +1,173 @@
+"""Admin for KPI configuration (indicators, scorecards) and inspections.
+
+Results are read-only snapshots here; the manager pages under /kpi/ show them.
+"""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+
+from config.errors import DomainError
+from crm.admin_base import ScopedModelAdmin
+from kpi.models import (
+    Indicator,
+    KpiPeriod,
+    KpiResult,
+    QualityInspection,
+    ScorecardLine,
+    ScorecardResult,
+    ScorecardTemplate,
+)
+from kpi.services.inspections import inspection_record
+from kpi.services.scorecards import validate_weights
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(admin.ModelAdmin):
+    list_display = (
+        "code",
+        "name_zh",
+        "name_en",
+        "unit",
+        "direction",
+        "default_target",
+        "is_active",
+    )
+    list_filter = ("unit", "direction", "is_active")
+    search_fields = ("code", "name_zh", "name_en")
+    readonly_fields = ("code",)
+    ordering = ("sort_order",)
+
+    def has_add_permission(self, request):
+        return False  # each code needs a measure in kpi.measures
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ScorecardLineFormSet(forms.BaseInlineFormSet):
+    """The lines kept must weigh 100 in total."""
+
+    def clean(self):
+        super().clean()
+        weights = [
+            form.cleaned_data["weight"]
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("weight") is not None
+        ]
+        try:
+            validate_weights([Decimal(w) for w in weights])
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
+class ScorecardLineInline(admin.TabularInline):
+    model = ScorecardLine
+    formset = ScorecardLineFormSet
+    extra = 0
+    autocomplete_fields = ("indicator",)
+
+
+@admin.register(ScorecardTemplate)
+class ScorecardTemplateAdmin(admin.ModelAdmin):
+    list_display = ("role", "name", "is_active", "updated_at")
+    inlines = (ScorecardLineInline,)
+
+
+@admin.register(KpiPeriod)
+class KpiPeriodAdmin(admin.ModelAdmin):
+    list_display = ("key", "kind", "start", "end", "computed_at")
+    list_filter = ("kind",)
+    readonly_fields = ("key", "kind", "start", "end", "computed_at")
+
+
+@admin.register(KpiResult)
+class KpiResultAdmin(ScopedModelAdmin):
+    list_display = (
+        "period",
+        "subject_type",
+        "staff",
+        "team",
+        "department",
+        "indicator",
+        "value",
+        "target",
+        "score",
+        "sample_size",
+    )
+    list_filter = ("period__kind", "subject_type", "indicator")
+    list_select_related = ("period", "staff", "team", "department", "indicator")
+    search_fields = ("period__key", "staff__name", "staff__username")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ScorecardResult)
+class ScorecardResultAdmin(KpiResultAdmin):
+    list_display = ("period", "staff", "team", "template", "score", "rank_in_team")
+    list_filter = ("period__kind", "template")
+    list_select_related = ("period", "staff", "team", "template")
+
+
+class QualityInspectionForm(forms.ModelForm):
+    class Meta:
+        model = QualityInspection
+        fields = (
+            "complaint",
+            "interaction",
+            "staff",
+            "inspected_at",
+            *QualityInspection.CHECKLIST,
+            "comments",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Empty: the complaint's assignee or the interaction's staff member.
+        self.fields["staff"].required = False
+
+
+@admin.register(QualityInspection)
+class QualityInspectionAdmin(ScopedModelAdmin):
+    form = QualityInspectionForm
+    list_display = (
+        "inspected_at",
+        "staff",
+        "inspector",
+        "complaint",
+        "interaction",
+        "total",
+    )
+    list_select_related = ("staff", "inspector", "complaint", "interaction")
+    raw_id_fields = ("complaint", "interaction")
+    autocomplete_fields = ("staff",)
+    readonly_fields = ("total",)
+    date_hierarchy = "inspected_at"
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            saved = inspection_record(
+                actor=request.user,
+                staff=data.get("staff"),
+                complaint=data.get("complaint"),
+                interaction=data.get("interaction"),
+                scores={i: data[i] for i in QualityInspection.CHECKLIST},
+                comments=data.get("comments", ""),
+                inspected_at=data.get("inspected_at"),
+            )
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        obj.pk = saved.pk
+        obj.total = saved.total

@@ -1,0 +1,331 @@
+"""Reads for the KPI pages, export and API. Every read starts from ``crm.scoping``.
+
+Each selector issues a fixed number of queries whatever the number of staff,
+teams or complaints (the dashboard's query-count test pins it).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from crm import scoping
+from crm.models import Department, Team
+from crm.roles import Role
+from kpi.measures import MEASURES, Window
+from kpi.models import (
+    Indicator,
+    KpiPeriod,
+    KpiResult,
+    ScorecardResult,
+    SubjectType,
+)
+from kpi.periods import last_months
+from kpi.services.compute import window_for
+
+DASHBOARD_ROLES = (Role.ADMIN, Role.MANAGER, Role.SUPERVISOR)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The subject a dashboard shows: a department or a team."""
+
+    subject_type: str
+    subject_id: int
+    label: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.subject_type}:{self.subject_id}"
+
+    def result_filter(self) -> Q:
+        """Staff results inside the scope."""
+        if self.subject_type == SubjectType.TEAM:
+            return Q(team_id=self.subject_id)
+        return Q(department_id=self.subject_id)
+
+
+def may_use_dashboard(user) -> bool:
+    return scoping.sees_everything(user) or scoping.has_role(
+        user, Role.MANAGER, Role.SUPERVISOR
+    )
+
+
+def may_recompute(user) -> bool:
+    """Managers (and admins) recompute a period from the page."""
+    return scoping.sees_everything(user) or (
+        scoping.has_role(user, Role.MANAGER) and user.has_perm("kpi.change_kpiperiod")
+    )
+
+
+def dashboard_scopes(user) -> list[Scope]:
+    """Departments and teams whose dashboard ``user`` may open (2 queries)."""
+    if not may_use_dashboard(user):
+        return []
+    everything = scoping.sees_everything(user)
+    is_manager = scoping.has_role(user, Role.MANAGER)
+    departments = Department.objects.order_by("code")
+    teams = Team.objects.order_by("code")
+    if not everything:
+        if is_manager and user.department_id:
+            departments = departments.filter(pk=user.department_id)
+            teams = teams.filter(department_id=user.department_id)
+        else:
+            departments = departments.none()
+            supervised = Q(supervisor_id=user.pk)
+            if user.team_id:
+                supervised |= Q(pk=user.team_id)
+            teams = teams.filter(supervised)
+    scopes = [Scope(SubjectType.DEPARTMENT, d.pk, d.name) for d in departments]
+    scopes += [Scope(SubjectType.TEAM, t.pk, t.name) for t in teams]
+    return scopes
+
+
+def computed_periods(kind: str = KpiPeriod.Kind.MONTH, limit: int = 24):
+    return list(
+        KpiPeriod.objects.filter(kind=kind, computed_at__isnull=False).order_by(
+            "-start"
+        )[:limit]
+    )
+
+
+def indicators() -> list[Indicator]:
+    return list(Indicator.objects.filter(is_active=True).order_by("sort_order"))
+
+
+def subject_results(user, period, subject_type, subject_id) -> dict[str, KpiResult]:
+    rows = scoping.visible_to(user, KpiResult.objects.all()).filter(
+        period=period, subject_type=subject_type, subject_id=subject_id
+    )
+    return {r.indicator.code: r for r in rows.select_related("indicator")}
+
+
+def scorecard_table(user, period, scope: Scope):
+    """``[(scorecard, {code: KpiResult})]`` for the staff of ``scope`` (2 queries)."""
+    cards = (
+        scoping.visible_to(user, ScorecardResult.objects.all())
+        .filter(scope.result_filter(), period=period)
+        .select_related("staff", "team", "template")
+        .order_by("team__code", F("rank_in_team").asc(nulls_last=True), "staff_id")
+    )
+    cards = list(cards)
+    results = (
+        scoping.visible_to(user, KpiResult.objects.all())
+        .filter(
+            scope.result_filter(),
+            period=period,
+            subject_type=SubjectType.STAFF,
+            staff_id__in=[c.staff_id for c in cards],
+        )
+        .select_related("indicator")
+    )
+    by_staff: dict[int, dict[str, KpiResult]] = defaultdict(dict)
+    for result in results:
+        by_staff[result.staff_id][result.indicator.code] = result
+    return [(card, by_staff.get(card.staff_id, {})) for card in cards]
+
+
+def trend(user, subject_type, subject_id, end_day, months: int = 12):
+    """``({code: [(month key, value)]}, [month keys])`` over the last months."""
+    keys = [key for key, _s, _e in last_months(end_day, months)]
+    rows = (
+        scoping.visible_to(user, KpiResult.objects.all())
+        .filter(
+            subject_type=subject_type,
+            subject_id=subject_id,
+            period__kind=KpiPeriod.Kind.MONTH,
+            period__key__in=keys,
+        )
+        .values_list("indicator__code", "period__key", "value")
+    )
+    values: dict[str, dict[str, object]] = defaultdict(dict)
+    for code, key, value in rows:
+        values[code][key] = value
+    return {
+        code: [(key, by_key.get(key)) for key in keys]
+        for code, by_key in values.items()
+    }, keys
+
+
+def _complaints_in_scope(user, scope: Scope, window: Window):
+    Complaint = _model("complaints.Complaint")
+    if Complaint is None:
+        return None
+    qs = scoping.visible_to(user, Complaint.objects.all()).filter(
+        received_at__gte=window.start, received_at__lt=window.end
+    )
+    if scope.subject_type == SubjectType.TEAM:
+        return qs.filter(team_id=scope.subject_id)
+    return qs.filter(department_id=scope.subject_id)
+
+
+def complaint_mix(user, scope: Scope, window: Window):
+    """Category and channel counts of the complaints received (2 queries)."""
+    qs = _complaints_in_scope(user, scope, window)
+    if qs is None:
+        return [], []
+    Complaint = qs.model
+    categories = [
+        (row["category__name"] or "—", row["n"])
+        for row in qs.order_by()
+        .values("category__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+    ]
+    channel_labels = dict(Complaint.Channel.choices)
+    channels = [
+        (str(channel_labels.get(row["channel"], row["channel"])), row["n"])
+        for row in qs.order_by()
+        .values("channel")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+    ]
+    return categories, channels
+
+
+def sla_breaches(user, scope: Scope, window: Window, limit: int = 20):
+    """SLA targets that fell due in the period and were missed (2 queries)."""
+    SlaTarget = _model("complaints.SlaTarget")
+    complaints = _complaints_in_scope(user, scope, window)
+    if SlaTarget is None or complaints is None:
+        return [], []
+    Complaint = complaints.model
+    visible = scoping.visible_to(user, Complaint.objects.all())
+    if scope.subject_type == SubjectType.TEAM:
+        visible = visible.filter(team_id=scope.subject_id)
+    else:
+        visible = visible.filter(department_id=scope.subject_id)
+    missed = (
+        SlaTarget.objects.filter(
+            due_at__gte=window.start,
+            due_at__lt=window.due_end,
+            complaint__in=visible,
+        )
+        .exclude(complaint__status="rejected")
+        .filter(Q(met_at__isnull=True) | Q(met_at__gt=F("due_at")))
+    )
+    kind_labels = dict(SlaTarget._meta.get_field("kind").flatchoices)
+    by_kind = [
+        (str(kind_labels.get(row["kind"], row["kind"])), row["n"])
+        for row in missed.order_by()
+        .values("kind")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+    ]
+    latest = list(
+        missed.select_related("complaint", "complaint__assignee").order_by("-due_at")[
+            :limit
+        ]
+    )
+    return by_kind, latest
+
+
+def staff_member(user, staff_id: int):
+    """The staff member whose card ``user`` may open, else 404."""
+    User = get_user_model()
+    if user.pk == staff_id:
+        return user
+    if not (
+        scoping.visible_to(user, KpiResult.objects.all())
+        .filter(staff_id=staff_id)
+        .exists()
+    ):
+        raise Http404
+    return User.objects.select_related("team", "department").get(pk=staff_id)
+
+
+# --- drill-down ---------------------------------------------------------------
+
+
+def drill_records(user, *, code: str, period: KpiPeriod, subject: str, part: str):
+    """The records behind one figure: ``(result, queryset)``.
+
+    The result row must be visible to ``user`` (that is the authorisation); the
+    records are the measure's source rows for the period, narrowed to the
+    subject and to the sample (denominator) or the numerator — the same filters
+    the computation used, at the same moment (``period.computed_at``).
+    """
+    measure = MEASURES.get(code)
+    if measure is None or measure.source.model_class() is None:
+        raise Http404
+    try:
+        subject_type, raw_id = subject.split(":", 1)
+        subject_id = int(raw_id)
+    except ValueError:
+        raise Http404 from None
+    if subject_type not in SubjectType.values:
+        raise Http404
+    result = (
+        scoping.visible_to(user, KpiResult.objects.all())
+        .filter(
+            period=period,
+            indicator__code=code,
+            subject_type=subject_type,
+            subject_id=subject_id,
+        )
+        .select_related("indicator", "staff", "team", "department", "period")
+        .first()
+    )
+    if result is None:
+        raise (
+            PermissionDenied
+            if _exists(period, code, subject_type, subject_id)
+            else Http404
+        )
+    window = window_for(period, period.computed_at or timezone.now())
+    path = {
+        SubjectType.STAFF: measure.source.staff,
+        SubjectType.TEAM: measure.source.team,
+        SubjectType.DEPARTMENT: measure.source.department,
+    }[subject_type]
+    condition = (
+        measure.numerator_q(window) if part == "numerator" else measure.sample_q(window)
+    )
+    records = (
+        measure.source.queryset(window).filter(condition).filter(**{path: subject_id})
+    )
+    return result, measure, records
+
+
+def _exists(period, code, subject_type, subject_id) -> bool:
+    return KpiResult.objects.filter(
+        period=period,
+        indicator__code=code,
+        subject_type=subject_type,
+        subject_id=subject_id,
+    ).exists()
+
+
+def export_rows(user, period) -> QuerySet:
+    """Every result of ``period`` that ``user`` may see, ready for CSV/XLSX."""
+    return (
+        scoping.visible_to(user, KpiResult.objects.all())
+        .filter(period=period)
+        .select_related("indicator", "staff", "team", "department")
+        .order_by(
+            "subject_type",
+            "department_id",
+            "team_id",
+            "staff_id",
+            "indicator__sort_order",
+        )
+    )
+
+
+def _model(label: str):
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+def as_of(period: KpiPeriod) -> datetime:
+    return period.computed_at or timezone.now()

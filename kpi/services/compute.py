@@ -1,0 +1,428 @@
+"""Compute a period's KPI snapshot: every indicator for every subject, by the database.
+
+One grouped aggregate query per source (complaints received, complaints first
+resolved, SLA targets due, surveys answered, revisits due, inspections, training
+attendance, assessments) returns partial numerators and denominators per
+(staff member, team, department) with conditional ``Count``/``Sum`` and
+``filter=``. A staff member's result is their partial; a team's and a
+department's results add up the partials of the same rows (exact sums and counts,
+never averages of averages). Values derive from those sums: no per-subject query.
+The snapshot (``KpiResult`` + ``ScorecardResult`` rows) then replaces the previous
+one of the period in one transaction, so a recompute never duplicates.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from decimal import Decimal
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from crm.models import Department, Team
+from crm.roles import Role
+from kpi.measures import MEASURES, SOURCES, Measure, Window
+from kpi.models import (
+    Indicator,
+    KpiPeriod,
+    KpiResult,
+    ScorecardResult,
+    ScorecardTemplate,
+    SubjectType,
+)
+from kpi.periods import aware_range, period_for
+from kpi.scoring import attainment_score, competition_ranks, weighted_score
+
+VALUE_PLACES = Decimal("0.0001")
+HUNDRED = Decimal(100)
+
+
+@dataclass
+class Partial:
+    """Additive pieces of one measure for one group of rows."""
+
+    num: Decimal = Decimal(0)
+    den: Decimal = Decimal(0)
+    neg: Decimal = Decimal(0)  # nps detractors
+
+    def add(self, other: Partial) -> None:
+        self.num += other.num
+        self.den += other.den
+        self.neg += other.neg
+
+
+@dataclass
+class ComputeSummary:
+    period: str
+    results: int = 0
+    scorecards: int = 0
+    queries_seconds: float = 0.0
+    write_seconds: float = 0.0
+    sources: dict[str, float] = field(default_factory=dict)
+
+
+def window_for(period: KpiPeriod, now: datetime) -> Window:
+    start, end = aware_range(period)
+    year_start = timezone.make_aware(
+        datetime.combine(date(period.start.year, 1, 1), dtime.min),
+        timezone.get_current_timezone(),
+    )
+    return Window(
+        start=start,
+        end=end,
+        now=now,
+        year_start=year_start,
+        start_date=period.start,
+        end_date=period.end,
+    )
+
+
+def _filtered(q: Q) -> Q | None:
+    return q if q else None
+
+
+def _aggregates(measure: Measure, window: Window) -> dict:
+    """Conditional aggregates of one measure, named ``<code>__<part>``."""
+    code, sample = measure.code, measure.sample_q(window)
+    if measure.kind in ("avg", "sum"):
+        return {
+            f"{code}__num": Sum(measure.field, filter=_filtered(sample)),
+            f"{code}__den": Count(measure.field, filter=_filtered(sample)),
+        }
+    if measure.kind == "rate":
+        return {
+            f"{code}__num": Count("pk", filter=measure.numerator_q(window)),
+            f"{code}__den": Count("pk", filter=_filtered(sample)),
+        }
+    if measure.kind == "count":
+        return {f"{code}__num": Count("pk", filter=_filtered(sample))}
+    if measure.kind == "nps":
+        return {
+            f"{code}__num": Count("pk", filter=sample & Q(nps__gte=9)),
+            f"{code}__neg": Count("pk", filter=sample & Q(nps__lte=6)),
+            f"{code}__den": Count("pk", filter=_filtered(sample)),
+        }
+    raise ValueError(measure.kind)
+
+
+def grouped_partials(
+    window: Window, codes: set[str], summary: ComputeSummary | None = None
+) -> dict[str, dict[tuple, Partial]]:
+    """``{code: {(staff_id, team_id, department_id): Partial}}``, one query per source."""
+    partials: dict[str, dict[tuple, Partial]] = defaultdict(dict)
+    for source in SOURCES:
+        measures = [
+            m for m in MEASURES.values() if m.source is source and m.code in codes
+        ]
+        if not measures or source.model_class() is None:
+            continue
+        aggregates = {}
+        for measure in measures:
+            aggregates.update(_aggregates(measure, window))
+        started = time.perf_counter()
+        rows = (
+            source.queryset(window)
+            .order_by()
+            .values(
+                g_staff=F(source.staff),
+                g_team=F(source.team),
+                g_dept=F(source.department),
+            )
+            .annotate(**aggregates)
+        )
+        for row in rows:
+            key = (row["g_staff"], row["g_team"], row["g_dept"])
+            for measure in measures:
+                code = measure.code
+                partials[code][key] = Partial(
+                    num=Decimal(row.get(f"{code}__num") or 0),
+                    den=Decimal(row.get(f"{code}__den") or 0),
+                    neg=Decimal(row.get(f"{code}__neg") or 0),
+                )
+        if summary is not None:
+            summary.sources[source.code] = time.perf_counter() - started
+    return partials
+
+
+def _value(measure: Measure, part: Partial | None, headcount: int | None):
+    """(value, numerator, denominator, sample size) from summed partials."""
+    kind = measure.kind
+    if kind == "count":
+        count = part.num if part else Decimal(0)
+        return count, count, None, int(count)
+    if kind == "sum":
+        total = part.num if part else Decimal(0)
+        samples = int(part.den) if part else 0
+        if headcount is None:  # a staff member: their own hours
+            return total, total, None, samples
+        if not headcount:
+            return None, total, Decimal(0), samples
+        return total / headcount, total, Decimal(headcount), samples
+    if part is None or not part.den:
+        return None, None, None, 0
+    if kind == "avg":
+        value = part.num / part.den * measure.scale
+        return value, part.num, part.den, int(part.den)
+    if kind == "rate":
+        return HUNDRED * part.num / part.den, part.num, part.den, int(part.den)
+    if kind == "nps":
+        net = part.num - part.neg
+        return HUNDRED * net / part.den, net, part.den, int(part.den)
+    raise ValueError(kind)
+
+
+def _q(value):
+    return None if value is None else Decimal(value).quantize(VALUE_PLACES)
+
+
+def _staff_templates(staff_ids: set[int] | None = None):
+    """``{user_id: template}`` for active staff whose role has an active template.
+
+    A member of several such roles gets the template of the role listed first in
+    ``crm.roles.Role`` (supervisor before agent, agent before handler).
+    """
+    templates = {
+        t.role: t
+        for t in ScorecardTemplate.objects.filter(is_active=True).prefetch_related(
+            "lines__indicator"
+        )
+    }
+    priority = {role.value: n for n, role in enumerate(Role)}
+    membership = get_user_model().groups.through
+    memberships = membership.objects.filter(
+        group__name__in=list(templates), user__is_active=True
+    ).values_list("user_id", "group__name")
+    chosen: dict[int, str] = {}
+    for user_id, role in memberships:
+        if user_id not in chosen or priority[role] < priority[chosen[user_id]]:
+            chosen[user_id] = role
+    return {uid: templates[role] for uid, role in chosen.items()}
+
+
+def kpi_compute_period(
+    *, actor=None, period: KpiPeriod, now: datetime | None = None
+) -> ComputeSummary:
+    """Compute and store the snapshot of ``period``; returns timings and counts.
+
+    Invariants: afterwards the period has exactly one ``KpiResult`` per (active
+    indicator, subject) and one ``ScorecardResult`` per staff member with a role
+    scorecard; results without data have value None (not 0), except counts and
+    hours, whose zero is a real figure. Safe to run twice or concurrently (the
+    period row is locked while its snapshot is replaced).
+    """
+    now = now or timezone.now()
+    summary = ComputeSummary(period=period.key)
+    window = window_for(period, now)
+    indicators = {i.code: i for i in Indicator.objects.filter(is_active=True)}
+    codes = set(indicators) & set(MEASURES)
+    unavailable = {c for c in codes if MEASURES[c].source.model_class() is None}
+
+    started = time.perf_counter()
+    partials = grouped_partials(window, codes, summary)
+
+    # Roll the partials up per subject: staff, team, department (exact sums).
+    rolled: dict[str, dict[str, dict[int, Partial]]] = {
+        s: defaultdict(dict) for s in SubjectType.values
+    }
+    for code, groups in partials.items():
+        for (staff_id, team_id, dept_id), part in groups.items():
+            for subject, key in (
+                (SubjectType.STAFF, staff_id),
+                (SubjectType.TEAM, team_id),
+                (SubjectType.DEPARTMENT, dept_id),
+            ):
+                if key is None:
+                    continue
+                target = rolled[subject][code].setdefault(key, Partial())
+                target.add(part)
+
+    templates = _staff_templates()
+    seen_staff = set(templates)
+    for groups in rolled[SubjectType.STAFF].values():
+        seen_staff.update(groups)
+    User = get_user_model()
+    staff_rows = {
+        row["pk"]: row
+        for row in User.objects.filter(pk__in=seen_staff).values(
+            "pk", "team_id", "department_id"
+        )
+    }
+    teams = {
+        row["pk"]: row
+        for row in Team.objects.filter(
+            Q(is_active=True) | Q(pk__in=_keys(rolled[SubjectType.TEAM]))
+        ).values("pk", "department_id")
+    }
+    departments = set(
+        Department.objects.filter(
+            Q(is_active=True) | Q(pk__in=_keys(rolled[SubjectType.DEPARTMENT]))
+        ).values_list("pk", flat=True)
+    )
+    # Headcount for per-head measures (training hours): staff with a scorecard.
+    team_heads: dict[int, int] = defaultdict(int)
+    dept_heads: dict[int, int] = defaultdict(int)
+    for uid in templates:
+        row = staff_rows.get(uid)
+        if row and row["team_id"]:
+            team_heads[row["team_id"]] += 1
+        if row and row["department_id"]:
+            dept_heads[row["department_id"]] += 1
+    summary.queries_seconds = time.perf_counter() - started
+
+    results: list[KpiResult] = []
+    staff_scores: dict[int, dict[str, Decimal | None]] = defaultdict(dict)
+
+    def emit(subject, subject_id, staff_id, team_id, dept_id, headcount, targets):
+        for code in codes:
+            measure, indicator = MEASURES[code], indicators[code]
+            part = rolled[subject][code].get(subject_id)
+            if code in unavailable:  # its app is not installed yet: no data
+                value, num, den, samples = None, None, None, 0
+            else:
+                value, num, den, samples = _value(measure, part, headcount)
+            value = _q(value)
+            target = targets.get(code, indicator.default_target)
+            score = attainment_score(value, target, indicator.direction)
+            if subject == SubjectType.STAFF:
+                staff_scores[subject_id][code] = score
+            results.append(
+                KpiResult(
+                    period=period,
+                    indicator=indicator,
+                    subject_type=subject,
+                    subject_id=subject_id,
+                    staff_id=staff_id,
+                    team_id=team_id,
+                    department_id=dept_id,
+                    value=value,
+                    numerator=_q(num),
+                    denominator=_q(den),
+                    sample_size=samples,
+                    target=target,
+                    score=score,
+                    computed_at=now,
+                )
+            )
+
+    requirements = _yearly_hours_by_role()
+    for uid, row in staff_rows.items():
+        template = templates.get(uid)
+        targets = (
+            {
+                line.indicator.code: line.effective_target
+                for line in template.lines.all()
+            }
+            if template
+            else {}
+        )
+        if template and template.role in requirements:
+            # Training hours are measured against the role's yearly requirement.
+            targets["training_hours_ytd"] = requirements[template.role]
+        emit(
+            SubjectType.STAFF,
+            uid,
+            uid,
+            row["team_id"],
+            row["department_id"],
+            None,
+            targets,
+        )
+    for tid, row in teams.items():
+        emit(
+            SubjectType.TEAM, tid, None, tid, row["department_id"], team_heads[tid], {}
+        )
+    for did in departments:
+        emit(SubjectType.DEPARTMENT, did, None, None, did, dept_heads[did], {})
+
+    scorecards = _scorecards(period, templates, staff_rows, staff_scores, now)
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        KpiPeriod.objects.select_for_update().filter(pk=period.pk).first()
+        KpiResult.objects.filter(period=period).delete()
+        ScorecardResult.objects.filter(period=period).delete()
+        KpiResult.objects.bulk_create(results, batch_size=2000)
+        ScorecardResult.objects.bulk_create(scorecards, batch_size=2000)
+        period.computed_at = now
+        period.save(update_fields=["computed_at"])
+    summary.write_seconds = time.perf_counter() - started
+    summary.results = len(results)
+    summary.scorecards = len(scorecards)
+    return summary
+
+
+def _yearly_hours_by_role() -> dict[str, Decimal]:
+    """``{role: yearly hours}`` from training's requirements (if installed)."""
+    try:
+        requirement = apps.get_model("training", "TrainingRequirement")
+    except LookupError:
+        return {}
+    return dict(requirement.objects.values_list("role", "yearly_hours"))
+
+
+def _keys(groups: dict[str, dict[int, Partial]]) -> set[int]:
+    keys: set[int] = set()
+    for by_subject in groups.values():
+        keys.update(by_subject)
+    return keys
+
+
+def _scorecards(period, templates, staff_rows, staff_scores, now):
+    scored: dict[int, tuple] = {}
+    for uid, template in templates.items():
+        row = staff_rows.get(uid)
+        if row is None:
+            continue
+        lines = [
+            (line.weight, staff_scores[uid].get(line.indicator.code))
+            for line in template.lines.all()
+        ]
+        score, covered = weighted_score(lines)
+        scored[uid] = (template, row, score, covered)
+    by_team: dict[int, dict[int, Decimal | None]] = defaultdict(dict)
+    for uid, (_t, row, score, _c) in scored.items():
+        if row["team_id"]:
+            by_team[row["team_id"]][uid] = score
+    ranks: dict[int, int] = {}
+    sizes: dict[int, int] = {}
+    for members in by_team.values():
+        team_ranks = competition_ranks(members)
+        ranks.update(team_ranks)
+        for uid in members:
+            sizes[uid] = len(team_ranks)
+    return [
+        ScorecardResult(
+            period=period,
+            staff_id=uid,
+            team_id=row["team_id"],
+            department_id=row["department_id"],
+            template=template,
+            score=score,
+            weight_covered=covered,
+            rank_in_team=ranks.get(uid),
+            team_size=sizes.get(uid, 0),
+            computed_at=now,
+        )
+        for uid, (template, row, score, covered) in scored.items()
+    ]
+
+
+def kpi_compute_recent_months(
+    *, actor=None, today: date | None = None, months: int = 2
+) -> list[ComputeSummary]:
+    """The current month and the ``months - 1`` before it (the nightly job)."""
+    today = today or timezone.localdate()
+    summaries = []
+    day = today.replace(day=1)
+    for _ in range(months):
+        period = period_for(KpiPeriod.Kind.MONTH, day)
+        summaries.append(kpi_compute_period(actor=actor, period=period))
+        day = (day - timedelta(days=1)).replace(day=1)
+    return summaries

@@ -1,0 +1,20 @@
+"""Celery tasks of the kpi app: thin, named, safe to run twice."""
+
+from celery import shared_task
+
+from kpi.models import KpiPeriod
+from kpi.services.compute import kpi_compute_period, kpi_compute_recent_months
+
+
+@shared_task(name="kpi.compute_snapshots")
+def compute_snapshots() -> list[str]:
+    """Nightly: recompute the current and the previous month (replaces snapshots)."""
+    return [s.period for s in kpi_compute_recent_months(actor=None, months=2)]
+
+
+@shared_task(name="kpi.compute_period")
+def compute_period(period_id: int) -> None:
+    """Recompute one period by id (a missing period is simply skipped)."""
+    period = KpiPeriod.objects.filter(pk=period_id).first()
+    if period is not None:
+        kpi_compute_period(actor=None, period=period)

@@ -1,0 +1,287 @@
+"""Manager pages: dashboard, staff card, drill-down, recompute, export.
+
+Views are thin: they pick the period and scope from the request, call selectors
+(which start from ``crm.scoping``) or the compute service, and render.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from kpi import charts, exports, selectors
+from kpi.models import KpiPeriod, SubjectType
+from kpi.periods import parse_key, period_for
+from kpi.services.compute import kpi_compute_period, window_for
+
+
+def _period(request, *, required: bool = True) -> KpiPeriod | None:
+    key = request.GET.get("period") or request.POST.get("period")
+    if key:
+        period = KpiPeriod.objects.filter(key=key).first()
+        if period is None and required:
+            raise Http404
+        return period
+    return (
+        KpiPeriod.objects.filter(kind=KpiPeriod.Kind.MONTH, computed_at__isnull=False)
+        .order_by("-start")
+        .first()
+    )
+
+
+@login_required
+def dashboard(request):
+    user = request.user
+    if not selectors.may_use_dashboard(user):
+        return redirect("kpi:staff", pk=user.pk)
+    scopes = selectors.dashboard_scopes(user)
+    if not scopes:
+        raise PermissionDenied
+    wanted = request.GET.get("scope")
+    scope = next((s for s in scopes if s.key == wanted), scopes[0])
+    period = _period(request)
+    context = {
+        "scopes": scopes,
+        "scope": scope,
+        "period": period,
+        "periods": selectors.computed_periods(),
+        "may_recompute": selectors.may_recompute(user),
+        "today_key": timezone.localdate().strftime("%Y-%m"),
+    }
+    if period is not None:
+        indicators = selectors.indicators()
+        window = window_for(period, selectors.as_of(period))
+        trends, _keys = selectors.trend(
+            user, scope.subject_type, scope.subject_id, period.start
+        )
+        scope_results = selectors.subject_results(
+            user, period, scope.subject_type, scope.subject_id
+        )
+        categories, channels = selectors.complaint_mix(user, scope, window)
+        breaches_by_kind, breaches = selectors.sla_breaches(user, scope, window)
+        context.update(
+            indicators=indicators,
+            scope_results=[(i, scope_results.get(i.code)) for i in indicators],
+            table=selectors.scorecard_table(user, period, scope),
+            trend_charts=[
+                (
+                    i,
+                    charts.line_chart(
+                        trends.get(i.code, []),
+                        target=i.default_target,
+                        title=i.name,
+                    ),
+                )
+                for i in indicators
+                if i.code in trends
+            ],
+            category_chart=charts.bar_chart(categories, title=_("Categories")),
+            channel_chart=charts.bar_chart(channels, title=_("Channels")),
+            has_mix=bool(categories),
+            breaches_chart=charts.bar_chart(breaches_by_kind, title=_("SLA breaches")),
+            breaches=breaches,
+            breach_total=sum(n for _l, n in breaches_by_kind),
+        )
+    return render(request, "kpi/dashboard.html", context)
+
+
+@login_required
+def staff_card(request, pk: int):
+    user = request.user
+    staff = selectors.staff_member(user, pk)
+    period = _period(request)
+    context = {
+        "staff": staff,
+        "period": period,
+        "periods": selectors.computed_periods(),
+        "may_dashboard": selectors.may_use_dashboard(user),
+    }
+    if period is not None:
+        indicators = selectors.indicators()
+        results = selectors.subject_results(user, period, SubjectType.STAFF, pk)
+        trends, _keys = selectors.trend(user, SubjectType.STAFF, pk, period.start)
+        card = (
+            selectors.scoping.visible_to(user, selectors.ScorecardResult.objects.all())
+            .filter(period=period, staff_id=pk)
+            .select_related("template")
+            .first()
+        )
+        context.update(
+            card=card,
+            rows=[
+                (
+                    i,
+                    results.get(i.code),
+                    charts.line_chart(
+                        trends.get(i.code, []),
+                        target=(results[i.code].target if i.code in results else None),
+                        title=i.name,
+                        width=220,
+                        height=80,
+                    ),
+                )
+                for i in indicators
+            ],
+        )
+    return render(request, "kpi/staff.html", context)
+
+
+COLUMNS = {
+    "complaints.Complaint": [
+        ("reference", gettext_lazy("reference")),
+        ("received_at", gettext_lazy("received at")),
+        ("status", gettext_lazy("status")),
+        ("assignee", gettext_lazy("assignee")),
+        ("first_response_minutes", gettext_lazy("first response (business min)")),
+        ("resolution_minutes", gettext_lazy("resolution (business min)")),
+        ("reopened_count", gettext_lazy("reopened")),
+    ],
+    "complaints.SlaTarget": [
+        ("complaint.reference", gettext_lazy("complaint")),
+        ("kind", gettext_lazy("target")),
+        ("due_at", gettext_lazy("due at")),
+        ("met_at", gettext_lazy("met at")),
+    ],
+    "complaints.SatisfactionSurvey": [
+        ("complaint.reference", gettext_lazy("complaint")),
+        ("answered_at", gettext_lazy("answered at")),
+        ("csat", gettext_lazy("CSAT")),
+        ("nps", gettext_lazy("NPS")),
+    ],
+    "crm.Revisit": [
+        ("customer", gettext_lazy("customer")),
+        ("due_at", gettext_lazy("due at")),
+        ("done_at", gettext_lazy("done at")),
+        ("status", gettext_lazy("status")),
+        ("assignee", gettext_lazy("assignee")),
+    ],
+    "kpi.QualityInspection": [
+        ("inspected_at", gettext_lazy("inspected at")),
+        ("staff", gettext_lazy("staff member")),
+        ("complaint.reference", gettext_lazy("complaint")),
+        ("interaction", gettext_lazy("interaction")),
+        ("total", gettext_lazy("total score")),
+    ],
+    "training.Enrollment": [
+        ("session", gettext_lazy("session")),
+        ("staff", gettext_lazy("staff member")),
+        ("attended_hours", gettext_lazy("hours")),
+    ],
+    "training.Assessment": [
+        ("staff", gettext_lazy("staff member")),
+        ("kind", gettext_lazy("kind")),
+        ("score", gettext_lazy("score")),
+        ("passed", gettext_lazy("passed")),
+    ],
+}
+
+
+def _cell(obj, path: str):
+    value = obj
+    for name in path.split("."):
+        display = getattr(value, f"get_{name}_display", None)
+        value = display() if callable(display) else getattr(value, name, None)
+        if value is None:
+            return ""
+    return value
+
+
+def _admin_link(obj) -> str:
+    target = getattr(obj, "complaint", None) if not hasattr(obj, "reference") else obj
+    target = target or obj
+    meta = target._meta
+    try:
+        return reverse(
+            f"admin:{meta.app_label}_{meta.model_name}_change", args=[target.pk]
+        )
+    except NoReverseMatch:
+        return ""
+
+
+@login_required
+def drill_down(request, code: str):
+    period = _period(request)
+    if period is None:
+        raise Http404
+    part = "numerator" if request.GET.get("part") == "numerator" else "denominator"
+    result, measure, records = selectors.drill_records(
+        request.user,
+        code=code,
+        period=period,
+        subject=request.GET.get("subject", ""),
+        part=part,
+    )
+    columns = COLUMNS.get(measure.source.model, [])
+    related = [p.split(".")[0] for p, _l in columns if "." in p] + [
+        p for p, _l in columns if p in ("assignee", "staff", "customer", "session")
+    ]
+    records = records.select_related(*sorted(set(related))).order_by("-pk")
+    page = Paginator(records, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "kpi/drill.html",
+        {
+            "period": period,
+            "result": result,
+            "indicator": result.indicator,
+            "part": part,
+            "page": page,
+            "headers": [label for _p, label in columns],
+            "rows": [
+                (_admin_link(obj), [_cell(obj, p) for p, _l in columns])
+                for obj in page.object_list
+            ],
+        },
+    )
+
+
+@login_required
+@require_POST
+def recompute(request):
+    user = request.user
+    if not selectors.may_recompute(user):
+        raise PermissionDenied
+    parsed = parse_key(request.POST.get("period", ""))
+    if parsed is None:
+        raise Http404
+    period = period_for(*parsed)
+    summary = kpi_compute_period(actor=user, period=period)
+    messages.success(
+        request,
+        _("Period %(period)s recomputed: %(results)s results.")
+        % {"period": period.key, "results": summary.results},
+    )
+    url = reverse("kpi:dashboard") + f"?period={period.key}"
+    if request.POST.get("scope"):
+        url += f"&scope={request.POST['scope']}"
+    return redirect(url)
+
+
+@login_required
+def export(request):
+    period = _period(request)
+    if period is None:
+        raise Http404
+    results = selectors.export_rows(request.user, period)
+    if request.GET.get("format") == "xlsx":
+        body = exports.as_xlsx(results, period.key)
+        content_type = (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        name = f"kpi-{period.key}.xlsx"
+    else:
+        body = exports.as_csv(results, period.key)
+        content_type = "text/csv; charset=utf-8"
+        name = f"kpi-{period.key}.csv"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

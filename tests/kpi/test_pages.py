@@ -1,0 +1,176 @@
+"""Manager pages: login, role scoping, drill-down, recompute, export, query counts."""
+
+import csv
+import io
+from decimal import Decimal as D
+
+import pytest
+from openpyxl import load_workbook
+
+from kpi.models import KpiResult, SubjectType
+from kpi.services import kpi_compute_period
+from tests.factories import UserFactory
+from tests.factories.kpi import inspection, local, month
+
+NOW = local(2026, 12, 5, 9, 0)
+
+
+@pytest.fixture
+def computed(org):
+    qa = org.qa_inspector_a
+    for staff in (org.agent_a, org.complaint_handler_a, org.agent_b):
+        inspection(inspector=qa, staff=staff, at=local(2026, 11, 3, 10), score=8)
+    inspection(inspector=qa, staff=org.agent_a, at=local(2026, 10, 3, 10), score=6)
+    for m in (10, 11):
+        kpi_compute_period(actor=None, period=month(2026, m), now=NOW)
+    return org
+
+
+def _login(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+def test_pages_require_login(client):
+    for url in ("/kpi/", "/kpi/staff/1/", "/kpi/export/?period=2026-11"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_manager_dashboard_shows_their_department_in_chinese(client, computed):
+    org = computed
+    html = _login(client, org.manager_a).get("/kpi/?period=2026-11").content.decode()
+    assert "绩效看板" in html and "质检平均分" in html  # indicator name in Chinese
+    assert org.agent_a.name in html and org.complaint_handler_a.name in html
+    assert org.agent_b.name not in html  # department B is not theirs
+    assert "<svg" in html  # trend charts rendered server-side
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+@pytest.mark.django_db
+def test_manager_cannot_pick_another_departments_scope(client, computed):
+    org = computed
+    html = (
+        _login(client, org.manager_a)
+        .get(f"/kpi/?period=2026-11&scope=department:{org.dept_b.pk}")
+        .content.decode()
+    )
+    assert org.agent_b.name not in html
+    assert org.agent_a.name in html  # falls back to their own department
+
+
+@pytest.mark.django_db
+def test_supervisor_sees_their_team_only(client, computed):
+    org = computed
+    other = UserFactory(username="agent_a2", team=org.team_b, roles=["agent"])
+    kpi_compute_period(actor=None, period=month(2026, 11), now=NOW)
+    html = _login(client, org.supervisor_a).get("/kpi/?period=2026-11").content.decode()
+    assert org.agent_a.name in html
+    assert other.name not in html and org.agent_b.name not in html
+
+
+@pytest.mark.django_db
+def test_agent_is_sent_to_their_own_card_and_cannot_open_others(client, computed):
+    org = computed
+    _login(client, org.agent_a)
+    response = client.get("/kpi/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/kpi/staff/{org.agent_a.pk}/"
+    html = client.get(f"/kpi/staff/{org.agent_a.pk}/?period=2026-11").content.decode()
+    assert "质检平均分" in html and "80.0" in html
+    assert client.get(f"/kpi/staff/{org.complaint_handler_a.pk}/").status_code == 404
+    assert client.get(f"/kpi/staff/{org.agent_b.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_drill_down_lists_the_records_behind_a_figure(client, computed):
+    org = computed
+    _login(client, org.manager_a)
+    url = f"/kpi/drill/qa_score_avg/?period=2026-11&subject=team:{org.team_a.pk}"
+    response = client.get(url)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count("<tr>") - 1 == 2  # header + the two inspections of team A
+    result = KpiResult.objects.get(
+        period__key="2026-11",
+        indicator__code="qa_score_avg",
+        subject_type=SubjectType.TEAM,
+        subject_id=org.team_a.pk,
+    )
+    assert result.sample_size == 2
+    # another department's figure is refused
+    url_b = f"/kpi/drill/qa_score_avg/?period=2026-11&subject=team:{org.team_b.pk}"
+    assert client.get(url_b).status_code == 403
+    assert (
+        client.get("/kpi/drill/nope/?period=2026-11&subject=team:1").status_code == 404
+    )
+
+
+@pytest.mark.django_db
+def test_only_managers_recompute(client, computed):
+    org = computed
+    _login(client, org.supervisor_a)
+    assert client.post("/kpi/recompute/", {"period": "2026-11"}).status_code == 403
+    _login(client, org.manager_a)
+    before = KpiResult.objects.filter(period__key="2026-11").count()
+    response = client.post("/kpi/recompute/", {"period": "2026-11"})
+    assert response.status_code == 302
+    assert KpiResult.objects.filter(period__key="2026-11").count() == before
+    assert client.post("/kpi/recompute/", {"period": "nonsense"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_export_csv_is_scoped(client, computed):
+    org = computed
+    _login(client, org.manager_a)
+    response = client.get("/kpi/export/?period=2026-11&format=csv")
+    assert response["Content-Type"].startswith("text/csv")
+    text = response.content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    subjects = {row[2] for row in rows[1:]}
+    assert org.agent_a.name in subjects and org.dept_a.name in subjects
+    assert org.agent_b.name not in subjects and org.dept_b.name not in subjects
+    expected = KpiResult.objects.filter(
+        period__key="2026-11", department=org.dept_a
+    ).count()
+    assert len(rows) - 1 == expected
+
+
+@pytest.mark.django_db
+def test_export_xlsx_of_an_agent_holds_only_their_rows(client, computed):
+    org = computed
+    _login(client, org.agent_a)
+    response = client.get("/kpi/export/?period=2026-11&format=xlsx")
+    workbook = load_workbook(io.BytesIO(response.content))
+    sheet = workbook.active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert {row[2] for row in rows[1:]} == {org.agent_a.name}
+    qa_row = next(row for row in rows[1:] if row[4] == "qa_score_avg")
+    assert D(str(qa_row[7])) == D(80)
+
+
+@pytest.mark.django_db
+def test_dashboard_query_count_does_not_grow_with_staff(
+    client, computed, django_assert_max_num_queries
+):
+    org = computed
+    _login(client, org.manager_a)
+    client.get("/kpi/?period=2026-11")  # warm up session/caches
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        client.get("/kpi/?period=2026-11")
+    # when the department grows by many staff with data
+    for n in range(15):
+        staff = UserFactory(username=f"more{n}", team=org.team_a, roles=["agent"])
+        inspection(
+            inspector=org.qa_inspector_a, staff=staff, at=local(2026, 11, 5), score=7
+        )
+    kpi_compute_period(actor=None, period=month(2026, 11), now=NOW)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        html = client.get("/kpi/?period=2026-11").content.decode()
+    assert "more14" in html or "员工" in html
