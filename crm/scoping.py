@@ -143,7 +143,8 @@ def scope_for(model: type[Model]) -> ScopePaths:
 
 def user_roles(user) -> frozenset[str]:
     """The role codes of a staff user (their group names), cached on the instance."""
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or not hasattr(user, "groups"):
+        # Anonymous, or an API-key principal (partners have no staff roles).
         return frozenset()
     cached = getattr(user, "_kefu_roles", None)
     if cached is None:
@@ -210,9 +211,15 @@ def _user_filter(user, paths: ScopePaths) -> Q | None:
 
 
 def visible_to(user, queryset: QuerySet) -> QuerySet:
-    """Narrow ``queryset`` to the rows ``user`` may see."""
+    """Narrow ``queryset`` to the rows ``user`` may see.
+
+    ``user`` may also be an API-key principal (``partners.api.authentication.
+    PartnerClient``): it sees the rows of its partner organisation only.
+    """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return queryset.none()
+    if not hasattr(user, "groups"):
+        return visible_to_partner(getattr(user, "partner", None), queryset)
     if sees_everything(user):
         return queryset
     condition = _user_filter(user, scope_for(queryset.model))

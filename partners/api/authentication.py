@@ -34,19 +34,12 @@ class PartnerClient:
     username = ""
     department_id = None
     team_id = None
-    # crm.scoping reads the roles cached here: a key has no staff role, so code
-    # that scopes by staff rules (visible_to) gives a partner nothing.
-    _kefu_roles = frozenset()
 
     def __init__(self, api_key: ApiKey):
+        # No ``groups``: crm.scoping recognises a principal without groups as a
+        # partner and scopes ``visible_to`` by ``partner``.
         self.api_key = api_key
         self.partner = api_key.partner
-
-    @property
-    def groups(self):
-        from django.contrib.auth.models import Group
-
-        return Group.objects.none()
 
     def __str__(self):
         return f"partner:{self.partner.code}"

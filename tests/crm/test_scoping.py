@@ -124,3 +124,21 @@ def test_scoping_costs_one_query_for_roles_and_one_for_teams(
         list(scoping.visible_to(user, Customer.objects.all()))
     with django_assert_num_queries(1):  # cached on the instance afterwards
         list(scoping.visible_to(user, Customer.objects.all()))
+
+
+def test_an_api_key_principal_sees_only_its_partners_rows(org):
+    """Views may pass ``request.user`` whatever authenticated it: a partner
+    principal (no groups) is scoped by its partner, never treated as staff."""
+    from partners.api.authentication import PartnerClient
+
+    mine, other = PartnerFactory(), PartnerFactory()
+    own = CustomerFactory(partner=mine)
+    CustomerFactory(partner=other)
+    CustomerFactory()
+
+    class Key:
+        partner = mine
+
+    principal = PartnerClient(Key())
+    assert list(scoping.visible_to(principal, Customer.objects.all())) == [own]
+    assert scoping.user_roles(principal) == frozenset()

@@ -62,10 +62,12 @@ def test_seed_demo_covers_every_staff_role_and_logins_work():
 
 
 def test_seed_demo_is_deterministic_for_a_seed():
-    _seed(seed=7)
+    # Only crm's data, so that customers can be deleted between the two runs.
+    crm_only = {"seed": 7, "skip": ["complaints", "training", "kpi"]}
+    _seed(**crm_only)
     names = list(Customer.objects.order_by("code").values_list("name", "phone"))
     Customer.objects.all().delete()
-    _seed(seed=7)
+    _seed(**crm_only)
     assert list(Customer.objects.order_by("code").values_list("name", "phone")) == names
 
 
@@ -75,7 +77,13 @@ def test_seed_demo_scales_customers_in_bulk(django_assert_max_num_queries):
     # parameters — with the customer's ~25 columns that is ~40 rows a batch — so it
     # needs more batches than PostgreSQL; one per row would be 12k).
     with django_assert_max_num_queries(400):
-        call_command("seed_demo", customers=12000, complaints=0, stdout=StringIO())
+        call_command(
+            "seed_demo",
+            customers=12000,
+            complaints=0,
+            skip=["complaints", "training", "kpi"],
+            stdout=StringIO(),
+        )
     assert Customer.objects.count() == 12000
 
 

@@ -43,6 +43,8 @@ def test_schemathesis_finds_no_server_errors_or_schema_violations(
         "--phases",
         "examples,coverage,fuzzing",
         "--no-shrink",
+        "--warnings",
+        "off",
         "--request-timeout",
         "10",
         "--suppress-health-check",

@@ -1,7 +1,7 @@
-from rest_framework.pagination import CursorPagination
+from partners.api.pagination import KefuCursorPagination
 
 
-class RecordCursorPagination(CursorPagination):
+class RecordCursorPagination(KefuCursorPagination):
     """Cursor pagination as the API contract describes: ``next``/``previous``
     links, ``page_size`` parameter (default 50, max 200)."""
 
