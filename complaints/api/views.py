@@ -198,8 +198,6 @@ class ComplaintViewSet(
     """Complaints: partners see their own, staff their role's scope."""
 
     lookup_field = "reference"
-    # Any path segment reaches the view, so a bad reference is a JSON 404.
-    lookup_value_regex = "[^/]+"
     serializer_class = s.ComplaintSerializer
     filterset_class = ComplaintFilterSet
     permission_classes = [ScopeOrModelPermission]

@@ -40,7 +40,6 @@ class CustomerViewSet(
     """Customers: a partner's own, or those of a staff member's scope."""
 
     lookup_field = "code"
-    lookup_value_regex = "[^/]+"
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilterSet
     permission_classes = [ScopeOrModelPermission]
