@@ -33,3 +33,7 @@ urlpatterns = [
         name="api-docs",
     ),
 ]
+
+handler400 = "config.error_views.bad_request"
+handler404 = "config.error_views.page_not_found"
+handler500 = "config.error_views.server_error"

@@ -80,7 +80,9 @@ def complaint_payload_data(complaint) -> dict:
     }
 
 
-def webhook_enqueue(*, event: str, complaint) -> list[WebhookDelivery]:
+def webhook_enqueue(
+    *, event: str, complaint, extra: dict | None = None
+) -> list[WebhookDelivery]:
     """Write one delivery per active endpoint of the complaint's partner that
     subscribed to ``event``; nothing for complaints that came from no partner.
 
@@ -105,7 +107,7 @@ def webhook_enqueue(*, event: str, complaint) -> list[WebhookDelivery]:
         "id": str(event_id),
         "event": event,
         "created_at": now.isoformat(),
-        "data": complaint_payload_data(complaint),
+        "data": {**complaint_payload_data(complaint), **(extra or {})},
     }
     rows = WebhookDelivery.objects.bulk_create(
         [

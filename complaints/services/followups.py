@@ -21,24 +21,43 @@ def _check_attitude_pattern(complaint) -> None:
     assignment_check_attitude_complaints(staff=complaint.attributed_staff)
 
 
+def _webhook(event: str, complaint, **extra) -> None:
+    """Partner webhook outbox rows (only complaints that came from a partner)."""
+    if complaint.source_partner_id is None:
+        return
+    from partners.webhooks import webhook_enqueue
+
+    webhook_enqueue(event=event, complaint=complaint, extra=extra or None)
+
+
 def on_complaint_created(*, complaint, actor) -> None:
     """A complaint was received (``complaint_receive``)."""
     _check_attitude_pattern(complaint)
+    _webhook("complaint.created", complaint)
 
 
 def on_status_changed(*, complaint, actor, from_status, to_status) -> None:
     """The complaint's status changed (any lifecycle service)."""
     # Attribution is usually recorded during analysis; the check is idempotent.
     _check_attitude_pattern(complaint)
+    _webhook(
+        "complaint.status_changed",
+        complaint,
+        previous_status=from_status,
+        status=to_status,
+    )
 
 
 def on_complaint_replied(*, complaint, actor, reply) -> None:
     """A customer-facing reply was recorded (``complaint_reply``)."""
+    _webhook("complaint.replied", complaint)
 
 
 def on_complaint_resolved(*, complaint, actor) -> None:
     """The complaint was resolved (``complaint_resolve``): plan the customer's
-    confirmation revisit (due within 24 h by the default rule, once)."""
+    confirmation revisit (due within 24 h by the default rule, once) and tell
+    the partner it came from."""
     from crm.services import revisit_plan_for_resolved_complaint
 
     revisit_plan_for_resolved_complaint(complaint=complaint)
+    _webhook("complaint.resolved", complaint)

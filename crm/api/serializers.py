@@ -70,6 +70,10 @@ class RevisitSerializer(serializers.ModelSerializer):
     complaint = serializers.SerializerMethodField(
         help_text=_("Reference of the complaint that caused the revisit.")
     )
+    # Empty until the revisit is done; declared so the schema allows "".
+    outcome = serializers.ChoiceField(
+        choices=Revisit.Outcome.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Revisit

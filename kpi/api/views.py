@@ -1,15 +1,15 @@
 """Read API of KPI results: ``GET /api/v1/kpi/results/`` (staff, scoped)."""
 
 from rest_framework import mixins, viewsets
-from rest_framework.pagination import CursorPagination
 
 from crm import scoping
 from kpi.api.serializers import KpiResultSerializer
 from kpi.filtersets import KpiResultFilterSet
 from kpi.models import KpiResult
+from partners.api.pagination import KefuCursorPagination
 
 
-class ResultCursorPagination(CursorPagination):
+class ResultCursorPagination(KefuCursorPagination):
     ordering = ("-id",)
     page_size = 50
     page_size_query_param = "page_size"

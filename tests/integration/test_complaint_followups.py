@@ -83,3 +83,49 @@ def test_second_attitude_complaint_assigns_the_etiquette_course_once(org):
     )
     assert assignments.count() == 1
     assert assignments.get().course.code == "ETQ-101"
+
+
+def test_a_partners_complaint_writes_webhook_rows_as_it_moves(org):
+    from partners.models import WebhookDelivery
+    from tests.factories.crm import PartnerFactory
+    from tests.factories.partners import WebhookEndpointFactory
+
+    # Given a partner subscribed to every event and one subscribed to nothing
+    partner = PartnerFactory()
+    endpoint = WebhookEndpointFactory(
+        partner=partner,
+        events=[
+            "complaint.created",
+            "complaint.status_changed",
+            "complaint.replied",
+            "complaint.resolved",
+        ],
+    )
+    WebhookEndpointFactory(partner=PartnerFactory(), events=["complaint.created"])
+
+    # When its complaint is received and resolved
+    complaint = make_complaint(actor=None, source_partner=partner, channel="api")
+    _resolve(complaint, org.admin)
+
+    # Then its endpoint has one delivery per event, in order, and nobody else has any
+    rows = list(WebhookDelivery.objects.order_by("pk"))
+    assert {row.endpoint_id for row in rows} == {endpoint.pk}
+    events = [row.event for row in rows]
+    assert events[0] == "complaint.created"
+    assert events.count("complaint.replied") == 1
+    assert events[-1] == "complaint.resolved"
+    changes = [
+        (row.payload["data"]["previous_status"], row.payload["data"]["status"])
+        for row in rows
+        if row.event == "complaint.status_changed"
+    ]
+    assert ("replied", "resolved") in changes
+    assert all(row.complaint_reference == complaint.reference for row in rows)
+
+
+def test_a_staff_complaint_writes_no_webhook_rows(org):
+    from partners.models import WebhookDelivery
+
+    complaint = make_complaint(actor=org.complaint_handler_a)
+    _resolve(complaint, org.complaint_handler_a)
+    assert not WebhookDelivery.objects.exists()
