@@ -1203,3 +1203,73 @@ def complaint_defaults_db(transactional_db):
     from django.apps import apps
 
     import_module("complaints.migrations.0002_default_data").forwards(apps, None)
+
+
+def test_idempotency_same_body_other_key_order_replays(pa):
+    data = body()
+    first = post_complaint(pa, data, HTTP_IDEMPOTENCY_KEY="order-k")
+    reordered = dict(reversed(list(data.items())))
+    reordered["customer"] = dict(reversed(list(data["customer"].items())))
+    again = pa.post(
+        f"{API}/complaints/",
+        json.dumps(reordered, ensure_ascii=False),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="order-k",
+    )
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert Complaint.objects.count() == 1
+
+
+def test_invalid_phone_is_400_naming_it(pa):
+    data = body()
+    data["customer"] = {"name": "王小明", "phone": "abc"}
+    assert_names_field(post_complaint(pa, data), "phone")
+
+
+def test_method_not_allowed_is_json(pa):
+    ref = post_complaint(pa).json()["reference"]
+    assert_error(pa.delete(f"{API}/complaints/{ref}/"), 405)
+
+
+def test_unknown_api_path_is_json_error(pa):
+    assert_error(pa.get(f"{API}/no-such-thing/"), 404)
+
+
+def test_staff_throttled_per_user(org, settings):
+    settings.KEFU_API_RATE = "2/min"
+    client = session_client(org.manager_a)
+    for _ in range(2):
+        assert client.get(f"{API}/complaints/").status_code == 200
+    resp = client.get(f"{API}/complaints/")
+    assert_error(resp, 429)
+    assert resp.has_header("Retry-After")
+
+
+def test_staff_reads_partner_complaint(pa, org):
+    ref = post_complaint(pa).json()["reference"]
+    resp = session_client(org.admin).get(f"{API}/complaints/{ref}/")
+    assert resp.status_code == 200
+    assert resp.json()["reference"] == ref
+
+
+def test_external_ids_are_per_partner(pa, pb):
+    a = _customer_of(post_complaint(pa))
+    data = body()
+    data["customer"] = {
+        "name": "别家客户",
+        "phone": "+8613611112222",
+        "external_id": "cust-001",  # the same id in partner B's own numbering
+    }
+    b = _customer_of(post_complaint(pb, data))
+    assert a != b
+    assert "王小明" not in pb.get(f"{API}/customers/").content.decode()
+
+
+@pytest.mark.parametrize("path", ["/revisits/", "/training/records/", "/kpi/results/"])
+def test_scoped_partner_may_call_staff_and_partner_reads(pa, org, path):
+    """§4: these GETs are "for staff and scoped partners": a partner key with
+    every scope gets 200 (its own rows: none here), not 403."""
+    resp = pa.get(API + path)
+    assert resp.status_code == 200, (resp.status_code, resp.content[:300])
+    assert results(resp) == []
