@@ -1273,3 +1273,87 @@ def test_scoped_partner_may_call_staff_and_partner_reads(pa, org, path):
     resp = pa.get(API + path)
     assert resp.status_code == 200, (resp.status_code, resp.content[:300])
     assert results(resp) == []
+
+
+def test_feedback_idempotency_key_replays(pa, org):
+    """Issue 7: ``Idempotency-Key`` on POST — a retried feedback POST returns the
+    first result (not a 409)."""
+    ref = _resolved(pa, org)
+    url = f"{API}/complaints/{ref}/feedback/"
+    first = pa.post(url, {"csat": 5}, format="json", HTTP_IDEMPOTENCY_KEY="fb-1")
+    again = pa.post(url, {"csat": 5}, format="json", HTTP_IDEMPOTENCY_KEY="fb-1")
+    assert first.status_code == 201, first.content
+    assert again.status_code == 201, again.content
+    assert again.json() == first.json()
+    other = pa.post(url, {"csat": 1}, format="json", HTTP_IDEMPOTENCY_KEY="fb-1")
+    assert_error(other, 422)
+
+
+def test_customer_post_idempotency_key_replays(pa):
+    data = {"name": "李四", "phone": "+8613900001111"}
+    first = pa.post(f"{API}/customers/", data, format="json", HTTP_IDEMPOTENCY_KEY="c1")
+    again = pa.post(f"{API}/customers/", data, format="json", HTTP_IDEMPOTENCY_KEY="c1")
+    assert first.status_code == 201
+    assert again.status_code == 201 and again.json() == first.json()
+    other = pa.post(
+        f"{API}/customers/",
+        {**data, "name": "王五"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="c1",
+    )
+    assert_error(other, 422)
+
+
+def test_next_link_keeps_filters(pa):
+    for _ in range(3):
+        post_complaint(pa, body(channel="phone"))
+    for _ in range(3):
+        post_complaint(pa, body(channel="email"))
+    data = pa.get(f"{API}/complaints/", {"channel": "phone", "page_size": 2}).json()
+    seen = [r["channel"] for r in data["results"]]
+    while data["next"]:
+        data = pa.get(data["next"]).json()
+        seen += [r["channel"] for r in data["results"]]
+    assert seen == ["phone"] * 3
+
+
+def _team_a_complaint(org, pa):
+    from complaints.services import complaint_assign
+
+    complaint = partner_complaint(pa.partner)
+    return complaint_assign(actor=org.admin, complaint=complaint, team=org.team_a)
+
+
+def test_staff_role_scoping_on_the_same_endpoints(pa, org):
+    complaint = _team_a_complaint(org, pa)
+    url = f"{API}/complaints/{complaint.reference}/"
+    assert session_client(org.supervisor_a).get(url).status_code == 200
+    assert session_client(org.manager_a).get(url).status_code == 200
+    assert_error(session_client(org.agent_b).get(url), 404)
+    assert_error(token_client(org.manager_b).get(url), 404)
+    assert complaint.reference not in refs(
+        session_client(org.manager_b).get(f"{API}/complaints/")
+    )
+
+
+def test_staff_without_permission_cannot_transition(pa, org):
+    complaint = _team_a_complaint(org, pa)
+    resp = session_client(org.qa_inspector_a).post(
+        f"{API}/complaints/{complaint.reference}/start-analysis/", {}, format="json"
+    )
+    assert resp.status_code in (403, 404)
+    assert_error(resp, resp.status_code)
+    assert Complaint.objects.get(pk=complaint.pk).status == "received"
+
+
+def test_staff_transition_moves_status(pa, org):
+    complaint = _team_a_complaint(org, pa)
+    resp = session_client(org.supervisor_a).post(
+        f"{API}/complaints/{complaint.reference}/start-analysis/", {}, format="json"
+    )
+    assert resp.status_code == 200, resp.content
+    assert resp.json()["status"] == "analyzing"
+    assert (
+        pa.get(f"{API}/complaints/{complaint.reference}/").json()["status"]
+        == "analyzing"
+    )
