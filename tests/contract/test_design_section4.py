@@ -1357,3 +1357,21 @@ def test_staff_transition_moves_status(pa, org):
         pa.get(f"{API}/complaints/{complaint.reference}/").json()["status"]
         == "analyzing"
     )
+
+
+def test_openapi_schema_lists_section4_paths(db):
+    resp = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert resp.status_code == 200
+    paths = set(json.loads(resp.content)["paths"])
+    for path in (
+        "/api/v1/complaints/",
+        "/api/v1/complaints/{reference}/",
+        "/api/v1/complaints/{reference}/events/",
+        "/api/v1/complaints/{reference}/feedback/",
+        "/api/v1/customers/",
+        "/api/v1/revisits/",
+        "/api/v1/training/records/",
+        "/api/v1/kpi/results/",
+    ):
+        assert path in paths, path
+    assert APIClient().get("/api/docs/").status_code == 200
