@@ -509,7 +509,9 @@ class ComplaintEvent(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+        from django.utils import timezone
+
+        return f"{self.get_kind_display()} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
 
 class SlaTarget(models.Model):
@@ -555,9 +557,33 @@ class SlaTarget(models.Model):
                 fields=["complaint", "kind", "cycle"], name="slatarget_unique_cycle"
             )
         ]
+        # Partial indexes: the sweep looks only at running clocks, a small
+        # fraction of the table once complaints pile up.
         indexes = [
-            models.Index(fields=["met_at", "warn_at"], name="slatarget_warn_due"),
-            models.Index(fields=["met_at", "due_at"], name="slatarget_breach_due"),
+            models.Index(
+                fields=["warn_at"],
+                name="slatarget_warn_due",
+                condition=models.Q(
+                    met_at__isnull=True,
+                    cancelled_at__isnull=True,
+                    warned_at__isnull=True,
+                ),
+            ),
+            # "SLA breached" filter of the complaint list (semi-join).
+            models.Index(
+                fields=["complaint"],
+                name="slatarget_breached",
+                condition=models.Q(breached_at__isnull=False),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="slatarget_breach_due",
+                condition=models.Q(
+                    met_at__isnull=True,
+                    cancelled_at__isnull=True,
+                    breached_at__isnull=True,
+                ),
+            ),
         ]
 
     def __str__(self):
@@ -597,7 +623,9 @@ class ComplaintReply(models.Model):
         ordering = ["sent_at", "pk"]
 
     def __str__(self):
-        return f"{self.complaint_id} {self.sent_at:%Y-%m-%d %H:%M}"
+        from django.utils import timezone
+
+        return f"{timezone.localtime(self.sent_at):%Y-%m-%d %H:%M}"
 
 
 class ComplaintNote(models.Model):

@@ -42,7 +42,12 @@ def api_key_lookup(raw_key: str) -> ApiKey | None:
     if parsed is None:
         return None
     prefix, whole = parsed
-    key = ApiKey.objects.select_related("partner").filter(prefix=prefix).first()
+    key = (
+        ApiKey.objects.select_related("partner")
+        .filter(prefix=prefix)
+        .order_by()
+        .first()
+    )
     if key is None or not hmac.compare_digest(key.hashed_key, api_key_digest(whole)):
         return None
     if not key.is_usable:

@@ -1,6 +1,7 @@
 """Serializers of the complaints API (DESIGN §4). Input serializers validate the
 shape; the services enforce the rules. Codes on the wire are the model choices."""
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -31,6 +32,9 @@ class SlaSerializer(serializers.Serializer):
     confirmation_due_at = serializers.DateTimeField(allow_null=True)
 
 
+SLA_FIELDS = tuple(SlaSerializer._declared_fields)
+
+
 class ComplaintSerializer(serializers.ModelSerializer):
     """A complaint as partners and staff read it."""
 
@@ -40,6 +44,9 @@ class ComplaintSerializer(serializers.ModelSerializer):
     )
     customer = serializers.SerializerMethodField()
     sla = serializers.SerializerMethodField()
+    resolution_type = serializers.ChoiceField(
+        choices=Complaint.ResolutionType.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Complaint
@@ -71,17 +78,121 @@ class ComplaintSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     @extend_schema_field(CustomerRefSerializer)
-    def get_customer(self, obj):
-        customer = obj.customer
-        return {
-            "code": customer.code,
-            "name": customer.name,
-            "external_id": getattr(obj, "customer_external_id", None),
-        }
+    def get_customer(self, obj):  # documents the field; see to_representation
+        return complaint_json(complaint_row(obj))["customer"]
 
     @extend_schema_field(SlaSerializer)
-    def get_sla(self, obj):
-        return SlaSerializer(obj).data
+    def get_sla(self, obj):  # documents the field; see to_representation
+        return complaint_json(complaint_row(obj))["sla"]
+
+    def to_representation(self, instance):
+        """Same shape as the declared fields, built directly: the list renders
+        ``.values()`` rows (dicts) with it, the detail a model instance."""
+        row = instance if isinstance(instance, dict) else complaint_row(instance)
+        return complaint_json(row)
+
+
+# The rendering of a complaint from a flat row (``.values()`` keys). The
+# declared fields above document it; this does the work, several times faster
+# than DRF's per-field dispatch, which matters on 200-row pages.
+PLAIN_FIELDS = (
+    "reference",
+    "status",
+    "severity",
+    "channel",
+    "subject",
+    "description",
+    "order_number",
+    "desired_resolution",
+    "resolution_type",
+    "reopened_count",
+    "version",
+)
+DATETIME_FIELDS = (
+    "occurred_at",
+    "received_at",
+    "first_response_at",
+    "replied_at",
+    "resolved_at",
+    "closed_at",
+    "created_at",
+    "updated_at",
+)
+ROW_KEYS = (
+    "pk",
+    *PLAIN_FIELDS,
+    *DATETIME_FIELDS,
+    *SLA_FIELDS,
+    "category__code",
+    "subcategory__code",
+    "customer__code",
+    "customer__name",
+    "customer_external_id",
+)
+
+
+def complaint_row(complaint) -> dict:
+    """A complaint instance (with category, subcategory, customer) as a row."""
+    row = {
+        name: getattr(complaint, name)
+        for name in (*PLAIN_FIELDS, *DATETIME_FIELDS, *SLA_FIELDS)
+    }
+    row["pk"] = complaint.pk
+    row["category__code"] = complaint.category.code
+    row["subcategory__code"] = (
+        complaint.subcategory.code if complaint.subcategory_id else None
+    )
+    row["customer__code"] = complaint.customer.code
+    row["customer__name"] = complaint.customer.name
+    row["customer_external_id"] = getattr(complaint, "customer_external_id", None)
+    return row
+
+
+def _datetime_json():
+    """DRF's DateTimeField output (ISO 8601 in the current time zone, Z for UTC)."""
+    tz = timezone.get_current_timezone()
+
+    def to_json(value):
+        if value is None:
+            return None
+        text = value.astimezone(tz).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return to_json
+
+
+def complaint_json(row: dict, to_json=None) -> dict:
+    to_json = to_json or _datetime_json()
+    data = {
+        "reference": row["reference"],
+        "status": row["status"],
+        "severity": row["severity"],
+        "channel": row["channel"],
+        "category": row["category__code"],
+        "subcategory": row["subcategory__code"],
+        "subject": row["subject"],
+        "description": row["description"],
+        "order_number": row["order_number"],
+        "occurred_at": to_json(row["occurred_at"]),
+        "desired_resolution": row["desired_resolution"],
+        "customer": {
+            "code": row["customer__code"],
+            "name": row["customer__name"],
+            "external_id": row["customer_external_id"],
+        },
+        "sla": {name: to_json(row[name]) for name in SLA_FIELDS},
+    }
+    for name in DATETIME_FIELDS[1:]:
+        data[name] = to_json(row[name])
+    data["resolution_type"] = row["resolution_type"]
+    data["reopened_count"] = row["reopened_count"]
+    data["version"] = row["version"]
+    return data
+
+
+def complaints_json(rows) -> list[dict]:
+    to_json = _datetime_json()
+    return [complaint_json(row, to_json) for row in rows]
 
 
 class ComplaintCustomerInputSerializer(serializers.Serializer):
@@ -129,6 +240,13 @@ class ComplaintCreateSerializer(serializers.Serializer):
 
 
 class ComplaintEventSerializer(serializers.ModelSerializer):
+    from_status = serializers.ChoiceField(
+        choices=Complaint.Status.choices, allow_blank=True, read_only=True
+    )
+    to_status = serializers.ChoiceField(
+        choices=Complaint.Status.choices, allow_blank=True, read_only=True
+    )
+
     class Meta:
         model = ComplaintEvent
         fields = ("id", "kind", "from_status", "to_status", "note", "created_at")

@@ -31,8 +31,6 @@ from partners.api.permissions import ScopeOrModelPermission
 from partners.models import Scope
 
 CHANGE = "complaints.change_complaint"
-# Personal identifiers are decrypted on load; lists do not need them.
-CUSTOMER_DEFERRED = ("customer__phone", "customer__email", "customer__address")
 
 
 def complaints_for(request):
@@ -48,9 +46,16 @@ def complaints_for(request):
     ).values("external_id")[:1]
     return (
         queryset.select_related("customer", "category", "subcategory")
-        .defer(*CUSTOMER_DEFERRED)
+        # Personal identifiers are decrypted on load; no complaint view shows them.
+        .defer("customer__phone", "customer__email", "customer__address")
         .annotate(customer_external_id=Subquery(external_id))
     )
+
+
+def complaint_rows_for(request):
+    """The visible complaints as flat rows for the list (one query, no model
+    instances: building them would cost more than the query itself)."""
+    return complaints_for(request).values(*s.ROW_KEYS)
 
 
 class EventPagination(KefuCursorPagination):
@@ -193,7 +198,6 @@ class ComplaintViewSet(
     """Complaints: partners see their own, staff their role's scope."""
 
     lookup_field = "reference"
-    lookup_value_regex = r"[A-Za-z0-9-]+"
     serializer_class = s.ComplaintSerializer
     filterset_class = ComplaintFilterSet
     permission_classes = [ScopeOrModelPermission]
@@ -218,6 +222,11 @@ class ComplaintViewSet(
 
     def get_queryset(self):
         return complaints_for(self.request)
+
+    def list(self, request):
+        rows = self.filter_queryset(complaint_rows_for(request))
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(s.complaints_json(page))
 
     @extend_schema(
         summary="Submit a complaint",

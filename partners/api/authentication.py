@@ -31,8 +31,13 @@ class PartnerClient:
     is_superuser = False
     pk = None
     id = None
+    username = ""
+    department_id = None
+    team_id = None
 
     def __init__(self, api_key: ApiKey):
+        # No ``groups``: crm.scoping recognises a principal without groups as a
+        # partner and scopes ``visible_to`` by ``partner``.
         self.api_key = api_key
         self.partner = api_key.partner
 

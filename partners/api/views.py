@@ -55,8 +55,6 @@ class WebhookEndpointViewSet(
 
     permission_classes = [ScopeOrModelPermission]
     serializer_class = WebhookEndpointSerializer
-    # Any path segment reaches the view, so a bad id is a JSON 404, not HTML.
-    lookup_value_regex = "[^/]+"
     required_scopes = dict.fromkeys(
         ("list", "retrieve", "create", "partial_update", "destroy", "deliveries"),
         Scope.WEBHOOKS_MANAGE,

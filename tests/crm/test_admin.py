@@ -218,3 +218,123 @@ def test_crm_screens_are_chinese(org, as_user):
     assert "回访" in html and "我今天到期的回访" in html and "待回访" in html
     html = as_user(org.manager_a).get("/admin/").content.decode()
     assert "个人信息权利请求" in html and "联络记录" in html
+
+
+def test_a_problem_found_on_the_revisit_page_becomes_a_complaint(org, as_user):
+    from complaints.models import Category
+
+    customer = CustomerFactory(department=org.dept_a, owner=org.account_manager_a)
+    revisit = RevisitFactory(customer=customer, assignee=org.account_manager_a)
+    client = as_user(org.account_manager_a)
+    url = f"/admin/crm/revisit/{revisit.pk}/change/"
+    response = client.post(
+        url,
+        {
+            "method": revisit.method,
+            "due_at_0": timezone.localtime(revisit.due_at).strftime("%Y-%m-%d"),
+            "due_at_1": timezone.localtime(revisit.due_at).strftime("%H:%M:%S"),
+            "assignee": org.account_manager_a.pk,
+            "outcome": "reached",
+            "satisfaction_score": "2",
+            "feedback": "派送员态度恶劣",
+            "follow_up_category": Category.objects.get(code="attitude").pk,
+            "follow_up_subject": "回访发现：派送员态度恶劣",
+            "notes": "",
+        },
+    )
+    assert response.status_code == 302
+    revisit.refresh_from_db()
+    assert revisit.status == "done"
+    assert revisit.follow_up_complaint.subject == "回访发现：派送员态度恶劣"
+    # The done revisit's page shows the link and no "problem found" fields.
+    html = client.get(url).content.decode()
+    assert (
+        revisit.follow_up_complaint.reference in html
+        or str(revisit.follow_up_complaint) in html
+    )
+    assert 'name="follow_up_subject"' not in html
+
+
+def test_beat_runs_the_crm_sweepers_every_minute():
+    from django.conf import settings
+
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    for name in ("crm.revisit_sweep", "crm.deliver_notification_emails"):
+        assert schedule[name]["task"] == name and schedule[name]["schedule"] == 60.0
+        assert name in app.tasks
+    assert "crm.revisit_plan_by_rules" in app.tasks
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/crm/interaction/",
+        "/admin/crm/notification/",
+        "/admin/crm/privacyrequest/",
+        "/admin/crm/personaldataaccess/",
+        "/admin/crm/contact/",
+    ],
+)
+def test_other_crm_lists_do_not_grow_in_queries(
+    org, as_user, url, django_assert_max_num_queries
+):
+    from crm.services import personal_data_access_log, privacy_request_create
+    from tests.factories.crm import ContactFactory, InteractionFactory
+
+    def make(n):
+        for i in range(n):
+            customer = CustomerFactory(department=org.dept_a)
+            InteractionFactory(customer=customer, staff=org.agent_a)
+            ContactFactory(customer=customer)
+            notify(
+                recipient=org.manager_a,
+                kind="k",
+                title=f"t{i}",
+                key=f"{url}:{customer.pk}",
+            )
+            privacy_request_create(
+                actor=org.manager_a, customer=customer, kind="export", requested_by="x"
+            )
+            personal_data_access_log(
+                actor=org.agent_a, customer=customer, action="view"
+            )
+
+    make(2)
+    client = as_user(org.manager_a)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    make(15)
+    with django_assert_max_num_queries(len(ctx.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["cl"].result_list) == 17
+
+
+def test_customer_page_queries_do_not_grow_with_history(
+    org, as_user, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories.crm import ContactFactory, InteractionFactory
+
+    customer = CustomerFactory(department=org.dept_a)
+    client = as_user(org.manager_a)
+    url = f"/admin/crm/customer/{customer.pk}/change/"
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url)
+    for _ in range(10):
+        InteractionFactory(customer=customer)
+        RevisitFactory(customer=customer)
+        ContactFactory(customer=customer)
+        make_complaint(actor=org.agent_a, customer=customer)
+    with CaptureQueriesContext(connection) as after:
+        assert client.get(url).status_code == 200
+    assert len(after.captured_queries) <= len(ctx.captured_queries), [
+        q["sql"][:90] for q in after.captured_queries
+    ]

@@ -51,3 +51,17 @@ def staff_client():
         return client
 
     return make
+
+
+@pytest.fixture
+def complaint_defaults(transactional_db):
+    """Categories, calendar and SLA policies of the complaints data migration.
+
+    A transactional test starts from a flushed database (an earlier one emptied
+    it), so the rows that migrations put there are recreated here (idempotent).
+    """
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("complaints.migrations.0002_default_data").forwards(apps, None)

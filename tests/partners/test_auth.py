@@ -152,3 +152,13 @@ def test_create_api_key_command_reuses_partner_and_rejects_bad_scope(partner_a):
     with pytest.raises(CommandError):
         call_command("create_api_key", "--partner", "速达商城", "--scopes", "root")
     assert partner_a.api_keys.count() == 1
+
+
+def test_throttling_per_staff_user(org, staff_client, settings):
+    settings.KEFU_API_RATE = "2/min"
+    client = staff_client(org.agent_a)
+
+    codes = [client.get("/api/v1/complaints/").status_code for _ in range(3)]
+
+    assert codes == [200, 200, 429]
+    assert staff_client(org.agent_b).get("/api/v1/complaints/").status_code == 200

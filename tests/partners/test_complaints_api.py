@@ -406,3 +406,17 @@ def test_feedback_before_resolution_is_409(partner_a, key_client):
 
     assert response.status_code == 409
     assert response.json()["code"] == "illegal_transition"
+
+
+def test_list_items_render_exactly_like_the_detail(partner_a, key_client, org):
+    """The list renders flat rows, the detail an instance: same JSON."""
+    complaint = walk(partner_complaint(partner_a), "resolved", actor=org.admin)
+    client = key_client(partner_a, scopes=READ_WRITE)
+
+    (listed,) = client.get(URL).json()["results"]
+    detail = client.get(f"{URL}{complaint.reference}/").json()
+    client.cookies["django_language"] = "en"
+
+    assert listed == detail
+    assert detail["resolved_at"] and detail["resolution_type"] == "redelivery"
+    assert parse_datetime(detail["resolved_at"]) == complaint.resolved_at

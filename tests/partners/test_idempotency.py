@@ -100,7 +100,9 @@ def test_overlong_key_is_400(partner_a, key_client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_duplicates_create_one_row(partner_a, key_client):
+def test_concurrent_duplicates_create_one_row(
+    partner_a, key_client, complaint_defaults
+):
     """Eight threads POST the same key at once: one endpoint, eight equal answers."""
     if connection.vendor != "postgresql":
         pytest.skip("needs real concurrent transactions (PostgreSQL)")
@@ -134,3 +136,84 @@ def test_concurrent_duplicates_create_one_row(partner_a, key_client):
     assert [code for code, _body, _replayed in results] == [201] * 8
     assert len({body["id"] for _code, body, _replayed in results}) == 1
     assert sum(replayed for _code, _body, replayed in results) == 7
+
+
+# --- on complaint intake (DESIGN §4) ----------------------------------------------
+
+COMPLAINT = {
+    "customer": {"name": "赵磊", "phone": "13300133000", "external_id": "Z-1"},
+    "channel": "online",
+    "category": "service_quality",
+    "subject": "包裹破损",
+    "description": "外箱压坏，商品碎裂。",
+}
+
+
+def _complaint_post(client, body=COMPLAINT, key="order-SD1-complaint"):
+    return client.post(
+        "/api/v1/complaints/", body, format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
+
+
+@pytest.mark.django_db
+def test_retried_complaint_post_returns_the_first_reference(partner_a, key_client):
+    from complaints.models import Complaint
+
+    client = key_client(partner_a, scopes=[Scope.COMPLAINTS_WRITE])
+
+    first = _complaint_post(client)
+    second = _complaint_post(client)
+    changed = _complaint_post(client, {**COMPLAINT, "subject": "另一件事"})
+
+    assert first.status_code == second.status_code == 201
+    assert second.json()["reference"] == first.json()["reference"]
+    assert second["Idempotent-Replayed"] == "true"
+    assert changed.status_code == 422
+    assert Complaint.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_complaint_posts_create_one_complaint(
+    partner_a, key_client, complaint_defaults
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs real concurrent transactions (PostgreSQL)")
+    from complaints.models import Complaint
+
+    raw = key_client(partner_a, scopes=[Scope.COMPLAINTS_WRITE]).raw_key
+    barrier = threading.Barrier(6)
+    results = []
+
+    def worker():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+        try:
+            barrier.wait()
+            response = _complaint_post(client, key="concurrent-complaint")
+            results.append((response.status_code, response.json()["reference"]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert Complaint.objects.count() == 1
+    assert [code for code, _ref in results] == [201] * 6
+    assert {ref for _code, ref in results} == {Complaint.objects.get().reference}
+
+
+@pytest.mark.django_db
+def test_staff_keys_are_per_user(org, staff_client):
+    from complaints.models import Complaint
+
+    a = staff_client(org.agent_a)
+    b = staff_client(org.agent_b)
+
+    assert _complaint_post(a).status_code == 201
+    assert _complaint_post(b).status_code == 201
+    assert _complaint_post(a)["Idempotent-Replayed"] == "true"
+    assert Complaint.objects.count() == 2
+    assert IdempotencyRecord.objects.filter(user=org.agent_a).count() == 1

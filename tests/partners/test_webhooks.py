@@ -220,3 +220,22 @@ def test_delivery_task_is_registered_and_swept_every_minute(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["partners-deliver-webhooks"]
     assert entry["task"] == "partners.deliver_webhooks"
     assert entry["schedule"] == 60.0
+
+
+def test_enqueue_for_a_real_partner_complaint(partner_a):
+    from tests.factories.complaints import make_complaint
+    from tests.factories.crm import CustomerFactory
+
+    WebhookEndpointFactory(partner=partner_a)
+    complaint = make_complaint(
+        customer=CustomerFactory(partner=partner_a), source_partner=partner_a
+    )
+    WebhookDelivery.objects.all().delete()  # in case the lead wired on_created
+
+    (row,) = webhook_enqueue(event="complaint.created", complaint=complaint)
+
+    data = row.payload["data"]
+    assert data["reference"] == complaint.reference
+    assert data["status"] == "received" and data["channel"] == complaint.channel
+    assert data["category"] == complaint.category.code
+    assert row.complaint_reference == complaint.reference
