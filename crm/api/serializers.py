@@ -7,6 +7,29 @@ from crm.models import Customer, Revisit
 from crm.selectors import sees_personal_data
 
 
+def require_contact_details(attrs: dict, request) -> None:
+    """DESIGN §4: a customer comes with a phone and/or an e-mail. An external id
+    alone is enough only to name a customer the partner already registered."""
+    if attrs.get("phone") or attrs.get("email"):
+        return
+    from crm.models import CustomerExternalId
+    from partners.api.authentication import partner_of
+
+    partner = partner_of(request) if request is not None else None
+    external_id = attrs.get("external_id")
+    if (
+        partner is not None
+        and external_id
+        and CustomerExternalId.objects.filter(
+            partner=partner, external_id=external_id
+        ).exists()
+    ):
+        return
+    raise serializers.ValidationError(
+        {"phone": [_("Give a phone number or an e-mail.")]}
+    )
+
+
 class CustomerSerializer(serializers.ModelSerializer):
     """A customer. Partners get full phone/e-mail only for customers they
     registered; others (matched by phone or e-mail) come back masked."""
@@ -63,10 +86,7 @@ class CustomerInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Customer.Kind.choices, required=False)
 
     def validate(self, attrs):
-        if not (attrs.get("phone") or attrs.get("email") or attrs.get("external_id")):
-            raise serializers.ValidationError(
-                {"phone": [_("Give a phone number, an e-mail or an external id.")]}
-            )
+        require_contact_details(attrs, self.context.get("request"))
         return attrs
 
 

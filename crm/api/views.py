@@ -94,7 +94,7 @@ class CustomerViewSet(
         return idempotent(request, lambda: self._create(request))
 
     def _create(self, request):
-        data = CustomerInputSerializer(data=request.data)
+        data = CustomerInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         partner = partner_of(request)
         customer, created = customer_upsert(
