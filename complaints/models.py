@@ -555,9 +555,27 @@ class SlaTarget(models.Model):
                 fields=["complaint", "kind", "cycle"], name="slatarget_unique_cycle"
             )
         ]
+        # Partial indexes: the sweep looks only at running clocks, a small
+        # fraction of the table once complaints pile up.
         indexes = [
-            models.Index(fields=["met_at", "warn_at"], name="slatarget_warn_due"),
-            models.Index(fields=["met_at", "due_at"], name="slatarget_breach_due"),
+            models.Index(
+                fields=["warn_at"],
+                name="slatarget_warn_due",
+                condition=models.Q(
+                    met_at__isnull=True,
+                    cancelled_at__isnull=True,
+                    warned_at__isnull=True,
+                ),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="slatarget_breach_due",
+                condition=models.Q(
+                    met_at__isnull=True,
+                    cancelled_at__isnull=True,
+                    breached_at__isnull=True,
+                ),
+            ),
         ]
 
     def __str__(self):

@@ -145,7 +145,7 @@ class CustomerAdmin(ScopedModelAdmin):
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
         if "@" in term:
-            return queryset.filter(email_digest=pii.email_digest(term)), False
+            return queryset.filter(email_digest__in=pii.email_digests(term)), False
         digits = term.replace(" ", "").replace("-", "").lstrip("+")
         if digits.isdigit() and len(digits) >= 7:
             try:
@@ -153,7 +153,7 @@ class CustomerAdmin(ScopedModelAdmin):
             except pii.InvalidPhoneNumber:
                 phone = ""
             if phone:
-                by_phone = queryset.filter(phone_digest=pii.phone_digest(phone))
+                by_phone = queryset.filter(phone_digest__in=pii.phone_digests(phone))
                 return by_phone | queryset.filter(code=term), False
         return super().get_search_results(request, queryset, search_term)
 

@@ -47,8 +47,38 @@ class DueFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _top_categories():
+    from complaints.models import Category
+
+    return Category.objects.filter(parent__isnull=True, is_active=True)
+
+
 class RevisitForm(forms.ModelForm):
-    """The change form: completion fields are filled in, the service saves them."""
+    """The change form: completion fields are filled in, the service saves them.
+    A problem found on the call becomes a new complaint (category + subject)."""
+
+    follow_up_category = forms.ModelChoiceField(
+        label=_("problem found: complaint category"),
+        queryset=None,
+        required=False,
+    )
+    follow_up_subject = forms.CharField(
+        label=_("problem found: complaint subject"), max_length=200, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["follow_up_category"].queryset = _top_categories()
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("follow_up_category")) != bool(data.get("follow_up_subject")):
+            raise forms.ValidationError(
+                _("Give both a category and a subject for the new complaint.")
+            )
+        if data.get("follow_up_category") and not data.get("outcome"):
+            self.add_error("outcome", _("Record the outcome of the revisit too."))
+        return data
 
     class Meta:
         model = Revisit
@@ -61,6 +91,8 @@ class RevisitForm(forms.ModelForm):
             "outcome",
             "satisfaction_score",
             "feedback",
+            "follow_up_category",
+            "follow_up_subject",
             "notes",
         )
 
@@ -86,6 +118,8 @@ class RevisitAdmin(ScopedModelAdmin):
     date_hierarchy = "due_at"
     readonly_fields = (
         "status",
+        "complaint",
+        "follow_up_complaint",
         "key",
         "rule",
         "done_at",
@@ -99,6 +133,17 @@ class RevisitAdmin(ScopedModelAdmin):
     @admin.display(description=_("overdue"), boolean=True)
     def overdue_flag(self, obj):
         return obj.is_overdue
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is None or obj.status != Revisit.Status.PLANNED:
+            # The "problem found" fields only make sense while completing.
+            fields = [
+                f
+                for f in fields
+                if f not in ("follow_up_category", "follow_up_subject")
+            ]
+        return fields
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -144,12 +189,19 @@ class RevisitAdmin(ScopedModelAdmin):
                     actor=request.user, revisit=current, assignee=data["assignee"]
                 )
             if data.get("outcome"):
+                follow_up = None
+                if data.get("follow_up_category"):
+                    follow_up = {
+                        "category": data["follow_up_category"],
+                        "subject": data["follow_up_subject"],
+                    }
                 services.revisit_complete(
                     actor=request.user,
                     revisit=current,
                     outcome=data["outcome"],
                     satisfaction_score=data.get("satisfaction_score"),
                     feedback=data.get("feedback", ""),
+                    follow_up=follow_up,
                 )
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)

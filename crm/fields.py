@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from django.core.exceptions import FieldError
 from django.db import models
+from django.db.models.lookups import Exact
 
 from crm import pii
+
+
+class BlankOnlyExact(Exact):
+    """``field=""`` works (ciphertext of "" is ""); any other value cannot match a
+    randomised ciphertext, so asking for it is a bug that should fail loudly."""
+
+    def get_prep_lookup(self):
+        if self.rhs not in ("", None) and not hasattr(self.rhs, "resolve_expression"):
+            raise FieldError(
+                f"{self.lhs.target.name} is encrypted; look it up through its digest"
+                " column (crm.selectors.customer_by_phone / crm.services.customer_find)"
+            )
+        return super().get_prep_lookup()
 
 
 class EncryptedTextField(models.TextField):
@@ -30,7 +44,9 @@ class EncryptedTextField(models.TextField):
         return pii.decrypt(value)
 
     def get_lookup(self, lookup_name):
-        if lookup_name not in ("isnull", "exact"):
+        if lookup_name == "exact":
+            return BlankOnlyExact
+        if lookup_name != "isnull":
             raise FieldError(
                 f"{self.name} is encrypted; look it up through its digest column"
             )

@@ -673,6 +673,17 @@ class Revisit(models.Model):
             models.Index(
                 fields=["assignee", "status", "due_at"], name="revisit_assignee"
             ),
+            # The sweeper's two scans touch only rows still waiting for a reminder.
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(status="planned", reminded_at__isnull=True),
+                name="revisit_to_remind",
+            ),
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(status="planned", escalated_at__isnull=True),
+                name="revisit_to_escalate",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -71,3 +71,41 @@ def notify(
     if status == Notification.EmailStatus.PENDING:
         enqueue_delivery_on_commit()
     return row, True
+
+
+def notify_many(items: list[dict]) -> int:
+    """Raise many notifications at once (each dict: the arguments of ``notify``).
+
+    One query to skip keys that exist, one bulk insert that ignores keys a
+    concurrent caller inserted meanwhile: still exactly once per key. Returns how
+    many this call inserted (not counting those lost to a concurrent caller).
+    """
+    if not items:
+        return 0
+    keys = [item["key"] for item in items]
+    existing = set(
+        Notification.objects.filter(key__in=keys).values_list("key", flat=True)
+    )
+    rows, seen = [], set()
+    for item in items:
+        if item["key"] in existing or item["key"] in seen:
+            continue
+        seen.add(item["key"])
+        recipient = item["recipient"]
+        rows.append(
+            Notification(
+                recipient=recipient,
+                kind=item["kind"],
+                title=item["title"][:200],
+                body=item.get("body", ""),
+                link=item.get("link", ""),
+                key=item["key"],
+                email_status=Notification.EmailStatus.PENDING
+                if item.get("email", True) and recipient.email
+                else Notification.EmailStatus.SKIPPED,
+            )
+        )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    if any(r.email_status == Notification.EmailStatus.PENDING for r in rows):
+        enqueue_delivery_on_commit()
+    return len(rows)

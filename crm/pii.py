@@ -9,6 +9,10 @@ brute-forced offline (the digest is keyed).
 
 Both keys are derived from ``settings.KEFU_PII_KEY`` (any string). Production
 must set it; when empty (local runs) it falls back to ``SECRET_KEY``.
+
+Key rotation: put the old key in ``KEFU_PII_OLD_KEYS`` and the new one in
+``KEFU_PII_KEY``; old ciphertexts still decrypt and lookups also try the old
+digests, until ``manage.py rotate_pii_key`` has re-encrypted every row.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import hmac
 from functools import lru_cache
 
 import phonenumbers
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
 DEFAULT_REGION = "CN"
@@ -70,6 +74,10 @@ def _secret() -> bytes:
     return key.encode()
 
 
+def _old_secrets() -> list[bytes]:
+    return [k.encode() for k in getattr(settings, "KEFU_PII_OLD_KEYS", []) if k]
+
+
 @lru_cache(maxsize=4)
 def _keys(secret: bytes) -> tuple[Fernet, bytes]:
     fernet_key = base64.urlsafe_b64encode(
@@ -93,18 +101,18 @@ def decrypt(token: str) -> str:
         return ""
     if not token.startswith(_TOKEN_PREFIX):
         return token
-    fernet, _mac = _keys(_secret())
+    fernets = [_keys(secret)[0] for secret in (_secret(), *_old_secrets())]
     try:
-        return fernet.decrypt(token.encode()).decode()
+        return MultiFernet(fernets).decrypt(token.encode()).decode()
     except InvalidToken:
         return token
 
 
-def digest(kind: str, normalised: str) -> str | None:
+def digest(kind: str, normalised: str, secret: bytes | None = None) -> str | None:
     """Keyed digest of an already-normalised identifier; None for blank."""
     if not normalised:
         return None
-    _fernet, mac = _keys(_secret())
+    _fernet, mac = _keys(secret or _secret())
     return hmac.new(mac, f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -114,6 +122,20 @@ def phone_digest(raw: str) -> str | None:
 
 def email_digest(raw: str) -> str | None:
     return digest("email", normalise_email(raw))
+
+
+def phone_digests(raw: str) -> list[str]:
+    """The digests of ``raw`` under the current and the old keys (for lookups
+    during a key rotation); empty for blank."""
+    normalised = normalise_phone_lenient(raw)
+    found = [digest("phone", normalised, s) for s in (_secret(), *_old_secrets())]
+    return [d for d in found if d]
+
+
+def email_digests(raw: str) -> list[str]:
+    normalised = normalise_email(raw)
+    found = [digest("email", normalised, s) for s in (_secret(), *_old_secrets())]
+    return [d for d in found if d]
 
 
 def mask_phone(value: str) -> str:

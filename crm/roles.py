@@ -49,6 +49,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "crm.revisit": RW,
         "crm.revisitrule": ALL,
         "crm.privacyrequest": RW,
+        "crm.personaldataaccess": R,
+        "crm.customerexternalid": R,
         "crm.notification": R,
         "complaints.complaint": RW,
         "complaints.complaintevent": R,
@@ -83,6 +85,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "crm.department": R,
         "crm.team": R,
         "crm.customer": RW,
+        "crm.customerexternalid": R,
         "crm.contact": RW,
         "crm.interaction": RW,
         "crm.revisit": RW,
@@ -112,6 +115,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.AGENT: {
         "crm.customer": RW,
+        "crm.customerexternalid": R,
         "crm.contact": RW,
         "crm.interaction": RA,
         "crm.revisit": R,
@@ -130,6 +134,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.COMPLAINT_HANDLER: {
         "crm.customer": RW,
+        "crm.customerexternalid": R,
         "crm.contact": RW,
         "crm.interaction": RA,
         "crm.revisit": R,
@@ -149,6 +154,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.ACCOUNT_MANAGER: {
         "crm.customer": RW,
+        "crm.customerexternalid": R,
         "crm.contact": ALL,
         "crm.interaction": RW,
         "crm.revisit": RW,
@@ -161,6 +167,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.RELATIONS_SPECIALIST: {
         "crm.customer": R,
+        "crm.customerexternalid": R,
         "crm.contact": R,
         "crm.interaction": RA,
         "crm.revisit": RW,
@@ -174,6 +181,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.QA_INSPECTOR: {
         "crm.user": R,
+        "crm.notification": R,
         "crm.customer": R,
         "crm.interaction": R,
         "complaints.complaint": R,
@@ -187,6 +195,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.TRAINER: {
         "crm.user": R,
+        "crm.notification": R,
         "crm.team": R,
         "crm.department": R,
         "training.course": ALL,
@@ -196,6 +205,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "training.certification": ALL,
         "training.trainingrequirement": RW,
         "training.trainingassignment": ALL,
+        "training.trainingevent": R,
     },
     Role.PARTNER: {
         "crm.customer": RA,

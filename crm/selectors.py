@@ -40,16 +40,18 @@ def customer_list(*, user, search: str = "") -> QuerySet[Customer]:
     term = search.strip()
     if term:
         if "@" in term:
-            qs = qs.filter(email_digest=pii.email_digest(term))
+            qs = qs.filter(email_digest__in=pii.email_digests(term))
         elif term.replace(" ", "").replace("-", "").lstrip("+").isdigit():
-            qs = qs.filter(phone_digest=pii.phone_digest(term)) | qs.filter(code=term)
+            qs = qs.filter(phone_digest__in=pii.phone_digests(term)) | qs.filter(
+                code=term
+            )
         else:
             qs = qs.filter(name__icontains=term) | qs.filter(code=term)
     return qs.select_related("owner", "department", "partner")
 
 
 def customer_by_phone(*, phone: str) -> Customer | None:
-    return Customer.objects.filter(phone_digest=pii.phone_digest(phone)).first()
+    return Customer.objects.filter(phone_digest__in=pii.phone_digests(phone)).first()
 
 
 def revisit_list(*, user) -> QuerySet[Revisit]:

@@ -6,7 +6,8 @@ Results are read-only snapshots here; the manager pages under /kpi/ show them.
 from decimal import Decimal
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 from crm.admin_base import ScopedModelAdmin
@@ -133,6 +134,27 @@ class QualityInspectionForm(forms.ModelForm):
         # Empty: the complaint's assignee or the interaction's staff member.
         self.fields["staff"].required = False
 
+    def clean(self):
+        data = super().clean()
+        complaint, interaction = data.get("complaint"), data.get("interaction")
+        if complaint is None and interaction is None:
+            raise forms.ValidationError(
+                _("Choose the complaint or interaction inspected.")
+            )
+        staff = (
+            data.get("staff")
+            or (complaint.assignee if complaint else None)
+            or (interaction.staff if interaction else None)
+        )
+        if staff is None:
+            self.add_error("staff", _("Choose the staff member inspected."))
+        data["staff"] = staff
+        return data
+
+    def _post_clean(self):
+        # Model validation happens in the service (it computes the total).
+        pass
+
 
 @admin.register(QualityInspection)
 class QualityInspectionAdmin(ScopedModelAdmin):
@@ -156,18 +178,15 @@ class QualityInspectionAdmin(ScopedModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        try:
-            saved = inspection_record(
-                actor=request.user,
-                staff=data.get("staff"),
-                complaint=data.get("complaint"),
-                interaction=data.get("interaction"),
-                scores={i: data[i] for i in QualityInspection.CHECKLIST},
-                comments=data.get("comments", ""),
-                inspected_at=data.get("inspected_at"),
-            )
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return
-        obj.pk = saved.pk
-        obj.total = saved.total
+        saved = inspection_record(
+            actor=request.user,
+            staff=data.get("staff"),
+            complaint=data.get("complaint"),
+            interaction=data.get("interaction"),
+            scores={i: data[i] for i in QualityInspection.CHECKLIST},
+            comments=data.get("comments", ""),
+            inspected_at=data.get("inspected_at"),
+        )
+        # The admin logs and links the object it was given: make it the saved one.
+        obj.__dict__.update(saved.__dict__)
+        obj._state = saved._state

@@ -22,7 +22,7 @@ from django.utils import timezone
 from crm.roles import Role
 from kpi.models import KpiPeriod, QualityInspection
 from kpi.periods import aware_range, last_months, period_for
-from kpi.services.compute import kpi_compute_period
+from kpi.services.compute import kpi_compute_periods
 from kpi.services.inspections import inspection_total
 
 COMMENTS = [
@@ -48,13 +48,11 @@ def seed(ctx) -> None:
     ]
     periods.append(period_for(KpiPeriod.Kind.QUARTER, today))
     periods.append(period_for(KpiPeriod.Kind.YEAR, today))
-    results = 0
     current = periods[11]
-    for period in periods:
-        # A second run refreshes the current month only (the nightly job keeps
-        # the rest fresh); periods never computed are computed now.
-        if period.computed_at is None or period.pk == current.pk:
-            results += kpi_compute_period(actor=None, period=period).results
+    # A second run refreshes the current month only (the nightly job keeps the
+    # rest fresh); periods never computed are computed now, in one pass.
+    todo = [p for p in periods if p.computed_at is None or p.pk == current.pk]
+    results = kpi_compute_periods(actor=None, periods=todo).results
     ctx.say(
         f"  kpi snapshots: {len(periods)} periods, {results} results "
         f"in {time.monotonic() - started:.1f}s"

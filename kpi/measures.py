@@ -56,6 +56,12 @@ class Source:
     team: str
     department: str
     rows: Callable[[QuerySet, Window], QuerySet]
+    # The field whose value places a row in a period (buckets when several
+    # periods are computed in one pass); "date" for DateFields.
+    date_field: str = ""
+    date_type: str = "datetime"
+    # Year-to-date sources overlap from one period to the next: one pass each.
+    cumulative: bool = False
 
     def model_class(self):
         """The model, or None while its app has not been built yet."""
@@ -156,6 +162,7 @@ COMPLAINTS_RECEIVED = Source(
     team="team",
     department="department",
     rows=_received,
+    date_field="received_at",
 )
 COMPLAINTS_ATTRIBUTED = Source(
     "complaints_attributed",
@@ -164,6 +171,7 @@ COMPLAINTS_ATTRIBUTED = Source(
     team="attributed_staff__team",
     department="attributed_staff__department",
     rows=_received,
+    date_field="received_at",
 )
 COMPLAINTS_RESOLVED = Source(
     "complaints_resolved",
@@ -172,6 +180,7 @@ COMPLAINTS_RESOLVED = Source(
     team="team",
     department="department",
     rows=_first_resolved,
+    date_field="first_resolved_at",
 )
 SLA_TARGETS_DUE = Source(
     "sla_targets_due",
@@ -180,6 +189,7 @@ SLA_TARGETS_DUE = Source(
     team="complaint__team",
     department="complaint__department",
     rows=_targets_due,
+    date_field="due_at",
 )
 SURVEYS_ANSWERED = Source(
     "surveys_answered",
@@ -188,6 +198,7 @@ SURVEYS_ANSWERED = Source(
     team="complaint__team",
     department="complaint__department",
     rows=_surveys_answered,
+    date_field="answered_at",
 )
 REVISITS_DUE = Source(
     "revisits_due",
@@ -196,6 +207,7 @@ REVISITS_DUE = Source(
     team="assignee__team",
     department="assignee__department",
     rows=_revisits_due,
+    date_field="due_at",
 )
 INSPECTIONS = Source(
     "inspections",
@@ -204,6 +216,7 @@ INSPECTIONS = Source(
     team="staff__team",
     department="staff__department",
     rows=_inspections,
+    date_field="inspected_at",
 )
 TRAINING_ATTENDED = Source(
     "training_attended",
@@ -212,6 +225,8 @@ TRAINING_ATTENDED = Source(
     team="staff__team",
     department="staff__department",
     rows=_attended_ytd,
+    date_field="session__starts_at",
+    cumulative=True,
 )
 ASSESSMENTS_TAKEN = Source(
     "assessments_taken",
@@ -220,6 +235,8 @@ ASSESSMENTS_TAKEN = Source(
     team="staff__team",
     department="staff__department",
     rows=_assessments_taken,
+    date_field="taken_on",
+    date_type="date",
 )
 
 SOURCES = (

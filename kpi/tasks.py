@@ -9,7 +9,7 @@ from kpi.services.compute import kpi_compute_period, kpi_compute_recent_months
 @shared_task(name="kpi.compute_snapshots")
 def compute_snapshots() -> list[str]:
     """Nightly: recompute the current and the previous month (replaces snapshots)."""
-    return [s.period for s in kpi_compute_recent_months(actor=None, months=2)]
+    return kpi_compute_recent_months(actor=None, months=2)
 
 
 @shared_task(name="kpi.compute_period")

@@ -29,6 +29,7 @@ class TrainingConfig(AppConfig):
                 "training.Assessment": personal,
                 "training.Certification": personal,
                 "training.TrainingAssignment": personal,
+                "training.TrainingEvent": personal,
                 "training.TrainingRecord": ScopePaths(
                     department="department",
                     team="team",

@@ -162,22 +162,25 @@ def seed(ctx) -> None:
 
 
 def _seed_courses() -> dict[str, Course]:
+    courses = {
+        c.code: c for c in Course.objects.filter(code__in=[c[0] for c in COURSES])
+    }
+    if len(courses) == len(COURSES):
+        return courses  # a second run: one query
     groups = {g.name: g for g in Group.objects.all()}
-    courses = {}
     for code, title, topic, hours, fmt, roles, mandatory, _remedial in COURSES:
-        course, created = Course.objects.get_or_create(
+        if code in courses:
+            continue
+        course = Course.objects.create(
             code=code,
-            defaults={
-                "title": title,
-                "topic": topic,
-                "hours": Decimal(hours),
-                "format": fmt,
-                "is_mandatory": mandatory,
-                "description": DESCRIPTIONS.get(code, ""),
-            },
+            title=title,
+            topic=topic,
+            hours=Decimal(hours),
+            format=fmt,
+            is_mandatory=mandatory,
+            description=DESCRIPTIONS.get(code, ""),
         )
-        if created:
-            course.target_roles.set([groups[r] for r in roles if r in groups])
+        course.target_roles.set([groups[r] for r in roles if r in groups])
         courses[code] = course
     for code, *_rest, remedial in COURSES:
         course = courses[code]
@@ -188,12 +191,14 @@ def _seed_courses() -> dict[str, Course]:
 
 
 def _seed_requirements(courses) -> None:
+    existing = set(TrainingRequirement.objects.values_list("role", flat=True))
     for role, hours, codes in REQUIREMENTS:
-        requirement, created = TrainingRequirement.objects.get_or_create(
-            role=role.value, defaults={"yearly_hours": Decimal(hours)}
+        if role.value in existing:
+            continue
+        requirement = TrainingRequirement.objects.create(
+            role=role.value, yearly_hours=Decimal(hours)
         )
-        if created:
-            requirement.mandatory_courses.set([courses[c] for c in codes])
+        requirement.mandatory_courses.set([courses[c] for c in codes])
 
 
 def _participants(rng, staff, course, size) -> list[User]:
@@ -350,8 +355,9 @@ def _seed_certifications(ctx, rng, staff, today) -> None:
             expires_on=expires,
         )
         created += 1
-    # Reminders of the ones expiring soon, as the daily job would have sent them.
-    services.certification_sweep()
+    if created:
+        # Reminders of the ones expiring soon, as the daily job would send them.
+        services.certification_sweep()
     ctx.say(f"  certifications: {created} created")
 
 
@@ -365,13 +371,19 @@ def _seed_assignments(staff, courses) -> None:
         ),
         key=lambda u: (u.hired_on, u.username),
     )
-    for person in front[-2:]:
+    keys = {f"demo:new_hire:{person.pk}": person for person in front[-2:]}
+    existing = set(
+        TrainingAssignment.objects.filter(key__in=keys).values_list("key", flat=True)
+    )
+    for key, person in keys.items():
+        if key in existing:
+            continue
         services.assignment_create(
             actor=None,
             staff=person,
             course=courses["cul-101"],
             reason=TrainingAssignment.Reason.NEW_HIRE,
-            key=f"demo:new_hire:{person.pk}",
+            key=key,
         )
 
 

@@ -422,3 +422,80 @@ class TrainingRecord(User):
         verbose_name = _("staff training record")
         verbose_name_plural = _("staff training records")
         default_permissions = ("view",)
+
+
+class TrainingEvent(models.Model):
+    """An immutable audit row written by every training service (who, what, when)."""
+
+    class Kind(models.TextChoices):
+        ENROLLED = "enrolled", _("enrolled")
+        ATTENDANCE_RECORDED = "attendance_recorded", _("attendance recorded")
+        SESSION_COMPLETED = "session_completed", _("session completed")
+        SESSION_CANCELLED = "session_cancelled", _("session cancelled")
+        RESULT_RECORDED = "result_recorded", _("assessment result recorded")
+        ASSIGNMENT_CREATED = "assignment_created", _("training assigned")
+        ASSIGNMENT_DONE = "assignment_done", _("assignment done")
+        CERTIFICATION_ISSUED = "certification_issued", _("certification issued")
+        CERTIFICATION_REVOKED = "certification_revoked", _("certification revoked")
+        CERTIFICATION_EXPIRED = "certification_expired", _("certification expired")
+        CERTIFICATION_REMINDED = "certification_reminded", _("expiry reminder sent")
+
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="training_events",
+    )
+    session = models.ForeignKey(
+        TrainingSession,
+        verbose_name=_("training session"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+    )
+    assessment = models.ForeignKey(
+        Assessment,
+        verbose_name=_("assessment"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+    )
+    assignment = models.ForeignKey(
+        TrainingAssignment,
+        verbose_name=_("training assignment"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+    )
+    certification = models.ForeignKey(
+        Certification,
+        verbose_name=_("certification"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+    )
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("training event")
+        verbose_name_plural = _("training events")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"

@@ -16,7 +16,6 @@ from django.db.models import (
     Case,
     CharField,
     DecimalField,
-    ExpressionWrapper,
     F,
     FloatField,
     IntegerField,
@@ -156,7 +155,7 @@ def training_records(*, staff_qs: QuerySet, year: int) -> QuerySet:
     Annotations (all computed by the database):
     ``training_hours`` (attended hours in sessions starting in the year),
     ``required_hours`` (largest yearly requirement among the staff member's roles,
-    0 when none), ``hours_gap``, ``below_requirement``, ``mandatory_total``,
+    0 when none), ``below_requirement``, ``mandatory_total``,
     ``mandatory_done`` (mandatory courses attended in the year),
     ``mandatory_missing``, ``mandatory_done_codes`` / ``mandatory_missing_codes``
     (comma-separated course codes), ``assessments_taken`` / ``assessments_passed``
@@ -233,20 +232,8 @@ def training_records(*, staff_qs: QuerySet, year: int) -> QuerySet:
             .order_by("expires_on")
             .values("expires_on")[:1]
         ),
+        mandatory_missing=_count(mandatory_missing, "pk", distinct=True),
     ).annotate(
-        hours_gap=Case(
-            When(
-                training_hours__lt=F("required_hours"),
-                then=ExpressionWrapper(
-                    F("required_hours") - F("training_hours"), output_field=HOURS_FIELD
-                ),
-            ),
-            default=ZERO_HOURS,
-            output_field=HOURS_FIELD,
-        ),
-        mandatory_missing=ExpressionWrapper(
-            F("mandatory_total") - F("mandatory_done"), output_field=IntegerField()
-        ),
         below_requirement=Case(
             When(training_hours__lt=F("required_hours"), then=Value(True)),
             default=Value(False),
@@ -338,7 +325,7 @@ def record_as_dict(row, *, year: int) -> dict:
         "year": year,
         "hours": row.training_hours,
         "required_hours": row.required_hours,
-        "hours_gap": row.hours_gap,
+        "hours_gap": max(row.required_hours - row.training_hours, Decimal("0.0")),
         "below_requirement": row.below_requirement,
         "mandatory_total": row.mandatory_total,
         "mandatory_done": _split_codes(row.mandatory_done_codes),

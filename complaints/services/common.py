@@ -94,15 +94,25 @@ def transition(
         note=note,
         data=data,
     )
-    followups.on_status_changed(
-        complaint=complaint, actor=actor, from_status=from_status, to_status=to_status
-    )
+    # The follow-up runs in ``save`` once the new status is stored.
+    pending = complaint.__dict__.setdefault("_pending_status_changes", [])
+    pending.append((actor, from_status, to_status))
 
 
 def save(complaint: Complaint, fields, *, original: Complaint | None = None) -> None:
-    """Save ``fields`` plus the version bump; refresh the caller's instance."""
+    """Save ``fields`` plus the version bump, run the status-change follow-ups
+    (``followups.on_status_changed``) and refresh the caller's instance."""
     complaint.version += 1
     complaint.save(update_fields=sorted({*fields, "version", "updated_at"}))
+    for actor, from_status, to_status in complaint.__dict__.pop(
+        "_pending_status_changes", []
+    ):
+        followups.on_status_changed(
+            complaint=complaint,
+            actor=actor,
+            from_status=from_status,
+            to_status=to_status,
+        )
     if original is not None and original is not complaint:
         for f in Complaint._meta.concrete_fields:
             setattr(original, f.attname, getattr(complaint, f.attname))

@@ -68,24 +68,30 @@ def route(*, category: Category, channel: str):
 
 
 def least_loaded_agent(team):
+    """The active agent/handler of ``team`` with the fewest open complaints."""
     from crm.models import User
 
-    return (
+    candidates = list(
         User.objects.filter(
             team=team,
             is_active=True,
             groups__name__in=[Role.AGENT, Role.COMPLAINT_HANDLER],
         )
-        .annotate(
-            load=Count(
-                "assigned_complaints",
-                filter=Q(assigned_complaints__status__in=OPEN_STATUSES),
-                distinct=True,
-            )
-        )
-        .order_by("load", "pk")
-        .first()
+        .distinct()
+        .order_by("pk")
     )
+    if not candidates:
+        return None
+    # One grouped count over the (assignee, status) index.
+    load = dict(
+        Complaint.objects.filter(
+            assignee_id__in=[u.pk for u in candidates], status__in=OPEN_STATUSES
+        )
+        .values_list("assignee_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return min(candidates, key=lambda u: (load.get(u.pk, 0), u.pk))
 
 
 def _validate_choice(value, choices, field):
@@ -209,5 +215,9 @@ def complaint_receive(
             },
         )
     complaint.save(update_fields=[f for _k, (_m, f, _x) in sla.TARGET_FIELDS.items()])
+    if assignee is not None:
+        from complaints.services.lifecycle import _notify_assignee
+
+        _notify_assignee(complaint, assignee, actor=actor)
     followups.on_complaint_created(complaint=complaint, actor=actor)
     return complaint

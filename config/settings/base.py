@@ -283,6 +283,8 @@ KEFU_WEBHOOK_TIMEOUT_SECONDS = env.int("KEFU_WEBHOOK_TIMEOUT_SECONDS", default=1
 # --- Kefu ----------------------------------------------------------------------
 # Key for personal data encrypted at rest (phone, e-mail). Production must set it.
 KEFU_PII_KEY = env.str("KEFU_PII_KEY", default="")
+# crm: previous keys during a rotation (see `manage.py rotate_pii_key`).
+KEFU_PII_OLD_KEYS = env.list("KEFU_PII_OLD_KEYS", default=[])
 # crm: reminders go out this long before a revisit is due; e-mail leases.
 KEFU_REVISIT_REMIND_BEFORE = timedelta(
     minutes=env.int("KEFU_REVISIT_REMIND_BEFORE_MINUTES", default=60)

@@ -183,13 +183,15 @@ def customer_find(
         if link is not None:
             return link.customer
     if phone:
-        digest = pii.phone_digest(phone)
-        found = Customer.objects.filter(phone_digest=digest).first()
+        found = Customer.objects.filter(
+            phone_digest__in=pii.phone_digests(phone)
+        ).first()
         if found is not None:
             return found
     if email:
-        digest = pii.email_digest(email)
-        found = Customer.objects.filter(email_digest=digest).first()
+        found = Customer.objects.filter(
+            email_digest__in=pii.email_digests(email)
+        ).first()
         if found is not None:
             return found
     return None

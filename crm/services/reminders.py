@@ -5,8 +5,8 @@ The database is the source of truth (DESIGN §3; Celery's docs warn that long
 restarts lose or duplicate messages). So there are no per-reminder ETA tasks:
 
 * ``revisit_sweep`` (beat, every minute) claims due revisits with
-  ``SELECT ... FOR UPDATE SKIP LOCKED``, raises the reminder through
-  ``crm.notifications.notify`` (unique key per revisit, kind and due time) and
+  ``SELECT ... FOR UPDATE SKIP LOCKED``, raises the reminders through
+  ``crm.notifications.notify_many`` (unique key per revisit, kind and due time) and
   stamps ``reminded_at`` / ``escalated_at`` in the same transaction. A second or
   concurrent sweep skips the locked rows and no longer selects stamped ones.
 * ``notification_emails_deliver`` leases pending e-mail rows (``email_lease_until``),
@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from crm.models import Notification, Revisit
-from crm.notifications import notify
+from crm.notifications import notify_many
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def _claim(queryset, batch: int) -> list[Revisit]:
 
 def _due_soon_batch(now: datetime, batch: int) -> tuple[int, int]:
     """Claim one batch of revisits to remind; returns (claimed, notifications)."""
-    raised = 0
+    items = []
     with transaction.atomic():
         rows = _claim(
             Revisit.objects.filter(
@@ -129,21 +129,23 @@ def _due_soon_batch(now: datetime, batch: int) -> tuple[int, int]:
                     "method": revisit.get_method_display(),
                     "due": due,
                 }
-            _row, created = notify(
-                recipient=recipient,
-                kind="revisit_due_soon",
-                title=title,
-                body=body,
-                link=_link(revisit),
-                key=f"revisit:{revisit.pk}:due_soon:{_stamp(revisit)}",
+            items.append(
+                {
+                    "recipient": recipient,
+                    "kind": "revisit_due_soon",
+                    "title": title,
+                    "body": body,
+                    "link": _link(revisit),
+                    "key": f"revisit:{revisit.pk}:due_soon:{_stamp(revisit)}",
+                }
             )
-            raised += created
+        raised = notify_many(items)
         Revisit.objects.filter(pk__in=[r.pk for r in rows]).update(reminded_at=now)
     return len(rows), raised
 
 
 def _overdue_batch(now: datetime, batch: int) -> tuple[int, int]:
-    raised = 0
+    items = []
     with transaction.atomic():
         rows = _claim(
             Revisit.objects.filter(
@@ -168,15 +170,17 @@ def _overdue_batch(now: datetime, batch: int) -> tuple[int, int]:
                         "%Y-%m-%d %H:%M"
                     ),
                 }
-            _row, created = notify(
-                recipient=supervisor,
-                kind="revisit_overdue",
-                title=title,
-                body=body,
-                link=_link(revisit),
-                key=f"revisit:{revisit.pk}:overdue:{_stamp(revisit)}",
+            items.append(
+                {
+                    "recipient": supervisor,
+                    "kind": "revisit_overdue",
+                    "title": title,
+                    "body": body,
+                    "link": _link(revisit),
+                    "key": f"revisit:{revisit.pk}:overdue:{_stamp(revisit)}",
+                }
             )
-            raised += created
+        raised = notify_many(items)
         Revisit.objects.filter(pk__in=[r.pk for r in rows]).update(escalated_at=now)
     return len(rows), raised
 
@@ -195,7 +199,9 @@ def revisit_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> i
     return raised
 
 
-def _claim_emails(now: datetime, batch: int) -> list[tuple[int, datetime]]:
+def _claim_emails(
+    now: datetime, batch: int, exclude: set[int] | frozenset[int] = frozenset()
+) -> list[tuple[int, datetime]]:
     """Lease up to ``batch`` pending e-mails; returns (id, lease token) pairs."""
     lease_until = now + lease_duration()
     expired = Q(email_lease_until__isnull=True) | Q(email_lease_until__lt=now)
@@ -209,6 +215,7 @@ def _claim_emails(now: datetime, batch: int) -> list[tuple[int, datetime]]:
         ids = list(
             Notification.objects.select_for_update(skip_locked=True)
             .filter(expired, email_status=Notification.EmailStatus.PENDING)
+            .exclude(pk__in=exclude)
             .order_by("pk")
             .values_list("pk", flat=True)[:batch]
         )
@@ -242,51 +249,60 @@ def notification_emails_deliver(
     """Send pending notification e-mails; returns how many were sent.
 
     Each row is leased before sending and marked sent only by the lease holder;
-    a failure frees the lease for the next run, and after
+    a failure frees the lease for the next run (not this one: a broken mail
+    server does not burn all attempts in a second), and after
     ``KEFU_NOTIFICATION_MAX_ATTEMPTS`` attempts the row is marked failed.
     """
     sent = 0
+    tried: set[int] = set()
     while True:
-        claimed = _claim_emails(now or timezone.now(), batch)
+        claimed = _claim_emails(now or timezone.now(), batch, exclude=tried)
         if not claimed:
             return sent
-        rows = Notification.objects.select_related("recipient").in_bulk(
-            [pk for pk, _lease in claimed]
-        )
-        for pk, lease in claimed:
-            row = rows[pk]
-            mine = Notification.objects.filter(
-                pk=pk,
-                email_status=Notification.EmailStatus.PENDING,
-                email_lease_until=lease,
-            )
-            if not row.recipient.email:
-                mine.update(
-                    email_status=Notification.EmailStatus.SKIPPED,
-                    email_lease_until=None,
-                )
-                continue
-            if not mine.exists():  # the lease expired and someone else took it
-                continue
-            try:
-                _message(row).send()
-            except Exception:
-                logger.exception("notification e-mail %s failed", pk)
-                failed = row.email_attempts >= max_attempts()  # counts this one
-                mine.update(
-                    email_lease_until=None,
-                    email_status=Notification.EmailStatus.FAILED
-                    if failed
-                    else Notification.EmailStatus.PENDING,
-                )
-                continue
-            sent += mine.update(
-                email_status=Notification.EmailStatus.SENT,
-                emailed_at=timezone.now(),
-                email_lease_until=None,
-            )
+        tried.update(pk for pk, _lease in claimed)
+        sent += _deliver_claimed(claimed)
         if len(claimed) < batch:
             return sent
+
+
+def _deliver_claimed(claimed: list[tuple[int, datetime]]) -> int:
+    """Send the leased rows; returns how many this worker marked sent."""
+    sent = 0
+    rows = Notification.objects.select_related("recipient").in_bulk(
+        [pk for pk, _lease in claimed]
+    )
+    for pk, lease in claimed:
+        row = rows[pk]
+        mine = Notification.objects.filter(
+            pk=pk,
+            email_status=Notification.EmailStatus.PENDING,
+            email_lease_until=lease,
+        )
+        if not row.recipient.email:
+            mine.update(
+                email_status=Notification.EmailStatus.SKIPPED, email_lease_until=None
+            )
+            continue
+        if not mine.exists():  # our lease expired and another worker took the row
+            continue
+        try:
+            _message(row).send()
+        except Exception:
+            logger.exception("notification e-mail %s failed", pk)
+            failed = row.email_attempts >= max_attempts()  # counts this one
+            mine.update(
+                email_lease_until=None,
+                email_status=Notification.EmailStatus.FAILED
+                if failed
+                else Notification.EmailStatus.PENDING,
+            )
+            continue
+        sent += mine.update(
+            email_status=Notification.EmailStatus.SENT,
+            emailed_at=timezone.now(),
+            email_lease_until=None,
+        )
+    return sent
 
 
 @transaction.atomic

@@ -187,3 +187,23 @@ def test_configuration_pages(org, client):
         reverse("admin:complaints_businesscalendar_change", args=[cal.pk])
     ).content.decode()
     assert "调休" in html
+
+
+def test_selectors_scope_and_timeline(org):
+    from complaints import selectors
+
+    mine = make_complaint(actor=org.agent_a)
+    other = make_complaint(actor=org.agent_b)
+    assert list(selectors.complaints_for_user(org.agent_a)) == [mine]
+    visible = selectors.complaint_timeline(other, customer_visible_only=True)
+    assert [e.kind for e in visible] == ["created"]
+    assert selectors.sla_due(mine)["first_response_due"] is not None
+
+
+def test_assignee_filter(org, client):
+    complaint = make_complaint(actor=org.agent_a)
+    client.force_login(org.supervisor_a)
+    html = client.get(LIST, {"assignee": "none"}).content.decode()
+    assert complaint.reference in html
+    html = client.get(LIST, {"assignee": str(org.agent_b.pk)}).content.decode()
+    assert complaint.reference not in html

@@ -218,3 +218,51 @@ def test_crm_screens_are_chinese(org, as_user):
     assert "回访" in html and "我今天到期的回访" in html and "待回访" in html
     html = as_user(org.manager_a).get("/admin/").content.decode()
     assert "个人信息权利请求" in html and "联络记录" in html
+
+
+def test_a_problem_found_on_the_revisit_page_becomes_a_complaint(org, as_user):
+    from complaints.models import Category
+
+    customer = CustomerFactory(department=org.dept_a, owner=org.account_manager_a)
+    revisit = RevisitFactory(customer=customer, assignee=org.account_manager_a)
+    client = as_user(org.account_manager_a)
+    url = f"/admin/crm/revisit/{revisit.pk}/change/"
+    response = client.post(
+        url,
+        {
+            "method": revisit.method,
+            "due_at_0": timezone.localtime(revisit.due_at).strftime("%Y-%m-%d"),
+            "due_at_1": timezone.localtime(revisit.due_at).strftime("%H:%M:%S"),
+            "assignee": org.account_manager_a.pk,
+            "outcome": "reached",
+            "satisfaction_score": "2",
+            "feedback": "派送员态度恶劣",
+            "follow_up_category": Category.objects.get(code="attitude").pk,
+            "follow_up_subject": "回访发现：派送员态度恶劣",
+            "notes": "",
+        },
+    )
+    assert response.status_code == 302
+    revisit.refresh_from_db()
+    assert revisit.status == "done"
+    assert revisit.follow_up_complaint.subject == "回访发现：派送员态度恶劣"
+    # The done revisit's page shows the link and no "problem found" fields.
+    html = client.get(url).content.decode()
+    assert (
+        revisit.follow_up_complaint.reference in html
+        or str(revisit.follow_up_complaint) in html
+    )
+    assert 'name="follow_up_subject"' not in html
+
+
+def test_beat_runs_the_crm_sweepers_every_minute():
+    from django.conf import settings
+
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    for name in ("crm.revisit_sweep", "crm.deliver_notification_emails"):
+        assert schedule[name]["task"] == name and schedule[name]["schedule"] == 60.0
+        assert name in app.tasks
+    assert "crm.revisit_plan_by_rules" in app.tasks

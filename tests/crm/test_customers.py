@@ -3,18 +3,19 @@
 import threading
 
 import pytest
+from django.core.exceptions import FieldError
 from django.db import connection
 
 from config.errors import InvalidInput, NotPermitted
 from crm import pii
-from crm.models import Customer, CustomerExternalId
+from crm.models import Contact, Customer, CustomerExternalId
 from crm.services import (
     customer_create,
     customer_find,
     customer_update,
     customer_upsert,
 )
-from tests.factories.crm import CustomerFactory, PartnerFactory
+from tests.factories.crm import ContactFactory, CustomerFactory, PartnerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -209,3 +210,46 @@ def test_concurrent_upserts_of_the_same_customer_create_one_row():
     assert {c.pk for c, _created in results} == {Customer.objects.get().pk}
     assert sum(created for _c, created in results) == 1
     assert CustomerExternalId.objects.count() == 1
+
+
+def test_filtering_an_encrypted_column_by_value_fails_loudly_but_blank_works():
+    CustomerFactory(phone="")
+    with pytest.raises(FieldError, match="digest"):
+        list(Customer.objects.filter(phone="+8613800000000"))
+    assert Customer.objects.filter(phone="").count() == 1
+
+
+def test_contact_phone_and_email_are_encrypted_at_rest():
+    contact = ContactFactory(phone="+8613955556666", email="c@example.cn")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT phone, email FROM crm_contact WHERE id = %s", [contact.pk]
+        )
+        phone, email = cursor.fetchone()
+    assert "13955556666" not in phone and "example" not in email
+    assert Contact.objects.get(pk=contact.pk).phone == "+8613955556666"
+
+
+def test_key_rotation_keeps_rows_readable_and_findable_then_rewrites_them(settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.KEFU_PII_KEY = "old-key"
+    customer = CustomerFactory(phone="+8613800008888", email="rot@example.cn")
+    ContactFactory(customer=customer, phone="+8613800009999")
+    old_digest = Customer.objects.get(pk=customer.pk).phone_digest
+
+    settings.KEFU_PII_KEY = "new-key"
+    settings.KEFU_PII_OLD_KEYS = ["old-key"]
+    assert Customer.objects.get(pk=customer.pk).phone == "+8613800008888"
+    assert customer_find(phone="13800008888") == customer  # via the old digest
+    call_command("rotate_pii_key", stdout=StringIO())
+    rotated = Customer.objects.get(pk=customer.pk)
+    assert rotated.phone_digest != old_digest
+    assert rotated.phone_digest == pii.phone_digest("13800008888")
+
+    settings.KEFU_PII_OLD_KEYS = []  # the old key is gone: everything still reads
+    assert Customer.objects.get(pk=customer.pk).email == "rot@example.cn"
+    assert Contact.objects.get(customer=customer).phone == "+8613800009999"
+    assert customer_find(email="rot@example.cn") == customer

@@ -122,8 +122,8 @@ def test_the_sweep_query_count_does_not_grow_with_rows(
             assignee=org.agent_a,
             due_at=now + timedelta(minutes=10),
         )
-    # One claim + per reminder (exists check, insert in a savepoint) + stamp.
-    with django_assert_max_num_queries(30 * 4 + 10):
+    # Per batch: claim, existing keys, one bulk insert, stamp — whatever the rows.
+    with django_assert_max_num_queries(16):
         revisit_sweep(now=now)
 
 
@@ -255,3 +255,40 @@ def test_concurrent_sweeps_and_deliveries_remind_each_revisit_exactly_once(org):
     ids = [m.extra_headers["Message-ID"] for m in mail.outbox]
     assert len(set(ids)) == total  # no e-mail twice
     assert Notification.objects.filter(email_status="sent").count() == total
+
+
+def test_a_worker_whose_lease_expired_does_not_send_what_another_worker_sent(org):
+    from crm.services.reminders import _claim_emails, _deliver_claimed
+
+    now = timezone.now()
+    RevisitFactory(
+        customer=CustomerFactory(department=org.dept_a),
+        assignee=org.agent_a,
+        due_at=now + timedelta(minutes=30),
+    )
+    revisit_sweep(now=now)
+    # Worker A leases the row, then stalls past its lease...
+    slow = _claim_emails(now, 10)
+    # ...worker B reclaims the expired lease and sends.
+    assert notification_emails_deliver(now=now + timedelta(minutes=6)) == 1
+    # A wakes up: it no longer holds the lease and sends nothing.
+    assert _deliver_claimed(slow) == 0
+    assert len(mail.outbox) == 1
+
+
+def test_a_broken_mail_server_costs_one_attempt_per_run(org, monkeypatch):
+    now = timezone.now()
+    for _ in range(3):
+        RevisitFactory(
+            customer=CustomerFactory(department=org.dept_a),
+            assignee=org.agent_a,
+            due_at=now + timedelta(minutes=30),
+        )
+    revisit_sweep(now=now)
+
+    def broken(self, fail_silently=False):
+        raise OSError("smtp down")
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", broken)
+    notification_emails_deliver(batch=2)  # full batches make the loop go on
+    assert set(Notification.objects.values_list("email_attempts", flat=True)) == {1}

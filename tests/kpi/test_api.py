@@ -93,3 +93,20 @@ def test_cursor_pages_and_constant_queries(
     assert pages == -(-total // 50)
     with django_assert_max_num_queries(6):
         client.get(URL, {"page_size": 200})
+
+
+@pytest.mark.django_db
+def test_partner_keys_see_no_staff_results(results):
+    from rest_framework.test import APIClient
+
+    from tests.factories.crm import PartnerFactory
+    from tests.factories.partners import make_api_key
+
+    _key, raw = make_api_key(partner=PartnerFactory(code="suda"))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    response = client.get(URL)
+    # Staff KPIs are internal: a partner gets nothing (refused or an empty list).
+    assert response.status_code in (200, 403)
+    if response.status_code == 200:
+        assert response.json()["results"] == []

@@ -2,7 +2,9 @@
 
 import csv
 import io
+import re
 from decimal import Decimal as D
+from xml.etree import ElementTree
 
 import pytest
 from openpyxl import load_workbook
@@ -10,7 +12,12 @@ from openpyxl import load_workbook
 from kpi.models import KpiResult, SubjectType
 from kpi.services import kpi_compute_period
 from tests.factories import UserFactory
-from tests.factories.kpi import inspection, local, month
+from tests.factories.kpi import (  # noqa: F401 - complaint_links is a fixture
+    complaint_links,
+    inspection,
+    local,
+    month,
+)
 
 NOW = local(2026, 12, 5, 9, 0)
 
@@ -46,7 +53,11 @@ def test_manager_dashboard_shows_their_department_in_chinese(client, computed):
     assert "绩效看板" in html and "质检平均分" in html  # indicator name in Chinese
     assert org.agent_a.name in html and org.complaint_handler_a.name in html
     assert org.agent_b.name not in html  # department B is not theirs
-    assert "<svg" in html  # trend charts rendered server-side
+    # trend charts rendered server-side, as well-formed SVG
+    svgs = re.findall(r"<svg.*?</svg>", html, re.S)
+    assert svgs
+    for svg in svgs:
+        ElementTree.fromstring(svg)
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
 
@@ -173,4 +184,60 @@ def test_dashboard_query_count_does_not_grow_with_staff(
     kpi_compute_period(actor=None, period=month(2026, 11), now=NOW)
     with django_assert_max_num_queries(len(small.captured_queries)):
         html = client.get("/kpi/?period=2026-11").content.decode()
-    assert "more14" in html or "员工" in html
+    assert staff.name in html  # the newest member is in the table
+
+
+@pytest.mark.django_db
+def test_pages_switch_to_english(client, computed):
+    org = computed
+    _login(client, org.manager_a)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/kpi/"})
+    html = client.get("/kpi/?period=2026-11").content.decode()
+    assert "KPI dashboard" in html and "Average QA score" in html
+    assert "质检平均分" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("complaint_links")
+def test_dashboard_with_complaints_keeps_a_constant_query_count(
+    client, org, django_assert_max_num_queries
+):
+    """Category/channel mix and SLA breaches come from grouped queries: adding
+    staff and complaints does not add queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories.kpi import complaint_story, policy_24x7
+
+    policy_24x7()
+
+    def story(agent, day, category="service_quality"):
+        return complaint_story(
+            agent=agent,
+            lead=org.supervisor_a,
+            received=local(2026, 11, day, 10),
+            respond=local(2026, 11, day, 11),  # late: a first-response breach
+            category=category,
+        )
+
+    story(org.agent_a, 2)
+    period = month(2026, 11)
+    kpi_compute_period(actor=None, period=period, now=NOW)
+    _login(client, org.manager_a)
+    client.get("/kpi/?period=2026-11")
+    with CaptureQueriesContext(connection) as small:
+        html = client.get("/kpi/?period=2026-11").content.decode()
+    assert "服务质量" in html or "service" in html.lower()  # category mix
+    # when more staff and complaints arrive
+    for n in range(4):
+        extra = UserFactory(username=f"extra{n}", team=org.team_a, roles=["agent"])
+        story(extra, 3 + n, category="attitude" if n % 2 else "process")
+    kpi_compute_period(actor=None, period=period, now=NOW)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        html = client.get("/kpi/?period=2026-11").content.decode()
+    assert (
+        "extra3" in html
+        or UserFactory._meta.model.objects.get(username="extra3").name in html
+    )
+    # 5 complaints × 4 intake clocks, all past due on 5 December, none met in time
+    assert "SLA 超时 (20)" in html

@@ -100,3 +100,16 @@ def test_year_hours_agree_with_the_training_record(training):
         staff_qs=User.objects.filter(pk=org.agent_a.pk), year=2026
     ).get()
     assert r.value == record.training_hours == D(18)
+
+
+@pytest.mark.django_db
+def test_training_figures_drill_down_to_their_records(client, training):
+    org, period = training
+    client.force_login(org.manager_a)
+    for code, rows in (("training_hours_ytd", 2), ("assessment_pass_rate", 3)):
+        response = client.get(
+            f"/kpi/drill/{code}/",
+            {"period": period.key, "subject": f"staff:{org.agent_a.pk}"},
+        )
+        assert response.status_code == 200
+        assert response.content.decode().count("<tr>") - 1 == rows, code

@@ -16,6 +16,7 @@ from tests.factories.training import (
     TrainingRequirementFactory,
     TrainingSessionFactory,
 )
+from training import services
 from training.models import Assessment, Course, Enrollment, TrainingSession
 
 pytestmark = pytest.mark.django_db
@@ -364,6 +365,7 @@ def test_trainer_enrols_staff_from_the_session_page_through_the_service(
         ("admin:training_enrollment_changelist", "enrollment"),
         ("admin:training_trainingassignment_changelist", "assignment"),
         ("admin:training_course_changelist", "course"),
+        ("admin:training_trainingevent_changelist", "event"),
     ],
 )
 def test_trainer_lists_cost_a_constant_number_of_queries(
@@ -384,6 +386,10 @@ def test_trainer_lists_cost_a_constant_number_of_queries(
                 EnrollmentFactory(staff=UserFactory())
             elif factory == "assignment":
                 TrainingAssignmentFactory(staff=org.agent_b)
+            elif factory == "event":
+                s = TrainingSessionFactory()
+                EnrollmentFactory(session=s, staff=org.agent_a)
+                services.session_complete(actor=org.trainer_a, session=s)
             else:
                 CourseFactory(target_roles=["agent", "supervisor"])
 
@@ -414,3 +420,40 @@ def test_sessions_filter_for_the_trainers_day(client, org):
         upcoming
     ]
     assert todays in c.get(url, {"when": "to_record"}).context["cl"].result_list
+
+
+def test_staff_page_hides_the_training_section_outside_the_record_scope(client, org):
+    # QA inspectors may open every staff page, but training records are not theirs
+    page = _client(client, org.qa_inspector_a).get(
+        reverse("admin:crm_user_change", args=[org.agent_a.pk])
+    )
+    assert page.status_code == 200
+    assert 'class="training-record"' not in page.content.decode()
+    trainer = _client(client, org.trainer_b).get(
+        reverse("admin:crm_user_change", args=[org.agent_a.pk])
+    )
+    assert 'class="training-record"' in trainer.content.decode()
+
+
+def test_trainer_renews_a_certification_in_the_admin(client, org):
+    today = timezone.localdate()
+    cert = CertificationFactory(
+        staff=org.agent_a,
+        number="ZG-OLD",
+        issued_on=today - timedelta(days=900),
+        expires_on=today - timedelta(days=2),
+        status="expired",
+    )
+    response = _client(client, org.trainer_a).post(
+        reverse("admin:training_certification_change", args=[cert.pk]),
+        {
+            "staff": org.agent_a.pk,
+            "qualification": cert.qualification,
+            "number": "ZG-NEW",
+            "issued_on": today.isoformat(),
+            "expires_on": (today + timedelta(days=1095)).isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    cert.refresh_from_db()
+    assert (cert.status, cert.number) == ("valid", "ZG-NEW")

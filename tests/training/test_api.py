@@ -202,3 +202,19 @@ def test_the_endpoint_is_in_the_openapi_schema(client):
     response = client.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/v1/training/records/" in response.content
+
+
+def test_partner_api_keys_are_refused_staff_data(org, data):
+    from tests.factories.partners import make_api_key
+
+    _key, raw = make_api_key()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    response = client.get(URL)
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+
+def test_a_bad_cursor_is_a_400(org):
+    response = _api(org.trainer_a).get(URL, {"cursor": "not-a-cursor"})
+    assert response.status_code == 400

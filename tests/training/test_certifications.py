@@ -136,3 +136,31 @@ def test_issue_and_revoke(org):
     expired = CertificationFactory(status=Certification.Status.EXPIRED)
     with pytest.raises(IllegalTransition):
         services.certification_revoke(actor=org.trainer_a, certification=expired)
+
+
+def test_renewing_an_expired_certification_makes_it_valid_again(org):
+    cert = CertificationFactory(
+        staff=org.agent_a,
+        issued_on=TODAY - timedelta(days=800),
+        expires_on=TODAY - timedelta(days=3),
+        status=Certification.Status.EXPIRED,
+    )
+    renewed = services.certification_renew(
+        actor=org.trainer_a,
+        certification=cert,
+        issued_on=TODAY - timedelta(days=1),
+        expires_on=TODAY + timedelta(days=1000),
+        number="ZG-NEW",
+    )
+    assert (renewed.status, renewed.number) == (Certification.Status.VALID, "ZG-NEW")
+    with pytest.raises(InvalidInput):
+        services.certification_renew(
+            actor=org.trainer_a,
+            certification=cert,
+            expires_on=TODAY - timedelta(days=5),
+        )
+    revoked = CertificationFactory(status=Certification.Status.REVOKED)
+    with pytest.raises(IllegalTransition):
+        services.certification_renew(
+            actor=org.trainer_a, certification=revoked, expires_on=None
+        )

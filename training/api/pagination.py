@@ -2,11 +2,8 @@ from partners.api.pagination import KefuCursorPagination
 
 
 class RecordCursorPagination(KefuCursorPagination):
-    """Cursor pagination as the API contract describes: ``next``/``previous``
-    links, ``page_size`` parameter (default 50, max 200)."""
+    """The API's cursor pagination (``page_size`` default 50, max 200; a bad
+    cursor is a 400), ordered by username: unique and never empty, so that a
+    cursor position is exact."""
 
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-    # Unique and never empty, so that a cursor position is exact.
     ordering = ("username",)

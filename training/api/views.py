@@ -6,6 +6,7 @@ Authentication classes stay the project default (session, token; the partners
 app adds API keys).
 """
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 
@@ -20,7 +21,12 @@ from training.models import TrainingRecord
 
 
 class HasStaffRole(permissions.BasePermission):
-    """A staff login with one of the service standard's roles (or a superuser)."""
+    """A staff login with one of the service standard's roles (or a superuser).
+
+    Partner API keys have no training scope: training records are staff data.
+    """
+
+    message = _("This endpoint is for staff only.")
 
     def has_permission(self, request, view):
         user = request.user
@@ -51,7 +57,7 @@ class TrainingRecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                     year = 0
                 if not MIN_YEAR <= year <= MAX_YEAR:
                     raise serializers.ValidationError(
-                        {"year": ["Enter a year between 2000 and 2100."]}
+                        {"year": [_("Enter a year between 2000 and 2100.")]}
                     )
                 self._year = year
         return self._year

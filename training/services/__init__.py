@@ -21,6 +21,7 @@ from training.services.assignments import (
 )
 from training.services.certifications import (
     certification_issue,
+    certification_renew,
     certification_revoke,
     certification_sweep,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "assignment_complete",
     "assignment_create",
     "certification_issue",
+    "certification_renew",
     "certification_revoke",
     "certification_sweep",
     "enrollment_create",

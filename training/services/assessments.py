@@ -27,6 +27,7 @@ from training.models import (
     TrainingSession,
 )
 from training.services.assignments import assignment_create
+from training.services.events import Kind, event
 
 K = Assessment.Kind
 W = Assessment.Window
@@ -196,6 +197,14 @@ def assessment_record_result(
         validate_constraints=False,
     )
     assessment.save(update_fields=list(fields))
+    event(
+        Kind.RESULT_RECORDED,
+        actor=actor,
+        staff=assessment.staff,
+        session=assessment.session,
+        assessment=assessment,
+        data={"score": str(score), "passed": passed},
+    )
     if passed is False:
         _assign_remedial(actor=actor, assessment=assessment)
     return assessment

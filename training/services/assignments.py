@@ -19,6 +19,7 @@ from config.errors import InvalidInput
 from crm.models import User
 from crm.notifications import notify
 from training.models import Course, TrainingAssignment
+from training.services.events import Kind, event
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,14 @@ def assignment_create(
             raise
         # A concurrent run of the same rule assigned it first.
         return TrainingAssignment.objects.get(key=key), False
+    event(
+        Kind.ASSIGNMENT_CREATED,
+        actor=actor,
+        staff=staff,
+        assignment=assignment,
+        assessment=source_assessment,
+        data={"reason": reason, "course": course.code, "key": key or ""},
+    )
     with translation.override(settings.LANGUAGE_CODE):
         notify(
             recipient=staff,
@@ -103,6 +112,12 @@ def assignment_complete(
         return assignment
     assignment.done_at = done_at or timezone.now()
     assignment.save(update_fields=["done_at"])
+    event(
+        Kind.ASSIGNMENT_DONE,
+        actor=actor,
+        staff_id=assignment.staff_id,
+        assignment=assignment,
+    )
     return assignment
 
 

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from config.errors import IllegalTransition, InvalidInput
 from crm.models import User
 from crm.notifications import notify
-from training.models import Certification
+from training.models import Certification, TrainingEvent
+from training.services.events import Kind, event, events
 
 C = Certification.Status
 
@@ -51,6 +52,12 @@ def certification_issue(
     )
     certification.full_clean()
     certification.save()
+    event(
+        Kind.CERTIFICATION_ISSUED,
+        actor=actor,
+        staff=staff,
+        certification=certification,
+    )
     return certification
 
 
@@ -65,7 +72,54 @@ def certification_revoke(
         raise IllegalTransition(_("Only a valid certification can be revoked."))
     certification.status = C.REVOKED
     certification.save(update_fields=["status"])
+    event(
+        Kind.CERTIFICATION_REVOKED,
+        actor=actor,
+        staff_id=certification.staff_id,
+        certification=certification,
+    )
     return certification
+
+
+@transaction.atomic
+def certification_renew(
+    *,
+    actor: User | None,
+    certification: Certification,
+    expires_on: date | None,
+    issued_on: date | None = None,
+    number: str | None = None,
+) -> Certification:
+    """Record a renewal: a new expiry date (and issue date, number). A renewed
+    certification that had expired is valid again; reminders start over for
+    the new date (their key names the expiry date)."""
+    cert = Certification.objects.select_for_update().get(pk=certification.pk)
+    if cert.status == C.REVOKED:
+        raise IllegalTransition(_("A revoked certification cannot be renewed."))
+    issued_on = issued_on or cert.issued_on
+    if expires_on is not None and expires_on <= issued_on:
+        raise InvalidInput(
+            _("The expiry date must be after the issue date."), field="expires_on"
+        )
+    cert.issued_on = issued_on
+    cert.expires_on = expires_on
+    if number is not None:
+        cert.number = number
+    cert.status = (
+        C.EXPIRED
+        if expires_on is not None and expires_on < timezone.localdate()
+        else C.VALID
+    )
+    cert.full_clean(exclude=["staff"])
+    cert.save(update_fields=["issued_on", "expires_on", "number", "status"])
+    event(
+        Kind.CERTIFICATION_ISSUED,
+        actor=actor,
+        staff_id=cert.staff_id,
+        certification=cert,
+        data={"renewal": True, "expires_on": str(expires_on or "")},
+    )
+    return cert
 
 
 def reminder_key(certification: Certification, window: int) -> str:
@@ -87,9 +141,20 @@ def certification_sweep(*, now: datetime | None = None) -> dict:
     nearest is sent. Safe to run twice or concurrently. Returns counts.
     """
     today = timezone.localdate(now) if now else timezone.localdate()
+    lapsed = list(
+        Certification.objects.select_for_update()
+        .filter(status=C.VALID, expires_on__isnull=False, expires_on__lt=today)
+        .values_list("pk", "staff_id")
+    )
     expired = Certification.objects.filter(
-        status=C.VALID, expires_on__isnull=False, expires_on__lt=today
+        pk__in=[pk for pk, _staff in lapsed], status=C.VALID
     ).update(status=C.EXPIRED)
+    events(
+        TrainingEvent(
+            kind=Kind.CERTIFICATION_EXPIRED, staff_id=staff_id, certification_id=pk
+        )
+        for pk, staff_id in lapsed
+    )
     windows = reminder_windows()
     reminded = 0
     if windows:
@@ -125,5 +190,12 @@ def certification_sweep(*, now: datetime | None = None) -> dict:
                     key=reminder_key(cert, window),
                     link=f"/admin/training/trainingrecord/{cert.staff_id}/change/",
                 )
-                reminded += created
+                if created:
+                    reminded += 1
+                    event(
+                        Kind.CERTIFICATION_REMINDED,
+                        staff_id=cert.staff_id,
+                        certification=cert,
+                        data={"window_days": window, "days_left": days_left},
+                    )
     return {"expired": expired, "reminded": reminded}

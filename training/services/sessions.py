@@ -13,8 +13,14 @@ from django.utils.translation import gettext as _
 
 from config.errors import Conflict, IllegalTransition, InvalidInput
 from crm.models import User
-from training.models import Enrollment, TrainingAssignment, TrainingSession
+from training.models import (
+    Enrollment,
+    TrainingAssignment,
+    TrainingEvent,
+    TrainingSession,
+)
 from training.services.assessments import assessments_schedule_for_session
+from training.services.events import Kind, event, events
 
 S = TrainingSession.Status
 E = Enrollment.Status
@@ -65,10 +71,12 @@ def enrollment_create(
     if existing is not None:
         existing.status = E.ENROLLED
         existing.save(update_fields=["status"])
+        event(Kind.ENROLLED, actor=actor, staff=staff, session=session)
         return existing, False
     enrollment = Enrollment(session=session, staff=staff, recorded_by=actor)
     enrollment.full_clean(exclude=["session", "staff"])
     enrollment.save()
+    event(Kind.ENROLLED, actor=actor, staff=staff, session=session)
     return enrollment, True
 
 
@@ -151,17 +159,50 @@ def session_record_attendance(
     Enrollment.objects.bulk_update(
         changed, ["status", "attended_hours", "recorded_by", "recorded_at"]
     )
+    if changed:
+        event(
+            Kind.ATTENDANCE_RECORDED,
+            actor=actor,
+            session=session,
+            data={
+                "entries": [
+                    {
+                        "staff": e.staff_id,
+                        "status": e.status,
+                        "hours": str(e.attended_hours),
+                    }
+                    for e in changed
+                ]
+            },
+        )
     done = 0
     if attended_ids:
+        closing = list(
+            TrainingAssignment.objects.select_for_update()
+            .filter(
+                staff_id__in=attended_ids,
+                course_id=session.course_id,
+                done_at__isnull=True,
+                created_at__lte=session.ends_at,
+            )
+            .values_list("pk", "staff_id")
+        )
         done = TrainingAssignment.objects.filter(
-            staff_id__in=attended_ids,
-            course_id=session.course_id,
-            done_at__isnull=True,
-            created_at__lte=session.ends_at,
+            pk__in=[pk for pk, _staff in closing]
         ).update(done_at=now)
+        events(
+            TrainingEvent(
+                kind=Kind.ASSIGNMENT_DONE,
+                actor=actor,
+                staff_id=staff_id,
+                assignment_id=pk,
+                session=session,
+            )
+            for pk, staff_id in closing
+        )
     created = 0
     if complete and session.status != S.COMPLETED:
-        session = _complete(session, now=now)
+        session = _complete(session, now=now, actor=actor)
     if session.status == S.COMPLETED:
         created = assessments_schedule_for_session(session=session)
     return {
@@ -171,12 +212,13 @@ def session_record_attendance(
     }
 
 
-def _complete(session: TrainingSession, *, now: datetime) -> TrainingSession:
+def _complete(session: TrainingSession, *, now: datetime, actor) -> TrainingSession:
     if session.starts_at > now:
         raise InvalidInput(_("A session that has not started cannot be completed."))
     session.status = S.COMPLETED
     session.completed_at = now
     session.save(update_fields=["status", "completed_at"])
+    event(Kind.SESSION_COMPLETED, actor=actor, session=session)
     return session
 
 
@@ -192,7 +234,7 @@ def session_complete(
     if session.status == S.CANCELLED:
         raise IllegalTransition(_("A cancelled session cannot be completed."))
     if session.status != S.COMPLETED:
-        session = _complete(session, now=now)
+        session = _complete(session, now=now, actor=actor)
     return session, assessments_schedule_for_session(session=session)
 
 
@@ -206,4 +248,5 @@ def session_cancel(*, actor: User | None, session: TrainingSession) -> TrainingS
         raise IllegalTransition(_("A completed session cannot be cancelled."))
     session.status = S.CANCELLED
     session.save(update_fields=["status"])
+    event(Kind.SESSION_CANCELLED, actor=actor, session=session)
     return session

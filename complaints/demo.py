@@ -1,0 +1,937 @@
+"""Demo complaints for ``seed_demo`` (express delivery, in Chinese).
+
+``seed(ctx)`` creates ``ctx.complaints`` complaints received over the last 12
+months in the category and channel mix of DESIGN §1. Each complaint follows a
+planned timeline (first response, analysis, handling, reply, resolution,
+confirmation, survey, close; sometimes hold, rejection or reopening) cut off at
+"now", so recent ones are still open and some are late.
+
+The most recent ``SERVICE_LIMIT`` complaints are moved through the lifecycle by
+the real services at their historical instants (``clock.at``), so their events,
+SLA clocks and surveys are exactly what production would record. Older ones —
+and everything beyond the limit, up to 1,000,000 — are bulk inserted with the
+same plan and precomputed fields (references, due times in business time,
+met/breach times, business durations, SLA targets, surveys, a created and a
+final status event), which is fast enough for a million rows.
+
+Deterministic for a given ``--seed``; a second run adds nothing when the
+complaints are already there.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from itertools import islice
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from complaints import services
+from complaints.business_time import schedule_for_policy
+from complaints.models import (
+    AssignmentRule,
+    Category,
+    Complaint,
+    ComplaintEvent,
+    ReferenceCounter,
+    SatisfactionSurvey,
+    SlaTarget,
+)
+from complaints.services import clock
+from complaints.services.reference import format_reference
+from complaints.services.sla import TARGET_FIELDS, policy_for
+from complaints.services.sweep import sla_sweep
+from config.errors import DomainError
+from crm.models import Customer, PartnerOrganisation, User
+from crm.roles import Role
+
+SERVICE_LIMIT = 300
+BATCH = 5000
+
+CATEGORY_MIX = [
+    ("service_quality", 62),
+    ("attitude", 29),
+    ("process", 10),
+    ("product", 6),
+    ("other", 1),
+]
+CHANNEL_MIX = [
+    ("phone", 46),
+    ("online", 32),
+    ("onsite", 12),
+    ("email", 3),
+    ("social", 3),
+    ("letter", 1),
+    ("api", 3),
+]
+SEVERITY_MIX = [("urgent", 4), ("high", 16), ("normal", 65), ("low", 15)]
+CSAT_MIX = [(5, 45), (4, 30), (3, 12), (2, 8), (1, 5)]
+
+# subcategory code (or category code) -> (subject, description, desired resolution)
+TEXTS = {
+    "lost": (
+        "快件显示签收但本人未收到",
+        "客户反映快件物流显示已签收，但本人及家人均未收到，联系派送网点无果。",
+        "尽快找回快件，找不回按保价赔偿",
+    ),
+    "damaged": (
+        "快件外包装破损，内物损坏",
+        "客户签收时发现外箱严重变形，内装陶瓷餐具碎裂，已拍照留存。",
+        "按实际价值赔偿",
+    ),
+    "late": (
+        "快件延误超过三天未送达",
+        "物流信息三天未更新，客户急需该物品用于工作，多次查询无答复。",
+        "尽快派送并说明延误原因",
+    ),
+    "stolen": (
+        "签收后发现内件短少",
+        "客户签收后开箱发现少了两件商品，外包装有二次封箱痕迹。",
+        "补发缺少的商品或赔偿",
+    ),
+    "wrong_address": (
+        "快件被错派到其他小区",
+        "快递员将快件投递至错误地址，客户本人联系快递员未果。",
+        "尽快改派到正确地址",
+    ),
+    "rude_courier": (
+        "快递员态度恶劣",
+        "客户反映快递员电话中语气粗鲁，拒绝沟通派送时间，并挂断电话。",
+        "快递员当面道歉，加强管理",
+    ),
+    "attitude": (
+        "客服人员服务态度差",
+        "客户致电客服热线时，客服人员不耐烦、多次打断客户陈述。",
+        "客服人员道歉并改进服务",
+    ),
+    "refused_door_delivery": (
+        "快递员拒绝送货上门",
+        "快递员未经客户同意将快件放至驿站，客户要求送货上门被拒绝。",
+        "按约定送货上门",
+    ),
+    "refund_slow": (
+        "理赔款迟迟未到账",
+        "理赔申请审核通过已两周，款项仍未到账，客户多次催问。",
+        "尽快退款到账",
+    ),
+    "goods_defect": (
+        "代收商品存在质量问题",
+        "客户开箱后发现商品无法开机，要求协助联系商家处理。",
+        "换货或退款",
+    ),
+    "other": (
+        "网点营业时间调整未通知",
+        "客户到网点取件时发现营业时间已调整，此前未收到任何通知。",
+        "改进通知方式",
+    ),
+}
+SUBCATEGORIES = {
+    "service_quality": ["lost", "damaged", "late", "stolen", "wrong_address"],
+    "attitude": ["rude_courier", None],
+    "process": ["refused_door_delivery", "refund_slow"],
+    "product": ["goods_defect"],
+    "other": [None],
+}
+REPLIES = [
+    "您好，您反映的问题我们已经受理，正在核实情况，请您耐心等待。",
+    "您好，非常抱歉给您带来不便，我们已联系派送网点加急处理。",
+]
+SOLUTIONS = {
+    "apology": "已对相关人员进行批评教育，并向您致以诚挚歉意，感谢您的监督。",
+    "explanation": "经核实，延误系中转站天气原因所致，已为您加急处理，感谢理解。",
+    "compensation": "经核实责任在我方，已按规定为您办理赔偿，请注意查收。",
+    "refund": "已为您办理退款，预计1–3个工作日到账，感谢您的耐心。",
+    "replacement": "已协调商家为您补发/换货，新快件单号已短信发送给您。",
+    "redelivery": "已安排快递员今日重新派送上门，感谢您的反馈。",
+    "process_fix": "我们已调整网点派送流程，避免类似问题再次发生，感谢您的建议。",
+}
+RESOLUTION_BY_CATEGORY = {
+    "service_quality": ["compensation", "redelivery", "refund", "explanation"],
+    "attitude": ["apology", "apology", "explanation"],
+    "process": ["process_fix", "explanation", "refund"],
+    "product": ["replacement", "refund", "compensation"],
+    "other": ["explanation", "process_fix"],
+}
+CAUSE_BY_CATEGORY = {
+    "service_quality": ["staff_error", "process", "system_fault"],
+    "attitude": ["staff_error"],
+    "process": ["process", "system_fault"],
+    "product": ["product"],
+    "other": ["customer_misunderstanding", "process"],
+}
+# Demo routing: (category code or None, channel or "", team code)
+RULES = [
+    ("attitude", "", "east-complaints"),
+    ("product", "", "east-complaints"),
+    ("process", "", "south-online"),
+    ("service_quality", "online", "south-online"),
+    ("service_quality", "api", "south-online"),
+    ("service_quality", "phone", "east-hotline"),
+    (None, "", "east-complaints"),
+]
+
+
+def _pick(rng: random.Random, mix):
+    return rng.choices([k for k, _w in mix], weights=[w for _k, w in mix])[0]
+
+
+@dataclass
+class Plan:
+    """The planned life of one demo complaint (times are None if not reached)."""
+
+    received_at: datetime
+    category: str
+    subcategory: str | None
+    channel: str
+    severity: str
+    customer_id: int
+    attributed: bool
+    reject: bool
+    hold_hours: float | None
+    reopen: bool
+    resolution_type: str
+    cause_type: str
+    amount: Decimal | None
+    csat: int | None
+    nps: int | None
+    times: dict[str, datetime] = field(default_factory=dict)
+
+
+def _timeline(rng: random.Random, received_at: datetime, plan: Plan) -> None:
+    """Step times from received_at; 10 % of steps are late."""
+
+    def later(minutes_low, minutes_high, late_high=None):
+        if late_high and rng.random() < 0.1:
+            return timedelta(minutes=rng.uniform(minutes_high, late_high))
+        return timedelta(minutes=rng.uniform(minutes_low, minutes_high))
+
+    t = received_at + later(2, 25, 240)
+    times = {"first_response": t}
+    t += later(10, 90, 600)
+    times["analysis"] = t
+    if plan.reject:
+        times["reject"] = t + timedelta(minutes=5)
+        plan.times = times
+        return
+    if plan.hold_hours:
+        times["hold"] = t + timedelta(minutes=3)
+        t = times["hold"] + timedelta(hours=plan.hold_hours)
+        times["resume"] = t
+    times["handling"] = t + timedelta(minutes=5)
+    t = times["handling"] + later(60, 1800, 6000)
+    times["reply"] = t
+    t += later(30, 1500, 5000)
+    times["resolve"] = t
+    if plan.reopen:
+        times["reopen"] = t + timedelta(hours=rng.uniform(4, 40))
+        times["handling2"] = times["reopen"] + timedelta(minutes=30)
+        times["reply2"] = times["handling2"] + timedelta(hours=rng.uniform(1, 20))
+        times["resolve2"] = times["reply2"] + timedelta(hours=rng.uniform(1, 10))
+        t = times["resolve2"]
+    if rng.random() < 0.75:
+        times["confirm"] = t + later(60, 1200, 3000)
+        t = times["confirm"]
+    if plan.csat is not None:
+        times["survey"] = t + timedelta(minutes=rng.uniform(5, 600))
+        t = times["survey"]
+    times["close"] = t + timedelta(hours=rng.uniform(1, 30))
+    plan.times = times
+
+
+def make_plans(ctx, customers: list[int], now: datetime):
+    """Yield ``ctx.complaints`` plans (a generator: a million plans do not fit
+    comfortably in memory at once)."""
+    rng = random.Random(ctx.seed + 31)
+    for _ in range(ctx.complaints):
+        # more complaints recently, working hours more often than nights
+        days_ago = (
+            rng.uniform(0, 4)
+            if rng.random() < 0.05
+            else min(rng.expovariate(1 / 120), 364)
+        )
+        day = (now - timedelta(days=days_ago)).astimezone(
+            timezone.get_default_timezone()
+        )
+        hour = rng.choices(range(24), weights=[1] * 8 + [8] * 10 + [3] * 4 + [1] * 2)[0]
+        received_at = day.replace(
+            hour=hour, minute=rng.randrange(60), second=rng.randrange(60), microsecond=0
+        )
+        if received_at > now - timedelta(minutes=5):
+            received_at = now - timedelta(minutes=rng.randint(5, 600))
+        category = _pick(rng, CATEGORY_MIX)
+        subcategory = rng.choice(SUBCATEGORIES[category])
+        severity = _pick(rng, SEVERITY_MIX)
+        resolution_type = rng.choice(RESOLUTION_BY_CATEGORY[category])
+        amount = (
+            Decimal(rng.randrange(20, 480)).quantize(Decimal("0.01"))
+            if resolution_type in ("compensation", "refund")
+            else None
+        )
+        answered = rng.random() < 0.6
+        csat = _pick(rng, CSAT_MIX) if answered else None
+        plan = Plan(
+            received_at=received_at,
+            category=category,
+            subcategory=subcategory,
+            channel=_pick(rng, CHANNEL_MIX),
+            severity=severity,
+            customer_id=rng.choice(customers),
+            attributed=category == "attitude" and subcategory is None,
+            reject=rng.random() < 0.04,
+            hold_hours=rng.uniform(1, 60) if rng.random() < 0.08 else None,
+            reopen=rng.random() < 0.05,
+            resolution_type=resolution_type,
+            cause_type=rng.choice(CAUSE_BY_CATEGORY[category]),
+            amount=amount,
+            csat=csat,
+            nps=(max(0, min(10, csat * 2 + rng.randint(-2, 0))) if csat else None),
+        )
+        _timeline(rng, received_at, plan)
+        yield plan
+
+
+class Org:
+    """Teams, front-line staff and routing of the demo organisation."""
+
+    def __init__(self, ctx):
+        self.rng = random.Random(ctx.seed + 32)
+        staff = list(
+            User.objects.filter(is_active=True, team__isnull=False)
+            .select_related("team", "team__supervisor")
+            .prefetch_related("groups")
+        )
+        self.front: dict[int, list[User]] = defaultdict(list)
+        self.handlers: dict[int, list[User]] = defaultdict(list)
+        self.teams = {}
+        for user in staff:
+            roles = {g.name for g in user.groups.all()}
+            if roles & {Role.AGENT, Role.COMPLAINT_HANDLER}:
+                self.front[user.team_id].append(user)
+                self.teams[user.team.code] = user.team
+            if Role.COMPLAINT_HANDLER in roles:
+                self.handlers[user.team_id].append(user)
+        self.all_front = [u for users in self.front.values() for u in users]
+        self.partner = PartnerOrganisation.objects.order_by("pk").first()
+
+    def route(self, category: str, channel: str):
+        for cat, chan, team_code in RULES:
+            if (cat is None or cat == category) and (not chan or chan == channel):
+                team = self.teams.get(team_code)
+                if team is not None:
+                    return team
+        return next(iter(self.teams.values()), None)
+
+    def resolver(self, complaint: Complaint):
+        if complaint.assignee_id and complaint.assignee_id in {
+            u.pk for u in self.handlers.get(complaint.team_id, [])
+        }:
+            return complaint.assignee
+        team = complaint.team
+        return team.supervisor if team and team.supervisor_id else None
+
+
+def _ensure_rules(org: Org) -> None:
+    categories = {c.code: c for c in Category.objects.filter(parent__isnull=True)}
+    for i, (cat, chan, team_code) in enumerate(RULES):
+        team = org.teams.get(team_code)
+        if team is None:
+            continue
+        name = f"{categories[cat].name if cat else '全部类别'}·{chan or '全部渠道'}"
+        AssignmentRule.objects.get_or_create(
+            name=name,
+            defaults={
+                "category": categories.get(cat) if cat else None,
+                "channel": chan,
+                "team": team,
+                "sort_order": (i + 1) * 10,
+            },
+        )
+
+
+def seed(ctx) -> None:
+    existing = Complaint.objects.count()
+    if existing >= ctx.complaints:
+        ctx.say(f"  complaints: {existing} already there")
+        return
+    customers = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    if not customers:
+        ctx.say("  complaints: no customers, skipped")
+        return
+    now = timezone.now()
+    org = Org(ctx)
+    if not org.all_front:
+        ctx.say("  complaints: no front-line staff, skipped")
+        return
+    _ensure_rules(org)
+    plans = islice(make_plans(ctx, customers, now), existing, None)
+    todo = ctx.complaints - existing
+    limit = ctx.shared.get("complaints_service_limit", SERVICE_LIMIT)
+    bulk_count = max(0, todo - limit)
+    if bulk_count:
+        _bulk(ctx, org, islice(plans, bulk_count), bulk_count, now)
+    service_plans = list(plans)
+    made = 0
+    # One transaction per 100 complaints: the services nest as savepoints, and
+    # PostgreSQL does not pay a commit (fsync) for every step.
+    for start in range(0, len(service_plans), 100):
+        with transaction.atomic():
+            for plan in service_plans[start : start + 100]:
+                made += _through_services(org, plan, now)
+    result = sla_sweep(now=now)
+    _seed_capa(ctx, org, now)
+    ctx.say(
+        f"  complaints: {bulk_count} bulk + {made} through the services; "
+        f"sweep marked {result['warned']} warnings, {result['breached']} breaches"
+    )
+
+
+# --- the service path -----------------------------------------------------------
+def _through_services(org: Org, plan: Plan, now: datetime) -> int:
+    rng = org.rng
+    times = plan.times
+    receiver = None if plan.channel == "api" else rng.choice(org.all_front)
+    subject, description, desired = TEXTS[plan.subcategory or plan.category]
+    with transaction.atomic(), clock.at(plan.received_at):
+        complaint = services.complaint_receive(
+            actor=receiver,
+            customer=Customer(pk=plan.customer_id),
+            channel=plan.channel,
+            category=plan.category,
+            subcategory=plan.subcategory,
+            severity=plan.severity,
+            subject=subject,
+            description=description,
+            desired_resolution=desired,
+            order_number=f"SF{rng.randrange(10**11, 10**12)}",
+            source_partner=org.partner if plan.channel == "api" else None,
+            attributed_staff=rng.choice(org.all_front) if plan.attributed else None,
+        )
+    worker = complaint.assignee or (
+        complaint.team.supervisor if complaint.team else None
+    )
+    if worker is None:
+        return 1
+    resolver = org.resolver(complaint) or worker
+    supervisor = complaint.team.supervisor if complaint.team else resolver
+
+    steps = [
+        (
+            "first_response",
+            worker,
+            lambda c, a: services.complaint_reply(
+                actor=a, complaint=c, body=REPLIES[0]
+            ),
+        ),
+        (
+            "analysis",
+            worker,
+            lambda c, a: services.complaint_record_analysis(
+                actor=a,
+                complaint=services.complaint_start_analysis(actor=a, complaint=c),
+                cause_hypothesis="初步判断为派送环节问题，待网点核实",
+                cause_type=plan.cause_type,
+                impact_scope="单个客户",
+            ),
+        ),
+        (
+            "reject",
+            supervisor,
+            lambda c, a: services.complaint_reject(
+                actor=a, complaint=c, reason="重复投诉，已合并处理"
+            ),
+        ),
+        (
+            "hold",
+            worker,
+            lambda c, a: services.complaint_hold(
+                actor=a, complaint=c, reason="等待客户提供破损照片"
+            ),
+        ),
+        (
+            "resume",
+            worker,
+            lambda c, a: services.complaint_resume(actor=a, complaint=c),
+        ),
+        (
+            "handling",
+            worker,
+            lambda c, a: services.complaint_start_handling(actor=a, complaint=c),
+        ),
+        (
+            "reply",
+            worker,
+            lambda c, a: services.complaint_reply(
+                actor=a, complaint=c, body=SOLUTIONS[plan.resolution_type]
+            ),
+        ),
+        (
+            "resolve",
+            resolver,
+            lambda c, a: services.complaint_resolve(
+                actor=a,
+                complaint=c,
+                resolution_type=plan.resolution_type,
+                resolution_summary=SOLUTIONS[plan.resolution_type],
+                compensation_amount=plan.amount,
+            ),
+        ),
+        (
+            "reopen",
+            supervisor,
+            lambda c, a: services.complaint_reopen(
+                actor=a, complaint=c, reason="客户对处理结果不满意，要求重新处理"
+            ),
+        ),
+        (
+            "handling2",
+            resolver,
+            lambda c, a: services.complaint_start_handling(actor=a, complaint=c),
+        ),
+        (
+            "reply2",
+            resolver,
+            lambda c, a: services.complaint_reply(
+                actor=a, complaint=c, body="已按您的要求重新处理，再次致歉。"
+            ),
+        ),
+        (
+            "resolve2",
+            resolver,
+            lambda c, a: services.complaint_resolve(
+                actor=a,
+                complaint=c,
+                resolution_type="compensation",
+                compensation_amount=Decimal("100.00"),
+            ),
+        ),
+        (
+            "confirm",
+            resolver,
+            lambda c, a: services.complaint_confirm(actor=a, complaint=c),
+        ),
+        (
+            "survey",
+            resolver,
+            lambda c, a: services.survey_record_answer(
+                actor=a,
+                complaint=c,
+                csat=plan.csat,
+                nps=plan.nps,
+                comment="处理及时，态度很好" if plan.csat >= 4 else "处理太慢",
+                channel="phone",
+            ),
+        ),
+        (
+            "close",
+            resolver,
+            lambda c, a: services.complaint_close(actor=a, complaint=c),
+        ),
+    ]
+    for name, actor, step in steps:
+        at = times.get(name)
+        if at is None:
+            continue
+        if at > now:
+            break
+        with clock.at(at):
+            try:
+                result = step(complaint, actor)
+            except DomainError:
+                break
+        if isinstance(result, Complaint):
+            complaint = result
+    return 1
+
+
+# --- the bulk path -------------------------------------------------------------------
+def _defaults(model) -> dict:
+    return {
+        f.attname: f.get_default()
+        for f in model._meta.concrete_fields
+        if not f.primary_key
+    }
+
+
+class _Writer:
+    """Writes row dicts (attnames) fast: COPY on PostgreSQL, bulk_create elsewhere."""
+
+    def __init__(self):
+        self.pg = connection.vendor == "postgresql"
+
+    def reserve_ids(self, model, n: int) -> list[int] | None:
+        if not self.pg:
+            return None
+        table = model._meta.db_table
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+                "FROM generate_series(1, %s)",
+                [table, n],
+            )
+            return [row[0] for row in cur.fetchall()]
+
+    def write(self, model, rows: list[dict], *, with_id: bool = False) -> list[int]:
+        if not rows:
+            return []
+        if not self.pg:
+            objs = model.objects.bulk_create(
+                [model(**row) for row in rows], batch_size=1000
+            )
+            return [o.pk for o in objs]
+        from psycopg.types.json import Jsonb
+
+        fields = [
+            f for f in model._meta.concrete_fields if with_id or not f.primary_key
+        ]
+        json = {f.attname for f in fields if isinstance(f, models.JSONField)}
+        names = [f.attname for f in fields]
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        table = connection.ops.quote_name(model._meta.db_table)
+        with (
+            connection.cursor() as cur,
+            cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(
+                    tuple(Jsonb(row[n]) if n in json else row[n] for n in names)
+                )
+        return [row.get("id") for row in rows]
+
+
+def _bulk(ctx, org: Org, plans, count: int, now: datetime) -> None:
+    categories = {c.code: c.pk for c in Category.objects.all()}
+    category_objs = {c.code: c for c in Category.objects.all()}
+    policies: dict = {}
+    schedules: dict = {}
+    counters = dict(ReferenceCounter.objects.values_list("day", "last_value"))
+    tz = timezone.get_default_timezone()
+    rng = random.Random(ctx.seed + 33)
+    writer = _Writer()
+    base = {
+        "complaint": _defaults(Complaint),
+        "target": _defaults(SlaTarget),
+        "survey": _defaults(SatisfactionSurvey),
+        "event": _defaults(ComplaintEvent),
+    }
+    done = 0
+    while done < count:
+        chunk = list(islice(plans, BATCH))
+        if not chunk:
+            break
+        built = []
+        for plan in chunk:
+            key = (plan.channel, plan.severity, plan.category)
+            if key not in policies:
+                policies[key] = policy_for(
+                    channel=plan.channel,
+                    severity=plan.severity,
+                    category=category_objs[plan.category],
+                )
+            policy = policies[key]
+            pkey = policy.pk if policy else None
+            if pkey not in schedules:
+                schedules[pkey] = schedule_for_policy(policy)
+            day = plan.received_at.astimezone(tz).date()
+            counters[day] = counters.get(day, 0) + 1
+            built.append(
+                _bulk_row(
+                    org,
+                    rng,
+                    plan,
+                    now,
+                    policy,
+                    schedules[pkey],
+                    categories,
+                    format_reference(day, counters[day]),
+                    base,
+                )
+            )
+        with transaction.atomic():
+            rows = [b[0] for b in built]
+            ids = writer.reserve_ids(Complaint, len(rows))
+            if ids is not None:
+                for row, pk in zip(rows, ids, strict=True):
+                    row["id"] = pk
+                writer.write(Complaint, rows, with_id=True)
+            else:
+                ids = writer.write(Complaint, rows)
+            targets, surveys, events = [], [], []
+            for pk, (_row, t_rows, s_row, e_rows) in zip(ids, built, strict=True):
+                for r in t_rows:
+                    r["complaint_id"] = pk
+                targets += t_rows
+                if s_row is not None:
+                    s_row["complaint_id"] = pk
+                    surveys.append(s_row)
+                for r in e_rows:
+                    r["complaint_id"] = pk
+                events += e_rows
+            writer.write(SlaTarget, targets)
+            writer.write(SatisfactionSurvey, surveys)
+            writer.write(ComplaintEvent, events)
+        done += len(chunk)
+        if count > BATCH and (done % (BATCH * 20) == 0 or done == count):
+            ctx.say(f"    complaints bulk: {done}/{count}")
+    with transaction.atomic():
+        existing = set(ReferenceCounter.objects.values_list("day", flat=True))
+        ReferenceCounter.objects.bulk_create(
+            [
+                ReferenceCounter(day=d, last_value=v)
+                for d, v in counters.items()
+                if d not in existing
+            ],
+            batch_size=BATCH,
+        )
+        for d in existing:
+            ReferenceCounter.objects.filter(day=d).update(last_value=counters[d])
+
+
+def _bulk_row(org, rng, plan, now, policy, schedule, categories, reference, base):
+    """One complaint row with precomputed fields, its SLA targets, survey and
+    events, as dicts of attnames (no model instances: a million of them is slow)."""
+    S = Complaint.Status
+    times = {k: v for k, v in plan.times.items() if v <= now}
+    team = org.route(plan.category, plan.channel)
+    front = org.front.get(team.pk, []) if team else []
+    assignee = rng.choice(front) if front else None
+    subject, description, desired = TEXTS[plan.subcategory or plan.category]
+    c = dict(base["complaint"])
+    c.update(
+        reference=reference,
+        customer_id=plan.customer_id,
+        channel=plan.channel,
+        category_id=categories[plan.category],
+        subcategory_id=categories.get(plan.subcategory) if plan.subcategory else None,
+        severity=plan.severity,
+        subject=subject,
+        description=description,
+        desired_resolution=desired,
+        order_number=f"SF{rng.randrange(10**11, 10**12)}",
+        received_at=plan.received_at,
+        created_at=plan.received_at,
+        updated_at=max(times.values(), default=plan.received_at),
+        team_id=team.pk if team else None,
+        department_id=team.department_id if team else None,
+        assignee_id=assignee.pk if assignee else None,
+        source_partner_id=(
+            org.partner.pk if plan.channel == "api" and org.partner else None
+        ),
+        attributed_staff_id=(rng.choice(org.all_front).pk if plan.attributed else None),
+        sla_policy_id=policy.pk if policy else None,
+        status=S.RECEIVED,
+        version=1 + len(times),
+    )
+    targets: list[dict] = []
+
+    def target(kind, started, met, cycle=1):
+        if policy is None:
+            return None
+        minutes = getattr(policy, TARGET_FIELDS[kind][0])
+        due = schedule.add(started, minutes)
+        warn = schedule.add(started, minutes * policy.warn_percent / 100)
+        t = dict(base["target"])
+        reached = met or now
+        t.update(
+            kind=kind,
+            cycle=cycle,
+            started_at=started,
+            target_minutes=minutes,
+            due_at=due,
+            warn_at=warn,
+            met_at=met,
+            warned_at=warn if reached >= warn else None,
+            breached_at=due if reached > due else None,
+        )
+        targets.append(t)
+        c[TARGET_FIELDS[kind][1]] = due
+        return t
+
+    def cancel_open(at):
+        for t in targets:
+            if t["met_at"] is None and t["breached_at"] is None:
+                t["cancelled_at"] = at
+                t["warned_at"] = None
+
+    fr = times.get("first_response")
+    target("first_response", plan.received_at, fr)
+    if fr:
+        c["first_response_at"] = fr
+        c["first_response_minutes"] = schedule.minutes_between(plan.received_at, fr)
+    an = times.get("analysis")
+    target("analysis", plan.received_at, an)
+    reply = times.get("reply")
+    target("reply", plan.received_at, reply)
+    resolve = times.get("resolve")
+    target("resolution", plan.received_at, resolve)
+    if an:
+        c.update(
+            status=S.ANALYZING,
+            analyzed_at=an,
+            cause_type=plan.cause_type,
+            cause_hypothesis="初步判断为派送环节问题，待网点核实",
+        )
+    survey = None
+    if "reject" in times:
+        c.update(
+            status=S.REJECTED,
+            rejection_reason="重复投诉，已合并处理",
+            closed_at=times["reject"],
+        )
+        cancel_open(c["closed_at"])
+        return c, targets, None, _bulk_events(base, c)
+    if "hold" in times and "resume" not in times:
+        c.update(status_before_hold=c["status"], status=S.ON_HOLD)
+        c["on_hold_since"] = times["hold"]
+    if "handling" in times:
+        c["status"] = S.HANDLING
+    if reply:
+        c.update(status=S.REPLIED, replied_at=reply)
+    if resolve:
+        c.update(
+            status=S.RESOLVED,
+            resolved_at=resolve,
+            first_resolved_at=resolve,
+            resolution_minutes=schedule.minutes_between(plan.received_at, resolve),
+            resolution_type=plan.resolution_type,
+            resolution_summary=SOLUTIONS[plan.resolution_type],
+            compensation_amount=plan.amount,
+        )
+        cycle = 1
+        last_resolve = resolve
+        if "reopen" in times:
+            cycle = 2
+            first_confirmation = target("confirmation", resolve, None)
+            if first_confirmation and first_confirmation["breached_at"] is None:
+                first_confirmation["cancelled_at"] = times["reopen"]
+                first_confirmation["warned_at"] = None
+            c.update(reopened_count=1, status=S.REOPENED, resolved_at=None)
+            resolve2 = times.get("resolve2")
+            target("resolution", times["reopen"], resolve2, cycle=2)
+            if "handling2" in times:
+                c["status"] = S.HANDLING
+            if "reply2" in times:
+                c["status"] = S.REPLIED
+            last_resolve = resolve2
+            if resolve2:
+                c.update(status=S.RESOLVED, resolved_at=resolve2)
+        if last_resolve:
+            confirm = times.get("confirm")
+            target("confirmation", last_resolve, confirm, cycle=cycle)
+            c["confirmed_at"] = confirm
+            survey = dict(base["survey"])
+            survey.update(
+                customer_id=plan.customer_id, cycle=cycle, created_at=last_resolve
+            )
+            if "survey" in times:
+                survey.update(
+                    csat=plan.csat,
+                    nps=plan.nps,
+                    channel="phone",
+                    answered_at=times["survey"],
+                    comment="处理及时，态度很好" if plan.csat >= 4 else "处理太慢",
+                )
+            if "close" in times:
+                c.update(status=S.CLOSED, closed_at=times["close"])
+                cancel_open(c["closed_at"])
+    return c, targets, survey, _bulk_events(base, c)
+
+
+def _bulk_events(base, c) -> list[dict]:
+    created = dict(base["event"])
+    created.update(
+        kind=ComplaintEvent.Kind.CREATED,
+        to_status=Complaint.Status.RECEIVED,
+        customer_visible=True,
+        created_at=c["received_at"],
+        data={"channel": c["channel"], "bulk": True},
+    )
+    events = [created]
+    if c["status"] != Complaint.Status.RECEIVED:
+        last = dict(base["event"])
+        last.update(
+            kind=ComplaintEvent.Kind.STATUS_CHANGED,
+            to_status=c["status"],
+            customer_visible=True,
+            created_at=c["updated_at"],
+            data={"bulk": True},
+        )
+        events.append(last)
+    return events
+
+
+# --- CAPA ---------------------------------------------------------------------------
+CAPAS = [
+    (
+        "attitude",
+        "派送员服务礼仪专项培训",
+        "部分派送员未经礼仪培训即上岗，沟通用语不规范",
+        "组织全体派送员参加服务礼仪培训，并每周抽查通话录音",
+    ),
+    (
+        "service_quality",
+        "易碎品包装规范整改",
+        "易碎品未按规范加固包装，中转环节受压破损",
+        "修订易碎品收寄包装标准，网点收寄时拍照留存",
+    ),
+    (
+        "process",
+        "理赔退款流程提速",
+        "理赔审核与财务打款两个环节串行，平均耗时过长",
+        "理赔审核通过后自动推送财务，打款时限缩短至3个工作日",
+    ),
+]
+
+
+def _seed_capa(ctx, org: Org, now: datetime) -> None:
+    from complaints.models import CorrectiveAction
+
+    if CorrectiveAction.objects.exists():
+        return
+    supervisors = {t.supervisor for t in org.teams.values() if t.supervisor_id}
+    lead = next(iter(sorted(supervisors, key=lambda u: u.pk)), None)
+    if lead is None:
+        return
+    for i, (category, title, cause, action) in enumerate(CAPAS):
+        complaints = list(
+            Complaint.objects.filter(
+                category__code=category, team__supervisor=lead
+            ).order_by("-received_at")[:3]
+        )
+        owner = org.handlers.get(lead.team_id or 0, [lead])[0] if lead.team_id else lead
+        start = now - timedelta(days=60 - i * 20)
+        with clock.at(start):
+            capa = services.capa_create(
+                actor=lead,
+                title=title,
+                root_cause=cause,
+                action=action,
+                owner=owner,
+                due_date=(start + timedelta(days=30)).date(),
+                complaints=complaints,
+            )
+        if i < 2:
+            with clock.at(start + timedelta(days=20)):
+                capa = services.capa_complete(
+                    actor=owner, capa=capa, note="已按计划完成整改"
+                )
+        if i == 0:
+            verifier = next(
+                (
+                    t.department.manager
+                    for t in org.teams.values()
+                    if t.department.manager_id
+                ),
+                None,
+            )
+            if verifier is not None and verifier.pk != owner.pk:
+                with clock.at(start + timedelta(days=50)):
+                    services.capa_verify(
+                        actor=verifier,
+                        capa=capa,
+                        effective=True,
+                        note="整改后一个月内同类投诉下降60%",
+                    )

@@ -1,0 +1,103 @@
+"""Demo complaints (service and bulk paths) and the SLA sweep task wiring."""
+
+import random
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db.models import Count, F
+
+from complaints import demo
+from complaints.models import (
+    Complaint,
+    ComplaintEvent,
+    CorrectiveAction,
+    SatisfactionSurvey,
+    SlaTarget,
+)
+from crm import demo as crm_demo
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ctx():
+    context = crm_demo.DemoContext(
+        seed=11, rng=random.Random(11), customers=40, complaints=80
+    )
+    crm_demo.seed(context)
+    # 20 through the services, 60 bulk-inserted
+    context.shared["complaints_service_limit"] = 20
+    return context
+
+
+def test_demo_complaints_mix_lifecycle_and_idempotence(ctx):
+    demo.seed(ctx)
+    assert Complaint.objects.count() == 80
+    references = list(Complaint.objects.values_list("reference", flat=True))
+    assert len(set(references)) == 80
+    statuses = set(Complaint.objects.values_list("status", flat=True))
+    assert {"closed", "rejected"} <= statuses
+    assert statuses & {"received", "analyzing", "handling", "replied", "on_hold"}
+    by_category = dict(
+        Complaint.objects.values_list("category__code").annotate(n=Count("pk"))
+    )
+    assert by_category["service_quality"] > by_category["attitude"] > 0
+    channels = dict(Complaint.objects.values_list("channel").annotate(n=Count("pk")))
+    assert channels["phone"] > channels.get("letter", 0)
+    # service path: full timelines with SLA clock events
+    assert ComplaintEvent.objects.filter(kind="sla_met").exists()
+    assert ComplaintEvent.objects.filter(kind="replied").exists()
+    # every complaint has its clocks; mirrored due times agree with the targets
+    assert not Complaint.objects.filter(sla_targets__isnull=True).exists()
+    first = SlaTarget.objects.filter(kind="first_response", cycle=1)
+    assert not first.exclude(due_at=F("complaint__first_response_due_at")).exists()
+    assert SlaTarget.objects.filter(breached_at__isnull=False).exists()
+    assert SatisfactionSurvey.objects.filter(answered_at__isnull=False).exists()
+    assert not Complaint.objects.filter(
+        status="closed", first_resolved_at__isnull=True
+    ).exists()
+    assert CorrectiveAction.objects.exists()
+    # a second run adds nothing
+    counts = (Complaint.objects.count(), ComplaintEvent.objects.count())
+    demo.seed(ctx)
+    assert (Complaint.objects.count(), ComplaintEvent.objects.count()) == counts
+
+
+def test_demo_references_continue_after_bulk(ctx):
+    ctx.complaints = 40
+    ctx.shared["complaints_service_limit"] = 10
+    demo.seed(ctx)
+    from complaints.models import ReferenceCounter
+
+    for counter in ReferenceCounter.objects.all():
+        numbers = [
+            int(r[-4:])
+            for r in Complaint.objects.filter(
+                reference__startswith=f"TS{counter.day:%Y%m%d}"
+            ).values_list("reference", flat=True)
+        ]
+        assert max(numbers) == counter.last_value
+
+
+def test_seed_demo_command_with_complaints_flag():
+    out = StringIO()
+    call_command(
+        "seed_demo",
+        stdout=out,
+        customers=20,
+        complaints=15,
+        skip=["training", "kpi"],
+    )
+    assert Complaint.objects.count() == 15
+    assert "complaints:" in out.getvalue()
+
+
+def test_sla_sweep_task_is_named_and_scheduled():
+    from complaints.tasks import sla_sweep
+
+    assert sla_sweep.name == "complaints.sla_sweep"
+    entry = settings.CELERY_BEAT_SCHEDULE["complaints-sla-sweep"]
+    assert entry["task"] == "complaints.sla_sweep"
+    assert sla_sweep.apply().get() == {"warned": 0, "breached": 0}
