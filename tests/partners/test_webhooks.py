@@ -269,3 +269,18 @@ def test_a_broker_failure_does_not_break_the_commit(partner_a, monkeypatch):
     monkeypatch.setattr(tasks.deliver_webhooks, "delay", boom)
 
     _trigger_delivery()  # logged; the beat sweep delivers within a minute
+
+
+def test_endpoint_secret_is_encrypted_at_rest(partner_a):
+    from django.db import connection
+
+    endpoint = WebhookEndpointFactory(partner=partner_a, secret="whsec_plain_for_test")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT secret FROM partners_webhookendpoint WHERE id = %s", [endpoint.pk]
+        )
+        (stored,) = cursor.fetchone()
+
+    assert "whsec_plain_for_test" not in stored
+    endpoint.refresh_from_db()
+    assert endpoint.secret == "whsec_plain_for_test"
