@@ -273,7 +273,8 @@ class ComplaintAdmin(ScopedModelAdmin):
         ("received_at", admin.DateFieldListFilter),
         ArchivedFilter,
     )
-    search_fields = ("reference", "order_number", "customer__name", "customer__code")
+    # Prefix/exact lookups use the unique and order-number indexes on big tables.
+    search_fields = ("^reference", "=order_number", "customer__name", "=customer__code")
     search_help_text = _("Reference, order number, customer name, number or phone")
     # No date_hierarchy: its DISTINCT over a million rows would run on every page.
     autocomplete_fields = ("customer", "attributed_staff")
@@ -501,7 +502,7 @@ class ComplaintAdmin(ScopedModelAdmin):
                 reverse("admin:complaints_complaint_change", args=[pk])
             )
         if request.method == "POST":
-            form = WorkflowForm(request.POST)
+            form = WorkflowForm(request.POST, user=request.user)
             if form.is_valid():
                 try:
                     _perform(request.user, complaint, form.cleaned_data)
@@ -516,10 +517,11 @@ class ComplaintAdmin(ScopedModelAdmin):
                     )
         else:
             form = WorkflowForm(
+                user=request.user,
                 initial={
                     "version": complaint.version,
                     "action": request.GET.get("action", ""),
-                }
+                },
             )
         context = {
             **self.admin_site.each_context(request),
@@ -537,7 +539,7 @@ class ComplaintAdmin(ScopedModelAdmin):
     @admin.action(description=_("Assign selected complaints"), permissions=["change"])
     def assign_selected(self, request, queryset):
         if "apply" in request.POST:
-            form = AssignForm(request.POST)
+            form = AssignForm(request.POST, user=request.user)
             if form.is_valid():
                 assignee = form.cleaned_data["assignee"]
                 for complaint in queryset:
@@ -551,7 +553,7 @@ class ComplaintAdmin(ScopedModelAdmin):
                     )
                 return None
         else:
-            form = AssignForm()
+            form = AssignForm(user=request.user)
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Assign complaints"),

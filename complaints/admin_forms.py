@@ -121,17 +121,25 @@ class WorkflowForm(forms.Form):
     )
     due_at = forms.DateTimeField(label=_("new due time"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = worker_queryset()
+        self.fields["assignee"].queryset = scoped_workers(user)
 
 
 class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(label=_("assignee"), queryset=User.objects.none())
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = worker_queryset()
+        self.fields["assignee"].queryset = scoped_workers(user)
+
+
+def scoped_workers(user):
+    """Staff who work complaints, as far as ``user`` may see staff."""
+    from crm import scoping
+
+    qs = worker_queryset()
+    return qs if user is None else scoping.visible_to(user, qs)
 
 
 class BusinessCalendarForm(forms.ModelForm):

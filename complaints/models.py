@@ -509,7 +509,9 @@ class ComplaintEvent(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+        from django.utils import timezone
+
+        return f"{self.get_kind_display()} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
 
 class SlaTarget(models.Model):
@@ -567,6 +569,12 @@ class SlaTarget(models.Model):
                     warned_at__isnull=True,
                 ),
             ),
+            # "SLA breached" filter of the complaint list (semi-join).
+            models.Index(
+                fields=["complaint"],
+                name="slatarget_breached",
+                condition=models.Q(breached_at__isnull=False),
+            ),
             models.Index(
                 fields=["due_at"],
                 name="slatarget_breach_due",
@@ -615,7 +623,9 @@ class ComplaintReply(models.Model):
         ordering = ["sent_at", "pk"]
 
     def __str__(self):
-        return f"{self.complaint_id} {self.sent_at:%Y-%m-%d %H:%M}"
+        from django.utils import timezone
+
+        return f"{timezone.localtime(self.sent_at):%Y-%m-%d %H:%M}"
 
 
 class ComplaintNote(models.Model):

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from crm.models import Customer, Revisit
+from crm.selectors import sees_personal_data
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -33,7 +34,11 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     def _masked(self, obj) -> bool:
         partner = self.context.get("partner")
-        return partner is not None and obj.partner_id != partner.pk
+        if partner is None:
+            # Staff: only roles that need personal data see it (DESIGN §1 Privacy).
+            request = self.context.get("request")
+            return request is None or not sees_personal_data(request.user)
+        return obj.partner_id != partner.pk
 
     def get_phone(self, obj) -> str:
         return obj.phone_masked if self._masked(obj) else obj.phone

@@ -230,3 +230,67 @@ def test_rejected_complaint_cancels_its_clocks(org):
     complaint = walk(make_complaint(actor=org.agent_a), "rejected", actor=org.admin)
     assert not complaint.sla_targets.filter(cancelled_at__isnull=True).exists()
     assert sla_sweep(now=t(2030, 1, 1, 10, 0)) == {"warned": 0, "breached": 0}
+
+
+def test_sweep_notifies_team_supervisor_when_unassigned(org):
+    with clock.at(t(2026, 11, 24, 10, 0)):
+        complaint = make_complaint(actor=org.agent_a)
+    assert complaint.assignee is None
+    sla_sweep(now=t(2026, 11, 24, 10, 25))
+    fr = target(complaint, "first_response")
+    assert Notification.objects.filter(
+        recipient=org.supervisor_a, key=f"sla:{fr.pk}:warned"
+    ).exists()
+
+
+def test_escalation_goes_to_the_manager_when_the_supervisor_is_assignee(org):
+    org.dept_a.manager = org.manager_a
+    org.dept_a.save(update_fields=["manager"])
+    complaint = make_complaint(actor=org.agent_a)
+    complaint = s.complaint_assign(
+        actor=org.supervisor_a, complaint=complaint, assignee=org.supervisor_a
+    )
+    complaint = s.complaint_escalate(
+        actor=org.supervisor_a, complaint=complaint, reason="需经理介入"
+    )
+    assert complaint.events.get(kind="escalated").data["to"] == org.manager_a.pk
+    assert org.manager_a.notifications.filter(kind="complaint_escalated").exists()
+
+
+def test_category_change_in_analysis_repicks_the_policy(org):
+    from tests.factories.complaints import SlaPolicyFactory, category
+
+    SlaPolicyFactory(
+        code="attitude-fast",
+        category=category("attitude"),
+        first_response_minutes=15,
+        analysis_minutes=60,
+    )
+    with clock.at(t(2026, 11, 24, 10, 0)):
+        complaint = make_complaint(actor=org.agent_a)
+        complaint = s.complaint_start_analysis(actor=org.agent_a, complaint=complaint)
+    with clock.at(t(2026, 11, 24, 10, 5)):
+        complaint = s.complaint_record_analysis(
+            actor=org.agent_a,
+            complaint=complaint,
+            category="attitude",
+            cause_hypothesis="客服人员语气生硬",
+            cause_type="staff_error",
+            attributed_staff=org.agent_a,
+        )
+    assert complaint.sla_policy.code == "attitude-fast"
+    # the analysis clock was met at 10:05, so only running clocks moved
+    assert complaint.first_response_due_at == t(2026, 11, 24, 10, 15)
+    assert target(complaint, "analysis").met_at == t(2026, 11, 24, 10, 5)
+    assert complaint.attributed_staff == org.agent_a
+
+
+def test_archive_only_final_complaints(org):
+    from config.errors import IllegalTransition
+
+    open_one = make_complaint(actor=org.agent_a)
+    with pytest.raises(IllegalTransition):
+        s.complaint_archive(actor=org.manager_a, complaint=open_one)
+    done = walk(make_complaint(actor=org.agent_a), "closed", actor=org.admin)
+    done = s.complaint_archive(actor=org.manager_a, complaint=done)
+    assert done.is_archived

@@ -153,7 +153,7 @@ def assignment_check_attitude_complaints(
     window_days = getattr(settings, "KEFU_TRAINING_ATTITUDE_WINDOW_DAYS", 90)
     course = etiquette_course()
     if course is None:
-        logger.warning("attitude rule: no active etiquette course to assign")
+        logger.info("attitude rule: no active etiquette course to assign")
         return None
     User.objects.select_for_update().filter(pk=staff.pk).first()
     previous = TrainingAssignment.objects.filter(
