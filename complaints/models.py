@@ -442,8 +442,30 @@ class Complaint(models.Model):
         return reverse("admin:complaints_complaint_change", args=[self.pk])
 
 
+class ImmutableRowError(Exception):
+    """An attempt to change or delete an append-only audit row."""
+
+
+class ComplaintEventQuerySet(models.QuerySet):
+    """Events are append-only: no bulk update or delete through the ORM."""
+
+    def update(self, **kwargs):
+        raise ImmutableRowError("complaint events are immutable")
+
+    def delete(self):
+        raise ImmutableRowError("complaint events are immutable")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise ImmutableRowError("complaint events are immutable")
+
+
 class ComplaintEvent(models.Model):
-    """One immutable line of a complaint's timeline (audit trail and SLA clocks)."""
+    """One immutable line of a complaint's timeline (audit trail and SLA clocks).
+
+    Rows are only ever inserted (``complaints.services.events.event_record``):
+    saving an existing row, deleting one and queryset ``update``/``delete``
+    raise ``ImmutableRowError``; the admin shows them read-only.
+    """
 
     class Kind(models.TextChoices):
         CREATED = "created", _("created")
@@ -499,6 +521,8 @@ class ComplaintEvent(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), db_index=True)
 
+    objects = ComplaintEventQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("complaint event")
         verbose_name_plural = _("complaint events")
@@ -512,6 +536,14 @@ class ComplaintEvent(models.Model):
         from django.utils import timezone
 
         return f"{self.get_kind_display()} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ImmutableRowError("complaint events are immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRowError("complaint events are immutable")
 
 
 class SlaTarget(models.Model):
