@@ -25,6 +25,7 @@ from complaints.admin_forms import (
     AssignForm,
     BusinessCalendarForm,
     ComplaintAddForm,
+    SlaPolicyForm,
     WorkflowForm,
 )
 from complaints.models import (
@@ -726,6 +727,7 @@ class CalendarDayAdmin(ScopedModelAdmin):
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(ScopedModelAdmin):
+    form = SlaPolicyForm
     list_display = (
         "name",
         "channel",

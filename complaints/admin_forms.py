@@ -9,7 +9,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from complaints.business_time import validate_hours
-from complaints.models import BusinessCalendar, Category, Complaint, SlaTarget
+from complaints.models import (
+    BusinessCalendar,
+    Category,
+    Complaint,
+    SlaPolicy,
+    SlaTarget,
+)
 from crm.models import User
 from crm.roles import Role
 
@@ -182,3 +188,37 @@ class BusinessCalendarForm(forms.ModelForm):
         except (TypeError, ValueError) as exc:
             raise forms.ValidationError(str(exc)) from exc
         return value
+
+
+class SlaPolicyForm(forms.ModelForm):
+    elapsed_targets = forms.TypedMultipleChoiceField(
+        label=_("targets counted in elapsed hours"),
+        choices=SlaTarget.Kind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_(
+            "SLA targets of this policy that count elapsed (wall-clock) time "
+            "instead of the calendar's business time."
+        ),
+    )
+
+    class Meta:
+        model = SlaPolicy
+        fields = (
+            "code",
+            "name",
+            "channel",
+            "severity",
+            "category",
+            "calendar",
+            "is_24x7",
+            "first_response_minutes",
+            "analysis_minutes",
+            "reply_minutes",
+            "resolution_minutes",
+            "confirmation_minutes",
+            "elapsed_targets",
+            "warn_percent",
+            "sort_order",
+            "is_active",
+        )
