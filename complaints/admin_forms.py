@@ -130,6 +130,7 @@ class WorkflowForm(forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = scoped_workers(user)
+        use_assignee_autocomplete(self.fields["assignee"], user)
 
 
 class AssignForm(forms.Form):
@@ -138,6 +139,20 @@ class AssignForm(forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = scoped_workers(user)
+        use_assignee_autocomplete(self.fields["assignee"], user)
+
+
+def use_assignee_autocomplete(field: forms.ModelChoiceField, user) -> None:
+    """Search-as-you-type for the assignee (admin autocomplete over the staff
+    admin, which is scoped to the user) when the user may list staff; the
+    field's own queryset still validates the choice (workers in scope only)."""
+    from django.contrib import admin
+    from django.contrib.admin.widgets import AutocompleteSelect
+
+    if user is None or not user.has_perm("crm.view_user"):
+        return
+    field.widget = AutocompleteSelect(Complaint._meta.get_field("assignee"), admin.site)
+    field.widget.choices = field.choices
 
 
 def scoped_workers(user):
