@@ -502,6 +502,7 @@ class ComplaintEvent(models.Model):
         SLA_RECOMPUTED = "sla_recomputed", _("SLA due times recomputed")
         FEEDBACK_RECEIVED = "feedback_received", _("customer feedback received")
         CAPA_LINKED = "capa_linked", _("corrective action linked")
+        ARCHIVED = "archived", _("archived")
 
     complaint = models.ForeignKey(
         Complaint,

@@ -3,7 +3,7 @@ customer confirmation ≤ 24 h after resolution, both in elapsed hours (the seed
 "最长不超过48小时" is a promise to the customer; crm's confirmation revisit is due
 24 h after resolution); first response (10 / 30 min) and initial analysis (2 h)
 stay in business time of the calendar. Only rows still at their shipped values
-are touched: an admin's edits are kept.
+are touched: an admin's edits are kept. Also: the ``archived`` event kind.
 """
 
 from django.db import migrations, models
@@ -54,4 +54,36 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(forwards, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name="complaintevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "created"),
+                    ("status_changed", "status changed"),
+                    ("assigned", "assigned"),
+                    ("replied", "replied to customer"),
+                    ("note", "internal note"),
+                    ("analysis", "analysis recorded"),
+                    ("escalated", "escalated"),
+                    ("severity_changed", "severity changed"),
+                    ("reopened", "reopened"),
+                    ("confirmed", "confirmed by customer"),
+                    ("attachment", "attachment added"),
+                    ("sla_started", "SLA clock started"),
+                    ("sla_paused", "SLA clock paused"),
+                    ("sla_resumed", "SLA clock resumed"),
+                    ("sla_warned", "SLA warning"),
+                    ("sla_met", "SLA target met"),
+                    ("sla_breached", "SLA breached"),
+                    ("sla_due_overridden", "SLA due time overridden"),
+                    ("sla_recomputed", "SLA due times recomputed"),
+                    ("feedback_received", "customer feedback received"),
+                    ("capa_linked", "corrective action linked"),
+                    ("archived", "archived"),
+                ],
+                max_length=32,
+                verbose_name="kind",
+            ),
+        ),
     ]

@@ -62,6 +62,12 @@ def test_archived_not_deleted(org, client):
     s.complaint_archive(actor=org.manager_a, complaint=complaint)
     complaint.refresh_from_db()
     assert complaint.is_archived is True
+    archived = complaint.events.get(kind="archived")
+    assert archived.actor == org.manager_a
+    assert archived.customer_visible is False
+    # archiving twice records it once
+    s.complaint_archive(actor=org.manager_a, complaint=complaint)
+    assert complaint.events.filter(kind="archived").count() == 1
     client.force_login(org.admin)
     response = client.post(
         reverse("admin:complaints_complaint_delete", args=[complaint.pk]),

@@ -111,3 +111,30 @@ def test_hold_moves_an_elapsed_target_by_elapsed_time(org):
     assert complaint.reply_due_at == t(2026, 11, 27, 10, 0)
     # the analysis clock moved by business time only (7.5 h of a working day)
     assert complaint.analysis_due_at == t(2026, 11, 25, 12, 0)
+
+
+def test_overridden_due_time_survives_hold_resume_and_severity_change(org):
+    with clock.at(t(2026, 11, 24, 10, 0)):
+        complaint = make_complaint(actor=org.agent_a)
+    with clock.at(t(2026, 11, 24, 10, 5)):
+        complaint = s.complaint_override_due(
+            actor=org.manager_a,
+            complaint=complaint,
+            kind="reply",
+            due_at=t(2026, 12, 4, 18, 0),
+            reason="客户出差，约定下周答复",
+        )
+    with clock.at(t(2026, 11, 24, 11, 0)):
+        complaint = s.complaint_hold(
+            actor=org.agent_a, complaint=complaint, reason="等待客户"
+        )
+    with clock.at(t(2026, 11, 25, 11, 0)):
+        complaint = s.complaint_resume(actor=org.agent_a, complaint=complaint)
+        complaint = s.complaint_change_severity(
+            actor=org.agent_a, complaint=complaint, severity="high", reason="升级"
+        )
+    reply = SlaTarget.objects.get(complaint=complaint, kind="reply")
+    assert reply.is_overridden
+    assert reply.due_at == complaint.reply_due_at == t(2026, 12, 4, 18, 0)
+    event = complaint.events.get(kind="sla_due_overridden")
+    assert event.actor == org.manager_a and event.data["target"] == "reply"
