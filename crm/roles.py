@@ -173,7 +173,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "crm.revisit": RW,
         "crm.revisitrule": R,
         "crm.notification": R,
-        "complaints.complaint": R,
+        "complaints.complaint": RA,  # problem found on a revisit
         "complaints.complaintevent": R,
         "complaints.category": R,
         "complaints.satisfactionsurvey": RW,

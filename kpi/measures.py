@@ -107,6 +107,14 @@ def _received(qs, w):
     )
 
 
+def _attributed_attitude(qs, w):
+    # Narrowed in the WHERE clause (not only in the aggregate's filter) so the
+    # grouping sees the few attributed attitude complaints, not the whole month.
+    return _received(qs, w).filter(
+        attributed_staff__isnull=False, category__code="attitude"
+    )
+
+
 def _first_resolved(qs, w):
     return qs.filter(
         first_resolved_at__gte=w.start, first_resolved_at__lt=w.end
@@ -170,7 +178,7 @@ COMPLAINTS_ATTRIBUTED = Source(
     staff="attributed_staff",
     team="attributed_staff__team",
     department="attributed_staff__department",
-    rows=_received,
+    rows=_attributed_attitude,
     date_field="received_at",
 )
 COMPLAINTS_RESOLVED = Source(

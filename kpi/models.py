@@ -176,16 +176,18 @@ class KpiResult(models.Model):
     ``subject_id`` repeats the subject's primary key for the uniqueness rule.
     """
 
-    # Snapshot rows are written ~7,000 at a time: the unique index below leads
-    # with the period, and the subject references carry no database constraint
-    # or index of their own (deferred FK checks doubled the write time). Django
-    # still applies on_delete; rows are rebuilt by the next computation.
+    # Snapshot rows are derived data written ~7,000 a month at a time: the unique
+    # index below leads with the period, and the references carry no database
+    # constraint or index of their own (PostgreSQL's deferred FK checks at commit
+    # doubled the write time). Django still applies on_delete, and the next
+    # computation rebuilds the rows.
     period = models.ForeignKey(
         KpiPeriod,
         verbose_name=_("period"),
         on_delete=models.CASCADE,
         related_name="results",
         db_index=False,
+        db_constraint=False,
     )
     indicator = models.ForeignKey(
         Indicator,
@@ -287,12 +289,15 @@ class ScorecardResult(models.Model):
         verbose_name=_("period"),
         on_delete=models.CASCADE,
         related_name="scorecards",
+        db_index=False,  # the unique (period, staff) index leads with it
+        db_constraint=False,  # derived rows: see KpiResult
     )
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("staff member"),
         on_delete=models.CASCADE,
         related_name="kpi_scorecards",
+        db_constraint=False,
     )
     team = models.ForeignKey(
         "crm.Team",
@@ -301,6 +306,7 @@ class ScorecardResult(models.Model):
         null=True,
         blank=True,
         related_name="kpi_scorecards",
+        db_constraint=False,
     )
     department = models.ForeignKey(
         "crm.Department",
@@ -309,12 +315,14 @@ class ScorecardResult(models.Model):
         null=True,
         blank=True,
         related_name="kpi_scorecards",
+        db_constraint=False,
     )
     template = models.ForeignKey(
         ScorecardTemplate,
         verbose_name=_("scorecard template"),
         on_delete=models.CASCADE,
         related_name="results",
+        db_constraint=False,
     )
     score = models.DecimalField(
         _("score"), max_digits=5, decimal_places=2, null=True, blank=True

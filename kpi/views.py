@@ -185,6 +185,18 @@ COLUMNS = {
 }
 
 
+# What each drill-down table shows needs from related rows (no query per row).
+SELECT_RELATED = {
+    "complaints.Complaint": ("assignee",),
+    "complaints.SlaTarget": ("complaint",),
+    "complaints.SatisfactionSurvey": ("complaint",),
+    "crm.Revisit": ("customer", "assignee"),
+    "kpi.QualityInspection": ("complaint", "interaction", "staff"),
+    "training.Enrollment": ("session__course", "staff"),
+    "training.Assessment": ("staff",),
+}
+
+
 def _cell(obj, path: str):
     value = obj
     for name in path.split("."):
@@ -221,10 +233,8 @@ def drill_down(request, code: str):
         part=part,
     )
     columns = COLUMNS.get(measure.source.model, [])
-    related = [p.split(".")[0] for p, _l in columns if "." in p] + [
-        p for p, _l in columns if p in ("assignee", "staff", "customer", "session")
-    ]
-    records = records.select_related(*sorted(set(related))).order_by("-pk")
+    related = SELECT_RELATED.get(measure.source.model, ())
+    records = records.select_related(*related).order_by("-pk")
     page = Paginator(records, 50).get_page(request.GET.get("page"))
     return render(
         request,

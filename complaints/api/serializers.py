@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from complaints.models import Complaint, ComplaintEvent, SatisfactionSurvey
+from crm.api.serializers import require_contact_details
 
 TOP_LEVEL_CATEGORIES = ("service_quality", "attitude", "process", "product", "other")
 
@@ -204,10 +205,7 @@ class ComplaintCustomerInputSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        if not (attrs.get("phone") or attrs.get("email") or attrs.get("external_id")):
-            raise serializers.ValidationError(
-                {"phone": [_("Give a phone number, an e-mail or an external id.")]}
-            )
+        require_contact_details(attrs, self.context.get("request"))
         return attrs
 
 

@@ -73,13 +73,18 @@ def _transition(service, input_serializer, doc: str, *, map_input=None):
     )
     def handler(self, request, reference=None):
         complaint = self.get_object()
-        data = input_serializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        if map_input is not None:
-            values = map_input(values)
-        service(actor=request.user, complaint=complaint, **values)
-        return Response(s.ComplaintSerializer(self.get_object()).data)
+
+        def run():
+            data = input_serializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            values = dict(data.validated_data)
+            if map_input is not None:
+                values = map_input(values)
+            service(actor=request.user, complaint=complaint, **values)
+            return Response(s.ComplaintSerializer(self.get_object()).data)
+
+        # A retried POST with the same Idempotency-Key replays the first answer.
+        return idempotent(request, run)
 
     handler.__doc__ = doc
     return handler
@@ -238,7 +243,9 @@ class ComplaintViewSet(
         return idempotent(request, lambda: self._create(request))
 
     def _create(self, request):
-        data = s.ComplaintCreateSerializer(data=request.data)
+        data = s.ComplaintCreateSerializer(
+            data=request.data, context={"request": request}
+        )
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         partner = partner_of(request)
@@ -295,7 +302,11 @@ class ComplaintViewSet(
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def feedback(self, request, reference=None):
+        # get_object first: another partner's reference is a 404, never a replay.
         complaint = self.get_object()
+        return idempotent(request, lambda: self._feedback(request, complaint))
+
+    def _feedback(self, request, complaint):
         data = s.FeedbackInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         partner = partner_of(request)

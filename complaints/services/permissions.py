@@ -32,6 +32,8 @@ RECEIVERS = frozenset(
         Role.MANAGER,
         Role.ADMIN,
         Role.ACCOUNT_MANAGER,
+        # A revisit that finds a problem registers it as a new complaint.
+        Role.RELATIONS_SPECIALIST,
     }
 )
 SURVEY_RECORDERS = frozenset(

@@ -4,6 +4,30 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from crm.models import Customer, Revisit
+from crm.selectors import sees_personal_data
+
+
+def require_contact_details(attrs: dict, request) -> None:
+    """DESIGN §4: a customer comes with a phone and/or an e-mail. An external id
+    alone is enough only to name a customer the partner already registered."""
+    if attrs.get("phone") or attrs.get("email"):
+        return
+    from crm.models import CustomerExternalId
+    from partners.api.authentication import partner_of
+
+    partner = partner_of(request) if request is not None else None
+    external_id = attrs.get("external_id")
+    if (
+        partner is not None
+        and external_id
+        and CustomerExternalId.objects.filter(
+            partner=partner, external_id=external_id
+        ).exists()
+    ):
+        return
+    raise serializers.ValidationError(
+        {"phone": [_("Give a phone number or an e-mail.")]}
+    )
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -33,7 +57,11 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     def _masked(self, obj) -> bool:
         partner = self.context.get("partner")
-        return partner is not None and obj.partner_id != partner.pk
+        if partner is None:
+            # Staff: only roles that need personal data see it (DESIGN §1 Privacy).
+            request = self.context.get("request")
+            return request is None or not sees_personal_data(request.user)
+        return obj.partner_id != partner.pk
 
     def get_phone(self, obj) -> str:
         return obj.phone_masked if self._masked(obj) else obj.phone
@@ -58,10 +86,7 @@ class CustomerInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Customer.Kind.choices, required=False)
 
     def validate(self, attrs):
-        if not (attrs.get("phone") or attrs.get("email") or attrs.get("external_id")):
-            raise serializers.ValidationError(
-                {"phone": [_("Give a phone number, an e-mail or an external id.")]}
-            )
+        require_contact_details(attrs, self.context.get("request"))
         return attrs
 
 

@@ -14,8 +14,9 @@ from crm.api.serializers import (
     CustomerSerializer,
     RevisitSerializer,
 )
-from crm.models import Customer, CustomerExternalId, Revisit
-from crm.services import customer_upsert
+from crm.models import Customer, CustomerExternalId, PersonalDataAccess, Revisit
+from crm.selectors import sees_personal_data
+from crm.services import customer_upsert, personal_data_access_log
 from partners.api.authentication import partner_of
 from partners.api.idempotency import idempotent
 from partners.api.permissions import ScopeOrModelPermission
@@ -67,6 +68,18 @@ class CustomerViewSet(
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "partner": partner_of(self.request)}
 
+    def retrieve(self, request, *args, **kwargs):
+        customer = self.get_object()
+        if partner_of(request) is None and sees_personal_data(request.user):
+            # Each staff view of an unmasked customer is logged (PIPL).
+            personal_data_access_log(
+                actor=request.user,
+                customer=customer,
+                action=PersonalDataAccess.Action.VIEW,
+                note="api",
+            )
+        return Response(self.get_serializer(customer).data)
+
     @extend_schema(
         summary="Find or create a customer",
         request=CustomerInputSerializer,
@@ -81,7 +94,7 @@ class CustomerViewSet(
         return idempotent(request, lambda: self._create(request))
 
     def _create(self, request):
-        data = CustomerInputSerializer(data=request.data)
+        data = CustomerInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         partner = partner_of(request)
         customer, created = customer_upsert(

@@ -480,8 +480,29 @@ def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
     if connection.vendor == "postgresql":
         sql = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
+            # COPY's text format built here: our values are numbers, codes and
+            # timestamps (no tab, newline or backslash), and formatting them in
+            # one join is several times faster than adapting value by value.
+            # (Decimals are quantized, so str() never gives exponent notation.)
+            null, stamp = "\\N", {}
+            for start in range(0, len(rows), 5000):
+                lines = []
+                for row in rows[start : start + 5000]:
+                    lines.append(
+                        "\t".join(
+                            [
+                                null
+                                if v is None
+                                else (
+                                    stamp.get(v) or stamp.setdefault(v, v.isoformat())
+                                )
+                                if v.__class__ is datetime
+                                else str(v)
+                                for v in row
+                            ]
+                        )
+                    )
+                copy.write("\n".join(lines) + "\n")
         return
     model.objects.bulk_create(
         (model(**dict(zip(columns, row, strict=True))) for row in rows),

@@ -33,7 +33,11 @@ MAX_KEY_LENGTH = 255
 
 def _request_hash(request) -> str:
     body = json.dumps(request.data, sort_keys=True, cls=JSONEncoder, default=str)
-    return hashlib.sha256(f"{request.method} {body}".encode()).hexdigest()
+    # The path is part of the request: one key reused on another endpoint or
+    # complaint is a different request (422), never a replay of the first.
+    return hashlib.sha256(
+        f"{request.method} {request.path} {body}".encode()
+    ).hexdigest()
 
 
 def _owner(request) -> dict:

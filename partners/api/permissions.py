@@ -30,6 +30,9 @@ class ScopeOrModelPermission(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
+        if getattr(view, "action", "") is None:
+            # No handler for this method: let DRF answer 405, not a 403.
+            return True
         action = _action(view, request)
         if isinstance(request.auth, ApiKey):
             scope = getattr(view, "required_scopes", {}).get(action)

@@ -266,3 +266,75 @@ def test_beat_runs_the_crm_sweepers_every_minute():
         assert schedule[name]["task"] == name and schedule[name]["schedule"] == 60.0
         assert name in app.tasks
     assert "crm.revisit_plan_by_rules" in app.tasks
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/crm/interaction/",
+        "/admin/crm/notification/",
+        "/admin/crm/privacyrequest/",
+        "/admin/crm/personaldataaccess/",
+        "/admin/crm/contact/",
+    ],
+)
+def test_other_crm_lists_do_not_grow_in_queries(
+    org, as_user, url, django_assert_max_num_queries
+):
+    from crm.services import personal_data_access_log, privacy_request_create
+    from tests.factories.crm import ContactFactory, InteractionFactory
+
+    def make(n):
+        for i in range(n):
+            customer = CustomerFactory(department=org.dept_a)
+            InteractionFactory(customer=customer, staff=org.agent_a)
+            ContactFactory(customer=customer)
+            notify(
+                recipient=org.manager_a,
+                kind="k",
+                title=f"t{i}",
+                key=f"{url}:{customer.pk}",
+            )
+            privacy_request_create(
+                actor=org.manager_a, customer=customer, kind="export", requested_by="x"
+            )
+            personal_data_access_log(
+                actor=org.agent_a, customer=customer, action="view"
+            )
+
+    make(2)
+    client = as_user(org.manager_a)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    make(15)
+    with django_assert_max_num_queries(len(ctx.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["cl"].result_list) == 17
+
+
+def test_customer_page_queries_do_not_grow_with_history(
+    org, as_user, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories.crm import ContactFactory, InteractionFactory
+
+    customer = CustomerFactory(department=org.dept_a)
+    client = as_user(org.manager_a)
+    url = f"/admin/crm/customer/{customer.pk}/change/"
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url)
+    for _ in range(10):
+        InteractionFactory(customer=customer)
+        RevisitFactory(customer=customer)
+        ContactFactory(customer=customer)
+        make_complaint(actor=org.agent_a, customer=customer)
+    with CaptureQueriesContext(connection) as after:
+        assert client.get(url).status_code == 200
+    assert len(after.captured_queries) <= len(ctx.captured_queries), [
+        q["sql"][:90] for q in after.captured_queries
+    ]

@@ -278,3 +278,29 @@ def test_a_follow_up_needs_a_known_category(org):
             follow_up={"category": "nope", "subject": "x"},
         )
     assert Revisit.objects.get(pk=revisit.pk).status == "planned"
+
+
+def test_holiday_care_plans_one_revisit_per_customer_and_year(org):
+    RevisitRule.objects.update(is_active=False)
+    RevisitRule.objects.create(
+        name="春节关怀",
+        trigger="holiday",
+        tier="key",
+        purpose="care",
+        method="sms",
+        offset_hours=9,
+        holiday_month=2,
+        holiday_day=17,
+    )
+    key = CustomerFactory(tier=Customer.Tier.KEY)
+    CustomerFactory(tier=Customer.Tier.REGULAR)
+    now = timezone.make_aware(datetime(2026, 2, 12, 8, 0))
+    assert revisit_plan_by_rules(now=now) == 1
+    assert revisit_plan_by_rules(now=now + timedelta(days=2)) == 0
+    revisit = Revisit.objects.get()
+    assert revisit.customer == key
+    assert timezone.localtime(revisit.due_at) == timezone.make_aware(
+        datetime(2026, 2, 17, 9, 0)
+    )
+    # Next year's holiday is a new occasion.
+    assert revisit_plan_by_rules(now=now + timedelta(days=365)) == 1

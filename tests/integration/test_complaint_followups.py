@@ -129,3 +129,35 @@ def test_a_staff_complaint_writes_no_webhook_rows(org):
     complaint = make_complaint(actor=org.complaint_handler_a)
     _resolve(complaint, org.complaint_handler_a)
     assert not WebhookDelivery.objects.exists()
+
+
+def test_relations_specialist_registers_a_problem_found_on_a_revisit(org):
+    from crm.services import revisit_complete
+
+    # Given a revisit of a resolved complaint assigned to a relations specialist
+    customer = CustomerFactory(department=org.dept_a)
+    complaint = make_complaint(actor=org.complaint_handler_a, customer=customer)
+    _resolve(complaint, org.complaint_handler_a)
+    revisit = Revisit.objects.get(key=f"complaint:{complaint.pk}:confirmation")
+    revisit.assignee = org.relations_specialist_a
+    revisit.save(update_fields=["assignee"])
+
+    # When the customer reports a new problem on the call
+    revisit = revisit_complete(
+        actor=org.relations_specialist_a,
+        revisit=revisit,
+        outcome="reached",
+        satisfaction_score=2,
+        feedback="又一次延误",
+        follow_up={
+            "category": "service_quality",
+            "subject": "回访发现：再次延误",
+            "description": "客户回访时反映第二个快件也延误。",
+        },
+    )
+
+    # Then the follow-up complaint exists for the same customer
+    follow_up = revisit.follow_up_complaint
+    assert follow_up is not None and follow_up.customer == customer
+    assert follow_up.status == "received"
+    assert revisit.status == Revisit.Status.DONE

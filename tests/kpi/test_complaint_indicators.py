@@ -327,3 +327,22 @@ def test_every_drill_down_page_renders(client, november):
             )
             assert response.status_code == 200, result.indicator.code
     assert len(seen) >= 8
+
+
+@pytest.mark.django_db
+def test_drill_down_query_count_does_not_grow_with_records(
+    client, november, django_assert_max_num_queries
+):
+    org, period, _c = november
+    client.force_login(org.admin)
+    url = f"/kpi/drill/sla_compliance_rate/?period={period.key}&subject=team:{org.team_a.pk}"
+    small = f"/kpi/drill/sla_compliance_rate/?period={period.key}&subject=team:{org.team_b.pk}"
+    client.get(small)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(small)  # one complaint's targets
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get(url).content.decode()  # team A: 21 + c8's 4 targets
+    assert html.count("<tr>") - 1 == 25

@@ -21,17 +21,21 @@ from training.models import TrainingRecord
 
 
 class HasStaffRole(permissions.BasePermission):
-    """A staff login with one of the service standard's roles (or a superuser).
+    """A staff login with one of the service standard's roles (or a superuser),
+    or a partner API key.
 
-    Partner API keys have no training scope: training records are staff data.
+    DESIGN §4 lists this read "for staff and scoped partners": a partner is let
+    in and ``crm.scoping`` gives it no rows (training records are staff data and
+    belong to no partner), so it gets an empty list, as on the KPI results.
     """
 
     message = _("This endpoint is for staff only.")
 
     def has_permission(self, request, view):
         user = request.user
-        # API-key partners (partners app) are not staff: no training records.
-        if not isinstance(user, User) or not user.is_active:
+        if not isinstance(user, User):
+            return getattr(user, "partner", None) is not None
+        if not user.is_active:
             return False
         return user.is_superuser or bool(scoping.user_roles(user) & set(STAFF_ROLES))
 
