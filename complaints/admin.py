@@ -10,6 +10,7 @@ Complaints are archived, never deleted.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -746,6 +747,43 @@ class SlaPolicyAdmin(ScopedModelAdmin):
     list_filter = ("is_active", "severity", "channel")
     list_select_related = ("category", "calendar")
     search_fields = ("code", "name")
+
+    # Fields whose change moves the due times of complaints under the policy.
+    TIMING_FIELDS = frozenset(
+        {
+            "channel",
+            "severity",
+            "category",
+            "calendar",
+            "is_24x7",
+            "first_response_minutes",
+            "analysis_minutes",
+            "reply_minutes",
+            "resolution_minutes",
+            "confirmation_minutes",
+            "elapsed_targets",
+            "warn_percent",
+            "is_active",
+        }
+    )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and self.TIMING_FIELDS.intersection(form.changed_data):
+            from complaints import tasks
+
+            policy_id, actor_id = obj.pk, request.user.pk
+            transaction.on_commit(
+                lambda: tasks.sla_policy_recompute.delay(policy_id, actor_id)
+            )
+            self.message_user(
+                request,
+                gettext(
+                    "Open complaints under this policy get their due times "
+                    "recomputed in the background (overridden ones excepted)."
+                ),
+                messages.INFO,
+            )
 
 
 @admin.register(AssignmentRule)
