@@ -10,6 +10,7 @@ Complaints are archived, never deleted.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -25,6 +26,7 @@ from complaints.admin_forms import (
     AssignForm,
     BusinessCalendarForm,
     ComplaintAddForm,
+    SlaPolicyForm,
     WorkflowForm,
 )
 from complaints.models import (
@@ -726,6 +728,7 @@ class CalendarDayAdmin(ScopedModelAdmin):
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(ScopedModelAdmin):
+    form = SlaPolicyForm
     list_display = (
         "name",
         "channel",
@@ -744,6 +747,43 @@ class SlaPolicyAdmin(ScopedModelAdmin):
     list_filter = ("is_active", "severity", "channel")
     list_select_related = ("category", "calendar")
     search_fields = ("code", "name")
+
+    # Fields whose change moves the due times of complaints under the policy.
+    TIMING_FIELDS = frozenset(
+        {
+            "channel",
+            "severity",
+            "category",
+            "calendar",
+            "is_24x7",
+            "first_response_minutes",
+            "analysis_minutes",
+            "reply_minutes",
+            "resolution_minutes",
+            "confirmation_minutes",
+            "elapsed_targets",
+            "warn_percent",
+            "is_active",
+        }
+    )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and self.TIMING_FIELDS.intersection(form.changed_data):
+            from complaints import tasks
+
+            policy_id, actor_id = obj.pk, request.user.pk
+            transaction.on_commit(
+                lambda: tasks.sla_policy_recompute.delay(policy_id, actor_id)
+            )
+            self.message_user(
+                request,
+                gettext(
+                    "Open complaints under this policy get their due times "
+                    "recomputed in the background (overridden ones excepted)."
+                ),
+                messages.INFO,
+            )
 
 
 @admin.register(AssignmentRule)
@@ -835,7 +875,7 @@ class SatisfactionSurveyAdmin(ScopedModelAdmin):
     list_filter = ("csat", "channel")
     list_select_related = ("complaint",)
     search_fields = ("complaint__reference",)
-    readonly_fields = (
+    fields = (
         "complaint",
         "customer",
         "cycle",
@@ -847,9 +887,45 @@ class SatisfactionSurveyAdmin(ScopedModelAdmin):
         "answered_at",
         "created_at",
     )
+    ANSWER_FIELDS = ("csat", "nps", "comment", "channel")
 
     def has_add_permission(self, request):
-        return False
+        return False  # created by complaint_resolve, one per resolution
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # Staff record the customer's answer once (e.g. after a revisit),
+        # through survey_record_answer; an answered survey is read-only.
+        if obj is not None and obj.answered_at is None:
+            return [f for f in self.fields if f not in self.ANSWER_FIELDS]
+        return self.fields
+
+    def save_model(self, request, obj, form, change):
+        if not change or obj.answered_at is not None:
+            return
+        data = form.cleaned_data
+        try:
+            services.survey_record_answer(
+                actor=request.user,
+                complaint=obj.complaint,
+                csat=data.get("csat"),
+                nps=data.get("nps"),
+                comment=data.get("comment") or "",
+                channel=data.get("channel") or "",
+            )
+        except DomainError as exc:
+            obj._kefu_error = exc.message
+
+    def log_change(self, request, obj, message):
+        if getattr(obj, "_kefu_error", None) is None:
+            return super().log_change(request, obj, message)
+        return None
+
+    def response_change(self, request, obj):
+        error = getattr(obj, "_kefu_error", None)
+        if error is not None:
+            self.message_user(request, error, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)

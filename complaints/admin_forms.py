@@ -9,7 +9,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from complaints.business_time import validate_hours
-from complaints.models import BusinessCalendar, Category, Complaint, SlaTarget
+from complaints.models import (
+    BusinessCalendar,
+    Category,
+    Complaint,
+    SlaPolicy,
+    SlaTarget,
+)
 from crm.models import User
 from crm.roles import Role
 
@@ -124,6 +130,7 @@ class WorkflowForm(forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = scoped_workers(user)
+        use_assignee_autocomplete(self.fields["assignee"], user)
 
 
 class AssignForm(forms.Form):
@@ -132,6 +139,20 @@ class AssignForm(forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = scoped_workers(user)
+        use_assignee_autocomplete(self.fields["assignee"], user)
+
+
+def use_assignee_autocomplete(field: forms.ModelChoiceField, user) -> None:
+    """Search-as-you-type for the assignee (admin autocomplete over the staff
+    admin, which is scoped to the user) when the user may list staff; the
+    field's own queryset still validates the choice (workers in scope only)."""
+    from django.contrib import admin
+    from django.contrib.admin.widgets import AutocompleteSelect
+
+    if user is None or not user.has_perm("crm.view_user"):
+        return
+    field.widget = AutocompleteSelect(Complaint._meta.get_field("assignee"), admin.site)
+    field.widget.choices = field.choices
 
 
 def scoped_workers(user):
@@ -182,3 +203,37 @@ class BusinessCalendarForm(forms.ModelForm):
         except (TypeError, ValueError) as exc:
             raise forms.ValidationError(str(exc)) from exc
         return value
+
+
+class SlaPolicyForm(forms.ModelForm):
+    elapsed_targets = forms.TypedMultipleChoiceField(
+        label=_("targets counted in elapsed hours"),
+        choices=SlaTarget.Kind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_(
+            "SLA targets of this policy that count elapsed (wall-clock) time "
+            "instead of the calendar's business time."
+        ),
+    )
+
+    class Meta:
+        model = SlaPolicy
+        fields = (
+            "code",
+            "name",
+            "channel",
+            "severity",
+            "category",
+            "calendar",
+            "is_24x7",
+            "first_response_minutes",
+            "analysis_minutes",
+            "reply_minutes",
+            "resolution_minutes",
+            "confirmation_minutes",
+            "elapsed_targets",
+            "warn_percent",
+            "sort_order",
+            "is_active",
+        )

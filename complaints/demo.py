@@ -43,7 +43,7 @@ from complaints.models import (
 )
 from complaints.services import clock
 from complaints.services.reference import format_reference
-from complaints.services.sla import TARGET_FIELDS, policy_for
+from complaints.services.sla import TARGET_FIELDS, policy_for, schedule_for_kind
 from complaints.services.sweep import sla_sweep
 from config.errors import DomainError
 from crm.models import Customer, PartnerOrganisation, User
@@ -732,8 +732,9 @@ def _bulk_row(org, rng, plan, now, policy, schedule, categories, reference, base
         if policy is None:
             return None
         minutes = getattr(policy, TARGET_FIELDS[kind][0])
-        due = schedule.add(started, minutes)
-        warn = schedule.add(started, minutes * policy.warn_percent / 100)
+        clock_schedule = schedule_for_kind(kind, schedule, policy)
+        due = clock_schedule.add(started, minutes)
+        warn = clock_schedule.add(started, minutes * policy.warn_percent / 100)
         t = dict(base["target"])
         reached = met or now
         t.update(

@@ -160,6 +160,19 @@ class SlaPolicy(models.Model):
     confirmation_minutes = models.PositiveIntegerField(
         _("customer confirmation (minutes)"), default=1440
     )
+    # Targets counted in elapsed (wall-clock) time although the policy has a
+    # calendar: the customer promises "reply within 48 h of receipt" and
+    # "confirm within 24 h of resolution" are elapsed hours (seed: 最长不超过48小时;
+    # crm's confirmation revisit is due 24 h after resolution).
+    elapsed_targets = models.JSONField(
+        _("targets counted in elapsed hours"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "SLA targets of this policy that count elapsed (wall-clock) time "
+            "instead of the calendar's business time."
+        ),
+    )
     warn_percent = models.PositiveSmallIntegerField(
         _("warning at (% of target)"),
         default=80,
@@ -442,8 +455,30 @@ class Complaint(models.Model):
         return reverse("admin:complaints_complaint_change", args=[self.pk])
 
 
+class ImmutableRowError(Exception):
+    """An attempt to change or delete an append-only audit row."""
+
+
+class ComplaintEventQuerySet(models.QuerySet):
+    """Events are append-only: no bulk update or delete through the ORM."""
+
+    def update(self, **kwargs):
+        raise ImmutableRowError("complaint events are immutable")
+
+    def delete(self):
+        raise ImmutableRowError("complaint events are immutable")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise ImmutableRowError("complaint events are immutable")
+
+
 class ComplaintEvent(models.Model):
-    """One immutable line of a complaint's timeline (audit trail and SLA clocks)."""
+    """One immutable line of a complaint's timeline (audit trail and SLA clocks).
+
+    Rows are only ever inserted (``complaints.services.events.event_record``):
+    saving an existing row, deleting one and queryset ``update``/``delete``
+    raise ``ImmutableRowError``; the admin shows them read-only.
+    """
 
     class Kind(models.TextChoices):
         CREATED = "created", _("created")
@@ -467,6 +502,7 @@ class ComplaintEvent(models.Model):
         SLA_RECOMPUTED = "sla_recomputed", _("SLA due times recomputed")
         FEEDBACK_RECEIVED = "feedback_received", _("customer feedback received")
         CAPA_LINKED = "capa_linked", _("corrective action linked")
+        ARCHIVED = "archived", _("archived")
 
     complaint = models.ForeignKey(
         Complaint,
@@ -499,6 +535,8 @@ class ComplaintEvent(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), db_index=True)
 
+    objects = ComplaintEventQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("complaint event")
         verbose_name_plural = _("complaint events")
@@ -512,6 +550,14 @@ class ComplaintEvent(models.Model):
         from django.utils import timezone
 
         return f"{self.get_kind_display()} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ImmutableRowError("complaint events are immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRowError("complaint events are immutable")
 
 
 class SlaTarget(models.Model):

@@ -9,3 +9,13 @@ def sla_sweep() -> dict[str, int]:
     from complaints.services.sweep import sla_sweep as sweep
 
     return sweep()
+
+
+@shared_task(name="complaints.sla_policy_recompute")
+def sla_policy_recompute(policy_id: int, actor_id: int | None = None) -> int:
+    """Apply an edited SLA policy to the open complaints under it (by id)."""
+    from complaints.services.policies import sla_policy_recompute as recompute
+    from crm.models import User
+
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    return recompute(policy_id=policy_id, actor=actor)

@@ -727,6 +727,13 @@ def complaint_archive(*, actor, complaint: Complaint) -> Complaint:
         return locked
     locked.is_archived = True
     save(locked, ["is_archived"], original=complaint)
+    event_record(
+        complaint=locked,
+        kind=ComplaintEvent.Kind.ARCHIVED,
+        actor=actor,
+        from_status=locked.status,
+        to_status=locked.status,
+    )
     return locked
 
 

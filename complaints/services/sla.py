@@ -63,7 +63,19 @@ def schedule_of(complaint: Complaint) -> Schedule:
     return schedule_for_policy(complaint.sla_policy)
 
 
+def schedule_for_kind(kind: str, schedule: Schedule, policy) -> Schedule:
+    """The schedule the ``kind`` clock counts in: elapsed time when the policy
+    lists the kind in ``elapsed_targets``, else the policy's schedule."""
+    if policy is not None and kind in (policy.elapsed_targets or ()):
+        return ELAPSED
+    return schedule
+
+
+ELAPSED = Schedule(None)
+
+
 def _due_and_warn(target: SlaTarget, schedule: Schedule, policy) -> None:
+    schedule = schedule_for_kind(target.kind, schedule, policy)
     total = target.target_minutes + target.paused_minutes
     target.due_at = schedule.add(target.started_at, total)
     percent = policy.warn_percent if policy else 80
@@ -193,7 +205,9 @@ def sla_resume(*, complaint: Complaint, at: datetime, actor=None) -> int:
     policy = complaint.sla_policy
     moved = {}
     for target in targets:
-        paused = schedule.minutes_between(target.paused_at, at)
+        paused = schedule_for_kind(target.kind, schedule, policy).minutes_between(
+            target.paused_at, at
+        )
         target.paused_minutes += paused
         target.paused_at = None
         if not target.is_overridden and target.breached_at is None:

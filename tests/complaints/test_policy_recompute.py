@@ -1,0 +1,110 @@
+"""DESIGN §1: due times are recomputed when the policy changes — an admin's
+edit of a policy reaches the open complaints under it (overridden clocks and
+closed complaints excepted)."""
+
+from datetime import datetime
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+
+from complaints import services as s
+from complaints.models import SlaPolicy
+from complaints.services import clock
+from complaints.services.policies import sla_policy_recompute
+from tests.factories.complaints import make_complaint, walk
+
+SH = ZoneInfo("Asia/Shanghai")
+pytestmark = pytest.mark.django_db
+
+
+def t(*args):
+    return datetime(*args, tzinfo=SH)
+
+
+def test_edited_policy_recomputes_open_complaints(org):
+    with clock.at(t(2026, 11, 24, 10, 0)):  # Tuesday, standard policy
+        open_one = make_complaint(actor=org.agent_a)
+        overridden = make_complaint(actor=org.agent_a)
+        closed = walk(make_complaint(actor=org.agent_a), "closed", actor=org.admin)
+    with clock.at(t(2026, 11, 24, 10, 5)):
+        overridden = s.complaint_override_due(
+            actor=org.manager_a,
+            complaint=overridden,
+            kind="first_response",
+            due_at=t(2026, 11, 24, 17, 0),
+            reason="约定下午回电",
+        )
+    closed_version = closed.version
+    policy = SlaPolicy.objects.get(code="standard")
+    policy.first_response_minutes = 60
+    policy.reply_minutes = 24 * 60
+    policy.save()
+
+    with clock.at(t(2026, 11, 24, 10, 10)):
+        assert sla_policy_recompute(policy_id=policy.pk, actor=org.manager_a) == 2
+    open_one.refresh_from_db()
+    overridden.refresh_from_db()
+    closed.refresh_from_db()
+    assert open_one.first_response_due_at == t(2026, 11, 24, 11, 0)
+    assert open_one.reply_due_at == t(2026, 11, 25, 10, 0)
+    assert open_one.events.filter(kind="sla_recomputed").exists()
+    # the manager's override stays; its other clocks move
+    assert overridden.first_response_due_at == t(2026, 11, 24, 17, 0)
+    assert overridden.reply_due_at == t(2026, 11, 25, 10, 0)
+    assert closed.version == closed_version
+    # again: same due times
+    sla_policy_recompute(policy_id=policy.pk)
+    open_one.refresh_from_db()
+    assert open_one.first_response_due_at == t(2026, 11, 24, 11, 0)
+
+
+def test_deactivated_policy_hands_complaints_to_the_next_match(org):
+    with clock.at(t(2026, 11, 24, 10, 0)):
+        complaint = make_complaint(actor=org.agent_a, severity="high")
+    assert complaint.sla_policy.code == "high"
+    high = SlaPolicy.objects.get(code="high")
+    high.is_active = False
+    high.save()
+    with clock.at(t(2026, 11, 24, 10, 1)):
+        sla_policy_recompute(policy_id=high.pk)
+    complaint.refresh_from_db()
+    assert complaint.sla_policy.code == "standard"
+
+
+def test_admin_edit_enqueues_the_recompute(
+    org, client, django_capture_on_commit_callbacks
+):
+    policy = SlaPolicy.objects.get(code="standard")
+    client.force_login(org.manager_a)
+    url = reverse("admin:complaints_slapolicy_change", args=[policy.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    data = {
+        "code": policy.code,
+        "name": policy.name,
+        "channel": "",
+        "severity": "",
+        "category": "",
+        "calendar": policy.calendar_id or "",
+        "first_response_minutes": 45,
+        "analysis_minutes": policy.analysis_minutes,
+        "reply_minutes": policy.reply_minutes,
+        "resolution_minutes": policy.resolution_minutes,
+        "confirmation_minutes": policy.confirmation_minutes,
+        "elapsed_targets": ["reply", "confirmation"],
+        "warn_percent": policy.warn_percent,
+        "sort_order": policy.sort_order,
+        "is_active": "on",
+    }
+    with (
+        mock.patch("complaints.tasks.sla_policy_recompute.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    policy.refresh_from_db()
+    assert policy.first_response_minutes == 45
+    assert policy.elapsed_targets == ["reply", "confirmation"]
+    delay.assert_called_once_with(policy.pk, org.manager_a.pk)
