@@ -471,6 +471,15 @@ class ComplaintEventQuerySet(models.QuerySet):
     def bulk_update(self, objs, fields, batch_size=None):
         raise ImmutableRowError("complaint events are immutable")
 
+    def redact_text(self, **fields):
+        """The one permitted change: a PIPL erasure (``crm.services.privacy``)
+        replaces an erased person's name or identifiers in the free text of
+        events. Only ``note`` and ``data`` may change; what happened, when, by
+        whom and between which statuses never does."""
+        if not fields or set(fields) - {"note", "data"}:
+            raise ImmutableRowError("only an event's note and data can be redacted")
+        return super().update(**fields)
+
 
 class ComplaintEvent(models.Model):
     """One immutable line of a complaint's timeline (audit trail and SLA clocks).

@@ -75,3 +75,16 @@ def test_archived_not_deleted(org, client):
     )
     assert response.status_code == 403
     assert type(complaint).objects.filter(pk=complaint.pk).exists()
+
+
+def test_only_note_and_data_can_be_redacted_for_an_erasure(org):
+    """PIPL erasure may rewrite an event's free text, nothing else."""
+    from complaints.models import ComplaintEvent, ImmutableRowError
+    from tests.factories.complaints import make_complaint
+
+    complaint = make_complaint(actor=org.agent_a)
+    events = ComplaintEvent.objects.filter(complaint=complaint)
+    assert events.redact_text(note="[已删除]") == events.count()
+    assert set(events.values_list("note", flat=True)) == {"[已删除]"}
+    with pytest.raises(ImmutableRowError):
+        events.redact_text(kind="note")
