@@ -75,3 +75,34 @@ def test_archived_not_deleted(org, client):
     )
     assert response.status_code == 403
     assert type(complaint).objects.filter(pk=complaint.pk).exists()
+
+
+def test_only_privacy_redaction_may_touch_a_stored_event(org):
+    complaint = make_complaint(actor=org.agent_a)
+    # seed a note with personal data the way a service would (insert only)
+    from complaints.services.events import event_record
+
+    noted = event_record(
+        complaint=complaint,
+        kind="note",
+        note="客户张三来电，电话13800138000",
+        data={"caller": "张三"},
+    )
+    # PIPL erasure: masking text with the mark is allowed
+    noted.note = "客户***来电，电话***"
+    noted.data = {"caller": "***"}
+    noted.save(update_fields=["note", "data"])
+    noted.refresh_from_db()
+    assert noted.note == "客户***来电，电话***"
+    # anything else is refused
+    noted.note = "客户李四来电"
+    with pytest.raises(ImmutableRowError):
+        noted.save(update_fields=["note"])
+    noted.refresh_from_db()
+    noted.kind = "replied"
+    with pytest.raises(ImmutableRowError):
+        noted.save(update_fields=["kind"])
+    noted.refresh_from_db()
+    noted.data = {"caller": "***", "extra": 1}
+    with pytest.raises(ImmutableRowError):
+        noted.save(update_fields=["data"])
