@@ -116,6 +116,7 @@ class ApiKeyAdmin(ScopedModelAdmin):
 
 class WebhookEndpointForm(forms.ModelForm):
     url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+    secret = forms.CharField(label=_("signing secret"), min_length=16, max_length=100)
     events = forms.MultipleChoiceField(
         label=_("events"),
         choices=WebhookEvent.choices,

@@ -17,6 +17,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.fields import EncryptedTextField
+
 
 class Scope(models.TextChoices):
     """What an API key may do. Codes are part of the API contract."""
@@ -166,9 +168,10 @@ class WebhookEndpoint(models.Model):
         related_name="webhook_endpoints",
     )
     url = models.URLField(_("URL"), max_length=500)
-    secret = models.CharField(
+    # Encrypted at rest like personal identifiers (crm.pii); HMAC needs the
+    # secret itself, so it cannot be stored as a digest.
+    secret = EncryptedTextField(
         _("signing secret"),
-        max_length=100,
         help_text=_("Key of the HMAC-SHA256 signature in X-Kefu-Signature."),
     )
     events = models.JSONField(_("events"), default=list)

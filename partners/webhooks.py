@@ -96,7 +96,9 @@ def webhook_enqueue(
         return []
     endpoints = [
         e
-        for e in WebhookEndpoint.objects.filter(partner_id=partner_id, is_active=True)
+        for e in WebhookEndpoint.objects.filter(
+            partner_id=partner_id, is_active=True
+        ).only("pk", "events")
         if event in (e.events or [])
     ]
     if not endpoints:

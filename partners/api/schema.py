@@ -20,6 +20,14 @@ ERROR_DESCRIPTIONS = {
 class KefuAutoSchema(AutoSchema):
     """AutoSchema adding the JSON error responses and the Idempotency-Key header."""
 
+    def _idempotent(self) -> bool:
+        """A create that honours Idempotency-Key (views set ``idempotent_create``)."""
+        return (
+            self.method == "POST"
+            and getattr(self.view, "idempotent_create", False)
+            and getattr(self.view, "action", "create") == "create"
+        )
+
     def _error_codes(self) -> list[str]:
         # 400 everywhere: bodies, but also query parameters (filters, cursors).
         codes = ["400", "401", "403", "429"]
@@ -27,7 +35,7 @@ class KefuAutoSchema(AutoSchema):
             codes.append("404")
         if self.method in ("POST", "PUT", "PATCH", "DELETE") and "{" in self.path:
             codes.append("409")
-        if self.method == "POST" and getattr(self.view, "idempotent_create", False):
+        if self._idempotent():
             codes.append("422")
         return sorted(codes)
 
@@ -42,7 +50,7 @@ class KefuAutoSchema(AutoSchema):
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
-        if self.method == "POST" and getattr(self.view, "idempotent_create", False):
+        if self._idempotent():
             parameters.append(
                 OpenApiParameter(
                     "Idempotency-Key",

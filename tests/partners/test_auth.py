@@ -162,3 +162,18 @@ def test_throttling_per_staff_user(org, staff_client, settings):
 
     assert codes == [200, 200, 429]
     assert staff_client(org.agent_b).get("/api/v1/complaints/").status_code == 200
+
+
+def test_staff_token_and_session_auth_work_on_the_same_endpoints(org, client):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=org.manager_a)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.force_login(org.manager_a)
+
+    by_token = api.get("/api/v1/complaints/")
+    by_session = client.get("/api/v1/complaints/")
+
+    assert by_token.status_code == by_session.status_code == 200
+    assert by_token.json() == by_session.json()

@@ -420,3 +420,18 @@ def test_list_items_render_exactly_like_the_detail(partner_a, key_client, org):
     assert listed == detail
     assert detail["resolved_at"] and detail["resolution_type"] == "redelivery"
     assert parse_datetime(detail["resolved_at"]) == complaint.resolved_at
+
+
+def test_events_query_count_is_constant(
+    partner_a, key_client, org, django_assert_max_num_queries
+):
+    complaint = walk(partner_complaint(partner_a), "resolved", actor=org.admin)
+    client = key_client(partner_a, scopes=READ_WRITE)
+    url = f"{URL}{complaint.reference}/events/"
+    client.get(url)
+
+    for size in (1, 6):
+        # key, complaint, events page
+        with django_assert_max_num_queries(3):
+            page = client.get(url, {"page_size": size}).json()
+        assert len(page["results"]) == size

@@ -119,3 +119,18 @@ def test_revisits_partner_and_staff(
     assert partner_list.json()["results"][0]["customer"] == own.customer.code
     assert [r["id"] for r in staff_list.json()["results"]] == [staff_one.pk]
     assert staff_client(org.trainer_a).get("/api/v1/revisits/").status_code == 403
+
+
+def test_revisit_list_query_count_is_constant(
+    partner_a, key_client, django_assert_max_num_queries
+):
+    customer = CustomerFactory(partner=partner_a)
+    for _ in range(12):
+        RevisitFactory(customer=customer)
+    client = key_client(partner_a, scopes=[Scope.CUSTOMERS_READ])
+    client.get("/api/v1/revisits/")
+
+    for size in (1, 12):
+        with django_assert_max_num_queries(2):
+            page = client.get("/api/v1/revisits/", {"page_size": size}).json()
+        assert len(page["results"]) == size

@@ -131,3 +131,21 @@ def test_schema_endpoint_serves_without_credentials(client):
 
     assert response.status_code == 200
     assert response.json()["info"]["title"] == "Kefu API"
+
+
+def test_idempotency_key_is_documented_on_the_creates_only(schema):
+    with_header = {
+        (method, path)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if any(
+            p.get("name") == "Idempotency-Key" for p in operation.get("parameters", [])
+        )
+    }
+
+    assert with_header == {
+        ("post", "/api/v1/complaints/"),
+        ("post", "/api/v1/customers/"),
+        ("post", "/api/v1/webhooks/"),
+    }
+    assert "422" in schema["paths"]["/api/v1/complaints/"]["post"]["responses"]
