@@ -504,7 +504,7 @@ class ComplaintAdmin(ScopedModelAdmin):
                 reverse("admin:complaints_complaint_change", args=[pk])
             )
         if request.method == "POST":
-            form = WorkflowForm(request.POST, user=request.user)
+            form = WorkflowForm(request.POST, request.FILES, user=request.user)
             if form.is_valid():
                 try:
                     _perform(request.user, complaint, form.cleaned_data)
@@ -678,6 +678,8 @@ def _perform(actor, complaint, data) -> None:
             reason=text,
             version=version,
         )
+    elif action == "attach":
+        services.complaint_attach(**common, file=data.get("file"))
 
 
 # --- configuration ----------------------------------------------------------------

@@ -79,6 +79,7 @@ class WorkflowForm(forms.Form):
         ("escalate", _("Escalate")),
         ("change_severity", _("Change severity")),
         ("override_due", _("Override SLA due time")),
+        ("attach", _("Add attachment")),
     ]
 
     action = forms.ChoiceField(label=_("action"), choices=ACTIONS)
@@ -126,6 +127,7 @@ class WorkflowForm(forms.Form):
         choices=[("", "---------"), *SlaTarget.Kind.choices],
     )
     due_at = forms.DateTimeField(label=_("new due time"), required=False)
+    file = forms.FileField(label=_("attachment"), required=False)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -471,15 +471,6 @@ class ComplaintEventQuerySet(models.QuerySet):
     def bulk_update(self, objs, fields, batch_size=None):
         raise ImmutableRowError("complaint events are immutable")
 
-    def redact_text(self, **fields):
-        """The one permitted change: a PIPL erasure (``crm.services.privacy``)
-        replaces an erased person's name or identifiers in the free text of
-        events. Only ``note`` and ``data`` may change; what happened, when, by
-        whom and between which statuses never does."""
-        if not fields or set(fields) - {"note", "data"}:
-            raise ImmutableRowError("only an event's note and data can be redacted")
-        return super().update(**fields)
-
 
 class ComplaintEvent(models.Model):
     """One immutable line of a complaint's timeline (audit trail and SLA clocks).
@@ -560,10 +551,38 @@ class ComplaintEvent(models.Model):
 
         return f"{self.get_kind_display()} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
+    # The one change allowed to a stored event: PIPL erasure
+    # (crm.services.privacy.customer_erase) may mask text of ``note``/``data``
+    # with this mark — never add or rewrite anything else.
+    REDACTION_MARK = "***"
+    REDACTABLE_FIELDS = frozenset({"note", "data"})
+
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
-            raise ImmutableRowError("complaint events are immutable")
+            self._check_redaction_only(kwargs.get("update_fields"))
         super().save(*args, **kwargs)
+
+    def _check_redaction_only(self, update_fields) -> None:
+        import json
+        import re
+
+        if not update_fields or not set(update_fields) <= self.REDACTABLE_FIELDS:
+            raise ImmutableRowError("complaint events are immutable")
+        stored = type(self)._base_manager.filter(pk=self.pk).values(*update_fields)
+        stored = stored.first()
+        if stored is None:
+            raise ImmutableRowError("complaint events are immutable")
+        for name in update_fields:
+            old, new = stored[name], getattr(self, name)
+            if name == "data":
+                old = json.dumps(old, ensure_ascii=False, sort_keys=True)
+                new = json.dumps(new, ensure_ascii=False, sort_keys=True)
+            pieces = (new or "").split(self.REDACTION_MARK)
+            pattern = "(?:.+?)".join(re.escape(p) for p in pieces)
+            if new != old and not re.fullmatch(pattern, old or "", re.DOTALL):
+                raise ImmutableRowError(
+                    "complaint events are immutable (only redaction is allowed)"
+                )
 
     def delete(self, *args, **kwargs):
         raise ImmutableRowError("complaint events are immutable")

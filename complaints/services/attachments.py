@@ -34,6 +34,8 @@ def complaint_attach(
     """Store ``file`` (a Django ``File``/``UploadedFile``) on the complaint."""
     locked = lock(complaint)
     permissions.require(actor, locked, permissions.WORKERS)
+    if file is None:
+        raise InvalidInput(_("Choose a file."), field="file")
     name = _clean_name(name or getattr(file, "name", ""))
     size = file.size
     limit = settings.KEFU_ATTACHMENT_MAX_BYTES

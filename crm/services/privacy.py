@@ -28,7 +28,7 @@ from crm.models import (
     Revisit,
 )
 
-REDACTED = "***"
+REDACTED = "***"  # complaints.models.ComplaintEvent.REDACTION_MARK must match
 ERASED_TEXT = "[已删除]"
 
 
@@ -255,14 +255,8 @@ def _redact_rows(queryset, redact) -> None:
             if new != value:
                 setattr(obj, name, new)
                 changed.append(name)
-        if not changed:
-            continue
-        if hasattr(queryset, "redact_text"):
-            # Append-only audit rows (complaint events) allow exactly this change.
-            queryset.model.objects.filter(pk=obj.pk).redact_text(
-                **{name: getattr(obj, name) for name in changed}
-            )
-        else:
+        if changed:
+            # Complaint events accept exactly this change (masking with the mark).
             obj.save(update_fields=changed)
 
 

@@ -77,14 +77,32 @@ def test_archived_not_deleted(org, client):
     assert type(complaint).objects.filter(pk=complaint.pk).exists()
 
 
-def test_only_note_and_data_can_be_redacted_for_an_erasure(org):
-    """PIPL erasure may rewrite an event's free text, nothing else."""
-    from complaints.models import ComplaintEvent, ImmutableRowError
-    from tests.factories.complaints import make_complaint
-
+def test_only_privacy_redaction_may_touch_a_stored_event(org):
     complaint = make_complaint(actor=org.agent_a)
-    events = ComplaintEvent.objects.filter(complaint=complaint)
-    assert events.redact_text(note="[已删除]") == events.count()
-    assert set(events.values_list("note", flat=True)) == {"[已删除]"}
+    # seed a note with personal data the way a service would (insert only)
+    from complaints.services.events import event_record
+
+    noted = event_record(
+        complaint=complaint,
+        kind="note",
+        note="客户张三来电，电话13800138000",
+        data={"caller": "张三"},
+    )
+    # PIPL erasure: masking text with the mark is allowed
+    noted.note = "客户***来电，电话***"
+    noted.data = {"caller": "***"}
+    noted.save(update_fields=["note", "data"])
+    noted.refresh_from_db()
+    assert noted.note == "客户***来电，电话***"
+    # anything else is refused
+    noted.note = "客户李四来电"
     with pytest.raises(ImmutableRowError):
-        events.redact_text(kind="note")
+        noted.save(update_fields=["note"])
+    noted.refresh_from_db()
+    noted.kind = "replied"
+    with pytest.raises(ImmutableRowError):
+        noted.save(update_fields=["kind"])
+    noted.refresh_from_db()
+    noted.data = {"caller": "***", "extra": 1}
+    with pytest.raises(ImmutableRowError):
+        noted.save(update_fields=["data"])

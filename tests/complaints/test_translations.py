@@ -102,3 +102,20 @@ def test_labels_render_in_chinese():
         assert str(Complaint._meta.verbose_name) != "complaint"
         assert str(Complaint.Status.ON_HOLD.label) != "on hold"
         assert str(Assessment._meta.verbose_name) != "assessment"
+
+
+@pytest.mark.parametrize("app_label", APPS)
+def test_catalogue_has_no_fuzzy_or_empty_entries(app_label):
+    """A fuzzy entry is not compiled (the admin would show English) and often
+    holds a wrong guess from a similar msgid."""
+    path = Path(settings.BASE_DIR).joinpath(
+        app_label, "locale", "zh_Hans", "LC_MESSAGES", "django.po"
+    )
+    po = polib.pofile(str(path))
+    fuzzy = [e.msgid for e in po if "fuzzy" in e.flags and not e.obsolete]
+    empty = [
+        e.msgid
+        for e in po
+        if not e.obsolete and not e.msgstr and not any(e.msgstr_plural.values())
+    ]
+    assert fuzzy == [] and empty == [], {"fuzzy": fuzzy, "empty": empty}
