@@ -444,6 +444,8 @@ class Complaint(models.Model):
             ),
             models.Index(fields=["updated_at"], name="complaint_updated"),
             models.Index(fields=["order_number"], name="complaint_order_no"),
+            # KPI: complaints resolved / reopened in a period (date range scans).
+            models.Index(fields=["first_resolved_at"], name="complaint_first_resolved"),
         ]
 
     def __str__(self):
@@ -634,6 +636,8 @@ class SlaTarget(models.Model):
         # Partial indexes: the sweep looks only at running clocks, a small
         # fraction of the table once complaints pile up.
         indexes = [
+            # KPI: SLA targets that fell due in a period (sla_compliance_rate).
+            models.Index(fields=["due_at"], name="slatarget_due"),
             models.Index(
                 fields=["warn_at"],
                 name="slatarget_warn_due",
