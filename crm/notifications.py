@@ -8,6 +8,9 @@ outbox (``Notification.email_status``), delivered by a Celery task.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.db import IntegrityError, connection, transaction
 
 from crm.models import Notification
@@ -19,12 +22,31 @@ def _enqueue_delivery() -> None:
     deliver_notification_emails.delay()
 
 
+_deferred: ContextVar[bool] = ContextVar("kefu_delivery_deferred", default=False)
+
+
+@contextmanager
+def deliveries_deferred():
+    """Bulk jobs (``seed_demo``, imports) raise notifications in many small
+    transactions; publish one delivery task at the end instead of one per
+    transaction, so the queue is not flooded with redundant messages that
+    delay every other job."""
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+        transaction.on_commit(_enqueue_delivery, robust=True)
+
+
 def enqueue_delivery_on_commit() -> None:
     """Publish one delivery task after the current transaction commits.
 
     One per transaction, however many notifications it raised (the task sends all
     pending rows). A lost publish only delays the e-mail until beat's next run.
     """
+    if _deferred.get():
+        return
     current = set(connection.savepoint_ids)
     for sids, func, _robust in getattr(connection, "run_on_commit", []):
         if func is _enqueue_delivery and sids <= current:

@@ -148,3 +148,18 @@ def test_complaint_confirmation_revisits_of_the_demo_share_the_service_key(org):
     complaint.refresh_from_db()
     assert revisit_plan_for_resolved_complaint(complaint=complaint) == revisit
     assert Revisit.objects.filter(complaint=complaint).count() == 1
+
+
+def test_seed_demo_publishes_one_email_delivery_task_not_one_per_transaction(
+    django_capture_on_commit_callbacks,
+):
+    """Hundreds of seeded notifications must not flood the broker with delivery
+    messages that would delay the SLA sweep and reminders after `make run`."""
+    from crm import notifications
+    from crm.models import Notification
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        call_command("seed_demo", stdout=StringIO(), customers=50, complaints=60)
+    deliveries = [c for c in callbacks if c is notifications._enqueue_delivery]
+    assert Notification.objects.exists()
+    assert len(deliveries) == 1
