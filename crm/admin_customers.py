@@ -27,26 +27,11 @@ from crm.models import (
 )
 from crm.selectors import customer_history, sees_personal_data
 from crm.services import privacy
+from crm.services.customers import WRITABLE_FIELDS
 
 PII_FIELDS = ("phone", "email", "address")
-SERVICE_FIELDS = (
-    "kind",
-    "name",
-    "phone",
-    "email",
-    "address",
-    "birthday",
-    "tier",
-    "lifecycle",
-    "owner",
-    "department",
-    "tags",
-    "preferred_channel",
-    "consent_to_contact",
-    "privacy_notice_version",
-    "consent_at",
-    "notes",
-)
+# The admin form edits exactly what the customer services accept.
+SERVICE_FIELDS = WRITABLE_FIELDS
 
 
 class CustomerForm(forms.ModelForm):

@@ -52,10 +52,6 @@ def period_for(kind: str, day: date) -> KpiPeriod:
     return period
 
 
-def local_today() -> date:
-    return timezone.localdate()
-
-
 def last_months(day: date, count: int) -> list[tuple[str, date, date]]:
     """The ``count`` months ending with the month of ``day``, oldest first."""
     first = day.replace(day=1)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from crm import scoping
 from crm.models import Department, Team
 from crm.roles import Role
-from kpi.measures import MEASURES, Window
+from kpi.measures import MEASURES, Window, targets_due
 from kpi.models import (
     Indicator,
     KpiPeriod,
@@ -203,15 +203,11 @@ def sla_breaches(user, scope: Scope, window: Window, limit: int = 20):
         visible = visible.filter(team_id=scope.subject_id)
     else:
         visible = visible.filter(department_id=scope.subject_id)
-    missed = (
-        SlaTarget.objects.filter(
-            due_at__gte=window.start,
-            due_at__lt=window.due_end,
-            complaint__in=visible,
-        )
-        .exclude(complaint__status="rejected")
-        .filter(Q(met_at__isnull=True) | Q(met_at__gt=F("due_at")))
-    )
+    # The same rows as sla_compliance_rate's denominator (cancelled and paused
+    # clocks excluded), minus those met on time.
+    missed = targets_due(
+        SlaTarget.objects.filter(complaint__in=visible), window
+    ).filter(Q(met_at__isnull=True) | Q(met_at__gt=F("due_at")))
     kind_labels = dict(SlaTarget._meta.get_field("kind").flatchoices)
     by_kind = [
         (str(kind_labels.get(row["kind"], row["kind"])), row["n"])

@@ -342,7 +342,3 @@ class ResolveInputSerializer(VersionedSerializer):
 class SeverityInputSerializer(VersionedSerializer):
     severity = serializers.ChoiceField(choices=Complaint.Severity.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class EmptyInputSerializer(serializers.Serializer):
-    pass

@@ -176,9 +176,7 @@ def sla_pause(*, complaint: Complaint, at: datetime, actor=None) -> int:
             paused_at__isnull=True,
         )
     )
-    for target in targets:
-        target.paused_at = at
-        target.save(update_fields=["paused_at"])
+    SlaTarget.objects.filter(pk__in=[t.pk for t in targets]).update(paused_at=at)
     if targets:
         event_record(
             complaint=complaint,

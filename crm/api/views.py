@@ -23,13 +23,6 @@ from partners.api.permissions import ScopeOrModelPermission
 from partners.models import Scope
 
 
-def _scoped(request, queryset):
-    partner = partner_of(request)
-    if partner is not None:
-        return scoping.visible_to_partner(partner, queryset)
-    return scoping.visible_to(request.user, queryset)
-
-
 @extend_schema_view(
     list=extend_schema(summary="List customers"),
     retrieve=extend_schema(summary="Get a customer"),
@@ -61,7 +54,7 @@ class CustomerViewSet(
         partner = partner_of(self.request)
         ids = CustomerExternalId.objects.filter(customer=OuterRef("pk"))
         ids = ids.filter(partner=partner) if partner else ids.filter(partner=None)
-        return _scoped(self.request, Customer.objects.all()).annotate(
+        return scoping.visible_to(self.request.user, Customer.objects.all()).annotate(
             caller_external_id=Subquery(ids.values("external_id")[:1])
         )
 
@@ -119,10 +112,6 @@ class CustomerViewSet(
         )
 
 
-def _revisit_has_complaint() -> bool:
-    return any(f.name == "complaint" for f in Revisit._meta.get_fields())
-
-
 @extend_schema_view(list=extend_schema(summary="List revisits"))
 @extend_schema(tags=["revisits"])
 class RevisitViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -136,11 +125,8 @@ class RevisitViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     required_perms = {"list": "crm.view_revisit"}
 
     def get_queryset(self):
-        related = ["customer"]
-        if _revisit_has_complaint():
-            related.append("complaint")
         return (
-            _scoped(self.request, Revisit.objects.all())
-            .select_related(*related)
+            scoping.visible_to(self.request.user, Revisit.objects.all())
+            .select_related("customer", "complaint")
             .defer("customer__phone", "customer__email", "customer__address")
         )

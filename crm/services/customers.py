@@ -14,26 +14,24 @@ from crm import pii, scoping
 from crm.models import Customer, CustomerExternalId, PartnerOrganisation
 from crm.services.revisits import revisit_plan_for_new_customer
 
-# Fields a caller may pass through ``**fields`` to create/update/upsert.
-WRITABLE_FIELDS = frozenset(
-    {
-        "kind",
-        "name",
-        "phone",
-        "email",
-        "address",
-        "birthday",
-        "tier",
-        "lifecycle",
-        "owner",
-        "department",
-        "tags",
-        "preferred_channel",
-        "consent_to_contact",
-        "privacy_notice_version",
-        "consent_at",
-        "notes",
-    }
+# Fields a caller may pass through ``**fields`` (in form order; the admin uses it).
+WRITABLE_FIELDS = (
+    "kind",
+    "name",
+    "phone",
+    "email",
+    "address",
+    "birthday",
+    "tier",
+    "lifecycle",
+    "owner",
+    "department",
+    "tags",
+    "preferred_channel",
+    "consent_to_contact",
+    "privacy_notice_version",
+    "consent_at",
+    "notes",
 )
 # Columns recomputed from others on save; named in update_fields with their source.
 _DERIVED = {"phone": "phone_digest", "email": "email_digest"}
@@ -61,7 +59,7 @@ def _clean_identifiers(values: dict) -> dict:
 
 
 def _check_fields(fields: dict) -> None:
-    unknown = set(fields) - WRITABLE_FIELDS
+    unknown = set(fields).difference(WRITABLE_FIELDS)
     if unknown:
         raise InvalidInput(
             _("Unknown customer fields: %(names)s")

@@ -27,6 +27,7 @@ from crm.models import (
     PrivacyRequest,
     Revisit,
 )
+from crm.services.revisits import revisits_cancel_for_customer
 
 REDACTED = "***"  # complaints.models.ComplaintEvent.REDACTION_MARK must match
 ERASED_TEXT = "[已删除]"
@@ -61,7 +62,7 @@ def privacy_request_create(
     if kind == PrivacyRequest.Kind.CORRECT:
         from crm.services.customers import WRITABLE_FIELDS
 
-        unknown = set(corrections) - WRITABLE_FIELDS
+        unknown = set(corrections).difference(WRITABLE_FIELDS)
         if not corrections or unknown:
             raise InvalidInput(
                 _("Name the customer fields to correct."), field="corrections"
@@ -325,9 +326,7 @@ def customer_erase(*, actor, customer: Customer) -> Customer:
             "updated_at",
         ]
     )
-    Revisit.objects.filter(customer=customer, status=Revisit.Status.PLANNED).update(
-        status=Revisit.Status.CANCELLED
-    )
+    revisits_cancel_for_customer(customer=customer)
     personal_data_access_log(
         actor=actor, customer=customer, action=PersonalDataAccess.Action.ERASE
     )

@@ -465,3 +465,11 @@ def revisit_reschedule(*, actor, revisit: Revisit, due_at: datetime) -> Revisit:
     revisit.escalated_at = None
     revisit.save(update_fields=["due_at", "reminded_at", "escalated_at", "updated_at"])
     return revisit
+
+
+def revisits_cancel_for_customer(*, customer) -> int:
+    """Cancel every planned revisit of ``customer`` (privacy erasure: nobody is to
+    contact an erased person); returns how many were cancelled."""
+    return Revisit.objects.filter(
+        customer=customer, status=Revisit.Status.PLANNED
+    ).update(status=Revisit.Status.CANCELLED, updated_at=timezone.now())

@@ -6,14 +6,6 @@ from crm import scoping
 from kpi.api.serializers import KpiResultSerializer
 from kpi.filtersets import KpiResultFilterSet
 from kpi.models import KpiResult
-from partners.api.pagination import KefuCursorPagination
-
-
-class ResultCursorPagination(KefuCursorPagination):
-    ordering = ("-id",)
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class KpiResultViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -22,7 +14,7 @@ class KpiResultViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = KpiResultSerializer
     filterset_class = KpiResultFilterSet
-    pagination_class = ResultCursorPagination
+    # Pagination: the API default (KefuCursorPagination, newest first).
     queryset = KpiResult.objects.select_related("period", "indicator")
 
     def get_queryset(self):

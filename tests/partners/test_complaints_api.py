@@ -10,9 +10,8 @@ from django.utils.dateparse import parse_datetime
 from complaints.models import Complaint, ComplaintEvent, SatisfactionSurvey
 from crm.models import Customer, CustomerExternalId
 from partners.models import Scope
-from tests.factories.complaints import make_complaint
+from tests.factories.complaints import make_complaint, walk
 from tests.factories.crm import CustomerFactory
-from tests.partners.flows import walk
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/complaints/"

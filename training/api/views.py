@@ -17,7 +17,6 @@ from training import selectors
 from training.api.filtersets import TrainingRecordFilterSet
 from training.api.pagination import RecordCursorPagination
 from training.api.serializers import TrainingRecordSerializer
-from training.models import TrainingRecord
 
 
 class HasStaffRole(permissions.BasePermission):
@@ -37,7 +36,7 @@ class HasStaffRole(permissions.BasePermission):
             return getattr(user, "partner", None) is not None
         if not user.is_active:
             return False
-        return user.is_superuser or bool(scoping.user_roles(user) & set(STAFF_ROLES))
+        return user.is_superuser or scoping.has_role(user, *STAFF_ROLES)
 
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -67,12 +66,9 @@ class TrainingRecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return self._year
 
     def get_queryset(self):
-        staff = scoping.visible_to(
-            self.request.user, TrainingRecord.objects.filter(is_active=True)
-        ).select_related("team", "department")
-        return selectors.training_records(
-            staff_qs=staff, year=self.get_year()
-        ).prefetch_related(*selectors.record_prefetches())
+        return selectors.visible_training_records(
+            user=self.request.user, year=self.get_year()
+        )
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "year": self.get_year()}
