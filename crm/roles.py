@@ -31,6 +31,29 @@ STAFF_ROLES = tuple(r for r in Role if r != Role.PARTNER)
 # Front-line roles: handle customers directly; yearly training requirement applies.
 FRONT_LINE_ROLES = (Role.AGENT, Role.COMPLAINT_HANDLER)
 
+# Authority over other staff accounts: admin > manager > supervisor > the rest.
+# An actor manages only accounts of strictly lower rank (``crm.services.users``);
+# superusers stand above every role. Account managers and relations specialists
+# are specialist-level roles (rank 0), like agents, handlers, QA and trainers.
+# Partners are not staff logins and have no rank: only a superuser grants them.
+ROLE_RANK: dict[str, int] = {
+    Role.ADMIN: 3,
+    Role.MANAGER: 2,
+    Role.SUPERVISOR: 1,
+    Role.AGENT: 0,
+    Role.COMPLAINT_HANDLER: 0,
+    Role.ACCOUNT_MANAGER: 0,
+    Role.RELATIONS_SPECIALIST: 0,
+    Role.QA_INSPECTOR: 0,
+    Role.TRAINER: 0,
+}
+
+
+def role_rank(roles) -> int:
+    """The highest rank among ``roles`` (role codes); 0 for none or unranked."""
+    return max((ROLE_RANK.get(role, 0) for role in roles), default=0)
+
+
 ALL = ("view", "add", "change", "delete")
 RW = ("view", "add", "change")
 RA = ("view", "add")
@@ -39,7 +62,9 @@ R = ("view",)
 # {role: {"app_label.modelname": actions}}. Admin gets every permission.
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     Role.MANAGER: {
-        "crm.user": ("view", "change"),
+        # Managers add and change staff of their department below their own rank
+        # (``crm.services.users`` enforces the reach; the admin asks it).
+        "crm.user": RW,
         "crm.department": R,
         "crm.team": ("view", "change"),
         "crm.partnerorganisation": R,
