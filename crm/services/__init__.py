@@ -31,6 +31,12 @@ from crm.services.revisits import (
     revisit_reassign,
     revisit_reschedule,
 )
+from crm.services.users import (
+    user_can_manage,
+    user_create,
+    user_set_password,
+    user_update,
+)
 
 __all__ = [
     "customer_create",
@@ -56,4 +62,8 @@ __all__ = [
     "revisit_reassign",
     "revisit_reschedule",
     "revisit_sweep",
+    "user_can_manage",
+    "user_create",
+    "user_set_password",
+    "user_update",
 ]
