@@ -1,8 +1,17 @@
 """Shared fixtures. Factories live in ``tests.factories``."""
 
 import pytest
+from django.core.cache import cache
 
 from tests.factories import DepartmentFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache: rate-limit and failed-credential
+    counters (partners.api.throttling) must not leak from one test to the next."""
+    cache.clear()
+    yield
 
 
 @pytest.fixture
