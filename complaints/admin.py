@@ -141,11 +141,17 @@ class NoteInline(ReadOnlyInline):
 
 class AttachmentInline(ReadOnlyInline):
     model = ComplaintAttachment
-    fields = ("created_at", "file", "content_type", "size", "uploaded_by")
+    fields = ("created_at", "download", "content_type", "size", "uploaded_by")
     readonly_fields = fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("uploaded_by")
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        """A link to the scoped download view (files are not under MEDIA_URL)."""
+        url = reverse("complaints:attachment-download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.original_name)
 
 
 class SurveyInline(ReadOnlyInline):

@@ -912,7 +912,7 @@ def _seed_capa(ctx, org: Org, now: datetime) -> None:
                 root_cause=cause,
                 action=action,
                 owner=owner,
-                due_date=(start + timedelta(days=30)).date(),
+                due_date=timezone.localdate(start + timedelta(days=30)),
                 complaints=complaints,
             )
         if i < 2:

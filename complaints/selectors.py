@@ -57,3 +57,18 @@ def sla_due(complaint: Complaint) -> dict[str, str | None]:
         f.removesuffix("_at"): (v.isoformat() if (v := getattr(complaint, f)) else None)
         for f in fields
     }
+
+
+def attachment_for_download(*, user, pk: int):
+    """The attachment ``pk`` if ``user`` may download it, else None: the user
+    may view attachments and the complaint is in their scope (crm.scoping)."""
+    from complaints.models import ComplaintAttachment
+
+    if not user.has_perm("complaints.view_complaintattachment"):
+        return None
+    visible = scoping.visible_to(user, Complaint.objects.all())
+    return (
+        ComplaintAttachment.objects.filter(pk=pk, complaint__in=visible)
+        .select_related("complaint")
+        .first()
+    )

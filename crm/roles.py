@@ -241,7 +241,16 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 # Apps whose permissions the admin role receives in full, plus auth for users/groups.
-ADMIN_APPS = ("auth", "authtoken", "crm", "complaints", "training", "kpi", "partners")
+ADMIN_APPS = (
+    "auth",
+    "authtoken",
+    "crm",
+    "complaints",
+    "training",
+    "kpi",
+    "partners",
+    "axes",  # login lockout: access attempts to unlock
+)
 
 
 def sync_role_groups(group_model, permission_model) -> None:

@@ -1,8 +1,21 @@
 """Shared fixtures. Factories live in ``tests.factories``."""
 
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
 import pytest
+import time_machine
+from django.core.cache import cache
 
 from tests.factories import DepartmentFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache: rate-limit and failed-credential
+    counters (partners.api.throttling) must not leak from one test to the next."""
+    cache.clear()
+    yield
 
 
 @pytest.fixture
@@ -39,3 +52,42 @@ def org(db):
     o.team_b.save(update_fields=["supervisor"])
     o.admin = UserFactory(username="admin_x", roles=["admin"])
     return o
+
+
+@dataclass(frozen=True)
+class DayEdge:
+    """A moment to run a date-sensitive test at, and the local (Asia/Shanghai)
+    date it falls on, written out rather than computed by the code under test."""
+
+    name: str
+    utc: datetime
+    local_date: date
+
+
+# Business dates are local. From 16:00 to 24:00 UTC (00:00-08:00 in Shanghai) the
+# UTC date is the day before the local one: code that takes ``now().date()`` or
+# UTC midnights is a day off exactly then, and at a month or year end it is in
+# the wrong period.
+DAY_EDGES = (
+    DayEdge("cst-midday", datetime(2026, 6, 16, 4, 0, tzinfo=UTC), date(2026, 6, 16)),
+    DayEdge("utc-2330", datetime(2026, 6, 15, 23, 30, tzinfo=UTC), date(2026, 6, 16)),
+    DayEdge(
+        "utc-2330-new-year",
+        datetime(2026, 12, 31, 23, 30, tzinfo=UTC),
+        date(2027, 1, 1),
+    ),
+)
+
+
+@pytest.fixture(params=DAY_EDGES, ids=[edge.name for edge in DAY_EDGES])
+def local_day_edge(request):
+    """Run the test at local midday and at 23:30 UTC = 07:30 the next day in
+    Shanghai (once across a year end); the clock keeps ticking from there.
+
+    Use ``@pytest.mark.usefixtures("local_day_edge")`` (it then starts before the
+    test's other fixtures) or take ``local_day_edge`` as an argument for the
+    expected local date.
+    """
+    edge = request.param
+    with time_machine.travel(edge.utc, tick=True):
+        yield edge

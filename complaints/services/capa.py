@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints.models import Complaint, ComplaintEvent, CorrectiveAction
@@ -96,7 +97,9 @@ def capa_create(
         raise InvalidInput(_("Describe the action."), field="action")
     if kind not in CorrectiveAction.Kind.values:
         raise InvalidInput(_("Unknown kind."), field="kind")
-    if due_date is None or due_date < clock.now().date():
+    # The due date is a local (Asia/Shanghai) date: compare it with the local
+    # today, not the UTC date (before 08:00 local they differ by a day).
+    if due_date is None or due_date < timezone.localdate(clock.now()):
         raise InvalidInput(_("The due date cannot be in the past."), field="due_date")
     if owner is None or not owner.is_active:
         raise InvalidInput(_("Choose an active owner."), field="owner")

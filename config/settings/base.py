@@ -233,7 +233,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "partners.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's TokenAuthentication plus the per-address count of wrong tokens.
+        "partners.api.authentication.KefuTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -347,3 +348,37 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Login lockout and failed-credential throttling ----------------------------
+# The client's address: REMOTE_ADDR, or behind N trusted proxies (load balancer)
+# the N-th address from the right of X-Forwarded-For (config/client_ip.py). The
+# client can write the left part of that header, so it is never trusted blindly.
+KEFU_TRUSTED_PROXY_COUNT = env.int("KEFU_TRUSTED_PROXY_COUNT", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = KEFU_TRUSTED_PROXY_COUNT
+# django-axes locks a username *from one address* after this many failed logins
+# (the right password is refused too while locked), for the cool-off time. Keyed on
+# username + address: by username alone anyone could lock any colleague out, by
+# address alone one call centre behind one NAT address would lock itself out.
+# Administrators unlock in the admin (访问尝试 / access attempts: delete the row) or
+# with `manage.py axes_reset_username <name>` / `axes_reset_ip <address>`.
+KEFU_LOGIN_FAILURE_LIMIT = env.int("KEFU_LOGIN_FAILURE_LIMIT", default=5)
+KEFU_LOGIN_COOLOFF_MINUTES = env.int("KEFU_LOGIN_COOLOFF_MINUTES", default=15)
+INSTALLED_APPS += ["config.axes_app.LoginLockoutConfig"]  # django-axes
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes asks
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = KEFU_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=KEFU_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"  # templates/kefu/lockout.html
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+# Failed API credentials (a wrong Api-Key or Token) per client address: after this
+# many in the window, every Api-Key/Token request from that address answers 429
+# with Retry-After until the window ends (partners/api/throttling.py).
+KEFU_API_AUTH_FAILURE_LIMIT = env.int("KEFU_API_AUTH_FAILURE_LIMIT", default=20)
+KEFU_API_AUTH_FAILURE_WINDOW_MINUTES = env.int(
+    "KEFU_API_AUTH_FAILURE_WINDOW_MINUTES", default=15
+)

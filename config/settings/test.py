@@ -11,3 +11,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Login lockout off by default: Django's test client ``login()`` calls
+# authenticate() without a request, which axes refuses. tests/security/test_lockout.py
+# switches it on (``settings.AXES_ENABLED = True``) to test the lockout itself.
+AXES_ENABLED = False

@@ -1,4 +1,6 @@
-"""``Authorization: Api-Key <key>`` authentication for partner tools."""
+"""``Authorization: Api-Key <key>`` authentication for partner tools, and staff
+``Authorization: Token <key>``; wrong credentials count against the client's
+address (``partners.api.throttling``: 429 once an address has too many)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from partners.api.throttling import auth_failure_record, auth_failures_guard
 from partners.models import ApiKey
 from partners.services import api_key_lookup
 
@@ -55,7 +58,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     """Authenticates ``Authorization: Api-Key <key>``; ``request.auth`` is the ApiKey.
 
     A request without that header is left to the other authenticators (session,
-    token). A wrong, expired or revoked key is a 401 with ``WWW-Authenticate``.
+    token). A wrong, expired or revoked key is a 401 with ``WWW-Authenticate``
+    and counts as a failure of the client's address; an address over the limit
+    gets 429 before its key is even looked up.
     """
 
     def authenticate(self, request):
@@ -65,14 +70,17 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         keyword, _sep, raw = header.partition(" ")
         if keyword.lower() != KEYWORD.lower():
             return None
+        auth_failures_guard(request)
         raw = raw.strip()
         if not raw or " " in raw:
+            auth_failure_record(request)
             raise exceptions.AuthenticationFailed(
                 _("Invalid Api-Key header: expected 'Api-Key <key>'."),
                 code="authentication_failed",
             )
         key = api_key_lookup(raw)
         if key is None:
+            auth_failure_record(request)
             raise exceptions.AuthenticationFailed(
                 _("Invalid, expired or revoked API key."),
                 code="authentication_failed",
@@ -91,6 +99,22 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         now = timezone.now()
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         cache.set(marker, 1, LAST_USED_RESOLUTION)
+
+
+class KefuTokenAuthentication(authentication.TokenAuthentication):
+    """DRF's ``Authorization: Token <key>`` for staff, with the same per-address
+    count of wrong tokens (and 429 over the limit) as Api-Key."""
+
+    def authenticate(self, request):
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        auth_failures_guard(request)
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            auth_failure_record(request)
+            raise
 
 
 def partner_of(request):

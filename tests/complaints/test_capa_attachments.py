@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from complaints import services as s
 from complaints.models import ComplaintAttachment, CorrectiveAction
@@ -93,6 +94,7 @@ def test_agents_cannot_open_capa(org):
         )
 
 
+@pytest.mark.usefixtures("local_day_edge")  # also at 23:30 UTC = 07:30 CST
 def test_capa_due_date_not_in_the_past(org):
     with pytest.raises(InvalidInput) as exc:
         s.capa_create(
@@ -101,9 +103,10 @@ def test_capa_due_date_not_in_the_past(org):
             root_cause="y",
             action="z",
             owner=org.agent_a,
-            due_date=date.today() - timedelta(days=1),
+            due_date=timezone.localdate() - timedelta(days=1),
         )
     assert exc.value.field == "due_date"
+    assert not CorrectiveAction.objects.exists()
 
 
 def test_attachment_is_stored_with_an_event(org, media):

@@ -118,6 +118,7 @@ def test_customer_page_shows_complaints_interactions_and_revisits(org, as_user):
     assert "/admin/crm/revisit/" in html
 
 
+@pytest.mark.usefixtures("local_day_edge")  # also at 23:30 UTC = 07:30 CST
 def test_revisit_list_mine_due_today_and_query_count(
     org, as_user, django_assert_max_num_queries
 ):

@@ -41,6 +41,7 @@ def test_seed_demo_computes_the_last_12_months_idempotently():
     ) == counts
 
 
+@pytest.mark.usefixtures("local_day_edge")  # also at 23:30 UTC = 07:30 CST
 def test_nightly_task_computes_current_and_previous_month(org):
     keys = compute_snapshots()
     today = timezone.localdate()

@@ -278,6 +278,7 @@ def test_trainer_records_an_assessment_result_in_the_admin(client, org):
     assert assessment.remedial_assignments.count() == 1
 
 
+@pytest.mark.usefixtures("local_day_edge")  # also at 23:30 UTC = 07:30 CST
 def test_trainer_issues_a_certification_and_lists_expiring_ones(client, org):
     c = _client(client, org.trainer_a)
     today = timezone.localdate()

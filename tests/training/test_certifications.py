@@ -111,6 +111,7 @@ def test_the_beat_runs_the_named_task_daily(org, certs):
     assert tasks.certification_sweep.apply().get()["reminded"] == 0
 
 
+@pytest.mark.usefixtures("local_day_edge")  # also at 23:30 UTC = 07:30 CST
 def test_issue_and_revoke(org):
     today = timezone.localdate()
     cert = services.certification_issue(

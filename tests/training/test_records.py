@@ -123,6 +123,7 @@ def test_a_staff_member_with_two_roles_needs_the_larger_requirement(org, catalog
     assert record["mandatory_total"] == 2
 
 
+@pytest.mark.usefixtures("local_day_edge")  # also at 23:30 UTC = 07:30 CST
 def test_assessments_certifications_assignments_and_top_performer(org, catalogue):
     today = timezone.localdate()
     year = today.year

@@ -1,0 +1,15 @@
+"""Staff pages of the complaints app outside the admin."""
+
+from django.urls import path
+
+from complaints.views import attachment_download
+
+app_name = "complaints"
+
+urlpatterns = [
+    path(
+        "attachments/<int:pk>/download/",
+        attachment_download,
+        name="attachment-download",
+    ),
+]
