@@ -116,6 +116,13 @@ def digest(kind: str, normalised: str, secret: bytes | None = None) -> str | Non
     return hmac.new(mac, f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()
 
 
+def digests(kind: str, normalised: str) -> list[str]:
+    """Digests of ``normalised`` under the current key, then the old ones (to
+    recognise a value digested before a key rotation); empty for blank."""
+    found = [digest(kind, normalised, s) for s in (_secret(), *_old_secrets())]
+    return [d for d in found if d]
+
+
 def phone_digest(raw: str) -> str | None:
     return digest("phone", normalise_phone_lenient(raw))
 
@@ -127,15 +134,11 @@ def email_digest(raw: str) -> str | None:
 def phone_digests(raw: str) -> list[str]:
     """The digests of ``raw`` under the current and the old keys (for lookups
     during a key rotation); empty for blank."""
-    normalised = normalise_phone_lenient(raw)
-    found = [digest("phone", normalised, s) for s in (_secret(), *_old_secrets())]
-    return [d for d in found if d]
+    return digests("phone", normalise_phone_lenient(raw))
 
 
 def email_digests(raw: str) -> list[str]:
-    normalised = normalise_email(raw)
-    found = [digest("email", normalised, s) for s in (_secret(), *_old_secrets())]
-    return [d for d in found if d]
+    return digests("email", normalise_email(raw))
 
 
 def mask_phone(value: str) -> str:
