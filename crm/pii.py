@@ -7,12 +7,17 @@ what exact lookup and the unique constraints use; the database never holds the
 plaintext, and without ``KEFU_PII_KEY`` neither column can be reversed or
 brute-forced offline (the digest is keyed).
 
+Other stored copies of personal data or secrets (webhook signing secrets, the
+stored answers of idempotent POSTs, webhook payloads) are encrypted with the same
+key through ``crm.fields.EncryptedTextField`` / ``EncryptedJSONField``.
+
 Both keys are derived from ``settings.KEFU_PII_KEY`` (any string). Production
 must set it; when empty (local runs) it falls back to ``SECRET_KEY``.
 
 Key rotation: put the old key in ``KEFU_PII_OLD_KEYS`` and the new one in
 ``KEFU_PII_KEY``; old ciphertexts still decrypt and lookups also try the old
-digests, until ``manage.py rotate_pii_key`` has re-encrypted every row.
+digests, until ``manage.py rotate_pii_key`` has re-encrypted every row of every
+encrypted column.
 """
 
 from __future__ import annotations

@@ -351,6 +351,14 @@ def _erase_admin_log(rows: dict, redact) -> int:
     return changed
 
 
+def _redact_log_reprs(mentions, redact) -> None:
+    from django.contrib.admin.models import LogEntry
+
+    for entry in _mentioned(LogEntry, ("object_repr",), mentions):
+        entry.object_repr = redact(entry.object_repr)
+        entry.save(update_fields=["object_repr"])
+
+
 # --- erasure ---------------------------------------------------------------------
 
 # Rows about the person: from these, rows pointing at them are the person's too.
@@ -514,6 +522,9 @@ def customer_erase(*, actor, customer: Customer) -> Customer:
         for model, objects in rows.items()
     }
     _erase_admin_log(rows, redact)
+    # Entries of rows deleted earlier (a contact removed last year) cannot be
+    # traced to the customer: their repr is redacted where it names the person.
+    _redact_log_reprs(mentions, redact)
     _erase_attachments(rows)
     complaints = [
         obj

@@ -163,6 +163,15 @@ def person(org, media):
             change_message=message,
             single_object=True,
         )
+    # A contact deleted long ago: its entry can no longer be traced to the
+    # customer, only recognised by the name.
+    LogEntry.objects.create(
+        user_id=org.admin.pk,
+        content_type=ContentType.objects.get_for_model(Contact),
+        object_id="99999",
+        object_repr=f"{NAME}的母亲",
+        action_flag=DELETION,
+    )
     return {
         "customer": customer,
         "complaint": complaint,
@@ -208,7 +217,8 @@ def test_erasure_reaches_every_table_and_keeps_the_statistics(
     _erase(org, customer, django_capture_on_commit_callbacks)
 
     # Admin log: codes and "<model> #id", no names, in repr and messages.
-    assert LogEntry.objects.count() == 4
+    assert LogEntry.objects.count() == 5
+    assert LogEntry.objects.get(object_id="99999").object_repr == "***的母亲"
     _assert_clean(_log_text())
     assert FILE_NAME not in _log_text()
     assert _entry(customer).object_repr == customer.code

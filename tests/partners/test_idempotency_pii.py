@@ -222,7 +222,7 @@ def test_migration_encrypts_links_and_rekeys_rows_written_before(partner_a, key_
     assert IdempotencyRecord.objects.get().response_body == first.json()
 
     migration = import_module(
-        "partners.migrations.0003_encrypt_idempotency_and_webhook_payloads"
+        "partners.migrations.0004_encrypt_existing_idempotency_and_payloads"
     )
     migration.encrypt_and_link(apps, None)
 
