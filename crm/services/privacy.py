@@ -312,14 +312,14 @@ def admin_log_repr(obj) -> str:
     return str(obj)[:200]
 
 
-def _redact_change_message(message: str, redact) -> str:
-    """An admin log change message with inline objects' names replaced by the
-    mark and any mention of the person redacted."""
+def _redact_change_message(message: str, redact, *, inline_names: bool) -> str:
+    """An admin log change message with any mention of the person redacted and,
+    with ``inline_names``, the names of inline rows replaced by the mark."""
     try:
         parsed = json.loads(message)
     except ValueError:
         return redact(message)
-    if isinstance(parsed, list):
+    if inline_names and isinstance(parsed, list):
         for item in parsed:
             for detail in item.values() if isinstance(item, dict) else ():
                 if isinstance(detail, dict) and detail.get("object"):
@@ -337,6 +337,10 @@ def _erase_admin_log(rows: dict, redact) -> int:
         by_pk = {str(obj.pk): obj for obj in objects}
         if not by_pk:
             continue
+        # The inline rows of the person's own records are the person's; those
+        # of shared records (a corrective action) only lose the mentions.
+        label = model._meta.label_lower
+        own = label in _PERSON_RECORDS or label in _DELETED
         content_type = ContentType.objects.get_for_model(
             model, for_concrete_model=False
         )
@@ -345,7 +349,9 @@ def _erase_admin_log(rows: dict, redact) -> int:
         )
         for entry in entries:
             entry.object_repr = admin_log_repr(by_pk[entry.object_id])
-            entry.change_message = _redact_change_message(entry.change_message, redact)
+            entry.change_message = _redact_change_message(
+                entry.change_message, redact, inline_names=own
+            )
             entry.save(update_fields=["object_repr", "change_message"])
             changed += 1
     return changed
@@ -385,9 +391,7 @@ def _persons_rows(customer: Customer) -> dict:
         pks = [obj.pk for obj in found[model]]
         for relation in model._meta.related_objects:
             related = relation.related_model
-            rows = related._default_manager.filter(
-                **{f"{relation.field.name}__in": pks}
-            )
+            rows = related._base_manager.filter(**{f"{relation.field.name}__in": pks})
             known = {obj.pk for obj in found.get(related, [])}
             new = [obj for obj in rows.distinct() if obj.pk not in known]
             if not new:
@@ -419,7 +423,7 @@ def _erase_attachments(rows: dict) -> int:
     ).exclude(note=""):
         event.note = REDACTED
         event.save(update_fields=["note"])
-    model._default_manager.filter(pk__in=[a.pk for a in attachments]).delete()
+    model._base_manager.filter(pk__in=[a.pk for a in attachments]).delete()
     transaction.on_commit(lambda: _delete_files(files))
     return len(attachments)
 
@@ -513,12 +517,10 @@ def customer_erase(*, actor, customer: Customer) -> Customer:
         label = model._meta.label_lower
         if model is Customer or label in _DELETED:
             continue
-        _redact_rows(
-            model._default_manager.filter(pk__in=[o.pk for o in objects]), redact
-        )
+        _redact_rows(model._base_manager.filter(pk__in=[o.pk for o in objects]), redact)
     # Reprs computed after the redaction (a complaint's subject is redacted).
     rows = {
-        model: list(model._default_manager.filter(pk__in=[o.pk for o in objects]))
+        model: list(model._base_manager.filter(pk__in=[o.pk for o in objects]))
         for model, objects in rows.items()
     }
     _erase_admin_log(rows, redact)
