@@ -3,9 +3,10 @@
 from django.contrib import admin
 
 from crm import scoping
+from crm.admin_log import PersonalDataSafeLogMixin
 
 
-class ScopedModelAdmin(admin.ModelAdmin):
+class ScopedModelAdmin(PersonalDataSafeLogMixin, admin.ModelAdmin):
     """A ModelAdmin whose changelist, change form and actions see only the rows
     ``crm.scoping.visible_to`` allows the logged-in staff member."""
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from django.core.exceptions import FieldError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.lookups import Exact
 
@@ -50,6 +53,58 @@ class EncryptedTextField(models.TextField):
             raise FieldError(
                 f"{self.name} is encrypted; look it up through its digest column"
             )
+        return super().get_lookup(lookup_name)
+
+
+class EncryptedJSONField(models.TextField):
+    """A JSON value (dict, list, string, number…) that the database only ever
+    sees encrypted, under the same key as the personal identifiers.
+
+    Stored as a text column holding the Fernet token of the compact JSON; the
+    Python attribute is the decoded value, like ``models.JSONField``. A row
+    written before the column was encrypted (plain JSON text) still reads.
+    Nothing can be looked up inside it: only ``isnull`` works.
+    """
+
+    description = "JSON encrypted at rest"
+
+    def to_python(self, value):
+        return value
+
+    def get_prep_value(self, value):
+        # Not TextField's: that would turn a dict into its Python repr.
+        value = models.Field.get_prep_value(self, value)
+        if value is None:
+            return None
+        text = json.dumps(
+            value, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")
+        )
+        return pii.encrypt(text)
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return value
+        text = pii.decrypt(value)
+        try:
+            return json.loads(text)
+        except ValueError:
+            # A token no key opens (like EncryptedTextField: returned as is).
+            return text
+
+    def value_to_string(self, obj):
+        # As models.JSONField: serialisers embed the value itself.
+        return self.value_from_object(obj)
+
+    def formfield(self, **kwargs):
+        from django import forms
+
+        return super().formfield(
+            **{"form_class": forms.JSONField, "encoder": DjangoJSONEncoder, **kwargs}
+        )
+
+    def get_lookup(self, lookup_name):
+        if lookup_name != "isnull":
+            raise FieldError(f"{self.name} is encrypted; it cannot be searched")
         return super().get_lookup(lookup_name)
 
 

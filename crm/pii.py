@@ -7,12 +7,17 @@ what exact lookup and the unique constraints use; the database never holds the
 plaintext, and without ``KEFU_PII_KEY`` neither column can be reversed or
 brute-forced offline (the digest is keyed).
 
+Other stored copies of personal data or secrets (webhook signing secrets, the
+stored answers of idempotent POSTs, webhook payloads) are encrypted with the same
+key through ``crm.fields.EncryptedTextField`` / ``EncryptedJSONField``.
+
 Both keys are derived from ``settings.KEFU_PII_KEY`` (any string). Production
 must set it; when empty (local runs) it falls back to ``SECRET_KEY``.
 
 Key rotation: put the old key in ``KEFU_PII_OLD_KEYS`` and the new one in
 ``KEFU_PII_KEY``; old ciphertexts still decrypt and lookups also try the old
-digests, until ``manage.py rotate_pii_key`` has re-encrypted every row.
+digests, until ``manage.py rotate_pii_key`` has re-encrypted every row of every
+encrypted column.
 """
 
 from __future__ import annotations
@@ -116,6 +121,13 @@ def digest(kind: str, normalised: str, secret: bytes | None = None) -> str | Non
     return hmac.new(mac, f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()
 
 
+def digests(kind: str, normalised: str) -> list[str]:
+    """Digests of ``normalised`` under the current key, then the old ones (to
+    recognise a value digested before a key rotation); empty for blank."""
+    found = [digest(kind, normalised, s) for s in (_secret(), *_old_secrets())]
+    return [d for d in found if d]
+
+
 def phone_digest(raw: str) -> str | None:
     return digest("phone", normalise_phone_lenient(raw))
 
@@ -127,15 +139,11 @@ def email_digest(raw: str) -> str | None:
 def phone_digests(raw: str) -> list[str]:
     """The digests of ``raw`` under the current and the old keys (for lookups
     during a key rotation); empty for blank."""
-    normalised = normalise_phone_lenient(raw)
-    found = [digest("phone", normalised, s) for s in (_secret(), *_old_secrets())]
-    return [d for d in found if d]
+    return digests("phone", normalise_phone_lenient(raw))
 
 
 def email_digests(raw: str) -> list[str]:
-    normalised = normalise_email(raw)
-    found = [digest("email", normalised, s) for s in (_secret(), *_old_secrets())]
-    return [d for d in found if d]
+    return digests("email", normalise_email(raw))
 
 
 def mask_phone(value: str) -> str:

@@ -17,7 +17,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.fields import EncryptedTextField
+from crm.fields import EncryptedJSONField, EncryptedTextField
 
 
 class Scope(models.TextChoices):
@@ -106,6 +106,12 @@ class IdempotencyRecord(models.Model):
     One row per (partner, key) — or (staff user, key) — for 24 hours. The row is
     inserted before the work is done, in the same transaction, so a concurrent
     duplicate waits on the unique index and then replays the stored response.
+
+    The response can hold personal data (a customer's phone and e-mail) and
+    secrets (a new webhook's signing secret): it is encrypted at rest with the
+    personal-data key, ``request_hash`` is a keyed digest, and ``customer`` names
+    the person the response is about so that an erasure can anonymise it
+    (``crm.services.privacy.customer_erase``).
     """
 
     partner = models.ForeignKey(
@@ -129,7 +135,16 @@ class IdempotencyRecord(models.Model):
     path = models.CharField(_("path"), max_length=500)
     request_hash = models.CharField(_("request digest"), max_length=64)
     status_code = models.PositiveSmallIntegerField(_("status code"), null=True)
-    response_body = models.JSONField(_("response body"), null=True, blank=True)
+    response_body = EncryptedJSONField(_("response body"), null=True, blank=True)
+    customer = models.ForeignKey(
+        "crm.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The customer the stored response is about, if any."),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"), db_index=True)
 
@@ -215,7 +230,9 @@ class WebhookDelivery(models.Model):
     complaint_reference = models.CharField(
         _("complaint reference"), max_length=20, blank=True, db_index=True
     )
-    payload = models.JSONField(_("payload"))
+    # Encrypted at rest: the complaint's subject is free text that can name
+    # the customer (erasure redacts it, see crm.services.privacy).
+    payload = EncryptedJSONField(_("payload"))
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )

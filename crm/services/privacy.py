@@ -10,9 +10,11 @@ persons and external ids go; free text that mentions the person is redacted.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import datetime
 
+from django.apps import apps
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,9 +27,10 @@ from crm.models import (
     Notification,
     PersonalDataAccess,
     PrivacyRequest,
-    Revisit,
 )
 from crm.services.revisits import revisits_cancel_for_customer
+
+logger = logging.getLogger(__name__)
 
 REDACTED = "***"  # complaints.models.ComplaintEvent.REDACTION_MARK must match
 ERASED_TEXT = "[已删除]"
@@ -210,14 +213,21 @@ def customer_export(*, actor, customer: Customer) -> dict:
     return data
 
 
-def _mentions(customer: Customer) -> list[str]:
-    values = {customer.name, customer.phone, customer.email, customer.address}
-    if customer.phone.startswith("+86"):
-        national = customer.phone[3:]
+def _phone_spellings(phone: str) -> set[str]:
+    """A stored (E.164) phone number and how people write a mainland number."""
+    values = {phone}
+    if phone.startswith("+86"):
+        national = phone[3:]
         values |= {national, f"{national[:3]} {national[3:7]} {national[7:]}"}
         values |= {f"{national[:3]}-{national[3:7]}-{national[7:]}"}
+    return values
+
+
+def _mentions(customer: Customer) -> list[str]:
+    values = {customer.name, customer.email, customer.address}
+    values |= _phone_spellings(customer.phone)
     for contact in customer.contacts.all():
-        values |= {contact.name, contact.phone, contact.email}
+        values |= {contact.name, contact.email, *_phone_spellings(contact.phone)}
     # Short names (one character) would redact unrelated text.
     return sorted((v for v in values if v and len(v) >= 2), key=len, reverse=True)
 
@@ -241,6 +251,18 @@ def _text_fields(model) -> list[str]:
     ]
 
 
+def _redact_json(value, redact):
+    """``value`` (decoded JSON) with every string in it redacted; keys and
+    structure are kept."""
+    if isinstance(value, dict):
+        return {key: _redact_json(item, redact) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact_json(item, redact) for item in value]
+    if isinstance(value, str):
+        return redact(value)
+    return value
+
+
 def _redact_rows(queryset, redact) -> None:
     fields = _text_fields(queryset.model)
     for obj in queryset:
@@ -248,7 +270,7 @@ def _redact_rows(queryset, redact) -> None:
         for name in fields:
             value = getattr(obj, name)
             if isinstance(value, (dict, list)):
-                new = json.loads(redact(json.dumps(value, ensure_ascii=False)))
+                new = _redact_json(value, redact)
             elif isinstance(value, str):
                 new = redact(value)
             else:
@@ -261,44 +283,260 @@ def _redact_rows(queryset, redact) -> None:
             obj.save(update_fields=changed)
 
 
+# --- the admin log -----------------------------------------------------------------
+
+# What django_admin_log.object_repr keeps of a row: a code for customers and
+# complaints; "<model> #<id>" for rows whose text names a person; str() otherwise.
+_LOG_CODE_FIELDS = {"crm.customer": "code", "complaints.complaint": "reference"}
+_LOG_ANONYMOUS = frozenset(
+    {
+        "crm.contact",
+        "crm.customerexternalid",
+        "crm.notification",
+        "complaints.complaintattachment",
+        "complaints.complaintnote",
+    }
+)
+
+
+def admin_log_repr(obj) -> str:
+    """The ``object_repr`` the admin log stores for ``obj``: never a customer's
+    name, phone or e-mail (used by the admin's log methods and by erasure)."""
+    label = obj._meta.label_lower
+    if label in _LOG_CODE_FIELDS:
+        return str(getattr(obj, _LOG_CODE_FIELDS[label]))[:200]
+    if label in _LOG_ANONYMOUS:
+        # A row deleted through an inline has lost its id.
+        suffix = f" #{obj.pk}" if obj.pk is not None else ""
+        return f"{obj._meta.verbose_name}{suffix}"[:200]
+    return str(obj)[:200]
+
+
+def _redact_change_message(message: str, redact, *, inline_names: bool) -> str:
+    """An admin log change message with any mention of the person redacted and,
+    with ``inline_names``, the names of inline rows replaced by the mark."""
+    try:
+        parsed = json.loads(message)
+    except ValueError:
+        return redact(message)
+    if inline_names and isinstance(parsed, list):
+        for item in parsed:
+            for detail in item.values() if isinstance(item, dict) else ():
+                if isinstance(detail, dict) and detail.get("object"):
+                    detail["object"] = REDACTED
+    return json.dumps(_redact_json(parsed, redact), ensure_ascii=False)
+
+
+def _erase_admin_log(rows: dict, redact) -> int:
+    """Rewrite the admin log entries of every row in ``rows`` (model → rows)."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    changed = 0
+    for model, objects in rows.items():
+        by_pk = {str(obj.pk): obj for obj in objects}
+        if not by_pk:
+            continue
+        # The inline rows of the person's own records are the person's; those
+        # of shared records (a corrective action) only lose the mentions.
+        label = model._meta.label_lower
+        own = label in _PERSON_RECORDS or label in _DELETED
+        content_type = ContentType.objects.get_for_model(
+            model, for_concrete_model=False
+        )
+        entries = LogEntry.objects.filter(
+            content_type=content_type, object_id__in=list(by_pk)
+        )
+        for entry in entries:
+            entry.object_repr = admin_log_repr(by_pk[entry.object_id])
+            entry.change_message = _redact_change_message(
+                entry.change_message, redact, inline_names=own
+            )
+            entry.save(update_fields=["object_repr", "change_message"])
+            changed += 1
+    return changed
+
+
+def _redact_log_reprs(mentions, redact) -> None:
+    from django.contrib.admin.models import LogEntry
+
+    for entry in _mentioned(LogEntry, ("object_repr",), mentions):
+        entry.object_repr = redact(entry.object_repr)
+        entry.save(update_fields=["object_repr"])
+
+
+# --- erasure ---------------------------------------------------------------------
+
+# Rows about the person: from these, rows pointing at them are the person's too.
+_PERSON_RECORDS = (
+    "crm.customer",
+    "complaints.complaint",
+    "crm.interaction",
+    "crm.revisit",
+)
+# Deleted by the erasure (no redaction first).
+_DELETED = frozenset(
+    {"crm.contact", "crm.customerexternalid", "complaints.complaintattachment"}
+)
+
+
+def _persons_rows(customer: Customer) -> dict:
+    """Every row that points at the customer, or at one of the customer's
+    complaints, interactions or revisits (any app), as model → list of rows,
+    the customer included."""
+    found: dict = {Customer: [customer]}
+    queue = [Customer]
+    while queue:
+        model = queue.pop(0)
+        pks = [obj.pk for obj in found[model]]
+        for relation in model._meta.related_objects:
+            related = relation.related_model
+            rows = related._base_manager.filter(**{f"{relation.field.name}__in": pks})
+            known = {obj.pk for obj in found.get(related, [])}
+            new = [obj for obj in rows.distinct() if obj.pk not in known]
+            if not new:
+                continue
+            found.setdefault(related, []).extend(new)
+            if related._meta.label_lower in _PERSON_RECORDS and related not in queue:
+                queue.append(related)
+    return found
+
+
+def _erase_attachments(rows: dict) -> int:
+    """Delete the complaints' attachments: the rows now, the files once the
+    erasure commits (a rollback keeps both); the file names in the complaints'
+    timelines are masked."""
+    attachments = [
+        obj
+        for model, objects in rows.items()
+        if model._meta.label_lower == "complaints.complaintattachment"
+        for obj in objects
+    ]
+    if not attachments:
+        return 0
+    model = type(attachments[0])
+    files = [(a.file.storage, a.file.name) for a in attachments if a.file]
+    event_model = apps.get_model("complaints", "ComplaintEvent")
+    for event in event_model.objects.filter(
+        complaint_id__in={a.complaint_id for a in attachments},
+        kind=event_model.Kind.ATTACHMENT,
+    ).exclude(note=""):
+        event.note = REDACTED
+        event.save(update_fields=["note"])
+    model._base_manager.filter(pk__in=[a.pk for a in attachments]).delete()
+    transaction.on_commit(lambda: _delete_files(files))
+    return len(attachments)
+
+
+def _delete_files(files) -> None:
+    for storage, name in files:
+        try:
+            storage.delete(name)
+        except Exception:  # the row is gone; an orphaned file is reported
+            logger.warning(
+                "erasure: could not delete an attachment file", exc_info=True
+            )
+
+
+def _mentioned(model, fields, mentions):
+    query = models.Q()
+    for mention in mentions:
+        for field in fields:
+            query |= models.Q(**{f"{field}__icontains": mention})
+    return model.objects.filter(query) if query else model.objects.none()
+
+
+def _erase_webhook_payloads(complaints, redact) -> None:
+    """Redact the partner's webhook deliveries of the complaints, pending ones
+    too: they still go out (the partner learns the status) without the person."""
+    references = [c.reference for c in complaints]
+    if not references or not apps.is_installed("partners"):
+        return
+    delivery_model = apps.get_model("partners", "WebhookDelivery")
+    deliveries = delivery_model.objects.filter(complaint_reference__in=references)
+    _redact_rows(deliveries, redact)
+    attempt_model = apps.get_model("partners", "WebhookAttempt")
+    _redact_rows(attempt_model.objects.filter(delivery__in=deliveries), redact)
+
+
+def _anonymised_response(value, customer: Customer, redact):
+    """A stored API answer as the API would give it now: the customer's own
+    object (the dict with its code) shows the anonymised customer, and the
+    person is redacted from every other text."""
+    if isinstance(value, list):
+        return [_anonymised_response(item, customer, redact) for item in value]
+    if not isinstance(value, dict):
+        return redact(value) if isinstance(value, str) else value
+    value = {k: _anonymised_response(v, customer, redact) for k, v in value.items()}
+    if value.get("code") == customer.code:
+        for key, blank in (
+            ("name", customer.name),
+            ("phone", ""),
+            ("email", ""),
+            ("address", ""),
+            ("external_id", None),
+        ):
+            if key in value:
+                value[key] = blank
+    return value
+
+
+def _erase_idempotency_records(customer: Customer, redact) -> None:
+    """Stored answers about the customer are anonymised, not deleted: a retry
+    of the request replays the anonymised answer and is still not carried out
+    twice (no duplicate complaint)."""
+    if not apps.is_installed("partners"):
+        return
+    record_model = apps.get_model("partners", "IdempotencyRecord")
+    for record in record_model.objects.filter(customer=customer):
+        body = _anonymised_response(record.response_body, customer, redact)
+        if body != record.response_body:
+            record.response_body = body
+            record.save(update_fields=["response_body"])
+
+
 @transaction.atomic
 def customer_erase(*, actor, customer: Customer) -> Customer:
     """Anonymise the customer (PIPL erasure) keeping statistics intact.
 
-    Blanks name, identifiers, address, birthday, tags and notes; deletes contacts
-    and external ids; redacts mentions of the person in the free text of their
-    interactions, revisits, complaints (and the complaints' events, replies,
-    notes and surveys) and in staff notifications. Keeps categories, statuses,
-    times, SLA figures, scores and outcomes. Logged as an erasure.
+    Blanks name, identifiers, address, birthday, tags and notes; deletes contacts,
+    external ids and the complaints' attachments (files too, once committed);
+    redacts mentions of the person in the free text of every row pointing at the
+    customer or at its complaints, interactions and revisits (events, replies,
+    notes, surveys, quality inspections, corrective actions…), in staff
+    notifications, in the partner webhook deliveries of its complaints and in the
+    admin log; anonymises the stored API answers about the customer (idempotency
+    records). Keeps categories, statuses, times, SLA figures, scores and
+    outcomes. Logged as an erasure.
     """
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    mentions = _mentions(customer)
     redact = _redactor(customer)
-    # Complaints and everything hanging off them (events = the audit trail).
-    complaints = getattr(customer, "complaints", None)
-    if complaints is not None:
-        complaint_model = complaints.model
-        _redact_rows(complaints.all(), redact)
-        for relation in complaint_model._meta.related_objects:
-            if relation.one_to_many and relation.related_model._meta.app_label == (
-                complaint_model._meta.app_label
-            ):
-                _redact_rows(
-                    relation.related_model._default_manager.filter(
-                        **{relation.field.name + "__customer": customer}
-                    ),
-                    redact,
-                )
+    rows = _persons_rows(customer)
+    for model, objects in rows.items():
+        label = model._meta.label_lower
+        if model is Customer or label in _DELETED:
+            continue
+        _redact_rows(model._base_manager.filter(pk__in=[o.pk for o in objects]), redact)
+    # Reprs computed after the redaction (a complaint's subject is redacted).
+    rows = {
+        model: list(model._base_manager.filter(pk__in=[o.pk for o in objects]))
+        for model, objects in rows.items()
+    }
+    _erase_admin_log(rows, redact)
+    # Entries of rows deleted earlier (a contact removed last year) cannot be
+    # traced to the customer: their repr is redacted where it names the person.
+    _redact_log_reprs(mentions, redact)
+    _erase_attachments(rows)
+    complaints = [
+        obj
+        for model, objects in rows.items()
+        if model._meta.label_lower == "complaints.complaint"
+        for obj in objects
+    ]
     Interaction.objects.filter(customer=customer).update(summary=ERASED_TEXT)
-    _redact_rows(Revisit.objects.filter(customer=customer), redact)
-    names = [customer.name] if len(customer.name) >= 2 else []
-    if names:
-        _redact_rows(
-            Notification.objects.filter(
-                models.Q(title__contains=customer.name)
-                | models.Q(body__contains=customer.name)
-            ),
-            redact,
-        )
+    _redact_rows(_mentioned(Notification, ("title", "body"), mentions), redact)
+    _erase_webhook_payloads(complaints, redact)
     customer.contacts.all().delete()
     customer.external_ids.all().delete()
     customer.name = _("Anonymised customer %(code)s") % {"code": customer.code}
@@ -326,6 +564,7 @@ def customer_erase(*, actor, customer: Customer) -> Customer:
             "updated_at",
         ]
     )
+    _erase_idempotency_records(customer, redact)
     revisits_cancel_for_customer(customer=customer)
     personal_data_access_log(
         actor=actor, customer=customer, action=PersonalDataAccess.Action.ERASE

@@ -7,6 +7,14 @@ refused with 422. The record is inserted *before* the work, in the same
 transaction, so two concurrent requests with one key serialise on the unique
 index: the second waits for the first to commit, then replays its response. A
 request that fails (4xx/5xx) stores nothing, so the client may retry it.
+
+Personal data: the stored response is encrypted at rest (``EncryptedJSONField``,
+personal-data key) and the request digest is keyed, so neither column gives away
+a phone number or e-mail address (or a new webhook's secret). The record names
+the customer the response is about; erasing that customer anonymises the stored
+response in place (``crm.services.privacy.customer_erase``), so a replay after
+an erasure answers the first status with the anonymised customer, and the
+request is still not carried out twice.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ from django.utils.translation import gettext as _
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from crm import pii
+from crm.models import Customer
 from partners.api.authentication import partner_of
 from partners.api.exceptions import error_body
 from partners.models import IdempotencyRecord
@@ -31,13 +41,25 @@ TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
 
 
-def _request_hash(request) -> str:
+def _request_hashes(request) -> list[str]:
+    """Keyed digests of the request (current key first, then old keys during a
+    key rotation): a plain hash of a body holding a phone number could be
+    matched by guessing numbers."""
     body = json.dumps(request.data, sort_keys=True, cls=JSONEncoder, default=str)
     # The path is part of the request: one key reused on another endpoint or
     # complaint is a different request (422), never a replay of the first.
-    return hashlib.sha256(
-        f"{request.method} {request.path} {body}".encode()
-    ).hexdigest()
+    text = f"{request.method} {request.path} {body}"
+    return pii.digests("idempotency", hashlib.sha256(text.encode()).hexdigest())
+
+
+def _customer_id(response) -> int | None:
+    """The customer the response is about: the instance of the serializer that
+    produced ``response.data`` (a customer, or anything with a ``customer``)."""
+    serializer = getattr(response.data, "serializer", None)
+    instance = getattr(serializer, "instance", None)
+    if isinstance(instance, Customer):
+        return instance.pk
+    return getattr(instance, "customer_id", None)
 
 
 def _owner(request) -> dict:
@@ -69,7 +91,7 @@ def idempotent(request, handler: Callable[[], Response]) -> Response:
             status=400,
         )
     owner = _owner(request)
-    digest = _request_hash(request)
+    digests = _request_hashes(request)
     now = timezone.now()
     with transaction.atomic():
         # Expired records do not block a new request with the same key.
@@ -80,7 +102,7 @@ def idempotent(request, handler: Callable[[], Response]) -> Response:
                     key=key,
                     method=request.method,
                     path=request.path[:500],
-                    request_hash=digest,
+                    request_hash=digests[0],
                     created_at=now,
                     expires_at=now + TTL,
                     **owner,
@@ -91,7 +113,10 @@ def idempotent(request, handler: Callable[[], Response]) -> Response:
                 return Response(
                     error_body("conflict", _("Please retry the request.")), status=409
                 )
-            if existing.request_hash != digest or existing.path != request.path[:500]:
+            if (
+                existing.request_hash not in digests
+                or existing.path != request.path[:500]
+            ):
                 return Response(
                     error_body(
                         "idempotency_key_reused",
@@ -114,7 +139,8 @@ def idempotent(request, handler: Callable[[], Response]) -> Response:
             record.response_body = json.loads(
                 json.dumps(response.data, cls=JSONEncoder)
             )
-            record.save(update_fields=["status_code", "response_body"])
+            record.customer_id = _customer_id(response)
+            record.save(update_fields=["status_code", "response_body", "customer"])
         else:
             # Keep nothing: the client may retry a failed request with the key.
             transaction.set_rollback(True)
