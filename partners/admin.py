@@ -16,6 +16,7 @@ from partners.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from partners.webhook_http import WebhookURLRefused, webhook_target
 from partners.webhooks import webhook_delivery_retry
 
 
@@ -127,6 +128,18 @@ class WebhookEndpointForm(forms.ModelForm):
         model = WebhookEndpoint
         fields = ("partner", "url", "secret", "events", "description", "is_active")
 
+    def clean_url(self):
+        """A new or changed URL must pass the webhook URL rules (the service
+        checks again); an unchanged one is left alone so that an endpoint whose
+        URL is no longer allowed can still be edited or deactivated."""
+        url = self.cleaned_data["url"]
+        if self.instance.pk is None or "url" in self.changed_data:
+            try:
+                webhook_target(url)
+            except WebhookURLRefused as exc:
+                raise forms.ValidationError(exc.message, code="url_refused") from exc
+        return url
+
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(ScopedModelAdmin):
@@ -202,11 +215,12 @@ class WebhookDeliveryAdmin(ScopedModelAdmin):
         "endpoint",
         "status",
         "attempts",
+        "last_outcome",
         "last_status_code",
         "next_attempt_at",
         "delivered_at",
     )
-    list_filter = ("status", "event", "endpoint__partner")
+    list_filter = ("status", "last_outcome", "event", "endpoint__partner")
     search_fields = ("complaint_reference", "event_id", "endpoint__url")
     list_select_related = ("endpoint", "endpoint__partner")
     date_hierarchy = "created_at"
@@ -221,6 +235,7 @@ class WebhookDeliveryAdmin(ScopedModelAdmin):
         "status",
         "attempts",
         "next_attempt_at",
+        "last_outcome",
         "last_status_code",
         "last_error",
         "last_attempt_at",

@@ -219,6 +219,14 @@ class WebhookDelivery(models.Model):
         FAILED = "failed", _("failed (gave up)")
         CANCELLED = "cancelled", _("cancelled")
 
+    class Outcome(models.TextChoices):
+        """What partners see of the last attempt: coarse on purpose (the error
+        text, kept for staff, would tell whether a port answered)."""
+
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("failed")
+        REFUSED = "refused", _("refused (URL not allowed)")
+
     endpoint = models.ForeignKey(
         WebhookEndpoint,
         verbose_name=_("webhook endpoint"),
@@ -243,6 +251,9 @@ class WebhookDelivery(models.Model):
         _("last response code"), null=True, blank=True
     )
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    last_outcome = models.CharField(
+        _("last outcome"), max_length=16, choices=Outcome.choices, blank=True
+    )
     last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from config.errors import InvalidInput
 from crm.models import PartnerOrganisation
 from partners.models import ApiKey, Scope, WebhookEndpoint, WebhookEvent
+from partners.webhook_http import WebhookURLRefused, webhook_target
 
 KEY_PREFIX = "kefu"
 
@@ -138,7 +139,14 @@ def _clean_events(events: Iterable[str]) -> list[str]:
     return wanted
 
 
-@transaction.atomic
+def _check_url(url: str) -> None:
+    """Refuse a URL Kefu may not call (``partners.webhook_http`` rules)."""
+    try:
+        webhook_target(url)
+    except WebhookURLRefused as exc:
+        raise InvalidInput(exc.message, field="url") from exc
+
+
 def webhook_endpoint_create(
     *,
     actor,
@@ -148,45 +156,62 @@ def webhook_endpoint_create(
     secret: str = "",
     description: str = "",
 ) -> WebhookEndpoint:
-    """Register an endpoint; a secret is generated when none is given."""
-    endpoint = WebhookEndpoint(
-        partner=partner,
-        url=url,
-        events=_clean_events(events),
-        secret=secret or f"whsec_{secrets.token_urlsafe(32)}",
-        description=description,
-    )
-    endpoint.full_clean()
-    endpoint.save()
+    """Register an endpoint; a secret is generated when none is given.
+
+    The URL must pass the webhook URL rules (https, resolves to public
+    addresses only); its host is resolved before the transaction starts, so no
+    lock is held during a DNS lookup.
+    """
+    _check_url(url)
+    with transaction.atomic():
+        endpoint = WebhookEndpoint(
+            partner=partner,
+            url=url,
+            events=_clean_events(events),
+            secret=secret or f"whsec_{secrets.token_urlsafe(32)}",
+            description=description,
+        )
+        endpoint.full_clean()
+        endpoint.save()
     return endpoint
 
 
-@transaction.atomic
 def webhook_endpoint_update(
     *, actor, endpoint: WebhookEndpoint, **changes
 ) -> WebhookEndpoint:
     """Change url, events, secret, description or is_active.
 
-    Re-activating an endpoint clears its failure count and auto-disable mark.
+    A new URL must pass the webhook URL rules (checked before the transaction:
+    no lock is held during a DNS lookup); an unchanged one is not checked
+    again, so an endpoint whose URL is no longer allowed can still be
+    deactivated (its deliveries are refused anyway). Re-activating an endpoint
+    clears its failure count and auto-disable mark.
     """
-    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
-    fields = []
-    for name in ("url", "secret", "description", "is_active"):
-        if name in changes and getattr(endpoint, name) != changes[name]:
-            setattr(endpoint, name, changes[name])
-            fields.append(name)
-    if "events" in changes:
-        events = _clean_events(changes["events"])
-        if events != endpoint.events:
-            endpoint.events = events
-            fields.append("events")
-    if "is_active" in fields and endpoint.is_active:
-        endpoint.consecutive_failures = 0
-        endpoint.disabled_at = None
-        fields += ["consecutive_failures", "disabled_at"]
-    if fields:
-        endpoint.full_clean()
-        endpoint.save(update_fields=[*fields, "updated_at"])
+    checked = None
+    if "url" in changes and changes["url"] != endpoint.url:
+        _check_url(changes["url"])
+        checked = changes["url"]
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        fields = []
+        for name in ("url", "secret", "description", "is_active"):
+            if name in changes and getattr(endpoint, name) != changes[name]:
+                setattr(endpoint, name, changes[name])
+                fields.append(name)
+        if "url" in fields and endpoint.url != checked:
+            _check_url(endpoint.url)  # changed since the caller read the row
+        if "events" in changes:
+            events = _clean_events(changes["events"])
+            if events != endpoint.events:
+                endpoint.events = events
+                fields.append("events")
+        if "is_active" in fields and endpoint.is_active:
+            endpoint.consecutive_failures = 0
+            endpoint.disabled_at = None
+            fields += ["consecutive_failures", "disabled_at"]
+        if fields:
+            endpoint.full_clean()
+            endpoint.save(update_fields=[*fields, "updated_at"])
     return endpoint
 
 

@@ -8,6 +8,13 @@ run on commit and swept every minute by beat) leases due rows, POSTs them and
 records the outcome; failures are retried with exponential backoff and an
 endpoint that keeps failing is disabled.
 
+Every attempt first checks the endpoint's URL again (``partners.webhook_http``:
+https, a public address, resolved now and connected to as checked); a refused
+URL is a failed attempt with outcome ``refused`` and no connection. Redirects
+are not followed (a 3xx is a failure) and only the start of an answer is read.
+Refusals count as failures: they are retried with backoff and disable the
+endpoint like any other failure.
+
 Each request carries ``X-Kefu-Signature: sha256=<hex HMAC-SHA256 of the raw body
 keyed with the endpoint's secret>``, ``X-Kefu-Timestamp`` (Unix seconds of the
 attempt), ``X-Kefu-Event`` and ``X-Kefu-Delivery`` (the event id, the same on
@@ -21,8 +28,6 @@ import hmac
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 import uuid
 from datetime import timedelta
 
@@ -36,6 +41,7 @@ from partners.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from partners.webhook_http import WebhookURLRefused, webhook_post, webhook_target
 
 logger = logging.getLogger(__name__)
 
@@ -163,18 +169,24 @@ def _lease(batch: int, now) -> list[int]:
     return ids
 
 
-def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str, str]:
-    """POST; return (status code or None, error text, response excerpt)."""
-    timeout = _setting("KEFU_WEBHOOK_TIMEOUT_SECONDS", 10)
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+def _post(url: str, body: bytes, headers: dict) -> tuple[str, int | None, str, str]:
+    """Check the URL, then POST; return (outcome, status code or None, error
+    text for staff, response excerpt)."""
+    Outcome = WebhookDelivery.Outcome
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, "", response.read(500).decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        excerpt = exc.read(500).decode("utf-8", "replace") if exc.fp else ""
-        return exc.code, f"HTTP {exc.code}", excerpt
-    except Exception as exc:  # network errors, timeouts, bad URLs
-        return None, f"{type(exc).__name__}: {exc}"[:500], ""
+        target = webhook_target(url)
+    except WebhookURLRefused as exc:
+        return Outcome.REFUSED, None, f"refused: {exc.detail}", ""
+    timeout = _setting("KEFU_WEBHOOK_TIMEOUT_SECONDS", 10)
+    code, error, excerpt = webhook_post(target, body, headers, timeout=timeout)
+    if code is None:
+        return Outcome.FAILED, None, error, excerpt
+    if 200 <= code < 300:
+        return Outcome.DELIVERED, code, "", excerpt
+    error = f"HTTP {code}"
+    if 300 <= code < 400:
+        error += " (redirects are not followed)"
+    return Outcome.FAILED, code, error, excerpt
 
 
 def webhook_attempt(*, delivery_id: int) -> WebhookDelivery | None:
@@ -200,12 +212,15 @@ def webhook_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         "X-Kefu-Delivery": str(delivery.event_id),
     }
     started = time.monotonic()
-    code, error, excerpt = _post(endpoint.url, body, headers)
+    outcome, code, error, excerpt = _post(endpoint.url, body, headers)
     duration = int((time.monotonic() - started) * 1000)
-    ok = code is not None and 200 <= code < 300
+    if outcome == WebhookDelivery.Outcome.REFUSED:
+        logger.warning(
+            "webhook delivery %s to endpoint %s %s", delivery.pk, endpoint.pk, error
+        )
     return _record(
         delivery_id=delivery.pk,
-        ok=ok,
+        outcome=outcome,
         code=code,
         error=error,
         excerpt=excerpt,
@@ -214,8 +229,9 @@ def webhook_attempt(*, delivery_id: int) -> WebhookDelivery | None:
 
 
 @transaction.atomic
-def _record(*, delivery_id, ok, code, error, excerpt, duration) -> WebhookDelivery:
+def _record(*, delivery_id, outcome, code, error, excerpt, duration) -> WebhookDelivery:
     now = timezone.now()
+    ok = outcome == WebhookDelivery.Outcome.DELIVERED
     delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
     delivery.attempts += 1
@@ -230,6 +246,7 @@ def _record(*, delivery_id, ok, code, error, excerpt, duration) -> WebhookDelive
     )
     delivery.last_status_code = code
     delivery.last_error = error[:500]
+    delivery.last_outcome = outcome
     delivery.last_attempt_at = now
     delivery.lease_until = None
     endpoint_fields = []
@@ -263,6 +280,7 @@ def _record(*, delivery_id, ok, code, error, excerpt, duration) -> WebhookDelive
             "next_attempt_at",
             "last_status_code",
             "last_error",
+            "last_outcome",
             "last_attempt_at",
             "lease_until",
             "delivered_at",

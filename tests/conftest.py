@@ -91,3 +91,59 @@ def local_day_edge(request):
     edge = request.param
     with time_machine.travel(edge.utc, tick=True):
         yield edge
+
+
+# --- webhooks: no real DNS in tests, and local receivers only when allowed ---
+
+PUBLIC_TEST_ADDRESS = "93.184.216.34"  # a public address; tests never connect to it
+
+
+class FakeDNS:
+    """``socket.getaddrinfo`` for webhook tests: names from a table (change an
+    entry to simulate DNS rebinding), IP literals as they are, every other name
+    unknown. Nothing is looked up on the network; ``lookups`` records names."""
+
+    def __init__(self, real):
+        self._real = real
+        self.names: dict[str, list[str]] = {}
+        self.lookups: list[str] = []
+
+    def add(self, name: str, *addresses: str) -> None:
+        self.names[name] = list(addresses)
+
+    def __call__(self, host, port, family=0, type=0, proto=0, flags=0):
+        import socket
+
+        self.lookups.append(host)
+        numeric = flags | socket.AI_NUMERICHOST
+        if host in self.names:
+            return [
+                entry
+                for address in self.names[host]
+                for entry in self._real(address, port, family, type, proto, numeric)
+            ]
+        try:
+            return self._real(host, port, family, type, proto, numeric)
+        except socket.gaierror:
+            raise socket.gaierror(
+                socket.EAI_NONAME, "Name or service not known"
+            ) from None
+
+
+@pytest.fixture
+def fake_dns(monkeypatch):
+    """Replace DNS with a table: ``fake_dns.add("hooks.example.cn", "1.2.3.4")``."""
+    import socket
+
+    dns = FakeDNS(socket.getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    return dns
+
+
+@pytest.fixture
+def local_webhooks(settings):
+    """Let webhooks reach a test receiver on http://127.0.0.1 (both switches
+    are off by default, so every other test runs under the production rules)."""
+    settings.KEFU_WEBHOOK_ALLOW_HTTP = True
+    settings.KEFU_WEBHOOK_ALLOW_PRIVATE = True
+    return settings

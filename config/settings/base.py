@@ -280,6 +280,10 @@ KEFU_WEBHOOK_DISABLE_AFTER_FAILURES = env.int(
     "KEFU_WEBHOOK_DISABLE_AFTER_FAILURES", default=20
 )
 KEFU_WEBHOOK_TIMEOUT_SECONDS = env.int("KEFU_WEBHOOK_TIMEOUT_SECONDS", default=10)
+# partners: webhook URL rules (partners/webhook_http.py). https only and public
+# addresses only unless told otherwise (local development, tests, intranet).
+KEFU_WEBHOOK_ALLOW_HTTP = env.bool("KEFU_WEBHOOK_ALLOW_HTTP", default=False)
+KEFU_WEBHOOK_ALLOW_PRIVATE = env.bool("KEFU_WEBHOOK_ALLOW_PRIVATE", default=False)
 
 # --- Kefu ----------------------------------------------------------------------
 # Key for personal data encrypted at rest (phone, e-mail). Production must set it.

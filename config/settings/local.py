@@ -10,3 +10,6 @@ SECRET_KEY = env.str(
 )
 KEFU_PII_KEY = env.str("KEFU_PII_KEY", default="local-dev-only-pii-key")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+# partners: a local receiver on http:// is fine while developing (private
+# addresses still need KEFU_WEBHOOK_ALLOW_PRIVATE=true).
+KEFU_WEBHOOK_ALLOW_HTTP = env.bool("KEFU_WEBHOOK_ALLOW_HTTP", default=True)

@@ -35,3 +35,6 @@ STORAGES = {
         "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
     },
 }
+
+# partners: webhooks go over https only, whatever the environment says.
+KEFU_WEBHOOK_ALLOW_HTTP = False

@@ -1,6 +1,7 @@
 """Serializers of the partner API's own endpoints (webhooks, the calling key)."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from partners.models import (
@@ -88,7 +89,28 @@ class WebhookEndpointUpdateSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
 
 
+STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
+
+
 class WebhookDeliverySerializer(serializers.ModelSerializer):
+    """A partner's view of a delivery: only a coarse outcome.
+
+    No error text, response excerpt or timing (staff see those in the admin):
+    they would tell a caller whether some port answered.
+    """
+
+    last_outcome = serializers.SerializerMethodField(
+        help_text=_(
+            "Outcome of the last attempt: delivered, failed (no answer or a "
+            "non-2xx answer; redirects are not followed) or refused (the URL is "
+            "not allowed: not https, or not a public internet address). "
+            "Null before the first attempt."
+        )
+    )
+    last_status_class = serializers.SerializerMethodField(
+        help_text=_("Class of the last HTTP answer (e.g. 5xx); null if none.")
+    )
+
     class Meta:
         model = WebhookDelivery
         fields = (
@@ -98,10 +120,23 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "complaint_reference",
             "status",
             "attempts",
-            "last_status_code",
-            "last_error",
+            "last_outcome",
+            "last_status_class",
             "last_attempt_at",
             "next_attempt_at",
             "delivered_at",
             "created_at",
         )
+
+    @extend_schema_field(
+        serializers.ChoiceField(WebhookDelivery.Outcome.choices, allow_null=True)
+    )
+    def get_last_outcome(self, obj) -> str | None:
+        return obj.last_outcome or None
+
+    @extend_schema_field(serializers.ChoiceField(STATUS_CLASSES, allow_null=True))
+    def get_last_status_class(self, obj) -> str | None:
+        code = obj.last_status_code
+        if code is None or not 100 <= code < 600:
+            return None
+        return f"{code // 100}xx"

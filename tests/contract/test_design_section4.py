@@ -996,7 +996,7 @@ def _signed(secret: str, raw: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
 
 
-def test_webhooks_signed_and_named(pa, org):
+def test_webhooks_signed_and_named(pa, org, local_webhooks):
     secret = "whsec_contract_test_secret_0001"
     with Receiver() as receiver:
         resp = pa.post(
@@ -1026,7 +1026,7 @@ def test_webhooks_signed_and_named(pa, org):
     assert events[0] == "complaint.created"
 
 
-def test_webhook_subscription_filters_events(pa):
+def test_webhook_subscription_filters_events(pa, local_webhooks):
     with Receiver() as receiver:
         resp = pa.post(
             f"{API}/webhooks/",
@@ -1052,7 +1052,7 @@ def test_webhook_unknown_event_is_400_naming_events(pa):
     assert_names_field(resp, "events")
 
 
-def test_other_partner_gets_no_webhook(pa, pb):
+def test_other_partner_gets_no_webhook(pa, pb, local_webhooks):
     with Receiver() as receiver:
         pb.post(
             f"{API}/webhooks/",
@@ -1068,7 +1068,7 @@ def test_other_partner_gets_no_webhook(pa, pb):
         assert receiver.requests == []
 
 
-def test_webhook_retried_after_failure(pa):
+def test_webhook_retried_after_failure(pa, local_webhooks):
     secret = "whsec_contract_test_secret_0004"
     with Receiver(script=(500, 200)) as receiver:
         pa.post(
@@ -1141,7 +1141,7 @@ def test_throttle_is_per_key(pa, pb, settings):
     assert pb.get(f"{API}/complaints/").status_code == 200
 
 
-def test_webhook_body_is_json(pa):
+def test_webhook_body_is_json(pa, local_webhooks):
     with Receiver() as receiver:
         pa.post(
             f"{API}/webhooks/",

@@ -15,6 +15,15 @@ URL = "/api/v1/webhooks/"
 BODY = {"url": "https://shop.example.cn/kefu", "events": ["complaint.created"]}
 
 
+@pytest.fixture(autouse=True)
+def _partner_dns(fake_dns):
+    """The webhook URLs below resolve to a public address (no real DNS)."""
+    from tests.conftest import PUBLIC_TEST_ADDRESS
+
+    for name in ("shop.example.cn", "other.example.cn", "new.example.cn"):
+        fake_dns.add(name, PUBLIC_TEST_ADDRESS)
+
+
 def _post(client, body=BODY, key="retry-1"):
     return client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
 

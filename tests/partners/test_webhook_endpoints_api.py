@@ -9,6 +9,14 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/webhooks/"
 
 
+@pytest.fixture(autouse=True)
+def _partner_dns(fake_dns):
+    """shop.example.cn resolves to a public address (no real DNS in tests)."""
+    from tests.conftest import PUBLIC_TEST_ADDRESS
+
+    fake_dns.add("shop.example.cn", PUBLIC_TEST_ADDRESS)
+
+
 def test_partner_registers_endpoint_and_sees_secret_once(partner_a, key_client):
     client = key_client(partner_a, scopes=[Scope.WEBHOOKS_MANAGE])
 
@@ -101,3 +109,5 @@ def test_delivery_log_of_an_endpoint(partner_a, key_client):
 
     assert [d["event"] for d in log["results"]] == ["complaint.created"]
     assert log["results"][0]["status"] == "pending"
+    assert log["results"][0]["last_outcome"] is None  # not attempted yet
+    assert log["results"][0]["last_status_class"] is None

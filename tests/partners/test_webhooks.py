@@ -25,6 +25,12 @@ from tests.partners.webhook_receiver import Receiver
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _receiver_on_localhost(local_webhooks):
+    """These tests deliver to a receiver on http://127.0.0.1; the URL rules
+    themselves are tested (switches off) in test_webhook_ssrf.py."""
+
+
 def fake_complaint(partner, reference="TS202611250001", status="received"):
     return SimpleNamespace(
         reference=reference,
@@ -169,7 +175,10 @@ def test_endpoint_is_disabled_after_consecutive_failures(partner_a, settings):
     assert not endpoint.is_active and endpoint.disabled_at is not None
     assert endpoint.consecutive_failures == 3
     assert (
-        WebhookDelivery.objects.filter(last_error__startswith="URLError").count() == 3
+        WebhookDelivery.objects.filter(
+            last_outcome="failed", last_error__startswith="ConnectionRefusedError"
+        ).count()
+        == 3
     )
     # A disabled endpoint gets no new deliveries and its due ones wait.
     webhook_enqueue(event="complaint.created", complaint=fake_complaint(partner_a))

@@ -19,7 +19,9 @@ COMPLAINT = {
 }
 
 
-def test_partner_journey_with_signed_webhooks(partner_a, key_client, org, staff_client):
+def test_partner_journey_with_signed_webhooks(
+    partner_a, key_client, org, staff_client, local_webhooks
+):
     partner = key_client(partner_a, scopes=list(Scope.values))
     staff = staff_client(org.admin)
     with Receiver([200]) as receiver:
