@@ -54,7 +54,10 @@ class CustomerForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        others = Customer.objects.exclude(pk=self.instance.pk)
+        # Phone and e-mail are unique per owner (in-house, or one partner).
+        others = Customer.objects.exclude(pk=self.instance.pk).filter(
+            partner=self.instance.partner_id
+        )
         if (
             data.get("phone")
             and others.filter(phone_digest=pii.phone_digest(data["phone"])).exists()
@@ -229,6 +232,20 @@ class ContactAdmin(ScopedModelAdmin):
             kwargs["widget"] = forms.TextInput()
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and sees_personal_data(request.user):
+            # The form shows the contact's phone and e-mail unmasked: logged.
+            contact = self.get_object(request, object_id)
+            if contact is not None:
+                privacy.personal_data_access_log(
+                    actor=request.user,
+                    customer=contact.customer,
+                    action=PersonalDataAccess.Action.VIEW,
+                    note=f"contact {contact.pk}",
+                )
+        return response
+
 
 class PrivacyRequestForm(forms.ModelForm):
     class Meta:
@@ -336,7 +353,7 @@ class PrivacyRequestAdmin(ScopedModelAdmin):
 
 @admin.register(PersonalDataAccess)
 class PersonalDataAccessAdmin(ScopedModelAdmin):
-    list_display = ("at", "actor", "action", "customer", "note")
+    list_display = ("at", "actor", "action", "customer", "record_count", "note")
     list_filter = ("action",)
     search_fields = ("customer__code", "actor__username")
     list_select_related = ("actor", "customer")

@@ -147,8 +147,12 @@ class Customer(models.Model):
 
     ``phone``, ``email`` and ``address`` are encrypted at rest (the attributes are
     plaintext); ``phone_digest``/``email_digest`` are keyed digests of the
-    normalised values, used for exact lookup and for uniqueness (one customer per
-    phone number and per e-mail address). Write through ``crm.services``.
+    normalised values, used for exact lookup and for uniqueness: one customer per
+    phone number and per e-mail address *per owner* — in-house customers
+    (``partner`` null) form one set, each partner's customers another, so that a
+    partner never matches, sees or changes a customer it did not register (see
+    docs/api.md, "Customers are private to their owner"). Write through
+    ``crm.services``.
     """
 
     class Kind(models.TextChoices):
@@ -203,10 +207,12 @@ class Customer(models.Model):
         blank=True,
         related_name="customers",
     )
+    # PROTECT: a partner's customers must not silently become in-house customers
+    # (they would clash with in-house phone/e-mail uniqueness and change owner).
     partner = models.ForeignKey(
         PartnerOrganisation,
         verbose_name=_("source partner"),
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="customers",
@@ -235,15 +241,27 @@ class Customer(models.Model):
         verbose_name_plural = _("customers")
         ordering = ["code"]
         constraints = [
+            # In-house customers: one per phone number and per e-mail address.
             models.UniqueConstraint(
                 fields=["phone_digest"],
-                condition=models.Q(phone_digest__isnull=False),
-                name="customer_unique_phone",
+                condition=models.Q(phone_digest__isnull=False, partner__isnull=True),
+                name="customer_unique_phone_inhouse",
             ),
             models.UniqueConstraint(
                 fields=["email_digest"],
-                condition=models.Q(email_digest__isnull=False),
-                name="customer_unique_email",
+                condition=models.Q(email_digest__isnull=False, partner__isnull=True),
+                name="customer_unique_email_inhouse",
+            ),
+            # A partner's customers: unique within that partner only.
+            models.UniqueConstraint(
+                fields=["partner", "phone_digest"],
+                condition=models.Q(phone_digest__isnull=False, partner__isnull=False),
+                name="customer_unique_phone_per_partner",
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "email_digest"],
+                condition=models.Q(email_digest__isnull=False, partner__isnull=False),
+                name="customer_unique_email_per_partner",
             ),
         ]
         indexes = [
@@ -776,10 +794,17 @@ class PrivacyRequest(models.Model):
 
 
 class PersonalDataAccess(models.Model):
-    """Who viewed, exported, corrected or erased a customer's personal data."""
+    """Who viewed, listed, exported, corrected or erased customers' personal data.
+
+    A row is about one ``customer``, or — for a bulk read such as an API list page
+    with unmasked identifiers — about ``record_count`` customers at once (no
+    single customer). ``department`` is whose data it was (the customer's; for a
+    bulk read the reader's): managers see the rows of their department.
+    """
 
     class Action(models.TextChoices):
         VIEW = "view", _("viewed")
+        LIST = "list", _("listed")
         EXPORT = "export", _("exported")
         CORRECT = "correct", _("corrected")
         ERASE = "erase", _("erased")
@@ -788,8 +813,19 @@ class PersonalDataAccess(models.Model):
         Customer,
         verbose_name=_("customer"),
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="personal_data_accesses",
     )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    record_count = models.PositiveIntegerField(_("records"), default=1)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("staff member"),
@@ -808,4 +844,5 @@ class PersonalDataAccess(models.Model):
         indexes = [models.Index(fields=["customer", "-at"], name="pda_customer_at")]
 
     def __str__(self):
-        return f"{self.get_action_display()} · {self.customer_id}"
+        subject = self.customer_id or f"×{self.record_count}"
+        return f"{self.get_action_display()} · {subject}"

@@ -118,7 +118,8 @@ SCOPES: dict[str, ScopePaths] = {
     "crm.PrivacyRequest": ScopePaths(
         department="customer__department", owners=("recorded_by",)
     ),
-    "crm.PersonalDataAccess": ScopePaths(department="customer__department"),
+    # The access log: its department is whose data was read (see the model).
+    "crm.PersonalDataAccess": ScopePaths(department="department"),
     # Everyone sees only their own notifications.
     "crm.Notification": ScopePaths(owners=("recipient",)),
 }

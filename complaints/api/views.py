@@ -248,8 +248,14 @@ class ComplaintViewSet(
         actor = None if partner is not None else request.user
         with transaction.atomic():
             try:
+                # A partner's complaint only ever finds the partner's own
+                # customers (else a new one of its own); staff attach it to the
+                # in-house record even outside their scope, without changing it.
                 customer, _created = customer_upsert(
-                    actor=actor, partner=partner, **values.pop("customer")
+                    actor=actor,
+                    partner=partner,
+                    attach_outside_scope=True,
+                    **values.pop("customer"),
                 )
             except DomainError as exc:
                 # The customer's fields are nested under "customer" in the body.

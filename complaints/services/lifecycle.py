@@ -37,6 +37,7 @@ from complaints.services.common import (
 )
 from complaints.services.events import event_record
 from config.errors import Conflict, InvalidInput, NotPermitted
+from crm import scoping
 from crm.notifications import notify
 from crm.roles import Role
 
@@ -93,7 +94,10 @@ def complaint_assign(
 
     Supervisors, managers and admins assign within their scope; an agent or
     handler may only take an unassigned complaint of their team for themselves.
-    The new assignee is notified.
+    The assignee must be an active staff member who works complaints and whom
+    the actor may see (``crm.scoping``), and a named team one the actor may see:
+    otherwise ``InvalidInput`` names the field and nothing is written. The new
+    assignee is notified.
     """
     locked = lock(complaint, version)
     require_status(locked, OPEN_STATUSES | {S.RESOLVED}, _("assign"))
@@ -118,6 +122,16 @@ def complaint_assign(
             raise InvalidInput(
                 _("This staff member cannot work complaints."), field="assignee"
             )
+        if actor is not None and not scoping.can_view(actor, assignee):
+            raise InvalidInput(
+                _("You may not assign complaints to this staff member."),
+                field="assignee",
+            )
+    if team is not None and actor is not None and not scoping.can_view(actor, team):
+        raise InvalidInput(
+            _("You may not assign complaints to this team."), field="team"
+        )
+    if assignee is not None:
         team = team or assignee.team
     if locked.assignee_id == (assignee.pk if assignee else None) and (
         team is None or team.pk == locked.team_id

@@ -21,7 +21,7 @@ def require_contact_details(attrs: dict, request) -> None:
         partner is not None
         and external_id
         and CustomerExternalId.objects.filter(
-            partner=partner, external_id=external_id
+            partner=partner, external_id=external_id, customer__partner=partner
         ).exists()
     ):
         return
@@ -31,8 +31,8 @@ def require_contact_details(attrs: dict, request) -> None:
 
 
 class CustomerSerializer(serializers.ModelSerializer):
-    """A customer. Partners get full phone/e-mail only for customers they
-    registered; others (matched by phone or e-mail) come back masked."""
+    """A customer. A partner only ever gets customers it registered (see
+    ``crm.services.customers``); masking anything else is a second guard."""
 
     phone = serializers.SerializerMethodField()
     email = serializers.SerializerMethodField()

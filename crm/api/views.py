@@ -16,7 +16,11 @@ from crm.api.serializers import (
 )
 from crm.models import Customer, CustomerExternalId, PersonalDataAccess, Revisit
 from crm.selectors import sees_personal_data
-from crm.services import customer_upsert, personal_data_access_log
+from crm.services import (
+    customer_upsert,
+    personal_data_access_log,
+    personal_data_bulk_access_log,
+)
 from partners.api.authentication import partner_of
 from partners.api.idempotency import idempotent
 from partners.api.permissions import ScopeOrModelPermission
@@ -61,6 +65,19 @@ class CustomerViewSet(
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "partner": partner_of(self.request)}
 
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        data = self.get_serializer(page, many=True).data
+        if partner_of(request) is None and sees_personal_data(request.user):
+            # A page of unmasked customers is one logged bulk read (PIPL).
+            personal_data_bulk_access_log(
+                actor=request.user,
+                action=PersonalDataAccess.Action.LIST,
+                record_count=len(page),
+                note="api",
+            )
+        return self.get_paginated_response(data)
+
     def retrieve(self, request, *args, **kwargs):
         customer = self.get_object()
         if partner_of(request) is None and sees_personal_data(request.user):
@@ -80,8 +97,10 @@ class CustomerViewSet(
             201: CustomerSerializer,
             200: CustomerSerializer,
         },
-        description="Deduplicated by the partner's external id, then phone, then "
-        "e-mail: 201 when created, 200 with the existing customer otherwise.",
+        description="Deduplicated among the caller's own customers by its external "
+        "id, then phone, then e-mail: 201 when created, 200 with the existing "
+        "customer otherwise. A partner never matches a customer registered in-house "
+        "or by another partner: it gets a new customer of its own (201).",
     )
     def create(self, request):
         return idempotent(request, lambda: self._create(request))

@@ -1,5 +1,6 @@
 """Writes of the crm app (HackSoftware style: ``<entity>_<action>(*, actor, ...)``)."""
 
+from crm.services.access_log import personal_data_bulk_access_log
 from crm.services.customers import (
     customer_create,
     customer_find,
@@ -49,6 +50,7 @@ __all__ = [
     "notification_emails_deliver",
     "notification_mark_read",
     "personal_data_access_log",
+    "personal_data_bulk_access_log",
     "privacy_request_create",
     "privacy_request_execute",
     "privacy_request_reject",

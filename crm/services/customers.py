@@ -1,4 +1,11 @@
-"""Customer writes: create, update, and the deduplicating upsert used by intake."""
+"""Customer writes: create, update, and the deduplicating upsert used by intake.
+
+Customers are private to their owner: the in-house organisation (``partner``
+null) and each partner have their own set, and phone, e-mail and external ids are
+unique and matched only within the caller's set. A partner therefore never finds,
+sees or changes a customer it did not register: sending someone else's phone
+creates the partner's own customer, exactly as for an unknown phone.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from django.utils.translation import gettext as _
 from config.errors import InvalidInput, NotPermitted
 from crm import pii, scoping
 from crm.models import Customer, CustomerExternalId, PartnerOrganisation
+from crm.roles import Role
 from crm.services.revisits import revisit_plan_for_new_customer
 
 # Fields a caller may pass through ``**fields`` (in form order; the admin uses it).
@@ -83,12 +91,38 @@ def _full_clean(customer: Customer, exclude=()) -> None:
 
 def _duplicate_error(exc: IntegrityError) -> InvalidInput:
     text = str(exc)
-    field = "email" if "email" in text else "phone"
+    return _duplicate("email" if "email" in text else "phone")
+
+
+def _duplicate(field: str) -> InvalidInput:
     return InvalidInput(
         _("Another customer already has this %(field)s.") % {"field": field},
         field=field,
         code="duplicate_customer",
     )
+
+
+def _staff_defaults(actor, values: dict) -> dict:
+    """Where a customer created by staff belongs, unless the caller said so.
+
+    An account manager owns the customers they create (their role sees only the
+    customers they own); everyone else's new customer goes to their department,
+    where the department's front-line roles find it
+    (``crm.scoping.CUSTOMER_DEPARTMENT_ROLES``). An owner's department follows
+    the owner (see ``_insert``). Without this the creator could not read back
+    the customer they had just created.
+    """
+    if actor is None:
+        return values
+    if values.get("owner") is None and scoping.has_role(actor, Role.ACCOUNT_MANAGER):
+        values["owner"] = actor
+    if (
+        values.get("department") is None
+        and values.get("owner") is None
+        and actor.department_id
+    ):
+        values["department"] = actor.department
+    return values
 
 
 def _insert(values: dict, partner: PartnerOrganisation | None) -> Customer:
@@ -125,6 +159,7 @@ def customer_create(
     values = _clean_identifiers(
         {"name": name, "phone": phone, "email": email, **fields}
     )
+    _staff_defaults(actor, values)
     try:
         customer = _insert(values, partner)
     except IntegrityError as exc:
@@ -170,44 +205,73 @@ def _differs(customer: Customer, name: str, value) -> bool:
 def customer_find(
     *, phone: str = "", email: str = "", external_id: str = "", partner=None
 ) -> Customer | None:
-    """The existing customer for these identifiers, in dedupe order: the external id
-    (per partner), then the normalised phone, then the e-mail."""
+    """The customer of ``partner`` (None: an in-house customer) these identifiers
+    belong to, in dedupe order: the partner's external id, then the normalised
+    phone, then the e-mail. Customers of another owner are never matched."""
+    owned = Customer.objects.filter(partner=partner)
     if external_id:
         link = (
             CustomerExternalId.objects.select_related("customer")
-            .filter(partner=partner, external_id=external_id)
+            .filter(partner=partner, external_id=external_id, customer__partner=partner)
             .first()
         )
         if link is not None:
             return link.customer
     if phone:
-        found = Customer.objects.filter(
-            phone_digest__in=pii.phone_digests(phone)
-        ).first()
+        found = owned.filter(phone_digest__in=pii.phone_digests(phone)).first()
         if found is not None:
             return found
     if email:
-        found = Customer.objects.filter(
-            email_digest__in=pii.email_digests(email)
-        ).first()
+        found = owned.filter(email_digest__in=pii.email_digests(email)).first()
         if found is not None:
             return found
     return None
 
 
 def _link_external_id(customer, partner, external_id) -> None:
+    """Give ``customer`` the owner's ``external_id`` unless it names another of
+    the owner's customers. A link made before customers were private, naming a
+    customer of another owner, is moved to ``customer`` (the lock on the link row
+    orders concurrent callers)."""
     if not external_id:
         return
-    try:
-        with transaction.atomic():
-            CustomerExternalId.objects.get_or_create(
-                partner=partner,
-                external_id=external_id,
-                defaults={"customer": customer},
-            )
-    except IntegrityError:
-        # A concurrent request linked it first; the row now exists.
-        pass
+    link = (
+        CustomerExternalId.objects.select_for_update()
+        .filter(partner=partner, external_id=external_id)
+        .first()
+    )
+    if link is None:
+        try:
+            with transaction.atomic():
+                CustomerExternalId.objects.create(
+                    partner=partner, external_id=external_id, customer=customer
+                )
+        except IntegrityError:
+            # A concurrent request linked it first; the row now exists.
+            pass
+        return
+    if link.customer_id == customer.pk:
+        return
+    linked_owner = (
+        Customer.objects.filter(pk=link.customer_id)
+        .values_list("partner_id", flat=True)
+        .first()
+    )
+    if linked_owner != customer.partner_id:
+        link.customer = customer
+        link.save(update_fields=["customer"])
+
+
+def _matched_field(customer: Customer, values: dict) -> str:
+    if values.get("phone") and customer.phone_digest in pii.phone_digests(
+        values["phone"]
+    ):
+        return "phone"
+    if values.get("email") and customer.email_digest in pii.email_digests(
+        values["email"]
+    ):
+        return "email"
+    return "external_id"
 
 
 @transaction.atomic
@@ -219,16 +283,29 @@ def customer_upsert(
     email: str = "",
     external_id: str = "",
     partner: PartnerOrganisation | None = None,
+    attach_outside_scope: bool = False,
     **fields,
 ) -> tuple[Customer, bool]:
     """Find the customer these identifiers belong to, or create it; (row, created).
 
-    Dedupe order: ``external_id`` of ``partner`` (null partner = in-house ids), then
-    phone normalised to E.164 (mainland China default), then e-mail. An existing
-    customer is not overwritten: only a blank phone/e-mail is filled in, and the
-    external id is linked. Race-safe: the unique constraints on the digests and on
+    Only the customers of the caller's owner are candidates: ``partner``'s own
+    customers, or the in-house ones when ``partner`` is None. Dedupe order: the
+    owner's ``external_id``, then phone normalised to E.164 (mainland China
+    default), then e-mail. A customer of another owner with the same phone or
+    e-mail is neither returned nor changed: a new customer of this owner is
+    created, so the answer does not tell that the other exists.
+
+    An existing customer is not overwritten: only a blank phone/e-mail is filled
+    in, and the external id is linked. A staff ``actor`` gets only a customer in
+    their scope: a match outside it is refused as a duplicate (no data of it is
+    returned) — unless ``attach_outside_scope`` (complaint intake: a caller's
+    complaint goes to the one in-house record of that person), then the match
+    is returned unchanged (no blank filled, no id linked). A customer created by
+    staff belongs to their department (an account manager's to themselves).
+    ``actor`` is None for partner and system intake.
+    Race-safe: the unique constraints on the digests (per owner) and on
     (partner, external_id) decide between concurrent callers; the loser re-reads
-    the winner's row. ``actor`` is None for partner intake.
+    the winner's row.
     """
     _check_fields(fields)
     if not (phone or email or external_id):
@@ -249,11 +326,15 @@ def customer_upsert(
             partner=partner,
         )
         if found is not None:
+            if actor is not None and not scoping.can_view(actor, found):
+                if attach_outside_scope:
+                    return found, False
+                raise _duplicate(_matched_field(found, values))
             _fill_blanks(found, values)
             _link_external_id(found, partner, external_id)
             return found, False
         try:
-            customer = _insert(values, partner)
+            customer = _insert(_staff_defaults(actor, dict(values)), partner)
         except IntegrityError:
             continue  # someone inserted the same phone/e-mail meanwhile: read it
         _link_external_id(customer, partner, external_id)
@@ -268,7 +349,14 @@ def customer_upsert(
             # The external id went to a concurrent caller's new row: ours is the
             # duplicate. Drop it (same transaction, nothing else points at it).
             customer.delete()
-            return Customer.objects.get(pk=link_owner), False
+            winner = Customer.objects.get(pk=link_owner)
+            if (
+                actor is not None
+                and not attach_outside_scope
+                and not scoping.can_view(actor, winner)
+            ):
+                raise _duplicate("external_id")
+            return winner, False
         revisit_plan_for_new_customer(customer=customer)
         return customer, True
     raise InvalidInput(

@@ -41,7 +41,11 @@ def personal_data_access_log(
 ) -> PersonalDataAccess:
     """Record that ``actor`` viewed/exported/corrected/erased the customer's data."""
     return PersonalDataAccess.objects.create(
-        actor=actor, customer=customer, action=action, note=note[:200]
+        actor=actor,
+        customer=customer,
+        department_id=customer.department_id,
+        action=action,
+        note=note[:200],
     )
 
 

@@ -125,9 +125,9 @@ def test_external_ids_are_per_partner():
     assert created and a != b
 
 
-def test_upsert_links_a_new_external_id_to_the_customer_found_by_phone():
+def test_upsert_links_a_new_external_id_to_the_partners_customer_found_by_phone():
     partner = PartnerFactory()
-    existing = CustomerFactory(phone="+8613800004444")
+    existing = CustomerFactory(phone="+8613800004444", partner=partner)
     found, created = customer_upsert(
         actor=None, name="x", phone="13800004444", external_id="P-9", partner=partner
     )
@@ -136,6 +136,23 @@ def test_upsert_links_a_new_external_id_to_the_customer_found_by_phone():
         CustomerExternalId.objects.get(partner=partner, external_id="P-9").customer
         == existing
     )
+
+
+def test_a_partners_upsert_never_matches_an_in_house_customer():
+    partner = PartnerFactory()
+    in_house = CustomerFactory(name="内部", phone="+8613800004444", email="")
+    found, created = customer_upsert(
+        actor=None,
+        name="x",
+        phone="13800004444",
+        email="x@example.cn",
+        external_id="P-9",
+        partner=partner,
+    )
+    assert created and found != in_house and found.partner == partner
+    in_house.refresh_from_db()
+    assert (in_house.name, in_house.email, in_house.partner) == ("内部", "", None)
+    assert not in_house.external_ids.exists()
 
 
 def test_upsert_needs_an_identifier():

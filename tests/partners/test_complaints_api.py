@@ -98,8 +98,8 @@ def test_create_twice_for_the_same_customer_reuses_it(partner_a, key_client):
     )
 
 
-def test_create_by_phone_matches_an_existing_customer(partner_a, key_client):
-    existing = CustomerFactory(phone="+8613900139000", partner=None)
+def test_create_by_phone_matches_the_partners_existing_customer(partner_a, key_client):
+    existing = CustomerFactory(phone="+8613900139000", partner=partner_a)
     client = key_client(partner_a, scopes=READ_WRITE)
     body = {**BODY, "customer": {"name": "李娜", "phone": "139 0013 9000"}}
 
@@ -108,6 +108,22 @@ def test_create_by_phone_matches_an_existing_customer(partner_a, key_client):
     assert response.status_code == 201
     assert response.json()["customer"]["code"] == existing.code
     assert Customer.objects.count() == 1
+
+
+def test_create_by_phone_of_an_in_house_customer_gets_the_partners_own(
+    partner_a, key_client
+):
+    existing = CustomerFactory(name="内部客户", phone="+8613900139000", partner=None)
+    client = key_client(partner_a, scopes=READ_WRITE)
+    body = {**BODY, "customer": {"name": "李娜", "phone": "139 0013 9000"}}
+
+    response = client.post(URL, body, format="json")
+
+    assert response.status_code == 201
+    own = Customer.objects.get(partner=partner_a)
+    assert response.json()["customer"]["code"] == own.code != existing.code
+    assert response.json()["customer"]["name"] == "李娜"
+    assert not existing.complaints.exists()
 
 
 @pytest.mark.parametrize(
