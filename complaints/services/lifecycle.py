@@ -37,6 +37,7 @@ from complaints.services.common import (
 )
 from complaints.services.events import event_record
 from config.errors import Conflict, InvalidInput, NotPermitted
+from crm import scoping
 from crm.notifications import notify
 from crm.roles import Role
 
@@ -193,6 +194,7 @@ def complaint_record_analysis(
         )
         fields.append("subcategory")
     if attributed_staff is not None:
+        scoping.require_colleague(actor, attributed_staff, field="attributed_staff")
         locked.attributed_staff = attributed_staff
         fields.append("attributed_staff")
     if severity and severity != locked.severity:

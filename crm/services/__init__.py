@@ -1,5 +1,6 @@
 """Writes of the crm app (HackSoftware style: ``<entity>_<action>(*, actor, ...)``)."""
 
+from crm.services.contacts import contact_create, contact_update
 from crm.services.customers import (
     customer_create,
     customer_find,
@@ -33,6 +34,8 @@ from crm.services.revisits import (
 )
 
 __all__ = [
+    "contact_create",
+    "contact_update",
     "customer_create",
     "customer_erase",
     "customer_export",
