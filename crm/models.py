@@ -776,13 +776,15 @@ class PrivacyRequest(models.Model):
 
 
 class PersonalDataAccess(models.Model):
-    """Who viewed, exported, corrected or erased a customer's personal data."""
+    """Who viewed, exported, corrected or erased a customer's personal data, or
+    found the customer by their phone number or e-mail address."""
 
     class Action(models.TextChoices):
         VIEW = "view", _("viewed")
         EXPORT = "export", _("exported")
         CORRECT = "correct", _("corrected")
         ERASE = "erase", _("erased")
+        SEARCH = "search", _("found by phone or e-mail")
 
     customer = models.ForeignKey(
         Customer,
