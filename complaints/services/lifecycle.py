@@ -627,8 +627,10 @@ def complaint_escalate(
     to_user=None,
     version: int | None = None,
 ) -> Complaint:
-    """Escalate to ``to_user`` or the team supervisor (the department manager
-    when the supervisor is the assignee); notifies them."""
+    """Escalate to ``to_user`` (a colleague of the actor's department or scope)
+    or the team supervisor (the department manager when the supervisor is the
+    assignee); notifies them."""
+    scoping.require_colleague(actor, to_user, field="to_user")
     locked = lock(complaint, version)
     permissions.require(actor, locked, permissions.LEADS)
     require_status(locked, OPEN_STATUSES, _("escalate"))

@@ -606,6 +606,15 @@ def test_complaint_services_refuse_objects_outside_the_scope(world):
     )
     assert Complaint.objects.get(pk=w.comp_a.pk).attributed_staff is None
     _refused(
+        lambda: complaint_services.complaint_escalate(
+            actor=w.supervisor_a,
+            complaint=Complaint.objects.get(pk=w.comp_a.pk),
+            to_user=w.manager_b,
+        ),
+        "to_user",
+    )
+    assert Complaint.objects.get(pk=w.comp_a.pk).escalation_level == 0
+    _refused(
         lambda: complaint_services.capa_create(
             actor=w.complaint_handler_a,
             title="t",

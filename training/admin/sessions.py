@@ -131,6 +131,7 @@ class TrainingSessionAdmin(DomainErrorsMixin, ScopedModelAdmin):
     list_filter = (WhenFilter, "status", "course__topic", "course__format", "trainer")
     search_fields = ("course__code", "course__title", "place")
     date_hierarchy = "starts_at"
+    ordering = ("-starts_at", "pk")  # also pages the session autocomplete stably
     list_select_related = ("course", "trainer")
     autocomplete_fields = ("course", "trainer")
     readonly_fields = ("status", "completed_at")
