@@ -45,8 +45,8 @@ from complaints.models import (
     SlaTarget,
 )
 from config.errors import DomainError
-from crm.admin_base import ScopedModelAdmin
-from crm.pii import phone_digest
+from crm.admin_base import ScopedModelAdmin, ScopedTabularInline, identifier_search
+from crm.selectors import sees_personal_data
 
 # (due field, met field) in the order the clocks run.
 SLA_PAIRS = (
@@ -70,7 +70,7 @@ def _duration(delta) -> str:
     return gettext("%(m)s min") % {"m": minutes}
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ScopedTabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
@@ -412,17 +412,29 @@ class ComplaintAdmin(ScopedModelAdmin):
         )
 
     def get_search_results(self, request, queryset, search_term):
+        # The customer's phone or e-mail: only for roles that see personal data
+        # (logged); QA inspectors search by reference, order, customer name/number.
+        found = identifier_search(
+            request,
+            queryset,
+            search_term,
+            customer="customer_id",
+            prefix="customer__",
+        )
         queryset, may_have_duplicates = super().get_search_results(
             request, queryset, search_term
         )
-        term = search_term.strip()
-        if term and sum(ch.isdigit() for ch in term) >= 7:
-            digest = phone_digest(term)
-            if digest:
-                queryset |= self.get_queryset(request).filter(
-                    customer__phone_digest=digest
-                )
+        if found is not None:
+            queryset |= found
         return queryset, may_have_duplicates
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        if not sees_personal_data(request.user):
+            changelist.search_help_text = _(
+                "Reference, order number, customer name or number"
+            )
+        return changelist
 
     # --- forms --------------------------------------------------------------
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -689,7 +701,7 @@ def _perform(actor, complaint, data) -> None:
 
 
 # --- configuration ----------------------------------------------------------------
-class SubcategoryInline(admin.TabularInline):
+class SubcategoryInline(ScopedTabularInline):
     model = Category
     fk_name = "parent"
     fields = ("code", "name", "sort_order", "is_active")
@@ -710,7 +722,7 @@ class CategoryAdmin(ScopedModelAdmin):
         return False  # deactivate instead: complaints keep their category
 
 
-class CalendarDayInline(admin.TabularInline):
+class CalendarDayInline(ScopedTabularInline):
     model = CalendarDay
     fields = ("date", "kind", "name")
     extra = 1

@@ -102,6 +102,7 @@ class WorkflowForm(forms.Form):
         required=False,
         choices=[("", "---------"), *Complaint.Severity.choices],
     )
+    # Categories are configuration: every staff role sees all (explicitly unscoped).
     category = forms.ModelChoiceField(
         label=_("category"),
         required=False,

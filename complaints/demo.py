@@ -315,7 +315,16 @@ class Org:
             if Role.COMPLAINT_HANDLER in roles:
                 self.handlers[user.team_id].append(user)
         self.all_front = [u for users in self.front.values() for u in users]
+        self.front_by_department: dict[int, list[User]] = defaultdict(list)
+        for user in self.all_front:
+            self.front_by_department[user.department_id].append(user)
         self.partner = PartnerOrganisation.objects.order_by("pk").first()
+
+    def receiver_for(self, customer: Customer) -> User | None:
+        """A front-line colleague who may take this customer's call (staff file
+        complaints only for customers in their scope: their department's)."""
+        pool = self.front_by_department.get(customer.department_id)
+        return self.rng.choice(pool) if pool else None
 
     def route(self, category: str, channel: str):
         for cat, chan, team_code in RULES:
@@ -394,12 +403,18 @@ def seed(ctx) -> None:
 def _through_services(org: Org, plan: Plan, now: datetime) -> int:
     rng = org.rng
     times = plan.times
-    receiver = None if plan.channel == "api" else rng.choice(org.all_front)
+    customer = org.customers[plan.customer_id]
+    receiver = None if plan.channel == "api" else org.receiver_for(customer)
+    attributed = None
+    if plan.attributed:
+        # Staff name colleagues of their own department (the customer's).
+        colleagues = org.front_by_department.get(customer.department_id)
+        attributed = rng.choice(colleagues or org.all_front)
     subject, description, desired = TEXTS[plan.subcategory or plan.category]
     with transaction.atomic(), clock.at(plan.received_at):
         complaint = services.complaint_receive(
             actor=receiver,
-            customer=org.customers[plan.customer_id],
+            customer=customer,
             channel=plan.channel,
             category=plan.category,
             subcategory=plan.subcategory,
@@ -409,7 +424,7 @@ def _through_services(org: Org, plan: Plan, now: datetime) -> int:
             desired_resolution=desired,
             order_number=f"SF{rng.randrange(10**11, 10**12)}",
             source_partner=org.partner if plan.channel == "api" else None,
-            attributed_staff=rng.choice(org.all_front) if plan.attributed else None,
+            attributed_staff=attributed,
         )
     worker = complaint.assignee or (
         complaint.team.supervisor if complaint.team else None

@@ -295,7 +295,7 @@ class TeamAdmin(ScopedModelAdmin):
 
 
 @admin.register(PartnerOrganisation)
-class PartnerOrganisationAdmin(admin.ModelAdmin):
+class PartnerOrganisationAdmin(ScopedModelAdmin):
     list_display = ("code", "name", "contact_email", "is_active", "created_at")
     search_fields = ("code", "name")
     list_filter = ("is_active",)

@@ -17,7 +17,12 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 from crm import pii, services
-from crm.admin_base import ScopedModelAdmin
+from crm.admin_base import (
+    ScopedModelAdmin,
+    ScopedTabularInline,
+    ServiceRefusalMixin,
+    identifier_search,
+)
 from crm.models import (
     Contact,
     Customer,
@@ -27,6 +32,7 @@ from crm.models import (
 )
 from crm.selectors import customer_history, sees_personal_data
 from crm.services import privacy
+from crm.services.contacts import CONTACT_FIELDS
 from crm.services.customers import WRITABLE_FIELDS
 
 PII_FIELDS = ("phone", "email", "address")
@@ -71,7 +77,7 @@ class CustomerForm(forms.ModelForm):
         return data
 
 
-class ContactInline(admin.TabularInline):
+class ContactInline(ScopedTabularInline):
     model = Contact
     extra = 0
     fields = ("name", "title", "phone", "email", "is_primary", "notes")
@@ -82,7 +88,7 @@ class ContactInline(admin.TabularInline):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-class ExternalIdInline(admin.TabularInline):
+class ExternalIdInline(ScopedTabularInline):
     model = CustomerExternalId
     extra = 0
     fields = ("partner", "external_id", "created_at")
@@ -131,19 +137,20 @@ class CustomerAdmin(ScopedModelAdmin):
     )
 
     def get_search_results(self, request, queryset, search_term):
+        # Also the customer autocomplete of every other form (complaints,
+        # revisits, contacts...): Django's autocomplete view calls this.
         term = search_term.strip()
-        if "@" in term:
-            return queryset.filter(email_digest__in=pii.email_digests(term)), False
-        digits = term.replace(" ", "").replace("-", "").lstrip("+")
-        if digits.isdigit() and len(digits) >= 7:
-            try:
-                phone = pii.normalise_phone(term)
-            except pii.InvalidPhoneNumber:
-                phone = ""
-            if phone:
-                by_phone = queryset.filter(phone_digest__in=pii.phone_digests(phone))
-                return by_phone | queryset.filter(code=term), False
+        found = identifier_search(request, queryset, term)
+        if found is not None:
+            return found | queryset.filter(code=term), False
         return super().get_search_results(request, queryset, search_term)
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        if not sees_personal_data(request.user):
+            # Masked roles search by number and name only (no phone oracle).
+            changelist.search_help_text = _("Customer number or name.")
+        return changelist
 
     @admin.display(description=_("phone"))
     def phone_shown(self, obj):
@@ -170,11 +177,19 @@ class CustomerAdmin(ScopedModelAdmin):
             fields += ["phone_masked", "email_masked"]
         return fields
 
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            # The history panel lists only what the viewer may see.
+            obj._kefu_viewer = request.user
+        return obj
+
     @admin.display(description=_("complaints, interactions and revisits"))
     def history(self, obj):
-        if obj is None or obj.pk is None:
+        viewer = getattr(obj, "_kefu_viewer", None)
+        if obj is None or obj.pk is None or viewer is None:
             return ""
-        rows = customer_history(customer=obj, limit=20)
+        rows = customer_history(user=viewer, customer=obj, limit=20)
         return format_html(
             "<table>{}</table>",
             format_html_join(
@@ -220,12 +235,12 @@ class CustomerAdmin(ScopedModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(ScopedModelAdmin):
+class ContactAdmin(ServiceRefusalMixin, ScopedModelAdmin):
     list_display = ("name", "customer", "title", "is_primary")
     search_fields = ("name", "customer__code", "customer__name")
     list_select_related = ("customer",)
     autocomplete_fields = ("customer",)
-    fields = ("customer", "name", "title", "phone", "email", "is_primary", "notes")
+    fields = ("customer", *CONTACT_FIELDS)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name in ("phone", "email"):
@@ -245,6 +260,31 @@ class ContactAdmin(ScopedModelAdmin):
                     note=f"contact {contact.pk}",
                 )
         return response
+
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        values = {
+            name: data[name]
+            for name in CONTACT_FIELDS
+            if name in data and (not change or name in form.changed_data)
+        }
+        try:
+            if change:
+                saved = services.contact_update(
+                    actor=request.user,
+                    contact=Contact.objects.get(pk=obj.pk),
+                    customer=data.get("customer"),
+                    **values,
+                )
+            else:
+                saved = services.contact_create(
+                    actor=request.user, customer=data["customer"], **values
+                )
+        except DomainError as exc:
+            obj._kefu_error = exc.message
+            return
+        obj.pk = saved.pk
 
 
 class PrivacyRequestForm(forms.ModelForm):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 from crm import services
-from crm.admin_base import ScopedModelAdmin
+from crm.admin_base import ScopedModelAdmin, ServiceRefusalMixin
 from crm.models import Interaction, Notification, Revisit, RevisitRule
 from crm.services.reminders import notification_mark_read
 
@@ -50,6 +50,7 @@ class DueFilter(admin.SimpleListFilter):
 def _top_categories():
     from complaints.models import Category
 
+    # Configuration: every staff role sees every category (explicitly unscoped).
     return Category.objects.filter(parent__isnull=True, is_active=True)
 
 
@@ -98,7 +99,7 @@ class RevisitForm(forms.ModelForm):
 
 
 @admin.register(Revisit)
-class RevisitAdmin(ScopedModelAdmin):
+class RevisitAdmin(ServiceRefusalMixin, ScopedModelAdmin):
     form = RevisitForm
     list_display = (
         "due_at",
@@ -204,7 +205,7 @@ class RevisitAdmin(ScopedModelAdmin):
                     follow_up=follow_up,
                 )
         except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+            obj._kefu_error = exc.message
 
     def _each(self, request, queryset, action, done_message):
         count = 0
@@ -268,7 +269,7 @@ class RevisitRuleAdmin(ScopedModelAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(ScopedModelAdmin):
+class InteractionAdmin(ServiceRefusalMixin, ScopedModelAdmin):
     list_display = ("occurred_at", "customer", "channel", "direction", "staff", "short")
     list_filter = ("channel", "direction")
     search_fields = ("customer__code", "customer__name", "summary")
@@ -301,7 +302,7 @@ class InteractionAdmin(ScopedModelAdmin):
             )
             obj.pk = created.pk
         except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+            obj._kefu_error = exc.message
 
 
 @admin.register(Notification)

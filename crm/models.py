@@ -794,7 +794,8 @@ class PrivacyRequest(models.Model):
 
 
 class PersonalDataAccess(models.Model):
-    """Who viewed, listed, exported, corrected or erased customers' personal data.
+    """Who viewed, listed, exported, corrected, erased or searched for customers'
+    personal data (a search by phone or e-mail reads it too).
 
     A row is about one ``customer``, or — for a bulk read such as an API list page
     with unmasked identifiers — about ``record_count`` customers at once (no
@@ -808,6 +809,7 @@ class PersonalDataAccess(models.Model):
         EXPORT = "export", _("exported")
         CORRECT = "correct", _("corrected")
         ERASE = "erase", _("erased")
+        SEARCH = "search", _("found by phone or e-mail")
 
     customer = models.ForeignKey(
         Customer,

@@ -29,8 +29,10 @@ from functools import reduce
 from operator import or_
 
 from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext
 
-from crm.roles import Role
+from config.errors import InvalidInput
+from crm.roles import STAFF_ROLES, Role
 
 
 @dataclass(frozen=True)
@@ -68,15 +70,28 @@ SCOPES: dict[str, ScopePaths] = {
         owners=("pk",),
         everyone=frozenset({Role.TRAINER, Role.QA_INSPECTOR}),
     ),
+    # Every staff member sees their own team and department (to file a customer
+    # or complaint under them); supervisors their teams, managers their department.
     "crm.Team": ScopePaths(
         department="department",
         team="pk",
         everyone=frozenset({Role.TRAINER, Role.QA_INSPECTOR}),
+        team_roles=frozenset(STAFF_ROLES),
     ),
     "crm.Department": ScopePaths(
         department="pk",
         everyone=frozenset({Role.TRAINER, Role.QA_INSPECTOR}),
+        department_roles=frozenset(STAFF_ROLES),
     ),
+    # Not personal data: the list of partner organisations is open to staff (the
+    # model permissions decide who has the page); a partner sees itself.
+    "crm.PartnerOrganisation": ScopePaths(
+        partner="pk", everyone=frozenset(STAFF_ROLES)
+    ),
+    # Roles are choices on the staff form (the user services decide who may grant
+    # which); single permissions are for administrators only.
+    "auth.Group": ScopePaths(everyone=frozenset(STAFF_ROLES)),
+    "auth.Permission": ScopePaths(),
     "crm.Customer": ScopePaths(
         department="department",
         team="owner__team",
@@ -249,3 +264,39 @@ def can_change(user, obj: Model) -> bool:
     if not user.has_perm(f"{meta.app_label}.change_{meta.model_name}"):
         return False
     return can_view(user, obj)
+
+
+def require_visible(actor, obj: Model | None, *, field: str) -> None:
+    """Refuse a foreign object the acting staff member may not see.
+
+    Services call this for every object a staff member hands them (a customer,
+    a colleague, a complaint...), so that a forged form or API request cannot
+    attach work to rows outside the actor's scope. The refusal reads like an
+    unknown id (``InvalidInput``, code ``invalid_choice``): it tells nothing about
+    rows outside the scope. ``actor`` None (system jobs, partner intake) and an
+    empty ``obj`` pass.
+    """
+    if actor is None or obj is None or can_view(actor, obj):
+        return
+    raise InvalidInput(
+        gettext(
+            "Select a valid choice. That choice is not one of the available choices."
+        ),
+        field=field,
+        code="invalid_choice",
+    )
+
+
+def require_colleague(actor, staff: Model | None, *, field: str) -> None:
+    """Refuse naming a staff member (the person a complaint is about, the owner
+    of a revisit or an action) outside the actor's department and scope.
+
+    Front-line staff see only their own staff record, yet name colleagues of their
+    department in their work; anyone else is refused like ``require_visible``.
+    """
+    if actor is None or staff is None:
+        return
+    department = getattr(actor, "department_id", None)
+    if department is not None and staff.department_id == department:
+        return
+    require_visible(actor, staff, field=field)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -33,20 +33,36 @@ def sees_personal_data(user) -> bool:
     return bool(scoping.user_roles(user) & PERSONAL_DATA_ROLES)
 
 
+def identifier_lookup(*, user, term: str, prefix: str = "") -> Q | None:
+    """The filter matching ``term`` as a whole phone number or e-mail address
+    (through the lookup digests; ``prefix`` is the path to the customer, e.g.
+    ``"customer__"``), or None when ``term`` is neither — or when ``user`` may not
+    see personal data: masked roles (QA inspectors, trainers) never search by
+    phone or e-mail, so no search can tell them whose number it is."""
+    if not sees_personal_data(user):
+        return None
+    term = term.strip()
+    if "@" in term:
+        digests = pii.email_digests(term)
+        return Q(**{f"{prefix}email_digest__in": digests}) if digests else None
+    digits = term.replace(" ", "").replace("-", "").lstrip("+")
+    if digits.isdigit() and len(digits) >= 7:
+        digests = pii.phone_digests(term)
+        return Q(**{f"{prefix}phone_digest__in": digests}) if digests else None
+    return None
+
+
 def customer_list(*, user, search: str = "") -> QuerySet[Customer]:
-    """Customers ``user`` may see; ``search`` matches the number or name, or a
-    phone number / e-mail address exactly (through the lookup digests)."""
+    """Customers ``user`` may see; ``search`` matches the number or name, or (for
+    roles that see personal data) a phone number / e-mail address exactly."""
     qs = scoping.visible_to(user, Customer.objects.all())
     term = search.strip()
     if term:
-        if "@" in term:
-            qs = qs.filter(email_digest__in=pii.email_digests(term))
-        elif term.replace(" ", "").replace("-", "").lstrip("+").isdigit():
-            qs = qs.filter(phone_digest__in=pii.phone_digests(term)) | qs.filter(
-                code=term
-            )
+        by_identifier = identifier_lookup(user=user, term=term)
+        if by_identifier is not None:
+            qs = qs.filter(by_identifier | Q(code=term))
         else:
-            qs = qs.filter(name__icontains=term) | qs.filter(code=term)
+            qs = qs.filter(Q(name__icontains=term) | Q(code=term))
     return qs.select_related("owner", "department", "partner")
 
 
@@ -81,13 +97,14 @@ def _url(name: str, pk: int) -> str:
         return ""
 
 
-def customer_history(*, customer: Customer, limit: int = 20) -> list[dict]:
-    """The customer's latest complaints, interactions and revisits, newest first
-    (three queries)."""
+def customer_history(*, user, customer: Customer, limit: int = 20) -> list[dict]:
+    """The customer's latest complaints, interactions and revisits that ``user``
+    may see, newest first (three queries)."""
     rows = []
-    for i in Interaction.objects.filter(customer=customer).order_by("-occurred_at")[
-        :limit
-    ]:
+    interactions = scoping.visible_to(
+        user, Interaction.objects.filter(customer=customer)
+    )
+    for i in interactions.order_by("-occurred_at")[:limit]:
         rows.append(
             {
                 "when": i.occurred_at,
@@ -96,7 +113,8 @@ def customer_history(*, customer: Customer, limit: int = 20) -> list[dict]:
                 "url": _url("admin:crm_interaction_change", i.pk),
             }
         )
-    for r in Revisit.objects.filter(customer=customer).order_by("-due_at")[:limit]:
+    revisits = scoping.visible_to(user, Revisit.objects.filter(customer=customer))
+    for r in revisits.order_by("-due_at")[:limit]:
         rows.append(
             {
                 "when": r.due_at,
@@ -107,6 +125,7 @@ def customer_history(*, customer: Customer, limit: int = 20) -> list[dict]:
         )
     complaints = getattr(customer, "complaints", None)
     if complaints is not None:
+        complaints = scoping.visible_to(user, complaints.all())
         for c in complaints.order_by("-received_at")[:limit]:
             rows.append(
                 {

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
-from crm.admin_base import ScopedModelAdmin
+from crm.admin_base import ScopedModelAdmin, ScopedTabularInline, ServiceRefusalMixin
 from kpi.models import (
     Indicator,
     KpiPeriod,
@@ -25,7 +25,7 @@ from kpi.services.scorecards import validate_weights
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(ScopedModelAdmin):
     list_display = (
         "code",
         "name_zh",
@@ -65,7 +65,7 @@ class ScorecardLineFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError(exc.message) from None
 
 
-class ScorecardLineInline(admin.TabularInline):
+class ScorecardLineInline(ScopedTabularInline):
     model = ScorecardLine
     formset = ScorecardLineFormSet
     extra = 0
@@ -73,13 +73,13 @@ class ScorecardLineInline(admin.TabularInline):
 
 
 @admin.register(ScorecardTemplate)
-class ScorecardTemplateAdmin(admin.ModelAdmin):
+class ScorecardTemplateAdmin(ScopedModelAdmin):
     list_display = ("role", "name", "is_active", "updated_at")
     inlines = (ScorecardLineInline,)
 
 
 @admin.register(KpiPeriod)
-class KpiPeriodAdmin(admin.ModelAdmin):
+class KpiPeriodAdmin(ScopedModelAdmin):
     list_display = ("key", "kind", "start", "end", "computed_at")
     list_filter = ("kind",)
     readonly_fields = ("key", "kind", "start", "end", "computed_at")
@@ -131,8 +131,10 @@ class QualityInspectionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Empty: the complaint's assignee or the interaction's staff member.
-        self.fields["staff"].required = False
+        # Empty: the complaint's assignee or the interaction's staff member. (The
+        # change page is read-only: its form has no fields at all.)
+        if "staff" in self.fields:
+            self.fields["staff"].required = False
 
     def clean(self):
         data = super().clean()
@@ -157,7 +159,7 @@ class QualityInspectionForm(forms.ModelForm):
 
 
 @admin.register(QualityInspection)
-class QualityInspectionAdmin(ScopedModelAdmin):
+class QualityInspectionAdmin(ServiceRefusalMixin, ScopedModelAdmin):
     form = QualityInspectionForm
     list_display = (
         "inspected_at",
@@ -178,15 +180,19 @@ class QualityInspectionAdmin(ScopedModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        saved = inspection_record(
-            actor=request.user,
-            staff=data.get("staff"),
-            complaint=data.get("complaint"),
-            interaction=data.get("interaction"),
-            scores={i: data[i] for i in QualityInspection.CHECKLIST},
-            comments=data.get("comments", ""),
-            inspected_at=data.get("inspected_at"),
-        )
+        try:
+            saved = inspection_record(
+                actor=request.user,
+                staff=data.get("staff"),
+                complaint=data.get("complaint"),
+                interaction=data.get("interaction"),
+                scores={i: data[i] for i in QualityInspection.CHECKLIST},
+                comments=data.get("comments", ""),
+                inspected_at=data.get("inspected_at"),
+            )
+        except DomainError as exc:
+            obj._kefu_error = exc.message
+            return
         # The admin logs and links the object it was given: make it the saved one.
         obj.__dict__.update(saved.__dict__)
         obj._state = saved._state

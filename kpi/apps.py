@@ -7,9 +7,10 @@ class KpiConfig(AppConfig):
     verbose_name = _("KPIs")
 
     def ready(self):
-        from crm.roles import Role
+        from crm.roles import STAFF_ROLES, Role
         from crm.scoping import ScopePaths, register_scopes
 
+        configuration = ScopePaths(everyone=frozenset(STAFF_ROLES))
         results = ScopePaths(department="department", team="team", owners=("staff",))
         register_scopes(
             {
@@ -17,6 +18,11 @@ class KpiConfig(AppConfig):
                 # and its members'); everyone else: their own card.
                 "kpi.KpiResult": results,
                 "kpi.ScorecardResult": results,
+                # Configuration, no personal data: every staff role reads it.
+                "kpi.Indicator": configuration,
+                "kpi.ScorecardTemplate": configuration,
+                "kpi.ScorecardLine": configuration,
+                "kpi.KpiPeriod": configuration,
                 "kpi.QualityInspection": ScopePaths(
                     department="staff__department",
                     team="staff__team",

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from config.errors import DomainError
-from crm.admin_base import ScopedModelAdmin
+from crm.admin_base import ScopedModelAdmin, ScopedTabularInline
 from partners import services
 from partners.models import (
     ApiKey,
@@ -186,7 +186,7 @@ class WebhookEndpointAdmin(ScopedModelAdmin):
             self.message_user(request, exc.message, messages.ERROR)
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(ScopedTabularInline):
     model = WebhookAttempt
     extra = 0
     can_delete = False

@@ -266,6 +266,8 @@ class ComplaintViewSet(
                 actor=actor,
                 customer=customer,
                 source_partner=partner,
+                # Found by the caller's identifiers, not chosen by id.
+                attach_outside_scope=True,
                 **{k: v for k, v in values.items() if v not in (None, "")},
             )
         complaint = self.get_queryset().get(pk=complaint.pk)

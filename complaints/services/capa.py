@@ -103,6 +103,7 @@ def capa_create(
         raise InvalidInput(_("The due date cannot be in the past."), field="due_date")
     if owner is None or not owner.is_active:
         raise InvalidInput(_("Choose an active owner."), field="owner")
+    scoping.require_colleague(actor, owner, field="owner")
     linked = _visible_complaints(actor, complaints)
     capa = CorrectiveAction.objects.create(
         title=title.strip(),

@@ -15,6 +15,7 @@ from complaints.services.common import OPEN_STATUSES
 from complaints.services.events import event_record
 from complaints.services.reference import reference_next
 from config.errors import InvalidInput
+from crm import scoping
 from crm.roles import Role
 
 
@@ -118,6 +119,7 @@ def complaint_receive(
     received_at: datetime | None = None,
     source_partner=None,
     attributed_staff=None,
+    attach_outside_scope: bool = False,
 ) -> Complaint:
     """Register a complaint (status ``received``).
 
@@ -127,8 +129,18 @@ def complaint_receive(
     earlier than now for letters and on-site complaints, never later), routes it
     to a team and agent by the assignment rules, and writes the ``created``,
     ``sla_started`` and ``assigned`` events.
+
+    A staff ``actor`` files only for a customer in their scope and about a
+    colleague of their department (``InvalidInput`` otherwise: a forged form
+    cannot reach other departments). ``attach_outside_scope`` lifts the customer
+    check where the customer was not chosen but found by the caller's phone or
+    e-mail (staff intake through the API, see docs/api.md).
     """
     permissions.require_role(actor, permissions.RECEIVERS)
+    # Partner intake has no actor (the partner's customer is its own).
+    if not attach_outside_scope:
+        scoping.require_visible(actor, customer, field="customer")
+    scoping.require_colleague(actor, attributed_staff, field="attributed_staff")
     _validate_choice(channel, Complaint.Channel, "channel")
     severity = severity or Complaint.Severity.NORMAL
     _validate_choice(severity, Complaint.Severity, "severity")

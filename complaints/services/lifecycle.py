@@ -207,6 +207,7 @@ def complaint_record_analysis(
         )
         fields.append("subcategory")
     if attributed_staff is not None:
+        scoping.require_colleague(actor, attributed_staff, field="attributed_staff")
         locked.attributed_staff = attributed_staff
         fields.append("attributed_staff")
     if severity and severity != locked.severity:
@@ -639,8 +640,10 @@ def complaint_escalate(
     to_user=None,
     version: int | None = None,
 ) -> Complaint:
-    """Escalate to ``to_user`` or the team supervisor (the department manager
-    when the supervisor is the assignee); notifies them."""
+    """Escalate to ``to_user`` (a colleague of the actor's department or scope)
+    or the team supervisor (the department manager when the supervisor is the
+    assignee); notifies them."""
+    scoping.require_colleague(actor, to_user, field="to_user")
     locked = lock(complaint, version)
     permissions.require(actor, locked, permissions.LEADS)
     require_status(locked, OPEN_STATUSES, _("escalate"))

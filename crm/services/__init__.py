@@ -1,6 +1,7 @@
 """Writes of the crm app (HackSoftware style: ``<entity>_<action>(*, actor, ...)``)."""
 
 from crm.services.access_log import personal_data_bulk_access_log
+from crm.services.contacts import contact_create, contact_update
 from crm.services.customers import (
     customer_create,
     customer_find,
@@ -40,6 +41,8 @@ from crm.services.users import (
 )
 
 __all__ = [
+    "contact_create",
+    "contact_update",
     "customer_create",
     "customer_erase",
     "customer_export",

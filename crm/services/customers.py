@@ -75,6 +75,13 @@ def _check_fields(fields: dict) -> None:
         )
 
 
+def _check_relations(actor, fields: dict) -> None:
+    """The owner and department a staff member files a customer under must be
+    in their scope (a forged form cannot hand customers to other departments)."""
+    scoping.require_colleague(actor, fields.get("owner"), field="owner")
+    scoping.require_visible(actor, fields.get("department"), field="department")
+
+
 def _full_clean(customer: Customer, exclude=()) -> None:
     try:
         customer.full_clean(
@@ -156,6 +163,7 @@ def customer_create(
     _check_fields(fields)
     if actor is not None and not actor.has_perm("crm.add_customer"):
         raise NotPermitted(_("You may not create customers."))
+    _check_relations(actor, fields)
     values = _clean_identifiers(
         {"name": name, "phone": phone, "email": email, **fields}
     )
@@ -175,6 +183,7 @@ def customer_update(*, actor, customer: Customer, **fields) -> Customer:
     _check_fields(fields)
     if actor is not None and not scoping.can_change(actor, customer):
         raise NotPermitted(_("You may not change this customer."))
+    _check_relations(actor, fields)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     values = _clean_identifiers(dict(fields))
     changed = [

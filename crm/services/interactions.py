@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import InvalidInput, NotPermitted
+from crm import scoping
 from crm.models import Customer, Interaction, Revisit
 
 
@@ -26,9 +27,14 @@ def interaction_record(
     complaint=None,
     revisit: Revisit | None = None,
 ) -> Interaction:
-    """Log a contact with a customer."""
+    """Log a contact with a customer (and the contact person, complaint and
+    revisit it concerns, all within the actor's scope)."""
     if actor is not None and not actor.has_perm("crm.add_interaction"):
         raise NotPermitted(_("You may not record interactions."))
+    scoping.require_visible(actor, customer, field="customer")
+    scoping.require_visible(actor, contact, field="contact")
+    scoping.require_visible(actor, complaint, field="complaint")
+    scoping.require_visible(actor, revisit, field="revisit")
     if contact is not None and contact.customer_id != customer.pk:
         raise InvalidInput(
             _("The contact belongs to another customer."), field="contact"

@@ -63,6 +63,7 @@ def privacy_request_create(
     """Record a request; ``corrections`` (field → new value) for kind "correct"."""
     if actor is not None and not actor.has_perm("crm.add_privacyrequest"):
         raise NotPermitted(_("You may not record privacy requests."))
+    scoping.require_visible(actor, customer, field="customer")
     if kind not in PrivacyRequest.Kind.values:
         raise InvalidInput(_("Unknown kind of request."), field="kind")
     corrections = corrections or {}

@@ -111,6 +111,8 @@ def revisit_create(
     """Plan a revisit by hand (or under a caller-chosen ``key``, idempotently)."""
     if actor is not None and not actor.has_perm("crm.add_revisit"):
         raise NotPermitted(_("You may not plan revisits."))
+    scoping.require_visible(actor, customer, field="customer")
+    scoping.require_colleague(actor, assignee, field="assignee")
     if purpose not in Revisit.Purpose.values:
         raise InvalidInput(_("Unknown revisit purpose."), field="purpose")
     if method not in Revisit.Method.values:
@@ -440,6 +442,7 @@ def revisit_mark_missed(*, actor, revisit: Revisit, reason: str = "") -> Revisit
 def revisit_reassign(*, actor, revisit: Revisit, assignee) -> Revisit:
     """Give the revisit to another staff member (their reminder comes anew)."""
     _check_actor(actor, revisit)
+    scoping.require_colleague(actor, assignee, field="assignee")
     revisit = _locked(revisit)
     if revisit.status != Revisit.Status.PLANNED:
         raise IllegalTransition(_("Only planned revisits can be reassigned."))

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import InvalidInput, NotPermitted
+from crm import scoping
 from kpi.models import QualityInspection
 
 
@@ -36,7 +37,8 @@ def inspection_record(
     ``scores`` has every checklist item, each 0–10; the total (0–100) is
     computed here, never typed in. ``staff`` defaults to the complaint's
     assignee or the interaction's staff member. Only QA inspectors (and
-    admins) record inspections.
+    admins) record inspections, of complaints, interactions and staff in their
+    scope (``InvalidInput`` otherwise).
     """
     if actor is None or not actor.has_perm("kpi.add_qualityinspection"):
         raise NotPermitted(_("You may not record quality inspections."))
@@ -44,6 +46,10 @@ def inspection_record(
         raise InvalidInput(
             _("Choose the complaint or interaction inspected."), field="complaint"
         )
+    # Only what the inspector may see: a forged form cannot inspect elsewhere.
+    scoping.require_visible(actor, complaint, field="complaint")
+    scoping.require_visible(actor, interaction, field="interaction")
+    scoping.require_visible(actor, staff, field="staff")
     staff = (
         staff
         or (complaint.assignee if complaint is not None else None)

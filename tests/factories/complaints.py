@@ -58,8 +58,21 @@ def make_complaint(*, actor=None, customer=None, **overrides):
     }
     kwargs.update(overrides)
     return complaint_receive(
-        actor=actor, customer=customer or CustomerFactory(), **kwargs
+        actor=actor, customer=customer or customer_for(actor), **kwargs
     )
+
+
+def customer_for(actor):
+    """A new customer the ``actor`` may file a complaint for (a staff member files
+    only for customers in their scope): of their department, and their own when
+    they are an account manager (who sees only their own customers)."""
+    from crm.scoping import has_role
+
+    if actor is None:
+        return CustomerFactory()
+    if has_role(actor, "account_manager"):
+        return CustomerFactory(owner=actor)
+    return CustomerFactory(department=actor.department)
 
 
 def walk(complaint, to_status: str, *, actor):

@@ -29,7 +29,10 @@ def inspections(org):
     inspection(
         inspector=qa, staff=org.complaint_handler_a, at=local(2026, 11, 4), score=8
     )
-    inspection(inspector=qa, staff=org.agent_b, at=local(2026, 11, 4), score=9)
+    # (each department's inspector samples their own department's calls)
+    inspection(
+        inspector=org.qa_inspector_b, staff=org.agent_b, at=local(2026, 11, 4), score=9
+    )
     inspection(inspector=qa, staff=org.agent_a, at=local(2026, 10, 31, 23, 59), score=0)
     return org
 

@@ -26,7 +26,9 @@ NOW = local(2026, 12, 5, 9, 0)
 def computed(org):
     qa = org.qa_inspector_a
     for staff in (org.agent_a, org.complaint_handler_a, org.agent_b):
-        inspection(inspector=qa, staff=staff, at=local(2026, 11, 3, 10), score=8)
+        # Each department's inspector samples the calls of their own department.
+        inspector = qa if staff.department_id == org.dept_a.pk else org.qa_inspector_b
+        inspection(inspector=inspector, staff=staff, at=local(2026, 11, 3, 10), score=8)
     inspection(inspector=qa, staff=org.agent_a, at=local(2026, 10, 3, 10), score=6)
     for m in (10, 11):
         kpi_compute_period(actor=None, period=month(2026, m), now=NOW)

@@ -15,7 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.admin_base import ScopedModelAdmin
+from crm.admin_base import ScopedModelAdmin, ScopedTabularInline
 from training import services
 from training.admin.common import DomainErrorsMixin
 from training.models import (
@@ -26,8 +26,9 @@ from training.models import (
 # --- sessions and attendance ---------------------------------------------------
 
 
-class EnrollmentInline(admin.TabularInline):
-    """Who is enrolled (read-only: attendance goes through the sheet)."""
+class EnrollmentInline(ScopedTabularInline):
+    """Who is enrolled (read-only: attendance goes through the sheet); each
+    viewer sees the enrolments they may see (supervisors their team's)."""
 
     model = Enrollment
     fields = ("staff", "status", "attended_hours", "recorded_by", "recorded_at")
@@ -42,7 +43,7 @@ class EnrollmentInline(admin.TabularInline):
         return super().get_queryset(request).select_related("staff", "recorded_by")
 
 
-class EnrollmentAddInline(admin.TabularInline):
+class EnrollmentAddInline(ScopedTabularInline):
     """Enrol more staff from the session page (through ``enrollment_create``)."""
 
     model = Enrollment
@@ -130,6 +131,7 @@ class TrainingSessionAdmin(DomainErrorsMixin, ScopedModelAdmin):
     list_filter = (WhenFilter, "status", "course__topic", "course__format", "trainer")
     search_fields = ("course__code", "course__title", "place")
     date_hierarchy = "starts_at"
+    ordering = ("-starts_at", "pk")  # also pages the session autocomplete stably
     list_select_related = ("course", "trainer")
     autocomplete_fields = ("course", "trainer")
     readonly_fields = ("status", "completed_at")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import Conflict, InvalidInput
+from crm import scoping
 from crm.models import User
 from training.models import (
     Assessment,
@@ -116,7 +117,10 @@ def assessment_schedule(
     pass_mark: Decimal | None = None,
     notes: str = "",
 ) -> Assessment:
-    """Schedule one assessment by hand (e.g. an extra performance review)."""
+    """Schedule one assessment by hand (e.g. an extra performance review) of a
+    staff member in the actor's scope."""
+    scoping.require_visible(actor, staff, field="staff")
+    scoping.require_visible(actor, session, field="session")
     if kind not in K.values:
         raise InvalidInput(_("Unknown assessment kind."), field="kind")
     if pass_mark is None and kind != K.SATISFACTION:

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from config.errors import InvalidInput
+from crm import scoping
 from crm.models import User
 from crm.notifications import notify
 from training.models import Course, TrainingAssignment
@@ -48,6 +49,7 @@ def assignment_create(
     With a ``key``, a second call returns the first assignment and creates
     nothing. The staff member is notified once (``crm.notifications``).
     """
+    scoping.require_visible(actor, staff, field="staff")
     if reason not in TrainingAssignment.Reason.values:
         raise InvalidInput(_("Unknown assignment reason."), field="reason")
     if not course.is_active:

@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from config.errors import IllegalTransition, InvalidInput
+from crm import scoping
 from crm.models import User
 from crm.notifications import notify
 from training.models import Certification, TrainingEvent
@@ -35,7 +36,9 @@ def certification_issue(
     expires_on: date | None = None,
     number: str = "",
 ) -> Certification:
-    """Record a qualification of ``staff`` (valid until ``expires_on``)."""
+    """Record a qualification of ``staff`` (valid until ``expires_on``); the staff
+    member must be in the actor's scope."""
+    scoping.require_visible(actor, staff, field="staff")
     if expires_on is not None and expires_on <= issued_on:
         raise InvalidInput(
             _("The expiry date must be after the issue date."), field="expires_on"

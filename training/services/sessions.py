@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import Conflict, IllegalTransition, InvalidInput
+from crm import scoping
 from crm.models import User
 from training.models import (
     Enrollment,
@@ -56,6 +57,8 @@ def enrollment_create(
     attended places). Enrolling someone already enrolled returns their row; a
     withdrawn enrollment is re-opened.
     """
+    scoping.require_visible(actor, session, field="session")
+    scoping.require_visible(actor, staff, field="staff")
     session = _lock_session(session)
     if session.status == S.CANCELLED:
         raise IllegalTransition(_("The session is cancelled."))
