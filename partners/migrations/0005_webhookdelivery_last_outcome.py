@@ -14,7 +14,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("partners", "0002_webhook_secret_encrypted"),
+        ("partners", "0004_encrypt_existing_idempotency_and_payloads"),
     ]
 
     operations = [
