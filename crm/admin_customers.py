@@ -261,7 +261,6 @@ class ContactAdmin(ServiceRefusalMixin, ScopedModelAdmin):
                 )
         return response
 
-
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         values = {
