@@ -306,3 +306,64 @@ def test_a_partner_with_customers_cannot_be_deleted(partner_a, a_customer):
     # Its customers would become in-house customers (and clash with them).
     with pytest.raises(ProtectedError):
         partner_a.delete()
+
+
+@pytest.mark.skipif(
+    "postgresql"
+    not in __import__("django.conf").conf.settings.DATABASES["default"]["ENGINE"],
+    reason="concurrent writers need PostgreSQL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_posts_over_a_foreign_link_make_one_customer_of_the_partner():
+    import threading
+
+    from django.db import connection
+
+    from crm.services import customer_upsert
+    from tests.factories.crm import PartnerFactory
+
+    # Given an in-house customer that partner B's id was linked to long ago
+    partner = PartnerFactory()
+    in_house = CustomerFactory(phone="+8613766667777", email="")
+    CustomerExternalIdFactory(customer=in_house, partner=partner, external_id="OLD-1")
+    before = snapshot(in_house)
+    barrier = threading.Barrier(6)
+    results, errors = [], []
+
+    def submit(i):
+        try:
+            barrier.wait()
+            # Half send a new phone, half the in-house customer's phone
+            phone = "13766667777" if i % 2 else "13766668888"
+            results.append(
+                customer_upsert(
+                    actor=None,
+                    name="并发",
+                    phone=phone,
+                    external_id="OLD-1",
+                    partner=partner,
+                )
+            )
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    # When six requests of B arrive at once
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    # Then B has one customer of its own, named by the id; in_house is unchanged
+    # but for the old link, which moved
+    assert errors == []
+    own = Customer.objects.get(partner=partner)
+    assert {c.pk for c, _created in results} == {own.pk}
+    assert sum(created for _c, created in results) == 1
+    link = CustomerExternalId.objects.get(partner=partner, external_id="OLD-1")
+    assert link.customer == own
+    after = snapshot(in_house)
+    assert after.pop("external_ids") == []
+    assert after == {k: v for k, v in before.items() if k != "external_ids"}
