@@ -85,7 +85,10 @@ def test_stored_customer_answer_is_encrypted_and_linked(customers_client):
     assert second.json() == first.json()
 
 
-def test_webhook_secret_is_not_stored_in_plaintext(partner_a, key_client):
+def test_webhook_secret_is_not_stored_in_plaintext(partner_a, key_client, fake_dns):
+    from tests.conftest import PUBLIC_TEST_ADDRESS
+
+    fake_dns.add("shop.example.cn", PUBLIC_TEST_ADDRESS)  # a public host, offline
     client = key_client(partner_a, scopes=[Scope.WEBHOOKS_MANAGE])
     body = {
         "url": "https://shop.example.cn/kefu",
