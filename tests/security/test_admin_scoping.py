@@ -55,7 +55,14 @@ pytestmark = pytest.mark.django_db
 ROLES_A = [f"{role}_a" for role in STAFF_ROLES if role != "admin"]
 # Django's own admins (roles, API tokens): only administrators hold their
 # permissions, and administrators see everything.
-FOREIGN_ADMINS = {"auth.Group", "authtoken.TokenProxy"}
+# Third-party admins that only administrators reach (no role table grants them).
+FOREIGN_ADMINS = {
+    "auth.Group",
+    "authtoken.TokenProxy",
+    "axes.AccessAttempt",
+    "axes.AccessFailureLog",
+    "axes.AccessLog",
+}
 SCORES = dict.fromkeys(QualityInspection.CHECKLIST, 8)
 
 
@@ -119,7 +126,7 @@ def test_every_admin_and_inline_is_scoped():
 def test_only_administrators_reach_djangos_own_admins():
     for role, table in ROLE_PERMISSIONS.items():
         for label in table:
-            assert not label.startswith(("auth.", "authtoken.")), (role, label)
+            assert not label.startswith(("auth.", "authtoken.", "axes.")), (role, label)
 
 
 def test_every_foreign_key_of_an_admin_form_has_a_scope_rule():
