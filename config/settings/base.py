@@ -245,11 +245,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "partners.api.pagination.KefuCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["partners.api.throttling.KefuRateThrottle"],
-    # Deep nesting, NUL characters and lone surrogates in JSON → 400, not 500.
+    # Deep nesting, NUL characters and lone surrogates in a body → 400, not 500.
     "DEFAULT_PARSER_CLASSES": [
         "partners.api.parsers.KefuJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "partners.api.parsers.KefuFormParser",
+        "partners.api.parsers.KefuMultiPartParser",
     ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",

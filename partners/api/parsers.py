@@ -1,4 +1,4 @@
-"""The API's JSON parser: bad JSON is the client's error (400), never a 500.
+"""The API's parsers: a bad body is the client's error (400), never a 500.
 
 DRF's ``JSONParser`` turns a syntax error into a 400 but lets a
 ``RecursionError`` (thousands of nested ``[``) through as a server error, and
@@ -6,7 +6,8 @@ accepts values that no database column can hold: a NUL character is refused by
 PostgreSQL (``DataError``) and a lone surrogate (``"\\ud800"``) cannot be
 encoded as UTF-8; ``1e400`` parses as infinity. Serializer ``CharField``s
 refuse the first two, but slugs, choices and lookups do not, so the parser
-refuses them wherever they are, naming the field.
+refuses them wherever they are, naming the field. The form parsers apply the
+same text rules to PUT and PATCH form bodies.
 """
 
 from __future__ import annotations
@@ -76,3 +77,37 @@ class KefuJSONParser(parsers.JSONParser):
             ) from None
         _check(data)
         return data
+
+
+def _check_form(data) -> None:
+    """The same text rules for the fields of a form body (PUT and PATCH ones
+    reach DRF's parsers unread; a POST one was checked by the middleware)."""
+    for name, values in data.lists():
+        if message := _bad_text(name):
+            raise ValidationError({"non_field_errors": [message]})
+        for value in values:
+            if isinstance(value, str) and (message := _bad_text(value)):
+                raise ValidationError({name: [message]})
+
+
+class KefuFormParser(parsers.FormParser):
+    """``FormParser`` refusing NUL characters and lone surrogates (400)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        _check_form(data)
+        return data
+
+
+class KefuMultiPartParser(parsers.MultiPartParser):
+    """``MultiPartParser`` refusing NUL characters and lone surrogates in
+    fields and file names (400)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        _check_form(parsed.data)
+        for name, uploads in parsed.files.lists():
+            for upload in uploads:
+                if message := _bad_text(upload.name or ""):
+                    raise ValidationError({name: [message]})
+        return parsed
