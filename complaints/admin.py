@@ -214,7 +214,9 @@ class AssigneeFilter(admin.SimpleListFilter):
         value = self.value()
         if value == "none":
             return queryset.filter(assignee__isnull=True)
-        if value and value.isdigit():
+        # ASCII digits of an id a bigint holds ("²" is a digit to isdigit() and
+        # 10**20 overflows the driver): anything else filters nothing.
+        if value and value.isascii() and value.isdigit() and len(value) <= 18:
             return queryset.filter(assignee_id=int(value))
         return queryset
 

@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from kpi.models import KpiPeriod
 
-_KEY = re.compile(r"^(?P<y>\d{4})(?:-(?:(?P<m>\d{2})|Q(?P<q>[1-4])))?$")
+_KEY = re.compile(r"^(?P<y>[0-9]{4})(?:-(?:(?P<m>[0-9]{2})|Q(?P<q>[1-4])))?$")
+
+# The years a period may fall in: the service's working life, far inside what
+# ``datetime.date`` and the database hold (year 0 or 9999-12, whose end is in
+# year 10000, would crash the date arithmetic).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def bounds(kind: str, day: date) -> tuple[str, date, date]:
@@ -28,11 +33,16 @@ def bounds(kind: str, day: date) -> tuple[str, date, date]:
 
 
 def parse_key(key: str) -> tuple[str, date] | None:
-    """``"2026-11"`` → (month, 2026-11-01); ``"2026-Q4"``, ``"2026"`` alike."""
-    match = _KEY.match(key or "")
+    """``"2026-11"`` → (month, 2026-11-01); ``"2026-Q4"``, ``"2026"`` alike.
+
+    None for anything else, including years outside FIRST_YEAR–LAST_YEAR.
+    """
+    match = _KEY.fullmatch(key or "")
     if not match:
         return None
     year = int(match["y"])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        return None
     if match["m"]:
         month = int(match["m"])
         if not 1 <= month <= 12:

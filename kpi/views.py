@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from kpi import charts, exports, selectors
 from kpi.models import KpiPeriod, SubjectType
-from kpi.periods import parse_key, period_for
+from kpi.periods import FIRST_YEAR, LAST_YEAR, parse_key, period_for
 from kpi.services.compute import kpi_compute_period, window_for
 
 
@@ -262,7 +262,17 @@ def recompute(request):
         raise PermissionDenied
     parsed = parse_key(request.POST.get("period", ""))
     if parsed is None:
-        raise Http404
+        # A typed period key: say what is accepted instead of a 404 (or, for
+        # 9999-12, a crash in the date arithmetic).
+        messages.error(
+            request,
+            _(
+                "Enter a period such as 2026-11, 2026-Q4 or 2026, "
+                "between %(first)s and %(last)s."
+            )
+            % {"first": FIRST_YEAR, "last": LAST_YEAR},
+        )
+        return redirect("kpi:dashboard")
     period = period_for(*parsed)
     summary = kpi_compute_period(actor=user, period=period)
     messages.success(

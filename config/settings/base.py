@@ -47,6 +47,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.LanguageMiddleware",
+    # Before anything reads the database: NUL characters → 400 (see the class).
+    "config.middleware.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -244,6 +246,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "partners.api.pagination.KefuCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["partners.api.throttling.KefuRateThrottle"],
+    # Deep nesting, NUL characters and lone surrogates in a body → 400, not 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "partners.api.parsers.KefuJSONParser",
+        "partners.api.parsers.KefuFormParser",
+        "partners.api.parsers.KefuMultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

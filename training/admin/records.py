@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +13,7 @@ from crm.models import User
 from crm.roles import STAFF_ROLES
 from training import selectors
 from training.admin.common import render_record
+from training.api.views import MAX_YEAR, MIN_YEAR
 from training.models import (
     TrainingRecord,
 )
@@ -31,6 +32,16 @@ class YearFilter(admin.SimpleListFilter):
         return [(str(y), str(y)) for y in range(year, year - 3, -1)]
 
     def queryset(self, request, queryset):
+        if self.value() and _valid_year(self.value()) is None:
+            messages.error(
+                request,
+                _("Enter a year between %(first)s and %(last)s; showing %(year)s.")
+                % {
+                    "first": MIN_YEAR,
+                    "last": MAX_YEAR,
+                    "year": selectors.current_year(),
+                },
+            )
         return queryset
 
 
@@ -60,11 +71,19 @@ class TopPerformerFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _record_year(request) -> int:
+def _valid_year(raw: str) -> int | None:
+    """``raw`` as a year the records can be computed for, else None (year 0 or
+    10000 would crash the date arithmetic)."""
     try:
-        return int(request.GET.get("year") or selectors.current_year())
+        year = int(raw)
     except ValueError:
-        return selectors.current_year()
+        return None
+    return year if MIN_YEAR <= year <= MAX_YEAR else None
+
+
+def _record_year(request) -> int:
+    # An invalid ?year= falls back to the current year (YearFilter says so).
+    return _valid_year(request.GET.get("year") or "") or selectors.current_year()
 
 
 def _may_read_records(request) -> bool:

@@ -5,10 +5,19 @@ from django.db.models import Q
 
 from training.models import TrainingRecord
 
+# The largest id a bigint column holds: a longer number is a code, not an id
+# (10**20 would overflow the database driver, 5,000 digits int() itself).
+_MAX_ID = 2**63 - 1
+
 
 def _code_or_id(queryset, field: str, value: str):
     value = (value or "").strip()
-    if value.isdigit():
+    if (
+        value.isascii()
+        and value.isdigit()
+        and len(value) <= 19
+        and int(value) <= _MAX_ID
+    ):
         return queryset.filter(
             Q(**{f"{field}_id": int(value)}) | Q(**{f"{field}__code": value})
         )
