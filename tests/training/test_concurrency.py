@@ -30,6 +30,17 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def role_groups(transactional_db):
+    """The role groups: a transactional test's flush empties the table, and the
+    services check the actor's role (scope) before they write."""
+    from django.contrib.auth.models import Group, Permission
+
+    from crm.roles import sync_role_groups
+
+    sync_role_groups(Group, Permission)
+
+
 def _race(func, n=6):
     barrier = threading.Barrier(n)
     errors = []
