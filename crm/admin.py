@@ -4,6 +4,8 @@ and privacy in ``crm.admin_customers`` / ``crm.admin_revisits`` (imported below)
 import copy
 from functools import partial
 
+import axes.admin  # noqa: F401  (registers the lockout admins first; see the end)
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -18,7 +20,7 @@ from rest_framework.authtoken.models import TokenProxy
 
 from config.errors import DomainError
 from crm import scoping
-from crm.admin_base import ScopedModelAdmin
+from crm.admin_base import KefuChangeList, ScopedModelAdmin
 from crm.models import Department, PartnerOrganisation, Team, User
 from crm.services import users
 
@@ -300,6 +302,25 @@ class PartnerOrganisationAdmin(ScopedModelAdmin):
     search_fields = ("code", "name")
     list_filter = ("is_active",)
 
+
+# The login-lockout admins of django-axes (administrators only): registered by
+# axes, re-registered here with Kefu's changelist, whose date hierarchy refuses a
+# year/month/day out of range (a 400-style "?e=1" page, not an OverflowError).
+def _with_checked_dates(model):
+    registered = type(admin.site._registry[model])
+
+    class CheckedDatesAdmin(registered):
+        def get_changelist(self, request, **kwargs):
+            return KefuChangeList
+
+    CheckedDatesAdmin.__name__ = registered.__name__
+    admin.site.unregister(model)
+    admin.site.register(model, CheckedDatesAdmin)
+
+
+for _model in (AccessAttempt, AccessLog, AccessFailureLog):
+    if _model in admin.site._registry:
+        _with_checked_dates(_model)
 
 # Registered on import (kept in their own modules by subject).
 from crm import admin_customers, admin_revisits  # noqa: E402, F401
