@@ -1,0 +1,56 @@
+"""Complaints: the lifecycle record, its events, SLA clocks, calendars and CAPA.
+
+State changes go through ``complaints.services`` only (house style rule 1); the
+models hold data and constraints, no business logic.
+
+One module per subject; every name stays importable from ``complaints.models``
+(migrations reference ``complaints.models.attachment_path``):
+
+- ``taxonomy``: Category, Channel, Severity
+- ``sla``: BusinessCalendar, CalendarDay, SlaPolicy, SlaTarget
+- ``intake``: AssignmentRule, ReferenceCounter
+- ``complaint``: Complaint, ComplaintReply, ComplaintNote, ComplaintAttachment
+- ``events``: ComplaintEvent (append-only), ImmutableRowError
+- ``survey``: SatisfactionSurvey
+- ``capa``: CorrectiveAction
+"""
+
+from complaints.models.capa import CorrectiveAction
+from complaints.models.complaint import (
+    Complaint,
+    ComplaintAttachment,
+    ComplaintNote,
+    ComplaintReply,
+    attachment_path,
+)
+from complaints.models.events import (
+    ComplaintEvent,
+    ComplaintEventQuerySet,
+    ImmutableRowError,
+)
+from complaints.models.intake import AssignmentRule, ReferenceCounter
+from complaints.models.sla import BusinessCalendar, CalendarDay, SlaPolicy, SlaTarget
+from complaints.models.survey import SatisfactionSurvey
+from complaints.models.taxonomy import Category, Channel, Severity
+
+__all__ = [
+    "AssignmentRule",
+    "BusinessCalendar",
+    "CalendarDay",
+    "Category",
+    "Channel",
+    "Complaint",
+    "ComplaintAttachment",
+    "ComplaintEvent",
+    "ComplaintEventQuerySet",
+    "ComplaintNote",
+    "ComplaintReply",
+    "CorrectiveAction",
+    "ImmutableRowError",
+    "ReferenceCounter",
+    "SatisfactionSurvey",
+    "Severity",
+    "SlaPolicy",
+    "SlaTarget",
+    "attachment_path",
+]

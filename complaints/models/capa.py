@@ -1,0 +1,96 @@
+"""CAPA: corrective and preventive actions against a root cause."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from complaints.models.complaint import Complaint
+
+
+class CorrectiveAction(models.Model):
+    """CAPA: a corrective or preventive action against a root cause, linked to
+    the complaints it addresses, completed by its owner and then verified."""
+
+    class Kind(models.TextChoices):
+        CORRECTIVE = "corrective", _("corrective")
+        PREVENTIVE = "preventive", _("preventive")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        IN_PROGRESS = "in_progress", _("in progress")
+        COMPLETED = "completed", _("completed")
+        VERIFIED = "verified", _("verified effective")
+        INEFFECTIVE = "ineffective", _("not effective")
+        CANCELLED = "cancelled", _("cancelled")
+
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=Kind.choices, default=Kind.CORRECTIVE
+    )
+    root_cause = models.TextField(_("root cause"))
+    action = models.TextField(_("action"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="corrective_actions",
+    )
+    department = models.ForeignKey(
+        "crm.Department",
+        verbose_name=_("department"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="corrective_actions",
+    )
+    team = models.ForeignKey(
+        "crm.Team",
+        verbose_name=_("team"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="corrective_actions",
+    )
+    complaints = models.ManyToManyField(
+        Complaint,
+        verbose_name=_("complaints"),
+        related_name="corrective_actions",
+        blank=True,
+    )
+    due_date = models.DateField(_("due date"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    completion_note = models.TextField(_("completion note"), blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    verification_note = models.TextField(_("verification of effectiveness"), blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("verified by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        verbose_name = _("corrective action (CAPA)")
+        verbose_name_plural = _("corrective actions (CAPA)")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.title
