@@ -1,0 +1,60 @@
+"""In-portal notifications to staff (and the outbox of their e-mails)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Notification(models.Model):
+    """An in-portal notification to a staff member, and the outbox row of its e-mail.
+
+    ``key`` is unique: whoever raises a notification names it (e.g.
+    ``revisit:42:due_soon``), so raising it twice, from a re-run or a concurrent
+    job, stores it once. E-mail delivery reads rows whose ``email_status`` is
+    pending, leases them and marks them sent (see ``crm.notifications``).
+    """
+
+    class EmailStatus(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        SKIPPED = "skipped", _("not needed")
+        FAILED = "failed", _("failed")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField(_("kind"), max_length=64)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    link = models.CharField(_("link"), max_length=500, blank=True)
+    key = models.CharField(_("deduplication key"), max_length=200, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    email_status = models.CharField(
+        _("e-mail status"),
+        max_length=16,
+        choices=EmailStatus.choices,
+        default=EmailStatus.PENDING,
+    )
+    email_attempts = models.PositiveSmallIntegerField(_("e-mail attempts"), default=0)
+    email_lease_until = models.DateTimeField(
+        _("e-mail leased until"), null=True, blank=True
+    )
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notif_recipient_read"),
+            models.Index(
+                fields=["email_status", "email_lease_until"], name="notif_email_due"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
