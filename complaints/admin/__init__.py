@@ -1,0 +1,28 @@
+"""Admin of complaints (Chinese by default), one module per subject.
+
+Importing the submodules registers their admins:
+
+- ``complaint``: ComplaintAdmin (list, intake form, workflow panel, list actions)
+  with its ``inlines`` and list ``filters``
+- ``categories``: categories and assignment rules
+- ``sla``: business calendars, calendar days, SLA policies
+- ``capa``: corrective actions
+- ``surveys``: satisfaction surveys
+"""
+
+from complaints.admin.capa import CorrectiveActionAdmin
+from complaints.admin.categories import AssignmentRuleAdmin, CategoryAdmin
+from complaints.admin.complaint import ComplaintAdmin
+from complaints.admin.sla import BusinessCalendarAdmin, CalendarDayAdmin, SlaPolicyAdmin
+from complaints.admin.surveys import SatisfactionSurveyAdmin
+
+__all__ = [
+    "AssignmentRuleAdmin",
+    "BusinessCalendarAdmin",
+    "CalendarDayAdmin",
+    "CategoryAdmin",
+    "ComplaintAdmin",
+    "CorrectiveActionAdmin",
+    "SatisfactionSurveyAdmin",
+    "SlaPolicyAdmin",
+]

@@ -1,0 +1,75 @@
+"""Admin of satisfaction surveys: staff record the customer's answer once,
+through ``survey_record_answer``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+
+from complaints import services
+from complaints.models import SatisfactionSurvey
+from config.errors import DomainError
+from crm.admin_base import ScopedModelAdmin
+
+
+@admin.register(SatisfactionSurvey)
+class SatisfactionSurveyAdmin(ScopedModelAdmin):
+    list_display = ("complaint", "cycle", "csat", "nps", "channel", "answered_at")
+    list_filter = ("csat", "channel")
+    list_select_related = ("complaint",)
+    search_fields = ("complaint__reference",)
+    fields = (
+        "complaint",
+        "customer",
+        "cycle",
+        "csat",
+        "nps",
+        "comment",
+        "channel",
+        "recorded_by",
+        "answered_at",
+        "created_at",
+    )
+    ANSWER_FIELDS = ("csat", "nps", "comment", "channel")
+
+    def has_add_permission(self, request):
+        return False  # created by complaint_resolve, one per resolution
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # Staff record the customer's answer once (e.g. after a revisit),
+        # through survey_record_answer; an answered survey is read-only.
+        if obj is not None and obj.answered_at is None:
+            return [f for f in self.fields if f not in self.ANSWER_FIELDS]
+        return self.fields
+
+    def save_model(self, request, obj, form, change):
+        if not change or obj.answered_at is not None:
+            return
+        data = form.cleaned_data
+        try:
+            services.survey_record_answer(
+                actor=request.user,
+                complaint=obj.complaint,
+                csat=data.get("csat"),
+                nps=data.get("nps"),
+                comment=data.get("comment") or "",
+                channel=data.get("channel") or "",
+            )
+        except DomainError as exc:
+            obj._kefu_error = exc.message
+
+    def log_change(self, request, obj, message):
+        if getattr(obj, "_kefu_error", None) is None:
+            return super().log_change(request, obj, message)
+        return None
+
+    def response_change(self, request, obj):
+        error = getattr(obj, "_kefu_error", None)
+        if error is not None:
+            self.message_user(request, error, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
