@@ -1,8 +1,21 @@
 """Every write of the complaints app (house style: services own state changes).
 
 Import services from here: ``from complaints.services import complaint_resolve``.
+
+The lifecycle after intake is one module per step (assignment, analysis, handling,
+holds, deadlines, resolution, closing). Each service is one transaction: lock the
+row (``select_for_update``) and check the caller's ``version`` (optimistic locking:
+a stale form gets ``VersionConflict``), check the actor's role and scope, check
+the status against the transition table, change, write the events, move the SLA
+clocks, bump the version, call the follow-ups. Illegal requests raise
+``config.errors`` domain errors and change nothing.
 """
 
+from complaints.services.analysis import (
+    complaint_record_analysis,
+    complaint_start_analysis,
+)
+from complaints.services.assignment import complaint_assign, complaint_escalate
 from complaints.services.attachments import complaint_attach
 from complaints.services.capa import (
     capa_complete,
@@ -11,27 +24,28 @@ from complaints.services.capa import (
     capa_start,
     capa_verify,
 )
-from complaints.services.common import TRANSITIONS
-from complaints.services.intake import complaint_receive
-from complaints.services.lifecycle import (
-    complaint_add_note,
+from complaints.services.closing import (
     complaint_archive,
-    complaint_assign,
-    complaint_change_severity,
     complaint_close,
-    complaint_confirm,
-    complaint_escalate,
-    complaint_hold,
-    complaint_override_due,
-    complaint_record_analysis,
-    complaint_record_contact,
     complaint_reject,
     complaint_reopen,
+)
+from complaints.services.common import TRANSITIONS
+from complaints.services.deadlines import (
+    complaint_change_severity,
+    complaint_override_due,
+)
+from complaints.services.handling import (
+    complaint_add_note,
+    complaint_record_contact,
     complaint_reply,
-    complaint_resolve,
-    complaint_resume,
-    complaint_start_analysis,
     complaint_start_handling,
+)
+from complaints.services.holds import complaint_hold, complaint_resume
+from complaints.services.intake import complaint_receive
+from complaints.services.resolution import (
+    complaint_confirm,
+    complaint_resolve,
     survey_record_answer,
 )
 

@@ -228,7 +228,7 @@ def complaint_receive(
         )
     complaint.save(update_fields=[f for _k, (_m, f, _x) in sla.TARGET_FIELDS.items()])
     if assignee is not None:
-        from complaints.services.lifecycle import _notify_assignee
+        from complaints.services.assignment import _notify_assignee
 
         _notify_assignee(complaint, assignee, actor=actor)
     followups.on_complaint_created(complaint=complaint, actor=actor)

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from complaints.models import Complaint, SlaTarget
 from complaints.services import clock, sla
+from complaints.services.assignment import escalate_locked
 from complaints.services.common import save
-from complaints.services.lifecycle import escalate_locked
 from crm.notifications import notify
 
 BATCH = 1000

@@ -1,0 +1,141 @@
+"""Ending a complaint's cycle: close, reopen, reject, archive."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from complaints.models import Complaint, ComplaintEvent, SlaTarget
+from complaints.services import clock, permissions, sla
+from complaints.services.common import (
+    FINAL_STATUSES,
+    S,
+    lock,
+    require_status,
+    save,
+    transition,
+)
+from complaints.services.events import event_record
+from config.errors import InvalidInput
+from crm.roles import Role
+
+EK = ComplaintEvent.Kind
+TK = SlaTarget.Kind
+
+
+@transaction.atomic
+def complaint_close(
+    *, actor, complaint: Complaint, note: str = "", version: int | None = None
+) -> Complaint:
+    """resolved → closed. Clocks still running are cancelled."""
+    locked = lock(complaint, version)
+    permissions.require(actor, locked, permissions.RESOLVERS)
+    now = clock.now()
+    transition(locked, S.CLOSED, actor=actor, note=note)
+    locked.closed_at = now
+    sla.sla_cancel_open(complaint=locked, at=now)
+    save(locked, ["status", "closed_at"], original=complaint)
+    return locked
+
+
+@transaction.atomic
+def complaint_reopen(
+    *, actor, complaint: Complaint, reason: str, version: int | None = None
+) -> Complaint:
+    """resolved/closed → reopened (the customer is not satisfied).
+
+    Supervisors, managers, admins, or the system (``actor=None``). The first
+    resolution (``first_resolved_at``, ``resolution_minutes``) is kept; the
+    latest resolution fields are cleared; a new resolution clock (next cycle)
+    starts now; the reopen count rises.
+    """
+    locked = lock(complaint, version)
+    permissions.require(actor, locked, permissions.LEADS)
+    if not (reason or "").strip():
+        raise InvalidInput(_("Give the reason for reopening."), field="reason")
+    now = clock.now()
+    from_status = locked.status
+    transition(locked, S.REOPENED, actor=actor, note=reason)
+    locked.reopened_count += 1
+    locked.resolved_at = None
+    locked.closed_at = None
+    locked.confirmed_at = None
+    locked.confirmation_due_at = None
+    sla.sla_cancel_open(complaint=locked, at=now)
+    event_record(
+        complaint=locked,
+        kind=EK.REOPENED,
+        actor=actor,
+        from_status=from_status,
+        to_status=S.REOPENED,
+        customer_visible=True,
+        note=reason,
+        data={"cycle": locked.reopened_count + 1},
+    )
+    sla.sla_start(
+        complaint=locked,
+        kind=TK.RESOLUTION,
+        started_at=now,
+        actor=actor,
+        cycle=locked.reopened_count + 1,
+    )
+    save(
+        locked,
+        [
+            "status",
+            "reopened_count",
+            "resolved_at",
+            "closed_at",
+            "confirmed_at",
+            "confirmation_due_at",
+            "resolution_due_at",
+        ],
+        original=complaint,
+    )
+    return locked
+
+
+@transaction.atomic
+def complaint_reject(
+    *, actor, complaint: Complaint, reason: str, version: int | None = None
+) -> Complaint:
+    """received/analyzing → rejected (duplicate, spam, not a complaint)."""
+    locked = lock(complaint, version)
+    permissions.require(actor, locked, permissions.LEADS | {Role.COMPLAINT_HANDLER})
+    if not (reason or "").strip():
+        raise InvalidInput(_("A rejection needs a reason."), field="reason")
+    now = clock.now()
+    transition(locked, S.REJECTED, actor=actor, note=reason)
+    locked.rejection_reason = reason.strip()
+    locked.closed_at = now
+    sla.sla_cancel_open(complaint=locked, at=now)
+    save(locked, ["status", "rejection_reason", "closed_at"], original=complaint)
+    return locked
+
+
+@transaction.atomic
+def complaint_archive(*, actor, complaint: Complaint) -> Complaint:
+    """Archive a closed or rejected complaint (staff never delete complaints)."""
+    locked = lock(complaint)
+    permissions.require(actor, locked, permissions.MANAGERS)
+    require_status(locked, FINAL_STATUSES, _("archive"))
+    if locked.is_archived:
+        return locked
+    locked.is_archived = True
+    save(locked, ["is_archived"], original=complaint)
+    event_record(
+        complaint=locked,
+        kind=ComplaintEvent.Kind.ARCHIVED,
+        actor=actor,
+        from_status=locked.status,
+        to_status=locked.status,
+    )
+    return locked
+
+
+__all__ = [
+    "complaint_archive",
+    "complaint_close",
+    "complaint_reject",
+    "complaint_reopen",
+]
