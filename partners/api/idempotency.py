@@ -30,10 +30,10 @@ from django.utils.translation import gettext as _
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from config.api.credentials import partner_of
+from config.api.exceptions import error_body
 from crm import pii
 from crm.models import Customer
-from partners.api.authentication import partner_of
-from partners.api.exceptions import error_body
 from partners.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"

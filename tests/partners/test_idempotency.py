@@ -8,7 +8,8 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from partners.models import IdempotencyRecord, Scope, WebhookEndpoint
+from config.api.scopes import Scope
+from partners.models import IdempotencyRecord, WebhookEndpoint
 from partners.webhooks import idempotency_records_purge
 
 URL = "/api/v1/webhooks/"

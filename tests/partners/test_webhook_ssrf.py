@@ -21,8 +21,9 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
+from config.api.scopes import Scope
 from partners import webhook_http
-from partners.models import Scope, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from partners.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from partners.webhooks import webhook_deliver_due, webhook_enqueue
 from tests.conftest import PUBLIC_TEST_ADDRESS
 from tests.factories.partners import WebhookEndpointFactory
