@@ -951,3 +951,7 @@ class SatisfactionSurveyAdmin(ScopedModelAdmin):
             self.message_user(request, error, messages.ERROR)
             return HttpResponseRedirect(request.path)
         return super().response_change(request, obj)
+
+
+# crm's revisit admin plus "problem found → new complaint" (registered on import).
+from complaints import admin_revisits  # noqa: E402, F401

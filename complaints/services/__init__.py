@@ -34,6 +34,7 @@ from complaints.services.lifecycle import (
     complaint_start_handling,
     survey_record_answer,
 )
+from complaints.services.revisit_problems import revisit_complete_with_complaint
 
 __all__ = [
     "TRANSITIONS",
@@ -62,5 +63,6 @@ __all__ = [
     "complaint_resume",
     "complaint_start_analysis",
     "complaint_start_handling",
+    "revisit_complete_with_complaint",
     "survey_record_answer",
 ]
