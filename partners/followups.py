@@ -9,7 +9,7 @@ committed. Only complaints that came from a partner have any.
 from __future__ import annotations
 
 from partners.models import WebhookEvent
-from partners.webhooks import webhook_enqueue
+from partners.webhook_outbox import webhook_enqueue
 
 
 def _enqueue(event: str, complaint, **extra) -> None:

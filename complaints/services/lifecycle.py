@@ -176,7 +176,7 @@ def complaint_record_analysis(
 ) -> Complaint:
     """Record the initial analysis (category confirmed, severity, impact scope,
     cause hypothesis) while ``analyzing``; meets the analysis clock once."""
-    from complaints.services.intake import resolve_category
+    from complaints.services.categories import resolve_category
 
     locked = lock(complaint, version)
     permissions.require(actor, locked, permissions.WORKERS)

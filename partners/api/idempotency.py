@@ -145,3 +145,11 @@ def idempotent(request, handler: Callable[[], Response]) -> Response:
             # Keep nothing: the client may retry a failed request with the key.
             transaction.set_rollback(True)
         return response
+
+
+def idempotency_records_purge(*, now=None) -> int:
+    """Delete idempotency records past their 24 hours."""
+    deleted, _ = IdempotencyRecord.objects.filter(
+        expires_at__lte=now or timezone.now()
+    ).delete()
+    return deleted

@@ -9,8 +9,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from config.api.scopes import Scope
+from partners.api.idempotency import idempotency_records_purge
 from partners.models import IdempotencyRecord, WebhookEndpoint
-from partners.webhooks import idempotency_records_purge
 
 URL = "/api/v1/webhooks/"
 BODY = {"url": "https://shop.example.cn/kefu", "events": ["complaint.created"]}
