@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from complaints import services
 from complaints.business_time import schedule_for_policy
+from complaints.demo_revisits import seed_complaint_revisits
 from complaints.models import (
     AssignmentRule,
     Category,
@@ -362,6 +363,13 @@ def _ensure_rules(org: Org) -> None:
 
 
 def seed(ctx) -> None:
+    """The demo complaints, then the confirmation revisits of the resolved ones
+    (planned even when the complaints were already there: same keys, no doubles)."""
+    _seed_complaints(ctx)
+    seed_complaint_revisits(ctx)
+
+
+def _seed_complaints(ctx) -> None:
     existing = Complaint.objects.count()
     if existing >= ctx.complaints:
         ctx.say(f"  complaints: {existing} already there")

@@ -86,7 +86,7 @@ class RejectNulMiddleware:
     value reaches a query: a reference in the path, an admin filter, a period
     key), and no legitimate input of this portal contains one. The API answers
     its JSON error shape, other pages a plain message. JSON bodies are checked
-    by the API's parser (``partners.api.parsers``).
+    by the API's parser (``config.api.parsers``).
     """
 
     def __init__(self, get_response):

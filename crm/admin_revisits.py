@@ -2,6 +2,8 @@
 
 Thin (house style rule 10): status is read-only; completing, cancelling,
 rescheduling and reassigning call ``crm.services``; domain errors become messages.
+A problem found on a revisit becomes a complaint: complaints re-registers the
+revisit admin with those fields (``complaints/admin_revisits.py``).
 """
 
 from __future__ import annotations
@@ -47,39 +49,9 @@ class DueFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _top_categories():
-    from complaints.models import Category
-
-    # Configuration: every staff role sees every category (explicitly unscoped).
-    return Category.objects.filter(parent__isnull=True, is_active=True)
-
-
 class RevisitForm(forms.ModelForm):
     """The change form: completion fields are filled in, the service saves them.
-    A problem found on the call becomes a new complaint (category + subject)."""
-
-    follow_up_category = forms.ModelChoiceField(
-        label=_("problem found: complaint category"),
-        queryset=None,
-        required=False,
-    )
-    follow_up_subject = forms.CharField(
-        label=_("problem found: complaint subject"), max_length=200, required=False
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["follow_up_category"].queryset = _top_categories()
-
-    def clean(self):
-        data = super().clean()
-        if bool(data.get("follow_up_category")) != bool(data.get("follow_up_subject")):
-            raise forms.ValidationError(
-                _("Give both a category and a subject for the new complaint.")
-            )
-        if data.get("follow_up_category") and not data.get("outcome"):
-            self.add_error("outcome", _("Record the outcome of the revisit too."))
-        return data
+    (complaints.admin_revisits adds "problem found → new complaint".)"""
 
     class Meta:
         model = Revisit
@@ -92,8 +64,6 @@ class RevisitForm(forms.ModelForm):
             "outcome",
             "satisfaction_score",
             "feedback",
-            "follow_up_category",
-            "follow_up_subject",
             "notes",
         )
 
@@ -134,17 +104,6 @@ class RevisitAdmin(ServiceRefusalMixin, ScopedModelAdmin):
     @admin.display(description=_("overdue"), boolean=True)
     def overdue_flag(self, obj):
         return obj.is_overdue
-
-    def get_fields(self, request, obj=None):
-        fields = list(super().get_fields(request, obj))
-        if obj is None or obj.status != Revisit.Status.PLANNED:
-            # The "problem found" fields only make sense while completing.
-            fields = [
-                f
-                for f in fields
-                if f not in ("follow_up_category", "follow_up_subject")
-            ]
-        return fields
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -190,22 +149,20 @@ class RevisitAdmin(ServiceRefusalMixin, ScopedModelAdmin):
                     actor=request.user, revisit=current, assignee=data["assignee"]
                 )
             if data.get("outcome"):
-                follow_up = None
-                if data.get("follow_up_category"):
-                    follow_up = {
-                        "category": data["follow_up_category"],
-                        "subject": data["follow_up_subject"],
-                    }
-                services.revisit_complete(
-                    actor=request.user,
-                    revisit=current,
-                    outcome=data["outcome"],
-                    satisfaction_score=data.get("satisfaction_score"),
-                    feedback=data.get("feedback", ""),
-                    follow_up=follow_up,
-                )
+                self.complete(request, current, data)
         except DomainError as exc:
             obj._kefu_error = exc.message
+
+    def complete(self, request, revisit, data) -> None:
+        """Record the outcome filled in on the form (complaints' admin extends
+        it with the "problem found" complaint)."""
+        services.revisit_complete(
+            actor=request.user,
+            revisit=revisit,
+            outcome=data["outcome"],
+            satisfaction_score=data.get("satisfaction_score"),
+            feedback=data.get("feedback", ""),
+        )
 
     def _each(self, request, queryset, action, done_message):
         count = 0

@@ -463,9 +463,9 @@ def _seed_revisits(ctx, staff) -> None:
                 revisit.reminded_at = due - timedelta(hours=1)
                 revisit.escalated_at = due + timedelta(minutes=1)
                 if outcome_roll < 0.75:  # on time
-                    _done(revisit, due - early, assignee_id, score, feedback, rng)
+                    record_done(revisit, due - early, assignee_id, score, feedback, rng)
                 elif outcome_roll < 0.88:  # done late
-                    _done(revisit, due + late, assignee_id, score, feedback, rng)
+                    record_done(revisit, due + late, assignee_id, score, feedback, rng)
                 elif outcome_roll < 0.95:
                     revisit.status = Revisit.Status.MISSED
                 else:
@@ -476,7 +476,8 @@ def _seed_revisits(ctx, staff) -> None:
     ctx.say(f"  revisits: {len(batch)} planned or recorded (existing ones kept)")
 
 
-def _done(revisit, done_at, assignee_id, score, feedback, rng) -> None:
+def record_done(revisit, done_at, assignee_id, score, feedback, rng) -> None:
+    """Fill in ``revisit`` as done (reached nine times in ten) by the demo."""
     reached = rng.random() < 0.9
     revisit.status = Revisit.Status.DONE
     revisit.done_at = done_at
@@ -486,62 +487,3 @@ def _done(revisit, done_at, assignee_id, score, feedback, rng) -> None:
     )
     revisit.satisfaction_score = score if reached else None
     revisit.feedback = feedback if reached else ""
-
-
-def seed_complaint_revisits(ctx) -> None:
-    """Confirmation revisits of the demo's resolved complaints (call after the
-    complaints demo). Same key as ``revisit_plan_for_resolved_complaint``, so the
-    service and this seed never plan one twice; most are done within 24 h."""
-    from complaints.models import Complaint
-
-    rng = random.Random(ctx.seed + 7)
-    rule = RevisitRule.objects.filter(trigger="complaint_resolved").first()
-    hours = rule.offset_hours if rule else 24
-    now = timezone.now()
-    batch = []
-    rows = Complaint.objects.filter(resolved_at__isnull=False).values_list(
-        "pk", "customer_id", "assignee_id", "resolved_at"
-    )
-    for pk, customer_id, assignee_id, resolved_at in rows.iterator(chunk_size=5000):
-        due = resolved_at + timedelta(hours=hours)
-        revisit = Revisit(
-            key=f"complaint:{pk}:confirmation",
-            customer_id=customer_id,
-            complaint_id=pk,
-            purpose=Revisit.Purpose.CONFIRMATION,
-            method=Revisit.Method.PHONE,
-            due_at=due,
-            assignee_id=assignee_id,
-            rule=rule,
-        )
-        if due < now - timedelta(hours=2):
-            revisit.reminded_at = due - timedelta(hours=1)
-            revisit.escalated_at = due
-            roll = rng.random()
-            if roll < 0.8:
-                _done(
-                    revisit,
-                    due
-                    - timedelta(hours=rng.randint(1, hours - 1 if hours > 1 else 1)),
-                    assignee_id,
-                    rng.choice([5, 5, 4, 4, 3, 2, 1]),
-                    rng.choice(REVISIT_FEEDBACK),
-                    rng,
-                )
-            elif roll < 0.9:
-                _done(
-                    revisit,
-                    due + timedelta(hours=rng.randint(1, 72)),
-                    assignee_id,
-                    rng.choice([4, 3, 3, 2]),
-                    rng.choice(REVISIT_FEEDBACK),
-                    rng,
-                )
-            else:
-                revisit.status = Revisit.Status.MISSED
-        batch.append(revisit)
-        if len(batch) >= 2000:
-            Revisit.objects.bulk_create(batch, ignore_conflicts=True)
-            batch = []
-    Revisit.objects.bulk_create(batch, ignore_conflicts=True)
-    ctx.say("  complaint confirmation revisits planned")

@@ -3,7 +3,8 @@
 ``notify`` is what every app calls (SLA warnings, revisit reminders, certificate
 expiry). It writes the row in the caller's transaction, so the notification
 exists if and only if its cause committed; the e-mail goes out later from the
-outbox (``Notification.email_status``), delivered by a Celery task.
+outbox (``Notification.email_status``), delivered by a Celery task
+(``crm.notification_emails``).
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from contextvars import ContextVar
 from django.db import IntegrityError, connection, transaction
 
 from crm.models import Notification
+from crm.notification_emails import deliver_notification_emails
 
 
 def _enqueue_delivery() -> None:
-    from crm.tasks import deliver_notification_emails
-
     deliver_notification_emails.delay()
 
 

@@ -2,28 +2,24 @@
 
 Beat runs ``crm.revisit_sweep`` and ``crm.deliver_notification_emails`` every
 minute and ``crm.revisit_plan_by_rules`` daily (``CELERY_BEAT_SCHEDULE``). All
-three are idempotent and safe to run concurrently.
+three are idempotent and safe to run concurrently. The e-mail task is defined in
+``crm.notification_emails`` (see there why).
 """
 
 from celery import shared_task
 
+# Registered from here too (it lives beside the outbox that publishes it).
+from crm.notification_emails import deliver_notification_emails
+from crm.services import reminders, revisits
+
+__all__ = ["deliver_notification_emails", "revisit_plan_by_rules", "revisit_sweep"]
+
 
 @shared_task(name="crm.revisit_sweep")
 def revisit_sweep() -> int:
-    from crm.services.reminders import revisit_sweep as sweep
-
-    return sweep()
-
-
-@shared_task(name="crm.deliver_notification_emails")
-def deliver_notification_emails() -> int:
-    from crm.services.reminders import notification_emails_deliver
-
-    return notification_emails_deliver()
+    return reminders.revisit_sweep()
 
 
 @shared_task(name="crm.revisit_plan_by_rules")
 def revisit_plan_by_rules() -> int:
-    from crm.services.revisits import revisit_plan_by_rules as plan
-
-    return plan()
+    return revisits.revisit_plan_by_rules()

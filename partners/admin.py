@@ -5,12 +5,12 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.api.scopes import Scope
 from config.errors import DomainError
 from crm.admin_base import ScopedModelAdmin, ScopedTabularInline
 from partners import services
 from partners.models import (
     ApiKey,
-    Scope,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,

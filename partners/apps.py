@@ -9,7 +9,17 @@ class PartnersConfig(AppConfig):
     verbose_name = _("Partner API")
 
     def ready(self):
+        from complaints.services import followups
         from crm.scoping import ScopePaths, register_scopes
+        from partners import followups as webhooks
+
+        # Webhook outbox rows follow complaints (complaints does not import partners).
+        followups.register(followups.Moment.CREATED, webhooks.complaint_created)
+        followups.register(
+            followups.Moment.STATUS_CHANGED, webhooks.complaint_status_changed
+        )
+        followups.register(followups.Moment.REPLIED, webhooks.complaint_replied)
+        followups.register(followups.Moment.RESOLVED, webhooks.complaint_resolved)
 
         # The OpenAPI extension of the Api-Key scheme registers on import.
         from partners.api import authentication  # noqa: F401

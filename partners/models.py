@@ -17,18 +17,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.api.credentials import PartnerCredential
 from crm.fields import EncryptedJSONField, EncryptedTextField
-
-
-class Scope(models.TextChoices):
-    """What an API key may do. Codes are part of the API contract."""
-
-    COMPLAINTS_READ = "complaints:read", _("read complaints")
-    COMPLAINTS_WRITE = "complaints:write", _("create complaints")
-    CUSTOMERS_READ = "customers:read", _("read customers")
-    CUSTOMERS_WRITE = "customers:write", _("create customers")
-    FEEDBACK_WRITE = "feedback:write", _("post satisfaction feedback")
-    WEBHOOKS_MANAGE = "webhooks:manage", _("manage webhooks")
 
 
 class WebhookEvent(models.TextChoices):
@@ -98,6 +88,10 @@ class ApiKey(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return scope in (self.scopes or [])
+
+
+# Every app's endpoints recognise a partner's key through config.api.credentials.
+PartnerCredential.register(ApiKey)
 
 
 class IdempotencyRecord(models.Model):

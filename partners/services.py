@@ -17,9 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.api.scopes import Scope
 from config.errors import InvalidInput
 from crm.models import PartnerOrganisation
-from partners.models import ApiKey, Scope, WebhookEndpoint, WebhookEvent
+from partners.models import ApiKey, WebhookEndpoint, WebhookEvent
 from partners.webhook_http import WebhookURLRefused, webhook_target
 
 KEY_PREFIX = "kefu"

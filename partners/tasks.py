@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from partners.webhooks import idempotency_records_purge, webhook_deliver_due
+from partners.api.idempotency import idempotency_records_purge
+from partners.webhooks import webhook_deliver_due
 
 
 @shared_task(name="partners.deliver_webhooks")

@@ -1,10 +1,9 @@
-"""Signed webhooks to partners: the outbox side (enqueue) and the delivery side.
+"""Partner webhooks: delivery of the outbox, signing.
 
-``webhook_enqueue`` is called by the complaint services' follow-ups inside their
-transaction: it writes one ``WebhookDelivery`` per active endpoint of the
-complaint's partner subscribed to the event, so a delivery exists if and only if
-the change committed. ``webhook_deliver_due`` (task ``partners.deliver_webhooks``,
-run on commit and swept every minute by beat) leases due rows, POSTs them and
+The outbox rows are written by ``partners.webhook_outbox.webhook_enqueue`` in the
+transaction of the complaint change (one ``WebhookDelivery`` per subscribed
+endpoint). ``webhook_deliver_due`` (task ``partners.deliver_webhooks``, published
+on commit and swept every minute by beat) leases due rows, POSTs them and
 records the outcome; failures are retried with exponential backoff and an
 endpoint that keeps failing is disabled.
 
@@ -28,7 +27,6 @@ import hmac
 import json
 import logging
 import time
-import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -39,7 +37,6 @@ from partners.models import (
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
-    WebhookEvent,
 )
 from partners.webhook_http import WebhookURLRefused, webhook_post, webhook_target
 
@@ -62,85 +59,6 @@ def webhook_sign(secret: str, body: bytes) -> str:
 def webhook_verify(secret: str, body: bytes, signature: str) -> bool:
     """What a receiver does: compare the signature in constant time."""
     return hmac.compare_digest(webhook_sign(secret, body), signature or "")
-
-
-def complaint_payload_data(complaint) -> dict:
-    """The ``data`` of a complaint event: what a partner needs to react."""
-
-    def iso(value):
-        return value.isoformat() if value else None
-
-    category = getattr(complaint, "category", None)
-    return {
-        "reference": complaint.reference,
-        "status": complaint.status,
-        "severity": complaint.severity,
-        "channel": complaint.channel,
-        "category": getattr(category, "code", None),
-        "subject": complaint.subject,
-        "received_at": iso(complaint.received_at),
-        "updated_at": iso(getattr(complaint, "updated_at", None)),
-        "replied_at": iso(getattr(complaint, "replied_at", None)),
-        "resolved_at": iso(getattr(complaint, "resolved_at", None)),
-        "resolution_type": getattr(complaint, "resolution_type", "") or None,
-    }
-
-
-def webhook_enqueue(
-    *, event: str, complaint, extra: dict | None = None
-) -> list[WebhookDelivery]:
-    """Write one delivery per active endpoint of the complaint's partner that
-    subscribed to ``event``; nothing for complaints that came from no partner.
-
-    Call inside the transaction of the change. Delivery is triggered on commit
-    (and by the beat sweep should the trigger be lost).
-    """
-    if event not in WebhookEvent.values:
-        raise ValueError(f"unknown webhook event {event!r}")
-    partner_id = getattr(complaint, "source_partner_id", None)
-    if partner_id is None:
-        return []
-    endpoints = [
-        e
-        for e in WebhookEndpoint.objects.filter(
-            partner_id=partner_id, is_active=True
-        ).only("pk", "events")
-        if event in (e.events or [])
-    ]
-    if not endpoints:
-        return []
-    event_id = uuid.uuid4()
-    now = timezone.now()
-    payload = {
-        "id": str(event_id),
-        "event": event,
-        "created_at": now.isoformat(),
-        "data": {**complaint_payload_data(complaint), **(extra or {})},
-    }
-    rows = WebhookDelivery.objects.bulk_create(
-        [
-            WebhookDelivery(
-                endpoint=endpoint,
-                event_id=event_id,
-                event=event,
-                complaint_reference=complaint.reference or "",
-                payload=payload,
-                next_attempt_at=now,
-            )
-            for endpoint in endpoints
-        ]
-    )
-    transaction.on_commit(_trigger_delivery)
-    return rows
-
-
-def _trigger_delivery() -> None:
-    from partners.tasks import deliver_webhooks
-
-    try:
-        deliver_webhooks.delay()
-    except Exception:  # the beat sweep delivers within a minute anyway
-        logger.warning("could not enqueue partners.deliver_webhooks", exc_info=True)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -319,13 +237,3 @@ def webhook_delivery_retry(*, actor, deliveries) -> int:
         next_attempt_at=timezone.now(),
         lease_until=None,
     )
-
-
-def idempotency_records_purge(*, now=None) -> int:
-    """Delete idempotency records past their 24 hours."""
-    from partners.models import IdempotencyRecord
-
-    deleted, _ = IdempotencyRecord.objects.filter(
-        expires_at__lte=now or timezone.now()
-    ).delete()
-    return deleted

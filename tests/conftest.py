@@ -13,7 +13,7 @@ from tests.factories import DepartmentFactory, TeamFactory, UserFactory
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Every test starts with an empty cache: rate-limit and failed-credential
-    counters (partners.api.throttling) must not leak from one test to the next."""
+    counters (config.api.throttling) must not leak from one test to the next."""
     cache.clear()
     yield
 

@@ -7,8 +7,18 @@ class TrainingConfig(AppConfig):
     verbose_name = _("Training")
 
     def ready(self):
+        from complaints.services import followups
         from crm.roles import STAFF_ROLES, Role
         from crm.scoping import ScopePaths, register_scopes
+        from training.followups import attitude_rule
+
+        # The attitude rule follows complaints (complaints does not import training).
+        for moment in (
+            followups.Moment.CREATED,
+            followups.Moment.STATUS_CHANGED,
+            followups.Moment.ATTRIBUTION_CHANGED,
+        ):
+            followups.register(moment, attitude_rule)
 
         # Course catalogue, sessions and requirements: every staff member reads them.
         catalogue = ScopePaths(everyone=frozenset(STAFF_ROLES))

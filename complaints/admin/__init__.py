@@ -26,3 +26,6 @@ __all__ = [
     "SatisfactionSurveyAdmin",
     "SlaPolicyAdmin",
 ]
+
+# crm's revisit admin plus "problem found → new complaint" (registered on import).
+from complaints import admin_revisits  # noqa: F401

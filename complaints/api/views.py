@@ -20,15 +20,15 @@ from complaints import services
 from complaints.api import serializers as s
 from complaints.api.filtersets import ComplaintFilterSet
 from complaints.models import Complaint, ComplaintEvent
+from config.api.credentials import partner_of
+from config.api.idempotency import idempotent
+from config.api.pagination import KefuCursorPagination
+from config.api.permissions import ScopeOrModelPermission
+from config.api.scopes import Scope
 from config.errors import DomainError, InvalidInput
 from crm import scoping
 from crm.models import CustomerExternalId, Team, User
 from crm.services import customer_upsert
-from partners.api.authentication import partner_of
-from partners.api.idempotency import idempotent
-from partners.api.pagination import KefuCursorPagination
-from partners.api.permissions import ScopeOrModelPermission
-from partners.models import Scope
 
 CHANGE = "complaints.change_complaint"
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from complaints.models import Complaint, ComplaintEvent, SlaTarget
 from complaints.services import clock, permissions, sla
 from complaints.services.assignment import _assign
+from complaints.services.categories import resolve_category
 from complaints.services.common import S, lock, require_status, save, transition
 from complaints.services.deadlines import _change_severity, _repick_policy
 from complaints.services.events import event_record
@@ -53,8 +54,6 @@ def complaint_record_analysis(
 ) -> Complaint:
     """Record the initial analysis (category confirmed, severity, impact scope,
     cause hypothesis) while ``analyzing``; meets the analysis clock once."""
-    from complaints.services.intake import resolve_category
-
     locked = lock(complaint, version)
     permissions.require(actor, locked, permissions.WORKERS)
     require_status(locked, {S.ANALYZING}, _("record the analysis of"))

@@ -1,63 +1,106 @@
-"""Cross-app follow-ups of complaint state changes.
+"""Follow-ups of complaint changes: what happens elsewhere when a complaint moves.
 
-The lifecycle services call these inside their transaction, at the named moment,
-so whatever the other apps write (a revisit, a training assignment, a webhook
-outbox row) commits or rolls back with the change itself. They are explicit
-calls into the other apps' services, not signals (house style rule 8); the
-imports are local because those apps import the complaints models.
+The complaint services call one function per moment — ``on_complaint_created``,
+``on_status_changed``, ``on_complaint_replied``, ``on_complaint_resolved``,
+``on_attribution_changed`` — inside their transaction, so whatever the
+follow-ups write (a revisit, a training assignment, a webhook outbox row)
+commits or rolls back with the change itself.
+
+Downward calls are written out here (crm's confirmation revisit). Apps above
+complaints — training (the attitude rule) and partners (webhook rows) — are not
+imported: they ``register(moment, handler)`` in their ``AppConfig.ready()``,
+and each moment runs its handlers synchronously, in registration order (the
+order of ``INSTALLED_APPS``). A plain table, not signals (house style rule 8):
+``registered()`` lists it, and tests/complaints/test_followups_registry.py pins
+which handler runs at which moment.
 """
 
 from __future__ import annotations
 
-ATTITUDE = "attitude"
+from collections.abc import Callable
+from enum import StrEnum
+
+from crm.services.revisits import revisit_plan_for_resolved_complaint
 
 
-def _check_attitude_pattern(complaint) -> None:
-    """Training's rule: repeated attitude complaints assign the etiquette course."""
-    if complaint.attributed_staff_id is None or complaint.category.code != ATTITUDE:
-        return
-    from training.services import assignment_check_attitude_complaints
+class Moment(StrEnum):
+    """The moments of a complaint that other apps may follow, and the keyword
+    arguments their handlers receive."""
 
-    assignment_check_attitude_complaints(staff=complaint.attributed_staff)
+    CREATED = "created"  # complaint, actor
+    STATUS_CHANGED = "status_changed"  # complaint, actor, from_status, to_status
+    REPLIED = "replied"  # complaint, actor, reply
+    RESOLVED = "resolved"  # complaint, actor
+    ATTRIBUTION_CHANGED = "attribution_changed"  # complaint, actor
 
 
-def _webhook(event: str, complaint, **extra) -> None:
-    """Partner webhook outbox rows (only complaints that came from a partner)."""
-    if complaint.source_partner_id is None:
-        return
-    from partners.webhooks import webhook_enqueue
+Handler = Callable[..., None]
 
-    webhook_enqueue(event=event, complaint=complaint, extra=extra or None)
+_handlers: dict[Moment, list[Handler]] = {moment: [] for moment in Moment}
+
+
+def register(moment: Moment | str, handler: Handler) -> Handler:
+    """Run ``handler(**arguments of the moment)`` at every ``moment``.
+
+    Called from an app's ``AppConfig.ready()``; registering the same handler
+    twice for a moment keeps one.
+    """
+    handlers = _handlers[Moment(moment)]
+    if handler not in handlers:
+        handlers.append(handler)
+    return handler
+
+
+def unregister(moment: Moment | str, handler: Handler) -> None:
+    """Take ``handler`` off ``moment`` (tests that isolate one app's rule)."""
+    handlers = _handlers[Moment(moment)]
+    if handler in handlers:
+        handlers.remove(handler)
+
+
+def registered() -> dict[str, list[str]]:
+    """``{moment: ["module.function", ...]}`` in the order they run."""
+    return {
+        str(moment): [f"{h.__module__}.{h.__qualname__}" for h in handlers]
+        for moment, handlers in _handlers.items()
+    }
+
+
+def _run(moment: Moment, **arguments) -> None:
+    for handler in list(_handlers[moment]):
+        handler(**arguments)
 
 
 def on_complaint_created(*, complaint, actor) -> None:
     """A complaint was received (``complaint_receive``)."""
-    _check_attitude_pattern(complaint)
-    _webhook("complaint.created", complaint)
+    _run(Moment.CREATED, complaint=complaint, actor=actor)
 
 
 def on_status_changed(*, complaint, actor, from_status, to_status) -> None:
     """The complaint's status changed (any lifecycle service)."""
-    # Attribution is usually recorded during analysis; the check is idempotent.
-    _check_attitude_pattern(complaint)
-    _webhook(
-        "complaint.status_changed",
-        complaint,
-        previous_status=from_status,
-        status=to_status,
+    _run(
+        Moment.STATUS_CHANGED,
+        complaint=complaint,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
     )
 
 
 def on_complaint_replied(*, complaint, actor, reply) -> None:
     """A customer-facing reply was recorded (``complaint_reply``)."""
-    _webhook("complaint.replied", complaint)
+    _run(Moment.REPLIED, complaint=complaint, actor=actor, reply=reply)
 
 
 def on_complaint_resolved(*, complaint, actor) -> None:
     """The complaint was resolved (``complaint_resolve``): plan the customer's
-    confirmation revisit (due within 24 h by the default rule, once) and tell
-    the partner it came from."""
-    from crm.services import revisit_plan_for_resolved_complaint
-
+    confirmation revisit (due within 24 h by the default rule, once), then the
+    registered handlers (the partner's webhook rows)."""
     revisit_plan_for_resolved_complaint(complaint=complaint)
-    _webhook("complaint.resolved", complaint)
+    _run(Moment.RESOLVED, complaint=complaint, actor=actor)
+
+
+def on_attribution_changed(*, complaint, actor) -> None:
+    """The staff member a complaint is attributed to, or its category, changed
+    (training's attitude rule follows it)."""
+    _run(Moment.ATTRIBUTION_CHANGED, complaint=complaint, actor=actor)

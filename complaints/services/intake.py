@@ -11,33 +11,13 @@ from django.utils.translation import gettext as _
 
 from complaints.models import AssignmentRule, Category, Complaint, ComplaintEvent
 from complaints.services import clock, followups, permissions, sla
+from complaints.services.categories import resolve_category
 from complaints.services.common import OPEN_STATUSES
 from complaints.services.events import event_record
 from complaints.services.reference import reference_next
 from config.errors import InvalidInput
 from crm import scoping
 from crm.roles import Role
-
-
-def resolve_category(value, *, field: str = "category", parent=None) -> Category:
-    """A ``Category`` from an instance or a code; top level unless ``parent``."""
-    if isinstance(value, Category):
-        category = value
-    else:
-        category = Category.objects.filter(code=value).first() if value else None
-        if category is None:
-            raise InvalidInput(
-                _("Unknown category “%(code)s”.") % {"code": value}, field=field
-            )
-    if not category.is_active:
-        raise InvalidInput(_("This category is no longer in use."), field=field)
-    if parent is None and category.parent_id is not None:
-        raise InvalidInput(_("Choose a top-level category."), field=field)
-    if parent is not None and category.parent_id != parent.pk:
-        raise InvalidInput(
-            _("The subcategory does not belong to the category."), field=field
-        )
-    return category
 
 
 def route(*, category: Category, channel: str):

@@ -230,27 +230,30 @@ CELERY_BEAT_SCHEDULE.update(
 )
 
 # --- REST API ----------------------------------------------------------------
+# The shared API layer is config/api/ (below every app). What needs the partners
+# app's models is named here by dotted path only: partner keys and the
+# Idempotency-Key records (config.api.idempotency calls KEFU_API_IDEMPOTENCY).
 REST_FRAMEWORK = {
     # Api-Key first: its WWW-Authenticate makes unauthenticated calls 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "partners.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         # DRF's TokenAuthentication plus the per-address count of wrong tokens.
-        "partners.api.authentication.KefuTokenAuthentication",
+        "config.api.authentication.KefuTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "partners.api.schema.KefuAutoSchema",
-    # partners: one error shape, cursor pagination, per key/user rate limits.
-    "EXCEPTION_HANDLER": "partners.api.exceptions.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "partners.api.pagination.KefuCursorPagination",
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.KefuAutoSchema",
+    # One error shape, cursor pagination, per key/user rate limits.
+    "EXCEPTION_HANDLER": "config.api.exceptions.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.KefuCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_CLASSES": ["partners.api.throttling.KefuRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.throttling.KefuRateThrottle"],
     # Deep nesting, NUL characters and lone surrogates in a body → 400, not 500.
     "DEFAULT_PARSER_CLASSES": [
-        "partners.api.parsers.KefuJSONParser",
-        "partners.api.parsers.KefuFormParser",
-        "partners.api.parsers.KefuMultiPartParser",
+        "config.api.parsers.KefuJSONParser",
+        "config.api.parsers.KefuFormParser",
+        "config.api.parsers.KefuMultiPartParser",
     ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -271,7 +274,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "ENUM_NAME_OVERRIDES": {
         "WebhookEventEnum": "partners.models.WebhookEvent",
-        "ApiKeyScopeEnum": "partners.models.Scope",
+        "ApiKeyScopeEnum": "config.api.scopes.Scope",
         "ComplaintStatusEnum": "complaints.models.Complaint.Status",
         "ChannelEnum": "complaints.models.Channel",
         "SeverityEnum": "complaints.models.Severity",
@@ -280,7 +283,8 @@ SPECTACULAR_SETTINGS = {
         "ComplaintEventKindEnum": "complaints.models.ComplaintEvent.Kind",
     },
 }
-# partners: requests per API key / staff user / anonymous address.
+KEFU_API_IDEMPOTENCY = "partners.api.idempotency.idempotent"
+# Requests per API key / staff user / anonymous address (config/api/throttling.py).
 KEFU_API_RATE = env.str("KEFU_API_RATE", default="600/min")
 KEFU_WEBHOOK_MAX_ATTEMPTS = env.int("KEFU_WEBHOOK_MAX_ATTEMPTS", default=8)
 KEFU_WEBHOOK_BACKOFF_SECONDS = env.int("KEFU_WEBHOOK_BACKOFF_SECONDS", default=30)
@@ -389,7 +393,7 @@ AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"  # templates/kefu/lock
 AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 # Failed API credentials (a wrong Api-Key or Token) per client address: after this
 # many in the window, every Api-Key/Token request from that address answers 429
-# with Retry-After until the window ends (partners/api/throttling.py).
+# with Retry-After until the window ends (config/api/throttling.py).
 KEFU_API_AUTH_FAILURE_LIMIT = env.int("KEFU_API_AUTH_FAILURE_LIMIT", default=20)
 KEFU_API_AUTH_FAILURE_WINDOW_MINUTES = env.int(
     "KEFU_API_AUTH_FAILURE_WINDOW_MINUTES", default=15

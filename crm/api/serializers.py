@@ -3,7 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from crm.models import Customer, Revisit
+from config.api.credentials import partner_of
+from crm.models import Customer, CustomerExternalId, Revisit
 from crm.selectors import sees_personal_data
 
 
@@ -12,9 +13,6 @@ def require_contact_details(attrs: dict, request) -> None:
     alone is enough only to name a customer the partner already registered."""
     if attrs.get("phone") or attrs.get("email"):
         return
-    from crm.models import CustomerExternalId
-    from partners.api.authentication import partner_of
-
     partner = partner_of(request) if request is not None else None
     external_id = attrs.get("external_id")
     if (

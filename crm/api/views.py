@@ -7,6 +7,10 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
+from config.api.credentials import partner_of
+from config.api.idempotency import idempotent
+from config.api.permissions import ScopeOrModelPermission
+from config.api.scopes import Scope
 from crm import scoping
 from crm.api.filtersets import CustomerFilterSet, RevisitFilterSet
 from crm.api.serializers import (
@@ -21,10 +25,6 @@ from crm.services import (
     personal_data_access_log,
     personal_data_bulk_access_log,
 )
-from partners.api.authentication import partner_of
-from partners.api.idempotency import idempotent
-from partners.api.permissions import ScopeOrModelPermission
-from partners.models import Scope
 
 
 @extend_schema_view(

@@ -1,5 +1,6 @@
 """Writes of the crm app (HackSoftware style: ``<entity>_<action>(*, actor, ...)``)."""
 
+from crm.notification_emails import notification_emails_deliver
 from crm.services.access_log import personal_data_bulk_access_log
 from crm.services.contacts import contact_create, contact_update
 from crm.services.customers import (
@@ -17,15 +18,12 @@ from crm.services.privacy import (
     privacy_request_execute,
     privacy_request_reject,
 )
-from crm.services.reminders import (
-    notification_emails_deliver,
-    notification_mark_read,
-    revisit_sweep,
-)
+from crm.services.reminders import notification_mark_read, revisit_sweep
 from crm.services.revisits import (
     revisit_cancel,
     revisit_complete,
     revisit_create,
+    revisit_link_follow_up,
     revisit_mark_missed,
     revisit_plan_by_rules,
     revisit_plan_for_new_customer,
@@ -60,6 +58,7 @@ __all__ = [
     "revisit_cancel",
     "revisit_complete",
     "revisit_create",
+    "revisit_link_follow_up",
     "revisit_mark_missed",
     "revisit_plan_by_rules",
     "revisit_plan_for_new_customer",

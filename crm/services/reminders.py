@@ -1,4 +1,4 @@
-"""Revisit reminders and the e-mail outbox of notifications.
+"""Revisit reminders (the sweep) and marking notifications read.
 
 The database is the source of truth (DESIGN §3; Celery's docs warn that long
 ``eta`` tasks on Redis are redelivered past the visibility timeout and that broker
@@ -9,10 +9,8 @@ restarts lose or duplicate messages). So there are no per-reminder ETA tasks:
   ``crm.notifications.notify_many`` (unique key per revisit, kind and due time) and
   stamps ``reminded_at`` / ``escalated_at`` in the same transaction. A second or
   concurrent sweep skips the locked rows and no longer selects stamped ones.
-* ``notification_emails_deliver`` leases pending e-mail rows (``email_lease_until``),
-  sends each with Django's mail outside any transaction, and marks it sent only if
-  it still holds the lease. A worker killed mid-send leaves a lease that expires;
-  the next run (enqueued on commit, and every minute by beat) reclaims it.
+* The e-mails of those notifications go out through the outbox of
+  ``crm.notification_emails``.
 
 On SQLite ``select_for_update`` is a no-op; SQLite serialises writers anyway, and
 the unique notification key still makes a reminder exist once.
@@ -24,9 +22,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,20 +34,11 @@ from crm.notifications import notify_many
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 200
-DELIVERY_BATCH = 50
 
 
 def remind_before() -> timedelta:
     value = getattr(settings, "KEFU_REVISIT_REMIND_BEFORE", timedelta(hours=1))
     return value if isinstance(value, timedelta) else timedelta(minutes=int(value))
-
-
-def lease_duration() -> timedelta:
-    return timedelta(seconds=getattr(settings, "KEFU_NOTIFICATION_LEASE_SECONDS", 300))
-
-
-def max_attempts() -> int:
-    return getattr(settings, "KEFU_NOTIFICATION_MAX_ATTEMPTS", 5)
 
 
 def _stamp(revisit: Revisit) -> int:
@@ -197,112 +184,6 @@ def revisit_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> i
             if claimed < batch:
                 break
     return raised
-
-
-def _claim_emails(
-    now: datetime, batch: int, exclude: set[int] | frozenset[int] = frozenset()
-) -> list[tuple[int, datetime]]:
-    """Lease up to ``batch`` pending e-mails; returns (id, lease token) pairs."""
-    lease_until = now + lease_duration()
-    expired = Q(email_lease_until__isnull=True) | Q(email_lease_until__lt=now)
-    with transaction.atomic():
-        # Rows whose workers died on every attempt: stop trying.
-        Notification.objects.filter(
-            expired,
-            email_status=Notification.EmailStatus.PENDING,
-            email_attempts__gte=max_attempts(),
-        ).update(email_status=Notification.EmailStatus.FAILED, email_lease_until=None)
-        ids = list(
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(expired, email_status=Notification.EmailStatus.PENDING)
-            .exclude(pk__in=exclude)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:batch]
-        )
-        if ids:
-            Notification.objects.filter(pk__in=ids).update(
-                email_lease_until=lease_until, email_attempts=F("email_attempts") + 1
-            )
-    return [(pk, lease_until) for pk in ids]
-
-
-def _message(row: Notification) -> EmailMessage:
-    body = row.body
-    if row.link:
-        base = getattr(settings, "KEFU_BASE_URL", "").rstrip("/")
-        body = f"{body}\n\n{base}{row.link}".strip()
-    # A stable Message-ID lets the receiving side drop the duplicate of the one
-    # case no outbox can rule out: the SMTP server accepted the message and the
-    # worker died before it could mark the row sent.
-    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "kefu.local"
-    return EmailMessage(
-        subject=row.title,
-        body=body,
-        to=[row.recipient.email],
-        headers={"Message-ID": f"<notification-{row.pk}@{domain}>"},
-    )
-
-
-def notification_emails_deliver(
-    *, now: datetime | None = None, batch: int = DELIVERY_BATCH
-) -> int:
-    """Send pending notification e-mails; returns how many were sent.
-
-    Each row is leased before sending and marked sent only by the lease holder;
-    a failure frees the lease for the next run (not this one: a broken mail
-    server does not burn all attempts in a second), and after
-    ``KEFU_NOTIFICATION_MAX_ATTEMPTS`` attempts the row is marked failed.
-    """
-    sent = 0
-    tried: set[int] = set()
-    while True:
-        claimed = _claim_emails(now or timezone.now(), batch, exclude=tried)
-        if not claimed:
-            return sent
-        tried.update(pk for pk, _lease in claimed)
-        sent += _deliver_claimed(claimed)
-        if len(claimed) < batch:
-            return sent
-
-
-def _deliver_claimed(claimed: list[tuple[int, datetime]]) -> int:
-    """Send the leased rows; returns how many this worker marked sent."""
-    sent = 0
-    rows = Notification.objects.select_related("recipient").in_bulk(
-        [pk for pk, _lease in claimed]
-    )
-    for pk, lease in claimed:
-        row = rows[pk]
-        mine = Notification.objects.filter(
-            pk=pk,
-            email_status=Notification.EmailStatus.PENDING,
-            email_lease_until=lease,
-        )
-        if not row.recipient.email:
-            mine.update(
-                email_status=Notification.EmailStatus.SKIPPED, email_lease_until=None
-            )
-            continue
-        if not mine.exists():  # our lease expired and another worker took the row
-            continue
-        try:
-            _message(row).send()
-        except Exception:
-            logger.exception("notification e-mail %s failed", pk)
-            failed = row.email_attempts >= max_attempts()  # counts this one
-            mine.update(
-                email_lease_until=None,
-                email_status=Notification.EmailStatus.FAILED
-                if failed
-                else Notification.EmailStatus.PENDING,
-            )
-            continue
-        sent += mine.update(
-            email_status=Notification.EmailStatus.SENT,
-            emailed_at=timezone.now(),
-            email_lease_until=None,
-        )
-    return sent
 
 
 @transaction.atomic

@@ -318,15 +318,13 @@ def revisit_complete(
     satisfaction_score: int | None = None,
     feedback: str = "",
     done_at: datetime | None = None,
-    follow_up: dict | None = None,
 ) -> Revisit:
     """Record that the revisit took place: outcome, score 1–5, feedback.
 
-    Writes an outbound ``Interaction`` linked to the revisit. ``follow_up`` (a dict
-    with ``category``, ``subject``, ``description`` and optionally ``severity``,
-    ``channel``) registers a new complaint through ``complaints``'
-    ``complaint_receive`` and links it as ``follow_up_complaint``. Completing a
-    revisit that is already done returns it unchanged.
+    Writes an outbound ``Interaction`` linked to the revisit. Completing a
+    revisit that is already done returns it unchanged. A problem found on the
+    call becomes a complaint through complaints'
+    ``revisit_complete_with_complaint``, which calls this service.
     """
     _check_actor(actor, revisit)
     revisit = _locked(revisit)
@@ -367,9 +365,6 @@ def revisit_complete(
         "done_by",
         "updated_at",
     ]
-    if follow_up:
-        revisit.follow_up_complaint = _receive_follow_up(actor, revisit, follow_up)
-        update_fields.append("follow_up_complaint")
     revisit.full_clean(exclude=["customer", "assignee", "rule", "done_by"])
     revisit.save(update_fields=update_fields)
     Interaction.objects.create(
@@ -385,27 +380,19 @@ def revisit_complete(
     return revisit
 
 
-def _receive_follow_up(actor, revisit: Revisit, follow_up: dict):
-    from complaints.models import Category, Complaint
-    from complaints.services import complaint_receive
-
-    category = follow_up.get("category")
-    if isinstance(category, str):
-        category = Category.objects.filter(code=category).first()
-    if category is None:
-        raise InvalidInput(_("Choose a complaint category."), field="category")
-    subject = (follow_up.get("subject") or "").strip()
-    if not subject:
-        raise InvalidInput(_("Give the new complaint a subject."), field="subject")
-    return complaint_receive(
-        actor=actor,
-        customer=revisit.customer,
-        channel=follow_up.get("channel") or Complaint.Channel.PHONE,
-        category=category,
-        subject=subject,
-        description=follow_up.get("description") or revisit.feedback or subject,
-        severity=follow_up.get("severity"),
-    )
+@transaction.atomic
+def revisit_link_follow_up(*, actor, revisit: Revisit, complaint) -> Revisit:
+    """Name the complaint that a problem found on the revisit became
+    (``follow_up_complaint``); complaints' ``revisit_complete_with_complaint``
+    calls it right after receiving the complaint. Linking the same complaint
+    twice changes nothing."""
+    _check_actor(actor, revisit)
+    revisit = _locked(revisit)
+    if revisit.follow_up_complaint_id == complaint.pk:
+        return revisit
+    revisit.follow_up_complaint = complaint
+    revisit.save(update_fields=["follow_up_complaint", "updated_at"])
+    return revisit
 
 
 @transaction.atomic

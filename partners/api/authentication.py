@@ -1,6 +1,6 @@
-"""``Authorization: Api-Key <key>`` authentication for partner tools, and staff
-``Authorization: Token <key>``; wrong credentials count against the client's
-address (``partners.api.throttling``: 429 once an address has too many)."""
+"""``Authorization: Api-Key <key>`` authentication for partner tools; wrong keys
+count against the client's address (``config.api.throttling``: 429 once an
+address has too many). Staff tokens: ``config.api.authentication``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from partners.api.throttling import auth_failure_record, auth_failures_guard
+from config.api.throttling import auth_failure_record, auth_failures_guard
 from partners.models import ApiKey
 from partners.services import api_key_lookup
 
@@ -99,28 +99,6 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         now = timezone.now()
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         cache.set(marker, 1, LAST_USED_RESOLUTION)
-
-
-class KefuTokenAuthentication(authentication.TokenAuthentication):
-    """DRF's ``Authorization: Token <key>`` for staff, with the same per-address
-    count of wrong tokens (and 429 over the limit) as Api-Key."""
-
-    def authenticate(self, request):
-        parts = authentication.get_authorization_header(request).split()
-        if not parts or parts[0].lower() != self.keyword.lower().encode():
-            return None
-        auth_failures_guard(request)
-        try:
-            return super().authenticate(request)
-        except exceptions.AuthenticationFailed:
-            auth_failure_record(request)
-            raise
-
-
-def partner_of(request):
-    """The partner organisation of an API-key request, or None for staff."""
-    auth = getattr(request, "auth", None)
-    return auth.partner if isinstance(auth, ApiKey) else None
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):

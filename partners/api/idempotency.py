@@ -30,10 +30,10 @@ from django.utils.translation import gettext as _
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from config.api.credentials import partner_of
+from config.api.exceptions import error_body
 from crm import pii
 from crm.models import Customer
-from partners.api.authentication import partner_of
-from partners.api.exceptions import error_body
 from partners.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -145,3 +145,11 @@ def idempotent(request, handler: Callable[[], Response]) -> Response:
             # Keep nothing: the client may retry a failed request with the key.
             transaction.set_rollback(True)
         return response
+
+
+def idempotency_records_purge(*, now=None) -> int:
+    """Delete idempotency records past their 24 hours."""
+    deleted, _ = IdempotencyRecord.objects.filter(
+        expires_at__lte=now or timezone.now()
+    ).delete()
+    return deleted

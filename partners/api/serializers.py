@@ -4,24 +4,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api.scopes import Scope
 from partners.models import (
     ApiKey,
-    Scope,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
 )
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The body of every error response."""
-
-    code = serializers.CharField(help_text=_("Stable machine-readable error code."))
-    message = serializers.CharField(help_text=_("Human-readable, translated."))
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text=_("Field name (dotted for nested fields) → messages."),
-    )
 
 
 class ApiKeyInfoSerializer(serializers.ModelSerializer):

@@ -7,11 +7,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.credentials import partner_of
+from config.api.idempotency import idempotent
+from config.api.permissions import ScopeOrModelPermission
+from config.api.scopes import Scope
 from crm.scoping import visible_to_partner
 from partners import services
-from partners.api.authentication import partner_of
-from partners.api.idempotency import idempotent
-from partners.api.permissions import ScopeOrModelPermission
 from partners.api.serializers import (
     ApiKeyInfoSerializer,
     WebhookDeliverySerializer,
@@ -20,7 +21,7 @@ from partners.api.serializers import (
     WebhookEndpointSerializer,
     WebhookEndpointUpdateSerializer,
 )
-from partners.models import Scope, WebhookDelivery, WebhookEndpoint
+from partners.models import WebhookDelivery, WebhookEndpoint
 
 
 class IsPartnerKey(permissions.BasePermission):

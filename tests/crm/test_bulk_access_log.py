@@ -14,10 +14,10 @@ from django.apps import apps
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from config.api.scopes import Scope
 from crm import scoping
 from crm.models import PersonalDataAccess
 from crm.services import personal_data_access_log, personal_data_bulk_access_log
-from partners.models import Scope
 from tests.factories.crm import ContactFactory, CustomerFactory, PartnerFactory
 from tests.factories.partners import make_api_key
 

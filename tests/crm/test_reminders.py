@@ -11,8 +11,9 @@ from django.db import connection
 from django.utils import timezone
 
 from crm.models import Notification, Revisit
+from crm.notification_emails import notification_emails_deliver
 from crm.services import revisit_complete, revisit_reschedule
-from crm.services.reminders import notification_emails_deliver, revisit_sweep
+from crm.services.reminders import revisit_sweep
 from tests.factories.crm import CustomerFactory, RevisitFactory
 
 pytestmark = pytest.mark.django_db
@@ -258,7 +259,7 @@ def test_concurrent_sweeps_and_deliveries_remind_each_revisit_exactly_once(org):
 
 
 def test_a_worker_whose_lease_expired_does_not_send_what_another_worker_sent(org):
-    from crm.services.reminders import _claim_emails, _deliver_claimed
+    from crm.notification_emails import _claim_emails, _deliver_claimed
 
     now = timezone.now()
     RevisitFactory(

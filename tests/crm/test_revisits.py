@@ -248,38 +248,6 @@ def test_revisit_scoping_per_role(org):
     assert visible(org.trainer_a) == set()
 
 
-def test_completing_with_a_problem_found_registers_a_follow_up_complaint(org):
-    # (complaints lets account managers, not relations specialists, receive
-    # complaints: the report asks the lead to add the latter.)
-    customer = CustomerFactory(department=org.dept_a, owner=org.account_manager_a)
-    revisit = RevisitFactory(customer=customer, assignee=org.account_manager_a)
-    done = revisit_complete(
-        actor=org.account_manager_a,
-        revisit=revisit,
-        outcome="reached",
-        satisfaction_score=2,
-        feedback="快递员态度差",
-        follow_up={"category": "attitude", "subject": "回访发现：快递员态度差"},
-    )
-    follow_up = done.follow_up_complaint
-    assert follow_up is not None
-    assert follow_up.customer == customer and follow_up.status == "received"
-    assert follow_up.category.code == "attitude"
-    assert follow_up.description == "快递员态度差"
-
-
-def test_a_follow_up_needs_a_known_category(org):
-    revisit = RevisitFactory(customer=CustomerFactory(department=org.dept_a))
-    with pytest.raises(InvalidInput):
-        revisit_complete(
-            actor=org.manager_a,
-            revisit=revisit,
-            outcome="reached",
-            follow_up={"category": "nope", "subject": "x"},
-        )
-    assert Revisit.objects.get(pk=revisit.pk).status == "planned"
-
-
 def test_holiday_care_plans_one_revisit_per_customer_and_year(org):
     RevisitRule.objects.update(is_active=False)
     RevisitRule.objects.create(

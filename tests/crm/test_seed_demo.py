@@ -131,8 +131,9 @@ def test_complaint_confirmation_revisits_of_the_demo_share_the_service_key(org):
 
     from django.utils import timezone
 
+    from complaints.demo_revisits import seed_complaint_revisits
     from complaints.models import Complaint
-    from crm.demo import DemoContext, seed_complaint_revisits
+    from crm.demo import DemoContext
     from crm.models import Revisit
     from crm.services import revisit_plan_for_resolved_complaint
     from tests.factories.complaints import make_complaint

@@ -2,7 +2,8 @@
 
 import factory
 
-from partners.models import Scope, WebhookEndpoint, WebhookEvent
+from config.api.scopes import Scope
+from partners.models import WebhookEndpoint, WebhookEvent
 from partners.services import api_key_create
 from tests.factories.crm import PartnerFactory
 

@@ -132,7 +132,7 @@ def test_a_staff_complaint_writes_no_webhook_rows(org):
 
 
 def test_relations_specialist_registers_a_problem_found_on_a_revisit(org):
-    from crm.services import revisit_complete
+    from complaints.services import revisit_complete_with_complaint
 
     # Given a revisit of a resolved complaint assigned to a relations specialist
     customer = CustomerFactory(department=org.dept_a)
@@ -143,17 +143,15 @@ def test_relations_specialist_registers_a_problem_found_on_a_revisit(org):
     revisit.save(update_fields=["assignee"])
 
     # When the customer reports a new problem on the call
-    revisit = revisit_complete(
+    revisit = revisit_complete_with_complaint(
         actor=org.relations_specialist_a,
         revisit=revisit,
         outcome="reached",
         satisfaction_score=2,
         feedback="又一次延误",
-        follow_up={
-            "category": "service_quality",
-            "subject": "回访发现：再次延误",
-            "description": "客户回访时反映第二个快件也延误。",
-        },
+        category="service_quality",
+        subject="回访发现：再次延误",
+        description="客户回访时反映第二个快件也延误。",
     )
 
     # Then the follow-up complaint exists for the same customer

@@ -1,6 +1,6 @@
 """Data for live-server runs of the API (schemathesis)."""
 
-from partners.models import Scope
+from config.api.scopes import Scope
 from tests.factories.complaints import make_complaint
 from tests.factories.crm import CustomerFactory, PartnerFactory, RevisitFactory
 from tests.factories.partners import WebhookEndpointFactory, make_api_key

@@ -7,7 +7,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from partners.models import ApiKey, Scope
+from config.api.scopes import Scope
+from partners.models import ApiKey
 from partners.services import api_key_revoke
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from complaints.models import Complaint, ComplaintEvent, SatisfactionSurvey
+from config.api.scopes import Scope
 from crm.models import Customer, CustomerExternalId
-from partners.models import Scope
 from tests.factories.complaints import make_complaint, walk
 from tests.factories.crm import CustomerFactory
 
@@ -241,7 +241,7 @@ def test_page_size_defaults_to_50_and_is_capped_at_200():
     from rest_framework.request import Request
     from rest_framework.test import APIRequestFactory
 
-    from partners.api.pagination import KefuCursorPagination
+    from config.api.pagination import KefuCursorPagination
 
     paginator = KefuCursorPagination()
     factory = APIRequestFactory()

@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from complaints.models import Complaint
+from config.api.scopes import Scope
 from crm.models import Customer, CustomerExternalId
-from partners.models import Scope
 from tests.factories.crm import CustomerExternalIdFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db

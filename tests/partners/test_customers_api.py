@@ -2,8 +2,8 @@
 
 import pytest
 
+from config.api.scopes import Scope
 from crm.models import Customer
-from partners.models import Scope
 from tests.factories.crm import (
     CustomerExternalIdFactory,
     CustomerFactory,

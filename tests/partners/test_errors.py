@@ -5,6 +5,7 @@ from rest_framework import serializers
 from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
+from config.api.exceptions import flatten_errors
 from config.errors import (
     Conflict,
     IllegalTransition,
@@ -13,7 +14,6 @@ from config.errors import (
     NotPermitted,
     VersionConflict,
 )
-from partners.api.exceptions import flatten_errors
 
 
 class _Customer(serializers.Serializer):

@@ -3,7 +3,8 @@
 import pytest
 from django.utils import translation
 
-from partners.models import ApiKey, Scope, WebhookDelivery, WebhookEndpoint
+from config.api.scopes import Scope
+from partners.models import ApiKey, WebhookDelivery, WebhookEndpoint
 
 
 def test_model_and_choice_labels_are_chinese():

@@ -8,8 +8,9 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from partners.models import IdempotencyRecord, Scope, WebhookEndpoint
-from partners.webhooks import idempotency_records_purge
+from config.api.scopes import Scope
+from partners.api.idempotency import idempotency_records_purge
+from partners.models import IdempotencyRecord, WebhookEndpoint
 
 URL = "/api/v1/webhooks/"
 BODY = {"url": "https://shop.example.cn/kefu", "events": ["complaint.created"]}

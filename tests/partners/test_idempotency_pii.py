@@ -20,9 +20,10 @@ from django.core.management import call_command
 from django.db import connection
 from rest_framework.utils.encoders import JSONEncoder
 
+from config.api.scopes import Scope
 from crm.models import Customer
 from crm.services import customer_erase
-from partners.models import IdempotencyRecord, Scope, WebhookDelivery
+from partners.models import IdempotencyRecord, WebhookDelivery
 from tests.factories.partners import WebhookEndpointFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ that has it; staff-only endpoints refuse every key."""
 
 import pytest
 
-from partners.models import Scope
+from config.api.scopes import Scope
 from tests.factories.complaints import make_complaint
 from tests.factories.crm import CustomerFactory
 

@@ -4,7 +4,7 @@ transitions and version conflicts; partners cannot use them."""
 import pytest
 
 from complaints.models import ComplaintEvent
-from partners.models import Scope
+from config.api.scopes import Scope
 from tests.factories.complaints import make_complaint
 from tests.factories.crm import CustomerFactory
 

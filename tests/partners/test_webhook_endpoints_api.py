@@ -2,7 +2,8 @@
 
 import pytest
 
-from partners.models import Scope, WebhookDelivery, WebhookEndpoint
+from config.api.scopes import Scope
+from partners.models import WebhookDelivery, WebhookEndpoint
 from tests.factories.partners import WebhookEndpointFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,10 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from partners.models import WebhookAttempt, WebhookDelivery
+from partners.webhook_outbox import webhook_enqueue
 from partners.webhooks import (
     backoff,
     webhook_deliver_due,
-    webhook_enqueue,
     webhook_sign,
     webhook_verify,
 )
@@ -270,7 +270,7 @@ def test_delivery_task_is_queued_once_the_change_commits(
 
 def test_a_broker_failure_does_not_break_the_commit(partner_a, monkeypatch):
     from partners import tasks
-    from partners.webhooks import _trigger_delivery
+    from partners.webhook_outbox import _trigger_delivery
 
     def boom():
         raise ConnectionError("broker down")

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from partners.models import Scope, WebhookDelivery
+from config.api.scopes import Scope
+from partners.models import WebhookDelivery
 from partners.webhooks import webhook_deliver_due, webhook_verify
 from tests.partners.webhook_receiver import Receiver
 

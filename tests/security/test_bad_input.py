@@ -32,12 +32,13 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from complaints.models import Complaint
+from config.api.pagination import KefuCursorPagination
+from config.api.scopes import Scope
 from crm.models import Customer
 from kpi import urls as kpi_urls
 from kpi.models import Indicator, KpiPeriod, KpiResult
 from kpi.services import kpi_compute_period
-from partners.api.pagination import KefuCursorPagination
-from partners.models import Scope, WebhookEndpoint
+from partners.models import WebhookEndpoint
 from tests.factories.complaints import make_complaint
 from tests.factories.crm import CustomerFactory, PartnerFactory, RevisitFactory
 from tests.factories.kpi import inspection, local, month

@@ -1,4 +1,4 @@
-from partners.api.pagination import KefuCursorPagination
+from config.api.pagination import KefuCursorPagination
 
 
 class RecordCursorPagination(KefuCursorPagination):

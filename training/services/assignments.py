@@ -15,6 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from complaints.categories import ATTITUDE
+from complaints.models import Complaint
 from config.errors import InvalidInput
 from crm import scoping
 from crm.models import User
@@ -23,9 +25,6 @@ from training.models import Course, TrainingAssignment
 from training.services.events import Kind, event
 
 logger = logging.getLogger(__name__)
-
-ATTITUDE_CATEGORY = "attitude"
-
 
 def _default_due_on(today: date | None = None) -> date:
     days = getattr(settings, "KEFU_TRAINING_ASSIGNMENT_DUE_DAYS", 30)
@@ -148,8 +147,6 @@ def assignment_check_attitude_complaints(
     course is assigned once per pattern. Returns the new assignment, or None.
     Locks the staff row so that concurrent checks for one person serialise.
     """
-    from complaints.models import Complaint  # complaints depends on nothing here
-
     now = now or timezone.now()
     threshold = getattr(settings, "KEFU_TRAINING_ATTITUDE_THRESHOLD", 2)
     window_days = getattr(settings, "KEFU_TRAINING_ATTITUDE_WINDOW_DAYS", 90)
@@ -165,7 +162,7 @@ def assignment_check_attitude_complaints(
         return None
     complaints = Complaint.objects.filter(
         attributed_staff=staff,
-        category__code=ATTITUDE_CATEGORY,
+        category__code=ATTITUDE,
         received_at__gt=now - timedelta(days=window_days),
         received_at__lte=now,
     ).exclude(status=Complaint.Status.REJECTED)

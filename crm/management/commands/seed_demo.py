@@ -75,12 +75,6 @@ class Command(BaseCommand):
                 continue
             step = time.monotonic()
             module.seed(ctx)
-            if app_label == "complaints":
-                # Bulk-inserted resolved complaints never ran the resolve
-                # follow-up: plan their confirmation revisits (same keys).
-                from crm.demo import seed_complaint_revisits
-
-                seed_complaint_revisits(ctx)
             self.stdout.write(f"  {app_label}: done in {time.monotonic() - step:.1f}s")
 
     def _print_logins(self, ctx):

@@ -5,8 +5,8 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from config.api.scopes import Scope
 from config.errors import DomainError
-from partners.models import Scope
 from partners.services import api_key_create, partner_get_or_create
 
 

@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.throttling import SimpleRateThrottle
 
+from config.api.credentials import PartnerCredential
 from config.client_ip import client_ip
-from partners.models import ApiKey
 
 
 class KefuRateThrottle(SimpleRateThrottle):
@@ -29,7 +29,7 @@ class KefuRateThrottle(SimpleRateThrottle):
         return getattr(settings, "KEFU_API_RATE", "600/min")
 
     def get_cache_key(self, request, view):
-        if isinstance(request.auth, ApiKey):
+        if isinstance(request.auth, PartnerCredential):
             ident = f"key:{request.auth.pk}"
         elif request.user and request.user.is_authenticated:
             ident = f"user:{request.user.pk}"

@@ -1,10 +1,22 @@
 """OpenAPI generation: every operation documents the error shape it may return."""
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
 
-from partners.api.serializers import ErrorSerializer
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response."""
+
+    code = serializers.CharField(help_text=_("Stable machine-readable error code."))
+    message = serializers.CharField(help_text=_("Human-readable, translated."))
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_("Field name (dotted for nested fields) → messages."),
+    )
+
 
 ERROR_DESCRIPTIONS = {
     "400": "Invalid input (body or query); `errors` names the fields.",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
 
-from partners.models import ApiKey
+from config.api.credentials import PartnerCredential
 
 
 def _action(view, request) -> str:
@@ -34,7 +34,7 @@ class ScopeOrModelPermission(permissions.BasePermission):
             # No handler for this method: let DRF answer 405, not a 403.
             return True
         action = _action(view, request)
-        if isinstance(request.auth, ApiKey):
+        if isinstance(request.auth, PartnerCredential):
             scope = getattr(view, "required_scopes", {}).get(action)
             if scope is None:
                 self.message = _("This endpoint is for staff only.")

@@ -1,0 +1,75 @@
+"""Confirmation revisits of the demo's resolved complaints (part of
+``complaints.demo.seed``).
+
+Bulk-inserted resolved complaints never ran the resolve follow-up, so their
+confirmation revisits (crm rows) are planned here, after the complaints exist:
+complaints sits above crm, so it is complaints' demo that knows both.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.utils import timezone
+
+from complaints.models import Complaint
+from crm.demo import REVISIT_FEEDBACK, record_done
+from crm.models import Revisit, RevisitRule
+
+
+def seed_complaint_revisits(ctx) -> None:
+    """Confirmation revisits of the demo's resolved complaints (call after the
+    complaints demo). Same key as ``revisit_plan_for_resolved_complaint``, so the
+    service and this seed never plan one twice; most are done within 24 h."""
+    rng = random.Random(ctx.seed + 7)
+    rule = RevisitRule.objects.filter(trigger="complaint_resolved").first()
+    hours = rule.offset_hours if rule else 24
+    now = timezone.now()
+    batch = []
+    rows = Complaint.objects.filter(resolved_at__isnull=False).values_list(
+        "pk", "customer_id", "assignee_id", "resolved_at"
+    )
+    for pk, customer_id, assignee_id, resolved_at in rows.iterator(chunk_size=5000):
+        due = resolved_at + timedelta(hours=hours)
+        revisit = Revisit(
+            key=f"complaint:{pk}:confirmation",
+            customer_id=customer_id,
+            complaint_id=pk,
+            purpose=Revisit.Purpose.CONFIRMATION,
+            method=Revisit.Method.PHONE,
+            due_at=due,
+            assignee_id=assignee_id,
+            rule=rule,
+        )
+        if due < now - timedelta(hours=2):
+            revisit.reminded_at = due - timedelta(hours=1)
+            revisit.escalated_at = due
+            roll = rng.random()
+            if roll < 0.8:
+                record_done(
+                    revisit,
+                    due
+                    - timedelta(hours=rng.randint(1, hours - 1 if hours > 1 else 1)),
+                    assignee_id,
+                    rng.choice([5, 5, 4, 4, 3, 2, 1]),
+                    rng.choice(REVISIT_FEEDBACK),
+                    rng,
+                )
+            elif roll < 0.9:
+                record_done(
+                    revisit,
+                    due + timedelta(hours=rng.randint(1, 72)),
+                    assignee_id,
+                    rng.choice([4, 3, 3, 2]),
+                    rng.choice(REVISIT_FEEDBACK),
+                    rng,
+                )
+            else:
+                revisit.status = Revisit.Status.MISSED
+        batch.append(revisit)
+        if len(batch) >= 2000:
+            Revisit.objects.bulk_create(batch, ignore_conflicts=True)
+            batch = []
+    Revisit.objects.bulk_create(batch, ignore_conflicts=True)
+    ctx.say("  complaint confirmation revisits planned")

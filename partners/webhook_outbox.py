@@ -1,0 +1,99 @@
+"""The webhook outbox: one delivery row per subscribed endpoint, written in
+the transaction of a complaint change, and the delivery task published on commit.
+
+Called by ``partners.followups`` (complaints' follow-up registry) inside the
+complaint service's transaction, so a delivery exists if and only if the change
+committed. Delivery itself is ``partners.webhooks`` (task
+``partners.deliver_webhooks``); this module sits above the task module, which
+sits above the delivery, so nothing loops.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from partners.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from partners.tasks import deliver_webhooks
+
+logger = logging.getLogger(__name__)
+
+
+def complaint_payload_data(complaint) -> dict:
+    """The ``data`` of a complaint event: what a partner needs to react."""
+
+    def iso(value):
+        return value.isoformat() if value else None
+
+    category = getattr(complaint, "category", None)
+    return {
+        "reference": complaint.reference,
+        "status": complaint.status,
+        "severity": complaint.severity,
+        "channel": complaint.channel,
+        "category": getattr(category, "code", None),
+        "subject": complaint.subject,
+        "received_at": iso(complaint.received_at),
+        "updated_at": iso(getattr(complaint, "updated_at", None)),
+        "replied_at": iso(getattr(complaint, "replied_at", None)),
+        "resolved_at": iso(getattr(complaint, "resolved_at", None)),
+        "resolution_type": getattr(complaint, "resolution_type", "") or None,
+    }
+
+
+def webhook_enqueue(
+    *, event: str, complaint, extra: dict | None = None
+) -> list[WebhookDelivery]:
+    """Write one delivery per active endpoint of the complaint's partner that
+    subscribed to ``event``; nothing for complaints that came from no partner.
+
+    Call inside the transaction of the change. Delivery is triggered on commit
+    (and by the beat sweep should the trigger be lost).
+    """
+    if event not in WebhookEvent.values:
+        raise ValueError(f"unknown webhook event {event!r}")
+    partner_id = getattr(complaint, "source_partner_id", None)
+    if partner_id is None:
+        return []
+    endpoints = [
+        e
+        for e in WebhookEndpoint.objects.filter(
+            partner_id=partner_id, is_active=True
+        ).only("pk", "events")
+        if event in (e.events or [])
+    ]
+    if not endpoints:
+        return []
+    event_id = uuid.uuid4()
+    now = timezone.now()
+    payload = {
+        "id": str(event_id),
+        "event": event,
+        "created_at": now.isoformat(),
+        "data": {**complaint_payload_data(complaint), **(extra or {})},
+    }
+    rows = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                endpoint=endpoint,
+                event_id=event_id,
+                event=event,
+                complaint_reference=complaint.reference or "",
+                payload=payload,
+                next_attempt_at=now,
+            )
+            for endpoint in endpoints
+        ]
+    )
+    transaction.on_commit(_trigger_delivery)
+    return rows
+
+
+def _trigger_delivery() -> None:
+    try:
+        deliver_webhooks.delay()
+    except Exception:  # the beat sweep delivers within a minute anyway
+        logger.warning("could not enqueue partners.deliver_webhooks", exc_info=True)

@@ -1,0 +1,19 @@
+"""What training does when a complaint moves: the attitude rule.
+
+Registered with complaints' follow-up registry in ``TrainingConfig.ready()``
+(complaints does not import training, which sits above it). Runs inside the
+complaint service's transaction.
+"""
+
+from __future__ import annotations
+
+from complaints.categories import ATTITUDE
+from training.services.assignments import assignment_check_attitude_complaints
+
+
+def attitude_rule(*, complaint, **_moment) -> None:
+    """Repeated attitude complaints attributed to one staff member assign the
+    etiquette course (``assignment_check_attitude_complaints``, idempotent)."""
+    if complaint.attributed_staff_id is None or complaint.category.code != ATTITUDE:
+        return
+    assignment_check_attitude_complaints(staff=complaint.attributed_staff)
