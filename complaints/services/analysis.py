@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from complaints.models import Complaint, ComplaintEvent, SlaTarget
-from complaints.services import clock, permissions, sla
+from complaints.services import clock, followups, permissions, sla
 from complaints.services.assignment import _assign
 from complaints.services.common import S, lock, require_status, save, transition
 from complaints.services.deadlines import _change_severity, _repick_policy
@@ -31,8 +31,14 @@ def complaint_start_analysis(
     fields = ["status"]
     if locked.assignee_id is None and permissions.is_front_line(actor):
         fields += _assign(locked, assignee=actor, team=actor.team, actor=actor)
-    transition(locked, S.ANALYZING, actor=actor, note=note)
+    change = transition(locked, S.ANALYZING, actor=actor, note=note)
     save(locked, fields, original=complaint)
+    followups.on_status_changed(
+        complaint=locked,
+        actor=change.actor,
+        from_status=change.from_status,
+        to_status=change.to_status,
+    )
     return locked
 
 

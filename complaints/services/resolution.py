@@ -70,7 +70,9 @@ def complaint_resolve(
             code="compensation_limit",
         )
     now = clock.now()
-    transition(locked, S.RESOLVED, actor=actor, note=note or resolution_summary)
+    change = transition(
+        locked, S.RESOLVED, actor=actor, note=note or resolution_summary
+    )
     locked.resolution_type = resolution_type
     locked.resolution_summary = resolution_summary or locked.resolution_summary
     locked.compensation_amount = amount
@@ -103,6 +105,12 @@ def complaint_resolve(
         defaults={"customer_id": locked.customer_id, "created_at": now},
     )
     save(locked, fields, original=complaint)
+    followups.on_status_changed(
+        complaint=locked,
+        actor=change.actor,
+        from_status=change.from_status,
+        to_status=change.to_status,
+    )
     followups.on_complaint_resolved(complaint=locked, actor=actor)
     return locked
 
