@@ -58,7 +58,10 @@ def complaint_record_analysis(
     version: int | None = None,
 ) -> Complaint:
     """Record the initial analysis (category confirmed, severity, impact scope,
-    cause hypothesis) while ``analyzing``; meets the analysis clock once."""
+    cause hypothesis) while ``analyzing``; meets the analysis clock once.
+
+    When the attributed staff member or the category actually changes, the
+    attribution follow-up runs (training's attitude rule) once saved."""
     from complaints.services.intake import resolve_category
 
     locked = lock(complaint, version)
@@ -76,6 +79,7 @@ def complaint_record_analysis(
     locked.cause_hypothesis = cause_hypothesis.strip()
     locked.cause_type = cause_type or locked.cause_type
     recompute = False
+    attribution_changed = False
     if category is not None:
         category = resolve_category(category)
         if category.pk != locked.category_id:
@@ -83,6 +87,7 @@ def complaint_record_analysis(
             locked.subcategory = None
             fields += ["category", "subcategory"]
             recompute = True
+            attribution_changed = True
     if subcategory is not None:
         parent = locked.category
         locked.subcategory = resolve_category(
@@ -91,6 +96,8 @@ def complaint_record_analysis(
         fields.append("subcategory")
     if attributed_staff is not None:
         scoping.require_colleague(actor, attributed_staff, field="attributed_staff")
+        if attributed_staff.pk != locked.attributed_staff_id:
+            attribution_changed = True
         locked.attributed_staff = attributed_staff
         fields.append("attributed_staff")
     if severity and severity != locked.severity:
@@ -114,6 +121,8 @@ def complaint_record_analysis(
         fields.append("analyzed_at")
         sla.sla_meet(complaint=locked, kind=TK.ANALYSIS, at=now, actor=actor)
     save(locked, fields, original=complaint)
+    if attribution_changed:
+        followups.on_attribution_changed(complaint=locked, actor=actor)
     return locked
 
 

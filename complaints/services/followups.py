@@ -32,14 +32,18 @@ def _webhook(event: str, complaint, **extra) -> None:
 
 def on_complaint_created(*, complaint, actor) -> None:
     """A complaint was received (``complaint_receive``)."""
-    _check_attitude_pattern(complaint)
     _webhook("complaint.created", complaint)
+
+
+def on_attribution_changed(*, complaint, actor) -> None:
+    """The staff member a complaint is attributed to, or its category, was set
+    or changed (``complaint_receive`` with both given, ``complaint_record_analysis``)
+    and is saved: the only moments training's attitude rule can newly match."""
+    _check_attitude_pattern(complaint)
 
 
 def on_status_changed(*, complaint, actor, from_status, to_status) -> None:
     """The complaint's status changed (any lifecycle service)."""
-    # Attribution is usually recorded during analysis; the check is idempotent.
-    _check_attitude_pattern(complaint)
     _webhook(
         "complaint.status_changed",
         complaint,

@@ -231,5 +231,7 @@ def complaint_receive(
         from complaints.services.assignment import _notify_assignee
 
         _notify_assignee(complaint, assignee, actor=actor)
+    if attributed_staff is not None:
+        followups.on_attribution_changed(complaint=complaint, actor=actor)
     followups.on_complaint_created(complaint=complaint, actor=actor)
     return complaint

@@ -283,3 +283,161 @@ def test_save_never_runs_the_follow_ups_of_a_transition(org, partner):
     )
     assert complaint.status == "analyzing"
     assert _webhooks_after(last_webhook) == []
+
+
+# --- Training's attitude rule runs when attribution or category changes ---------
+
+
+@pytest.fixture
+def etiquette(db):
+    from tests.factories.training import CourseFactory
+    from training.models import Course
+
+    return CourseFactory(code="ETQ-101", topic=Course.Topic.ETIQUETTE)
+
+
+@pytest.fixture
+def rule_calls(monkeypatch):
+    """Spy on training's attitude rule (still running it): the staff it checks."""
+    import training.services
+
+    real = training.services.assignment_check_attitude_complaints
+    calls = []
+
+    def spy(*, staff, **kwargs):
+        calls.append(staff)
+        return real(staff=staff, **kwargs)
+
+    monkeypatch.setattr(training.services, "assignment_check_attitude_complaints", spy)
+    return calls
+
+
+def _etiquette_assignments(staff):
+    from training.models import TrainingAssignment
+
+    return TrainingAssignment.objects.filter(
+        staff=staff, reason=TrainingAssignment.Reason.COMPLAINT_PATTERN
+    )
+
+
+def _analyzing(org, **intake):
+    complaint = make_complaint(actor=org.complaint_handler_a, **intake)
+    return s.complaint_start_analysis(
+        actor=org.complaint_handler_a, complaint=complaint
+    )
+
+
+def _record(org, complaint, **analysis):
+    return s.complaint_record_analysis(
+        actor=org.complaint_handler_a,
+        complaint=complaint,
+        cause_hypothesis="快递员态度问题",
+        **analysis,
+    )
+
+
+def test_recording_the_attribution_runs_the_rule_without_a_status_change(
+    org, etiquette, rule_calls
+):
+    # Given one attitude complaint already attributed to the courier (threshold 2)
+    make_complaint(
+        actor=org.complaint_handler_a, category="attitude", attributed_staff=org.agent_a
+    )
+    assert not _etiquette_assignments(org.agent_a).exists()
+    # and a second attitude complaint, not attributed yet, in analysis
+    complaint = _analyzing(org, category="attitude")
+    rule_calls.clear()
+
+    # When the analysis attributes it to the courier
+    complaint = _record(org, complaint, attributed_staff=org.agent_a)
+
+    # Then the etiquette course is assigned at once, the status unchanged
+    assert complaint.status == "analyzing"
+    assert rule_calls == [org.agent_a]
+    [assignment] = _etiquette_assignments(org.agent_a)
+    assert assignment.course == etiquette
+
+
+def test_changing_only_the_category_to_attitude_runs_the_rule(
+    org, etiquette, rule_calls
+):
+    # Given one attitude complaint about the courier, and a second complaint about
+    # them filed as a service-quality complaint
+    make_complaint(
+        actor=org.complaint_handler_a, category="attitude", attributed_staff=org.agent_a
+    )
+    complaint = _analyzing(org, attributed_staff=org.agent_a)
+    assert not _etiquette_assignments(org.agent_a).exists()
+    rule_calls.clear()
+
+    # When the analysis re-files it as an attitude complaint (attribution untouched)
+    complaint = _record(org, complaint, category="attitude")
+
+    # Then the rule ran on the change and the course is assigned
+    assert complaint.attributed_staff == org.agent_a
+    assert rule_calls == [org.agent_a]
+    assert _etiquette_assignments(org.agent_a).count() == 1
+
+
+def test_intake_with_attribution_and_attitude_category_runs_the_rule(
+    org, etiquette, rule_calls
+):
+    # Given one attitude complaint about the courier
+    make_complaint(
+        actor=org.complaint_handler_a, category="attitude", attributed_staff=org.agent_a
+    )
+    assert rule_calls == [org.agent_a]
+
+    # When a second one is received, attributed to them
+    make_complaint(
+        actor=org.complaint_handler_a, category="attitude", attributed_staff=org.agent_a
+    )
+
+    # Then the rule ran at intake and assigned the course
+    assert rule_calls == [org.agent_a, org.agent_a]
+    assert _etiquette_assignments(org.agent_a).count() == 1
+
+
+def test_intake_without_attribution_does_not_run_the_rule(org, etiquette, rule_calls):
+    make_complaint(actor=org.complaint_handler_a, category="attitude")
+    assert rule_calls == []
+
+
+def test_analysis_that_changes_neither_attribution_nor_category_does_not_run_it(
+    org, etiquette, rule_calls
+):
+    # Given an attributed attitude complaint in analysis
+    complaint = _analyzing(org, category="attitude", attributed_staff=org.agent_a)
+    rule_calls.clear()
+
+    # When the analysis is recorded naming the same staff member and category
+    _record(org, complaint, category="attitude", attributed_staff=org.agent_a)
+
+    # Then the rule did not run again
+    assert rule_calls == []
+
+
+def test_status_changes_of_an_attributed_complaint_do_not_run_the_rule(org, rule_calls):
+    from tests.factories.training import CourseFactory
+    from training.models import Course
+
+    # Given two attitude complaints about the courier, received before any
+    # etiquette course existed (so the rule assigned nothing then)
+    make_complaint(
+        actor=org.complaint_handler_a, category="attitude", attributed_staff=org.agent_a
+    )
+    complaint = make_complaint(
+        actor=org.complaint_handler_a, category="attitude", attributed_staff=org.agent_a
+    )
+    CourseFactory(code="ETQ-101", topic=Course.Topic.ETIQUETTE)
+    rule_calls.clear()
+
+    # When the second one moves through its whole lifecycle
+    complaint = walk(complaint, "resolved", actor=org.admin)
+    complaint = s.complaint_reopen(actor=org.admin, complaint=complaint, reason="不满")
+    complaint = s.complaint_hold(actor=org.admin, complaint=complaint, reason="等待")
+    complaint = s.complaint_resume(actor=org.admin, complaint=complaint)
+
+    # Then no status change ran the rule (only attribution changes do)
+    assert rule_calls == []
+    assert not _etiquette_assignments(org.agent_a).exists()
