@@ -171,10 +171,11 @@ def complaint_receive(
     team, assignee = route(category=category, channel=channel)
     if team is None and actor is not None and actor.team_id:
         team = actor.team
-    department = (
-        team.department
+    # ids, not instances: no read of the department
+    department_id = (
+        team.department_id
         if team is not None
-        else customer.department or (actor.department if actor else None)
+        else customer.department_id or (actor.department_id if actor else None)
     )
     policy = sla.policy_for(channel=channel, severity=severity, category=category)
     complaint = Complaint.objects.create(
@@ -194,7 +195,7 @@ def complaint_receive(
         attributed_staff=attributed_staff,
         created_by=actor,
         team=team,
-        department=department,
+        department_id=department_id,
         assignee=assignee,
         sla_policy=policy,
     )
@@ -206,15 +207,12 @@ def complaint_receive(
         customer_visible=True,
         data={"channel": channel, "received_at": received_at.isoformat()},
     )
-    schedule = sla.schedule_of(complaint)
-    for kind in sla.INTAKE_KINDS:
-        sla.sla_start(
-            complaint=complaint,
-            kind=kind,
-            started_at=received_at,
-            actor=actor,
-            schedule=schedule,
-        )
+    sla.sla_start_many(
+        complaint=complaint,
+        kinds=sla.INTAKE_KINDS,
+        started_at=received_at,
+        actor=actor,
+    )
     if assignee is not None or team is not None:
         event_record(
             complaint=complaint,

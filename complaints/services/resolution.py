@@ -88,16 +88,20 @@ def complaint_resolve(
         "confirmation_due_at",
     ]
     fields += _first_response(locked, at=now, actor=actor)
+    schedule = sla.schedule_of(locked)  # read once (calendar days)
     if locked.first_resolved_at is None:
         locked.first_resolved_at = now
-        locked.resolution_minutes = sla.schedule_of(locked).minutes_between(
-            locked.received_at, now
-        )
+        locked.resolution_minutes = schedule.minutes_between(locked.received_at, now)
         fields += ["first_resolved_at", "resolution_minutes"]
     sla.sla_meet(complaint=locked, kind=TK.RESOLUTION, at=now, actor=actor)
     cycle = locked.reopened_count + 1
     sla.sla_start(
-        complaint=locked, kind=TK.CONFIRMATION, started_at=now, actor=actor, cycle=cycle
+        complaint=locked,
+        kind=TK.CONFIRMATION,
+        started_at=now,
+        actor=actor,
+        cycle=cycle,
+        schedule=schedule,
     )
     SatisfactionSurvey.objects.get_or_create(
         complaint=locked,
