@@ -12,13 +12,10 @@ class TrainingConfig(AppConfig):
         from crm.scoping import ScopePaths, register_scopes
         from training.followups import attitude_rule
 
-        # The attitude rule follows complaints (complaints does not import training).
-        for moment in (
-            followups.Moment.CREATED,
-            followups.Moment.STATUS_CHANGED,
-            followups.Moment.ATTRIBUTION_CHANGED,
-        ):
-            followups.register(moment, attitude_rule)
+        # The attitude rule follows a complaint's attribution (complaints does not
+        # import training): only a new attributed staff member or category can
+        # newly match it.
+        followups.register(followups.Moment.ATTRIBUTION_CHANGED, attitude_rule)
 
         # Course catalogue, sessions and requirements: every staff member reads them.
         catalogue = ScopePaths(everyone=frozenset(STAFF_ROLES))

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from complaints.models import Complaint, ComplaintEvent, SlaTarget
-from complaints.services import clock, permissions, sla
+from complaints.services import clock, followups, permissions, sla
 from complaints.services.assignment import _assign
 from complaints.services.categories import resolve_category
 from complaints.services.common import S, lock, require_status, save, transition
@@ -32,8 +32,14 @@ def complaint_start_analysis(
     fields = ["status"]
     if locked.assignee_id is None and permissions.is_front_line(actor):
         fields += _assign(locked, assignee=actor, team=actor.team, actor=actor)
-    transition(locked, S.ANALYZING, actor=actor, note=note)
+    change = transition(locked, S.ANALYZING, actor=actor, note=note)
     save(locked, fields, original=complaint)
+    followups.on_status_changed(
+        complaint=locked,
+        actor=change.actor,
+        from_status=change.from_status,
+        to_status=change.to_status,
+    )
     return locked
 
 
@@ -53,7 +59,10 @@ def complaint_record_analysis(
     version: int | None = None,
 ) -> Complaint:
     """Record the initial analysis (category confirmed, severity, impact scope,
-    cause hypothesis) while ``analyzing``; meets the analysis clock once."""
+    cause hypothesis) while ``analyzing``; meets the analysis clock once.
+
+    When the attributed staff member or the category actually changes, the
+    attribution follow-up runs (training's attitude rule) once saved."""
     locked = lock(complaint, version)
     permissions.require(actor, locked, permissions.WORKERS)
     require_status(locked, {S.ANALYZING}, _("record the analysis of"))
@@ -69,6 +78,7 @@ def complaint_record_analysis(
     locked.cause_hypothesis = cause_hypothesis.strip()
     locked.cause_type = cause_type or locked.cause_type
     recompute = False
+    attribution_changed = False
     if category is not None:
         category = resolve_category(category)
         if category.pk != locked.category_id:
@@ -76,6 +86,7 @@ def complaint_record_analysis(
             locked.subcategory = None
             fields += ["category", "subcategory"]
             recompute = True
+            attribution_changed = True
     if subcategory is not None:
         parent = locked.category
         locked.subcategory = resolve_category(
@@ -84,6 +95,8 @@ def complaint_record_analysis(
         fields.append("subcategory")
     if attributed_staff is not None:
         scoping.require_colleague(actor, attributed_staff, field="attributed_staff")
+        if attributed_staff.pk != locked.attributed_staff_id:
+            attribution_changed = True
         locked.attributed_staff = attributed_staff
         fields.append("attributed_staff")
     if severity and severity != locked.severity:
@@ -107,6 +120,8 @@ def complaint_record_analysis(
         fields.append("analyzed_at")
         sla.sla_meet(complaint=locked, kind=TK.ANALYSIS, at=now, actor=actor)
     save(locked, fields, original=complaint)
+    if attribution_changed:
+        followups.on_attribution_changed(complaint=locked, actor=actor)
     return locked
 
 

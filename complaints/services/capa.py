@@ -111,8 +111,9 @@ def capa_create(
         root_cause=root_cause.strip(),
         action=action.strip(),
         owner=owner,
-        department=owner.department or (actor.department if actor else None),
-        team=owner.team,
+        # ids, not instances: no read of the owner's department and team
+        department_id=owner.department_id or (actor.department_id if actor else None),
+        team_id=owner.team_id,
         due_date=due_date,
         created_by=actor,
     )

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from complaints.models import Complaint, ComplaintEvent, SlaTarget
-from complaints.services import clock, permissions, sla
+from complaints.services import clock, followups, permissions, sla
 from complaints.services.common import (
     FINAL_STATUSES,
     S,
@@ -31,10 +31,16 @@ def complaint_close(
     locked = lock(complaint, version)
     permissions.require(actor, locked, permissions.RESOLVERS)
     now = clock.now()
-    transition(locked, S.CLOSED, actor=actor, note=note)
+    change = transition(locked, S.CLOSED, actor=actor, note=note)
     locked.closed_at = now
     sla.sla_cancel_open(complaint=locked, at=now)
     save(locked, ["status", "closed_at"], original=complaint)
+    followups.on_status_changed(
+        complaint=locked,
+        actor=change.actor,
+        from_status=change.from_status,
+        to_status=change.to_status,
+    )
     return locked
 
 
@@ -55,7 +61,7 @@ def complaint_reopen(
         raise InvalidInput(_("Give the reason for reopening."), field="reason")
     now = clock.now()
     from_status = locked.status
-    transition(locked, S.REOPENED, actor=actor, note=reason)
+    change = transition(locked, S.REOPENED, actor=actor, note=reason)
     locked.reopened_count += 1
     locked.resolved_at = None
     locked.closed_at = None
@@ -92,6 +98,12 @@ def complaint_reopen(
         ],
         original=complaint,
     )
+    followups.on_status_changed(
+        complaint=locked,
+        actor=change.actor,
+        from_status=change.from_status,
+        to_status=change.to_status,
+    )
     return locked
 
 
@@ -105,11 +117,17 @@ def complaint_reject(
     if not (reason or "").strip():
         raise InvalidInput(_("A rejection needs a reason."), field="reason")
     now = clock.now()
-    transition(locked, S.REJECTED, actor=actor, note=reason)
+    change = transition(locked, S.REJECTED, actor=actor, note=reason)
     locked.rejection_reason = reason.strip()
     locked.closed_at = now
     sla.sla_cancel_open(complaint=locked, at=now)
     save(locked, ["status", "rejection_reason", "closed_at"], original=complaint)
+    followups.on_status_changed(
+        complaint=locked,
+        actor=change.actor,
+        from_status=change.from_status,
+        to_status=change.to_status,
+    )
     return locked
 
 

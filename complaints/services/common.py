@@ -3,10 +3,12 @@ locking with the optimistic version check, saving, status changes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.utils.translation import gettext as _
 
 from complaints.models import Complaint, ComplaintEvent
-from complaints.services import followups
 from complaints.services.events import event_record
 from config.errors import IllegalTransition, VersionConflict
 
@@ -58,6 +60,16 @@ def require_status(complaint: Complaint, allowed, action: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class StatusChange:
+    """What a ``transition`` changed; the service hands it to
+    ``followups.on_status_changed`` once the complaint is saved."""
+
+    actor: Any
+    from_status: str
+    to_status: str
+
+
 def transition(
     complaint: Complaint,
     to_status: str,
@@ -67,8 +79,9 @@ def transition(
     data: dict | None = None,
     customer_visible: bool = True,
     resuming: bool = False,
-) -> None:
-    """Change the status in memory (caller saves) and write the event.
+) -> StatusChange:
+    """Change the status in memory (caller saves) and write the event; returns
+    the change for the caller's follow-ups (nothing runs them implicitly).
 
     Leaving ``on_hold`` is only possible by resuming (``resuming=True``).
     """
@@ -94,25 +107,16 @@ def transition(
         note=note,
         data=data,
     )
-    # The follow-up runs in ``save`` once the new status is stored.
-    pending = complaint.__dict__.setdefault("_pending_status_changes", [])
-    pending.append((actor, from_status, to_status))
+    return StatusChange(actor=actor, from_status=from_status, to_status=to_status)
 
 
 def save(complaint: Complaint, fields, *, original: Complaint | None = None) -> None:
-    """Save ``fields`` plus the version bump, run the status-change follow-ups
-    (``followups.on_status_changed``) and refresh the caller's instance."""
+    """Save ``fields`` plus the version bump and refresh the caller's instance.
+
+    Only saves: cross-app follow-ups are the calling service's to make.
+    """
     complaint.version += 1
     complaint.save(update_fields=sorted({*fields, "version", "updated_at"}))
-    for actor, from_status, to_status in complaint.__dict__.pop(
-        "_pending_status_changes", []
-    ):
-        followups.on_status_changed(
-            complaint=complaint,
-            actor=actor,
-            from_status=from_status,
-            to_status=to_status,
-        )
     if original is not None and original is not complaint:
         for f in Complaint._meta.concrete_fields:
             setattr(original, f.attname, getattr(complaint, f.attname))

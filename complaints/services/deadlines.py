@@ -50,15 +50,21 @@ def complaint_override_due(
             _("The due time must be after the clock started."), field="due_at"
         )
     sla.sla_override_due(
-        complaint=locked, kind=kind, due_at=due_at, actor=actor, reason=reason
+        complaint=locked,
+        kind=kind,
+        due_at=due_at,
+        actor=actor,
+        reason=reason,
+        target=target,
     )
     save(locked, _due_fields(), original=complaint)
     return locked
 
 
 def _repick_policy(locked: Complaint, *, actor, reason: str) -> list[str]:
+    # the category's id is enough to match policies (no read of the category)
     policy = sla.policy_for(
-        channel=locked.channel, severity=locked.severity, category=locked.category
+        channel=locked.channel, severity=locked.severity, category=locked.category_id
     )
     locked.sla_policy = policy
     sla.sla_recompute(complaint=locked, actor=actor, reason=reason)

@@ -31,3 +31,19 @@ def event_record(
         created_at=at or clock.now(),
         dedupe_key=dedupe_key,
     )
+
+
+def event_record_many(
+    *, complaint, kind: str, actor=None, data: list[dict]
+) -> list[ComplaintEvent]:
+    """One event of ``kind`` per item of ``data``, written in one INSERT (in
+    order, one time): e.g. the clocks started together at intake."""
+    at = clock.now()
+    return ComplaintEvent.objects.bulk_create(
+        [
+            ComplaintEvent(
+                complaint=complaint, kind=kind, actor=actor, data=item, created_at=at
+            )
+            for item in data
+        ]
+    )

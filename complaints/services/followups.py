@@ -101,6 +101,7 @@ def on_complaint_resolved(*, complaint, actor) -> None:
 
 
 def on_attribution_changed(*, complaint, actor) -> None:
-    """The staff member a complaint is attributed to, or its category, changed
-    (training's attitude rule follows it)."""
+    """The staff member a complaint is attributed to, or its category, was set
+    or changed (``complaint_receive`` with both given, ``complaint_record_analysis``)
+    and is saved: the only moment training's attitude rule can newly match."""
     _run(Moment.ATTRIBUTION_CHANGED, complaint=complaint, actor=actor)

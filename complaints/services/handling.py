@@ -45,8 +45,14 @@ def complaint_start_handling(
     fields = ["status"]
     if locked.assignee_id is None and permissions.is_front_line(actor):
         fields += _assign(locked, assignee=actor, team=actor.team, actor=actor)
-    transition(locked, S.HANDLING, actor=actor, note=note)
+    change = transition(locked, S.HANDLING, actor=actor, note=note)
     save(locked, fields, original=complaint)
+    followups.on_status_changed(
+        complaint=locked,
+        actor=change.actor,
+        from_status=change.from_status,
+        to_status=change.to_status,
+    )
     return locked
 
 
@@ -97,14 +103,22 @@ def complaint_reply(
         note=body,
         data={"reply_id": reply.pk, "channel": channel},
     )
+    change = None
     if locked.status == S.HANDLING:
-        transition(locked, S.REPLIED, actor=actor)
+        change = transition(locked, S.REPLIED, actor=actor)
         fields.append("status")
         if locked.replied_at is None:
             locked.replied_at = now
             fields.append("replied_at")
             sla.sla_meet(complaint=locked, kind=TK.REPLY, at=now, actor=actor)
     save(locked, fields, original=complaint)
+    if change is not None:
+        followups.on_status_changed(
+            complaint=locked,
+            actor=change.actor,
+            from_status=change.from_status,
+            to_status=change.to_status,
+        )
     followups.on_complaint_replied(complaint=locked, actor=actor, reply=reply)
     return locked
 

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from complaints.models import Complaint
-from complaints.services import clock, permissions, sla
+from complaints.services import clock, followups, permissions, sla
 from complaints.services.common import S, lock, require_status, save, transition
 from complaints.services.deadlines import _due_fields
 from config.errors import InvalidInput
@@ -23,11 +23,17 @@ def complaint_hold(
         raise InvalidInput(_("Say what you are waiting for."), field="reason")
     now = clock.now()
     previous = locked.status
-    transition(locked, S.ON_HOLD, actor=actor, note=reason)
+    change = transition(locked, S.ON_HOLD, actor=actor, note=reason)
     locked.status_before_hold = previous
     locked.on_hold_since = now
     sla.sla_pause(complaint=locked, at=now, actor=actor)
     save(locked, ["status", "status_before_hold", "on_hold_since"], original=complaint)
+    followups.on_status_changed(
+        complaint=locked,
+        actor=change.actor,
+        from_status=change.from_status,
+        to_status=change.to_status,
+    )
     return locked
 
 
@@ -41,7 +47,7 @@ def complaint_resume(
     permissions.require(actor, locked, permissions.WORKERS)
     require_status(locked, {S.ON_HOLD}, _("resume"))
     now = clock.now()
-    transition(
+    change = transition(
         locked,
         locked.status_before_hold or S.RECEIVED,
         actor=actor,
@@ -55,6 +61,12 @@ def complaint_resume(
         locked,
         ["status", "status_before_hold", "on_hold_since", *_due_fields()],
         original=complaint,
+    )
+    followups.on_status_changed(
+        complaint=locked,
+        actor=change.actor,
+        from_status=change.from_status,
+        to_status=change.to_status,
     )
     return locked
 

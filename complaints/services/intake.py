@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from complaints.models import AssignmentRule, Category, Complaint, ComplaintEvent
 from complaints.services import clock, followups, permissions, sla
+from complaints.services.assignment import _notify_assignee
 from complaints.services.categories import resolve_category
 from complaints.services.common import OPEN_STATUSES
 from complaints.services.events import event_record
@@ -82,6 +84,21 @@ def _validate_choice(value, choices, field):
         )
 
 
+@dataclass(frozen=True)
+class _Details:
+    """What the complaint is about, checked (step 2 of intake)."""
+
+    channel: str
+    severity: str
+    category: Category
+    subcategory: Category | None
+    subject: str
+    description: str
+    occurred_at: datetime | None
+    received_at: datetime
+    now: datetime
+
+
 @transaction.atomic
 def complaint_receive(
     *,
@@ -115,12 +132,84 @@ def complaint_receive(
     cannot reach other departments). ``attach_outside_scope`` lifts the customer
     check where the customer was not chosen but found by the caller's phone or
     e-mail (staff intake through the API, see docs/api.md).
+
+    Follow-ups: the new assignee is notified; training's attitude rule runs when
+    a staff member is attributed; the partner's ``complaint.created`` webhook.
     """
+    _check_parties(
+        actor,
+        customer=customer,
+        attributed_staff=attributed_staff,
+        attach_outside_scope=attach_outside_scope,
+    )
+    details = _validate(
+        channel=channel,
+        severity=severity,
+        category=category,
+        subcategory=subcategory,
+        subject=subject,
+        description=description,
+        occurred_at=occurred_at,
+        received_at=received_at,
+    )
+    team, assignee, department_id = _route_to(details, actor=actor, customer=customer)
+    complaint = Complaint.objects.create(
+        reference=reference_next(day=timezone.localdate(details.now)),
+        customer=customer,
+        channel=details.channel,
+        category=details.category,
+        subcategory=details.subcategory,
+        severity=details.severity,
+        subject=details.subject[:200],
+        description=details.description,
+        order_number=(order_number or "").strip(),
+        occurred_at=details.occurred_at,
+        desired_resolution=desired_resolution or "",
+        received_at=details.received_at,
+        source_partner=source_partner,
+        attributed_staff=attributed_staff,
+        created_by=actor,
+        team=team,
+        department_id=department_id,
+        assignee=assignee,
+        sla_policy=sla.policy_for(
+            channel=details.channel,
+            severity=details.severity,
+            category=details.category,
+        ),
+    )
+    _record_intake(complaint, actor=actor, team=team, assignee=assignee)
+
+    if assignee is not None:
+        _notify_assignee(complaint, assignee, actor=actor)
+    if attributed_staff is not None:
+        followups.on_attribution_changed(complaint=complaint, actor=actor)
+    followups.on_complaint_created(complaint=complaint, actor=actor)
+    return complaint
+
+
+def _check_parties(actor, *, customer, attributed_staff, attach_outside_scope) -> None:
+    """Step 1: the actor may receive complaints, for this customer (unless found
+    by the caller's contact details), about this colleague."""
     permissions.require_role(actor, permissions.RECEIVERS)
     # Partner intake has no actor (the partner's customer is its own).
     if not attach_outside_scope:
         scoping.require_visible(actor, customer, field="customer")
     scoping.require_colleague(actor, attributed_staff, field="attributed_staff")
+
+
+def _validate(
+    *,
+    channel,
+    severity,
+    category,
+    subcategory,
+    subject,
+    description,
+    occurred_at,
+    received_at,
+) -> _Details:
+    """Step 2: choices, categories, texts and times, or ``InvalidInput``."""
     _validate_choice(channel, Complaint.Channel, "channel")
     severity = severity or Complaint.Severity.NORMAL
     _validate_choice(severity, Complaint.Severity, "severity")
@@ -147,54 +236,54 @@ def complaint_receive(
         raise InvalidInput(
             _("The time of the incident cannot be in the future."), field="occurred_at"
         )
-
-    team, assignee = route(category=category, channel=channel)
-    if team is None and actor is not None and actor.team_id:
-        team = actor.team
-    department = (
-        team.department
-        if team is not None
-        else customer.department or (actor.department if actor else None)
-    )
-    policy = sla.policy_for(channel=channel, severity=severity, category=category)
-    complaint = Complaint.objects.create(
-        reference=reference_next(day=timezone.localdate(now)),
-        customer=customer,
+    return _Details(
         channel=channel,
+        severity=severity,
         category=category,
         subcategory=subcategory or None,
-        severity=severity,
-        subject=subject[:200],
+        subject=subject,
         description=description,
-        order_number=(order_number or "").strip(),
         occurred_at=occurred_at,
-        desired_resolution=desired_resolution or "",
         received_at=received_at,
-        source_partner=source_partner,
-        attributed_staff=attributed_staff,
-        created_by=actor,
-        team=team,
-        department=department,
-        assignee=assignee,
-        sla_policy=policy,
+        now=now,
     )
+
+
+def _route_to(details: _Details, *, actor, customer):
+    """Step 3: (team, assignee, department id) by the assignment rules; without
+    a rule the receiving staff member's team, and the department of the team,
+    else of the customer, else of the actor (ids: no read of the department)."""
+    team, assignee = route(category=details.category, channel=details.channel)
+    if team is None and actor is not None and actor.team_id:
+        team = actor.team
+    department_id = (
+        team.department_id
+        if team is not None
+        else customer.department_id or (actor.department_id if actor else None)
+    )
+    return team, assignee, department_id
+
+
+def _record_intake(complaint: Complaint, *, actor, team, assignee) -> None:
+    """Step 4: the ``created`` event, the intake clocks (their due times mirrored
+    on the complaint) and, when routed, the ``assigned`` event."""
     event_record(
         complaint=complaint,
         kind=ComplaintEvent.Kind.CREATED,
         actor=actor,
         to_status=complaint.status,
         customer_visible=True,
-        data={"channel": channel, "received_at": received_at.isoformat()},
+        data={
+            "channel": complaint.channel,
+            "received_at": complaint.received_at.isoformat(),
+        },
     )
-    schedule = sla.schedule_of(complaint)
-    for kind in sla.INTAKE_KINDS:
-        sla.sla_start(
-            complaint=complaint,
-            kind=kind,
-            started_at=received_at,
-            actor=actor,
-            schedule=schedule,
-        )
+    sla.sla_start_many(
+        complaint=complaint,
+        kinds=sla.INTAKE_KINDS,
+        started_at=complaint.received_at,
+        actor=actor,
+    )
     if assignee is not None or team is not None:
         event_record(
             complaint=complaint,
@@ -206,10 +295,4 @@ def complaint_receive(
                 "rule": True,
             },
         )
-    complaint.save(update_fields=[f for _k, (_m, f, _x) in sla.TARGET_FIELDS.items()])
-    if assignee is not None:
-        from complaints.services.assignment import _notify_assignee
-
-        _notify_assignee(complaint, assignee, actor=actor)
-    followups.on_complaint_created(complaint=complaint, actor=actor)
-    return complaint
+    complaint.save(update_fields=[due for _m, due, _met in sla.TARGET_FIELDS.values()])

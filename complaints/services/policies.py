@@ -50,7 +50,7 @@ def _recompute_one(pk: int, *, policy_id: int, actor) -> bool:
         return False
     before = {f: getattr(locked, f) for f in _due_fields()}
     policy = sla.policy_for(
-        channel=locked.channel, severity=locked.severity, category=locked.category
+        channel=locked.channel, severity=locked.severity, category=locked.category_id
     )
     if policy is None:
         return False  # keep the clocks running on the last known policy

@@ -70,7 +70,9 @@ def complaint_resolve(
             code="compensation_limit",
         )
     now = clock.now()
-    transition(locked, S.RESOLVED, actor=actor, note=note or resolution_summary)
+    change = transition(
+        locked, S.RESOLVED, actor=actor, note=note or resolution_summary
+    )
     locked.resolution_type = resolution_type
     locked.resolution_summary = resolution_summary or locked.resolution_summary
     locked.compensation_amount = amount
@@ -86,16 +88,20 @@ def complaint_resolve(
         "confirmation_due_at",
     ]
     fields += _first_response(locked, at=now, actor=actor)
+    schedule = sla.schedule_of(locked)  # read once (calendar days)
     if locked.first_resolved_at is None:
         locked.first_resolved_at = now
-        locked.resolution_minutes = sla.schedule_of(locked).minutes_between(
-            locked.received_at, now
-        )
+        locked.resolution_minutes = schedule.minutes_between(locked.received_at, now)
         fields += ["first_resolved_at", "resolution_minutes"]
     sla.sla_meet(complaint=locked, kind=TK.RESOLUTION, at=now, actor=actor)
     cycle = locked.reopened_count + 1
     sla.sla_start(
-        complaint=locked, kind=TK.CONFIRMATION, started_at=now, actor=actor, cycle=cycle
+        complaint=locked,
+        kind=TK.CONFIRMATION,
+        started_at=now,
+        actor=actor,
+        cycle=cycle,
+        schedule=schedule,
     )
     SatisfactionSurvey.objects.get_or_create(
         complaint=locked,
@@ -103,6 +109,12 @@ def complaint_resolve(
         defaults={"customer_id": locked.customer_id, "created_at": now},
     )
     save(locked, fields, original=complaint)
+    followups.on_status_changed(
+        complaint=locked,
+        actor=change.actor,
+        from_status=change.from_status,
+        to_status=change.to_status,
+    )
     followups.on_complaint_resolved(complaint=locked, actor=actor)
     return locked
 

@@ -16,7 +16,7 @@ from django.db.models import Q
 
 from complaints.business_time import Schedule, schedule_for_policy
 from complaints.models import Complaint, ComplaintEvent, SlaPolicy, SlaTarget
-from complaints.services.events import event_record
+from complaints.services.events import event_record, event_record_many
 
 Kind = SlaTarget.Kind
 EK = ComplaintEvent.Kind
@@ -42,7 +42,8 @@ INTAKE_KINDS = (Kind.FIRST_RESPONSE, Kind.ANALYSIS, Kind.REPLY, Kind.RESOLUTION)
 
 
 def policy_for(*, channel: str, severity: str, category) -> SlaPolicy | None:
-    """The most specific active policy matching the three attributes."""
+    """The most specific active policy matching the three attributes
+    (``category``: a ``Category`` or its id)."""
     candidates = (
         SlaPolicy.objects.filter(is_active=True)
         .filter(Q(channel="") | Q(channel=channel))
@@ -59,8 +60,20 @@ def policy_for(*, channel: str, severity: str, category) -> SlaPolicy | None:
     return ranked[0] if ranked else None
 
 
+def policy_of(complaint: Complaint) -> SlaPolicy | None:
+    """The complaint's policy with its calendar, read in one query when not
+    loaded yet (a lazy ``sla_policy`` then ``calendar`` would be two)."""
+    if complaint.sla_policy_id is None:
+        return None
+    if not Complaint.sla_policy.is_cached(complaint):
+        complaint.sla_policy = SlaPolicy.objects.select_related("calendar").get(
+            pk=complaint.sla_policy_id
+        )
+    return complaint.sla_policy
+
+
 def schedule_of(complaint: Complaint) -> Schedule:
-    return schedule_for_policy(complaint.sla_policy)
+    return schedule_for_policy(policy_of(complaint))
 
 
 def schedule_for_kind(kind: str, schedule: Schedule, policy) -> Schedule:
@@ -95,28 +108,54 @@ def sla_start(
     schedule: Schedule | None = None,
 ) -> SlaTarget | None:
     """Start the ``kind`` clock (no-op without a policy); mirrors its due time."""
-    policy = complaint.sla_policy
-    if policy is None:
-        return None
-    schedule = schedule or schedule_of(complaint)
-    minutes_field, due_field, _met = TARGET_FIELDS[kind]
-    target = SlaTarget(
+    started = sla_start_many(
         complaint=complaint,
-        kind=kind,
-        cycle=cycle,
+        kinds=[kind],
         started_at=started_at,
-        target_minutes=getattr(policy, minutes_field),
+        actor=actor,
+        cycle=cycle,
+        schedule=schedule,
     )
-    _due_and_warn(target, schedule, policy)
-    target.save()
-    setattr(complaint, due_field, target.due_at)
-    event_record(
+    return started[0] if started else None
+
+
+def sla_start_many(
+    *,
+    complaint: Complaint,
+    kinds,
+    started_at: datetime,
+    actor=None,
+    cycle: int = 1,
+    schedule: Schedule | None = None,
+) -> list[SlaTarget]:
+    """Start the ``kinds`` clocks together (intake starts four): one INSERT for
+    the targets and one for their ``sla_started`` events, in ``kinds`` order.
+    No-op without a policy; mirrors the due times on the complaint."""
+    policy = policy_of(complaint)
+    if policy is None or not kinds:
+        return []
+    schedule = schedule or schedule_of(complaint)
+    targets = []
+    for kind in kinds:
+        minutes_field, due_field, _met = TARGET_FIELDS[kind]
+        target = SlaTarget(
+            complaint=complaint,
+            kind=kind,
+            cycle=cycle,
+            started_at=started_at,
+            target_minutes=getattr(policy, minutes_field),
+        )
+        _due_and_warn(target, schedule, policy)
+        setattr(complaint, due_field, target.due_at)
+        targets.append(target)
+    SlaTarget.objects.bulk_create(targets)
+    event_record_many(
         complaint=complaint,
         kind=EK.SLA_STARTED,
         actor=actor,
-        data=_target_data(target),
+        data=[_target_data(target) for target in targets],
     )
-    return target
+    return targets
 
 
 def _target_data(target: SlaTarget, **extra) -> dict:
@@ -200,7 +239,7 @@ def sla_resume(*, complaint: Complaint, at: datetime, actor=None) -> int:
     if not targets:
         return 0
     schedule = schedule_of(complaint)
-    policy = complaint.sla_policy
+    policy = policy_of(complaint)
     moved = {}
     for target in targets:
         paused = schedule_for_kind(target.kind, schedule, policy).minutes_between(
@@ -211,11 +250,13 @@ def sla_resume(*, complaint: Complaint, at: datetime, actor=None) -> int:
         if not target.is_overridden and target.breached_at is None:
             _due_and_warn(target, schedule, policy)
             _mirror(complaint, target)
-        target.save(update_fields=["paused_minutes", "paused_at", "due_at", "warn_at"])
         moved[target.kind] = {
             "paused_minutes": paused,
             "due_at": target.due_at.isoformat(),
         }
+    SlaTarget.objects.bulk_update(
+        targets, ["paused_minutes", "paused_at", "due_at", "warn_at"]
+    )
     event_record(
         complaint=complaint,
         kind=EK.SLA_RESUMED,
@@ -233,26 +274,28 @@ def _mirror(complaint: Complaint, target: SlaTarget) -> None:
 def sla_recompute(*, complaint: Complaint, actor=None, reason: str = "") -> int:
     """Recompute running clocks after a severity/policy change (not overridden
     ones, nor those already breached). ``complaint.sla_policy`` must be set."""
-    policy = complaint.sla_policy
+    policy = policy_of(complaint)
     if policy is None:
         return 0
     schedule = schedule_of(complaint)
-    targets = SlaTarget.objects.filter(
-        complaint=complaint,
-        met_at__isnull=True,
-        cancelled_at__isnull=True,
-        is_overridden=False,
-        breached_at__isnull=True,
+    targets = list(
+        SlaTarget.objects.filter(
+            complaint=complaint,
+            met_at__isnull=True,
+            cancelled_at__isnull=True,
+            is_overridden=False,
+            breached_at__isnull=True,
+        )
     )
     changed = {}
     for target in targets:
         minutes_field, _due, _met = TARGET_FIELDS[target.kind]
         target.target_minutes = getattr(policy, minutes_field)
         _due_and_warn(target, schedule, policy)
-        target.save(update_fields=["target_minutes", "due_at", "warn_at"])
         _mirror(complaint, target)
         changed[target.kind] = target.due_at.isoformat()
     if changed:
+        SlaTarget.objects.bulk_update(targets, ["target_minutes", "due_at", "warn_at"])
         event_record(
             complaint=complaint,
             kind=EK.SLA_RECOMPUTED,
@@ -275,15 +318,23 @@ def sla_cancel_open(*, complaint: Complaint, at: datetime) -> int:
 
 
 def sla_override_due(
-    *, complaint: Complaint, kind: str, due_at: datetime, actor, reason: str
+    *,
+    complaint: Complaint,
+    kind: str,
+    due_at: datetime,
+    actor,
+    reason: str,
+    target: SlaTarget | None = None,
 ) -> SlaTarget | None:
-    target = open_target(complaint, kind)
+    """Set the open ``kind`` clock's due time by hand (``target``: that clock,
+    when the caller has read it already)."""
+    target = target or open_target(complaint, kind)
     if target is None:
         return None
     previous = target.due_at
     target.due_at = due_at
     # Warn at the same share of the (new) window.
-    policy = complaint.sla_policy
+    policy = policy_of(complaint)
     percent = policy.warn_percent if policy else 80
     target.warn_at = target.started_at + (due_at - target.started_at) * (percent / 100)
     target.is_overridden = True

@@ -26,6 +26,7 @@ from training.services.events import Kind, event
 
 logger = logging.getLogger(__name__)
 
+
 def _default_due_on(today: date | None = None) -> date:
     days = getattr(settings, "KEFU_TRAINING_ASSIGNMENT_DUE_DAYS", 30)
     return (today or timezone.localdate()) + timedelta(days=days)
