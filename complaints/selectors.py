@@ -3,9 +3,9 @@ narrow to what the reader may see, then filter, then join."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from complaints.models import Complaint, ComplaintEvent, SlaTarget
+from complaints.models import Complaint, ComplaintEvent, SatisfactionSurvey, SlaTarget
 from crm import scoping
 
 LIST_RELATED = ("customer", "category", "subcategory", "assignee", "team")
@@ -71,4 +71,51 @@ def attachment_for_download(*, user, pk: int):
         ComplaintAttachment.objects.filter(pk=pk, complaint__in=visible)
         .select_related("complaint")
         .first()
+    )
+
+
+# --- KPI sources ------------------------------------------------------------------
+# The rows each KPI indicator counts for a period (kpi.measures). Unscoped: the
+# snapshot measures every row once; readers see the results through crm.scoping
+# on KpiResult, and a drill-down narrows these rows to a subject. Rejected
+# complaints (duplicates, spam, not a complaint) count for no indicator.
+
+
+def complaints_received_between(*, start, end) -> QuerySet[Complaint]:
+    """Complaints received in [start, end), rejected ones left out."""
+    return Complaint.objects.filter(
+        received_at__gte=start, received_at__lt=end
+    ).exclude(status=Complaint.Status.REJECTED)
+
+
+def complaints_first_resolved_between(*, start, end) -> QuerySet[Complaint]:
+    """Complaints first resolved in [start, end), rejected ones left out."""
+    return Complaint.objects.filter(
+        first_resolved_at__gte=start, first_resolved_at__lt=end
+    ).exclude(status=Complaint.Status.REJECTED)
+
+
+def sla_targets_fallen_due(
+    *, start, end, targets: QuerySet[SlaTarget] | None = None
+) -> QuerySet[SlaTarget]:
+    """SLA clocks due in [start, end) (``end`` no later than now: a clock falls
+    due once its due time has passed), of ``targets`` if given.
+
+    Cancelled clocks (rejected or closed complaint, a confirmation superseded by
+    a reopen) count neither way; a clock paused on hold and not yet met has not
+    fallen due (its due time moves when the complaint resumes); clocks of
+    rejected complaints are left out.
+    """
+    qs = SlaTarget.objects.all() if targets is None else targets
+    return (
+        qs.filter(due_at__gte=start, due_at__lt=end, cancelled_at__isnull=True)
+        .filter(Q(met_at__isnull=False) | Q(paused_at__isnull=True))
+        .exclude(complaint__status=Complaint.Status.REJECTED)
+    )
+
+
+def surveys_answered_between(*, start, end) -> QuerySet[SatisfactionSurvey]:
+    """Satisfaction surveys answered in [start, end)."""
+    return SatisfactionSurvey.objects.filter(
+        answered_at__gte=start, answered_at__lt=end
     )

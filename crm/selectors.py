@@ -137,3 +137,14 @@ def customer_history(*, user, customer: Customer, limit: int = 20) -> list[dict]
             )
     rows.sort(key=lambda row: row["when"], reverse=True)
     return rows[:limit]
+
+
+# --- KPI source -------------------------------------------------------------------
+
+
+def revisits_due_between(*, start, end) -> QuerySet[Revisit]:
+    """Revisits due in [start, end), cancelled ones left out (unscoped: the KPI
+    ``revisit_on_time_rate`` counts every row; pass an ``end`` no later than now)."""
+    return Revisit.objects.filter(due_at__gte=start, due_at__lt=end).exclude(
+        status=Revisit.Status.CANCELLED
+    )

@@ -14,11 +14,12 @@ import random
 import time
 from datetime import date, timedelta
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from complaints.models import Complaint
+from crm.models import Interaction
 from crm.roles import Role
 from kpi.models import KpiPeriod, QualityInspection
 from kpi.periods import aware_range, last_months, period_for
@@ -59,13 +60,6 @@ def seed(ctx) -> None:
     )
 
 
-def _model(label):
-    try:
-        return apps.get_model(label)
-    except LookupError:
-        return None
-
-
 @transaction.atomic
 def _seed_inspections(ctx) -> int:
     if QualityInspection.objects.exists():
@@ -86,47 +80,43 @@ def _seed_inspections(ctx) -> int:
         period_for(KpiPeriod.Kind.MONTH, _months_ago(timezone.localdate(), 12))
     )
     rows: list[QualityInspection] = []
-    Complaint = _model("complaints.Complaint")
-    if Complaint is not None:
-        complaints = (
-            Complaint.objects.filter(
-                received_at__gte=start,
-                assignee__isnull=False,
-                first_response_at__isnull=False,
+    complaints = (
+        Complaint.objects.filter(
+            received_at__gte=start,
+            assignee__isnull=False,
+            first_response_at__isnull=False,
+        )
+        .exclude(status=Complaint.Status.REJECTED)
+        .order_by("pk")
+        .values_list("pk", "assignee_id", "assignee__department_id", "received_at")
+    )
+    for pk, staff_id, dept_id, received_at in complaints:
+        if rng.random() < 1 / 12:
+            rows.append(
+                _inspection(
+                    rng,
+                    by_department.get(dept_id, inspectors[0]),
+                    staff_id,
+                    received_at,
+                    complaint_id=pk,
+                )
             )
-            .exclude(status="rejected")
-            .order_by("pk")
-            .values_list("pk", "assignee_id", "assignee__department_id", "received_at")
-        )
-        for pk, staff_id, dept_id, received_at in complaints:
-            if rng.random() < 1 / 12:
-                rows.append(
-                    _inspection(
-                        rng,
-                        by_department.get(dept_id, inspectors[0]),
-                        staff_id,
-                        received_at,
-                        complaint_id=pk,
-                    )
+    interactions = (
+        Interaction.objects.filter(occurred_at__gte=start, staff__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "staff_id", "staff__department_id", "occurred_at")
+    )
+    for pk, staff_id, dept_id, occurred_at in interactions:
+        if rng.random() < 1 / 20:
+            rows.append(
+                _inspection(
+                    rng,
+                    by_department.get(dept_id, inspectors[0]),
+                    staff_id,
+                    occurred_at,
+                    interaction_id=pk,
                 )
-    Interaction = _model("crm.Interaction")
-    if Interaction is not None:
-        interactions = (
-            Interaction.objects.filter(occurred_at__gte=start, staff__isnull=False)
-            .order_by("pk")
-            .values_list("pk", "staff_id", "staff__department_id", "occurred_at")
-        )
-        for pk, staff_id, dept_id, occurred_at in interactions:
-            if rng.random() < 1 / 20:
-                rows.append(
-                    _inspection(
-                        rng,
-                        by_department.get(dept_id, inspectors[0]),
-                        staff_id,
-                        occurred_at,
-                        interaction_id=pk,
-                    )
-                )
+            )
     QualityInspection.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
 

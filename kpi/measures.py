@@ -6,7 +6,11 @@ drill-down pages (the very records behind a figure), so the two cannot drift.
 
 A *source* is a model's rows belonging to a period (e.g. complaints received in
 the period) with the lookup paths that attribute a row to a staff member, a team
-and a department. A *measure* turns a source into one indicator:
+and a department. The rows come from the owning app's selectors
+(``complaints.selectors``, ``crm.selectors``, ``training.selectors``), and the
+filters name statuses and codes through those apps' constants, so a renamed
+status or category code cannot silently change a figure. A *measure* turns a
+source into one indicator:
 
 * ``avg``   — value = Σ field / count(field), over the sample rows;
 * ``rate``  — value = 100 × count(sample ∧ numerator) / count(sample);
@@ -25,10 +29,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.apps import apps
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 
-REJECTED = "rejected"
+from complaints import selectors as complaint_rows
+from complaints.categories import ATTITUDE
+from complaints.models import Complaint, SatisfactionSurvey, SlaTarget
+from crm import selectors as crm_rows
+from crm.models import Revisit
+from kpi.models import QualityInspection
+from training import selectors as training_rows
+from training.models import Assessment, Enrollment
+
+ON_HOLD = Complaint.Status.ON_HOLD
+# Resolved and not reopened since: the complaint is done (closed comes after
+# the customer's confirmation).
+RESOLVED = (Complaint.Status.RESOLVED, Complaint.Status.CLOSED)
 
 
 @dataclass(frozen=True)
@@ -51,11 +66,11 @@ class Window:
 @dataclass(frozen=True)
 class Source:
     code: str
-    model: str  # "app_label.ModelName"
+    model: type[Model]  # the model of the rows
     staff: str  # lookup path of the staff member a row counts for
     team: str
     department: str
-    rows: Callable[[QuerySet, Window], QuerySet]
+    rows: Callable[[Window], QuerySet]  # the rows of the window
     # The field whose value places a row in a period (buckets when several
     # periods are computed in one pass); "date" for DateFields.
     date_field: str = ""
@@ -63,16 +78,13 @@ class Source:
     # Year-to-date sources overlap from one period to the next: one pass each.
     cumulative: bool = False
 
-    def model_class(self):
-        """The model, or None while its app has not been built yet."""
-        try:
-            return apps.get_model(self.model)
-        except LookupError:
-            return None
+    @property
+    def label(self) -> str:
+        """``"app_label.ModelName"`` of the rows (the drill-down's columns)."""
+        return self.model._meta.label
 
     def queryset(self, window: Window) -> QuerySet:
-        model = self.model_class()
-        return self.rows(model._default_manager.all(), window)
+        return self.rows(window)
 
 
 @dataclass(frozen=True)
@@ -101,71 +113,60 @@ class Measure:
 # --- sources ------------------------------------------------------------------
 
 
-def _received(qs, w):
-    return qs.filter(received_at__gte=w.start, received_at__lt=w.end).exclude(
-        status=REJECTED
-    )
+def _received(w):
+    return complaint_rows.complaints_received_between(start=w.start, end=w.end)
 
 
-def _attributed_attitude(qs, w):
+def _attributed_attitude(w):
     # Narrowed in the WHERE clause (not only in the aggregate's filter) so the
     # grouping sees the few attributed attitude complaints, not the whole month.
-    return _received(qs, w).filter(
-        attributed_staff__isnull=False, category__code="attitude"
-    )
+    return _received(w).filter(attributed_staff__isnull=False, category__code=ATTITUDE)
 
 
-def _first_resolved(qs, w):
-    return qs.filter(
-        first_resolved_at__gte=w.start, first_resolved_at__lt=w.end
-    ).exclude(status=REJECTED)
+def _first_resolved(w):
+    return complaint_rows.complaints_first_resolved_between(start=w.start, end=w.end)
 
 
 def targets_due(qs, w):
-    # Cancelled clocks (rejected/closed complaint, superseded confirmation after a
-    # reopen) count neither way; a clock paused on hold and not yet met has not
-    # fallen due (its due time moves when the complaint resumes).
-    return (
-        qs.filter(due_at__gte=w.start, due_at__lt=w.due_end, cancelled_at__isnull=True)
-        .filter(Q(met_at__isnull=False) | Q(paused_at__isnull=True))
-        .exclude(complaint__status=REJECTED)
+    """SLA targets (of ``qs``) that fell due in the window (the denominator of
+    ``sla_compliance_rate``)."""
+    return complaint_rows.sla_targets_fallen_due(
+        start=w.start, end=w.due_end, targets=qs
     )
 
 
-def _surveys_answered(qs, w):
-    return qs.filter(answered_at__gte=w.start, answered_at__lt=w.end)
+def _targets_due(w):
+    return targets_due(None, w)
 
 
-def _revisits_due(qs, w):
-    return qs.filter(due_at__gte=w.start, due_at__lt=w.due_end).exclude(
-        status="cancelled"
+def _surveys_answered(w):
+    return complaint_rows.surveys_answered_between(start=w.start, end=w.end)
+
+
+def _revisits_due(w):
+    return crm_rows.revisits_due_between(start=w.start, end=w.due_end)
+
+
+def _inspections(w):
+    return QualityInspection.objects.filter(
+        inspected_at__gte=w.start, inspected_at__lt=w.end
     )
 
 
-def _inspections(qs, w):
-    return qs.filter(inspected_at__gte=w.start, inspected_at__lt=w.end)
-
-
-def _attended_ytd(qs, w):
+def _attended_ytd(w):
     # Same rule as training.selectors.training_records: attended hours of
     # sessions starting in the year — here from 1 January to the period's end.
-    return qs.filter(
-        status="attended",
-        session__starts_at__gte=w.year_start,
-        session__starts_at__lt=w.end,
-    )
+    return training_rows.enrollments_attended_between(start=w.year_start, end=w.end)
 
 
-def _assessments_taken(qs, w):
-    # Graded results (passed is set when the result is recorded), by date taken.
-    return qs.filter(
-        taken_on__gte=w.start_date, taken_on__lt=w.end_date, passed__isnull=False
-    )
+def _assessments_taken(w):
+    # Graded results, by date taken.
+    return training_rows.assessments_graded_between(start=w.start_date, end=w.end_date)
 
 
 COMPLAINTS_RECEIVED = Source(
     "complaints_received",
-    "complaints.Complaint",
+    Complaint,
     staff="assignee",
     team="team",
     department="department",
@@ -174,7 +175,7 @@ COMPLAINTS_RECEIVED = Source(
 )
 COMPLAINTS_ATTRIBUTED = Source(
     "complaints_attributed",
-    "complaints.Complaint",
+    Complaint,
     staff="attributed_staff",
     team="attributed_staff__team",
     department="attributed_staff__department",
@@ -183,7 +184,7 @@ COMPLAINTS_ATTRIBUTED = Source(
 )
 COMPLAINTS_RESOLVED = Source(
     "complaints_resolved",
-    "complaints.Complaint",
+    Complaint,
     staff="assignee",
     team="team",
     department="department",
@@ -192,16 +193,16 @@ COMPLAINTS_RESOLVED = Source(
 )
 SLA_TARGETS_DUE = Source(
     "sla_targets_due",
-    "complaints.SlaTarget",
+    SlaTarget,
     staff="complaint__assignee",
     team="complaint__team",
     department="complaint__department",
-    rows=targets_due,
+    rows=_targets_due,
     date_field="due_at",
 )
 SURVEYS_ANSWERED = Source(
     "surveys_answered",
-    "complaints.SatisfactionSurvey",
+    SatisfactionSurvey,
     staff="complaint__assignee",
     team="complaint__team",
     department="complaint__department",
@@ -210,7 +211,7 @@ SURVEYS_ANSWERED = Source(
 )
 REVISITS_DUE = Source(
     "revisits_due",
-    "crm.Revisit",
+    Revisit,
     staff="assignee",
     team="assignee__team",
     department="assignee__department",
@@ -219,7 +220,7 @@ REVISITS_DUE = Source(
 )
 INSPECTIONS = Source(
     "inspections",
-    "kpi.QualityInspection",
+    QualityInspection,
     staff="staff",
     team="staff__team",
     department="staff__department",
@@ -228,7 +229,7 @@ INSPECTIONS = Source(
 )
 TRAINING_ATTENDED = Source(
     "training_attended",
-    "training.Enrollment",
+    Enrollment,
     staff="staff",
     team="staff__team",
     department="staff__department",
@@ -238,7 +239,7 @@ TRAINING_ATTENDED = Source(
 )
 ASSESSMENTS_TAKEN = Source(
     "assessments_taken",
-    "training.Assessment",
+    Assessment,
     staff="staff",
     team="staff__team",
     department="staff__department",
@@ -281,7 +282,7 @@ MEASURES: dict[str, Measure] = {
                 Q(first_response_due_at__isnull=False)
                 & (
                     Q(first_response_at__isnull=False)
-                    | (Q(first_response_due_at__lt=w.now) & ~Q(status="on_hold"))
+                    | (Q(first_response_due_at__lt=w.now) & ~Q(status=ON_HOLD))
                 )
             ),
             numerator=lambda w: Q(first_response_at__lte=F("first_response_due_at")),
@@ -298,7 +299,7 @@ MEASURES: dict[str, Measure] = {
             "resolution_rate",
             COMPLAINTS_RECEIVED,
             "rate",
-            numerator=lambda w: Q(status__in=("resolved", "closed"), reopened_count=0),
+            numerator=lambda w: Q(status__in=RESOLVED, reopened_count=0),
         ),
         Measure(
             "sla_compliance_rate",
@@ -337,16 +338,16 @@ MEASURES: dict[str, Measure] = {
             REVISITS_DUE,
             "rate",
             numerator=lambda w: Q(
-                status="done", done_at__isnull=False, done_at__lte=F("due_at")
+                status=Revisit.Status.DONE,
+                done_at__isnull=False,
+                done_at__lte=F("due_at"),
             ),
         ),
         Measure(
             "attitude_complaints",
             COMPLAINTS_ATTRIBUTED,
             "count",
-            sample=lambda w: Q(
-                attributed_staff__isnull=False, category__code="attitude"
-            ),
+            sample=lambda w: Q(attributed_staff__isnull=False, category__code=ATTITUDE),
         ),
         Measure("qa_score_avg", INSPECTIONS, "avg", field="total"),
         Measure(

@@ -232,8 +232,8 @@ def drill_down(request, code: str):
         subject=request.GET.get("subject", ""),
         part=part,
     )
-    columns = COLUMNS.get(measure.source.model, [])
-    related = SELECT_RELATED.get(measure.source.model, ())
+    columns = COLUMNS.get(measure.source.label, [])
+    related = SELECT_RELATED.get(measure.source.label, ())
     records = records.select_related(*related).order_by("-pk")
     page = Paginator(records, 50).get_page(request.GET.get("page"))
     return render(

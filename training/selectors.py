@@ -369,3 +369,32 @@ def certifications_expiring(
         expires_on__isnull=False,
         expires_on__lte=today + timedelta(days=within_days),
     ).select_related("staff")
+
+
+# --- KPI sources ------------------------------------------------------------------
+# Unscoped rows for the KPI snapshot (kpi.measures); readers see the results
+# through crm.scoping on KpiResult.
+
+
+def enrollments_attended_between(*, start, end) -> QuerySet[Enrollment]:
+    """Attendances of sessions starting in [start, end) — the rule of
+    ``training_records``' attended hours (``training_hours_ytd`` passes 1 January
+    to the end of the period)."""
+    return Enrollment.objects.filter(
+        status=Enrollment.Status.ATTENDED,
+        session__starts_at__gte=start,
+        session__starts_at__lt=end,
+    )
+
+
+def assessments_graded_between(*, start: date, end: date) -> QuerySet[Assessment]:
+    """Assessments taken on a day in [start, end) with a result (``passed`` is
+    set when the result is recorded)."""
+    return Assessment.objects.filter(
+        taken_on__gte=start, taken_on__lt=end, passed__isnull=False
+    )
+
+
+def yearly_hours_by_role() -> dict[str, Decimal]:
+    """``{role: yearly training hours required}`` (the KPI hours target)."""
+    return dict(TrainingRequirement.objects.values_list("role", "yearly_hours"))

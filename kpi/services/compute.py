@@ -20,7 +20,6 @@ from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
@@ -39,6 +38,7 @@ from kpi.models import (
 )
 from kpi.periods import aware_range, period_for
 from kpi.scoring import attainment_score, competition_ranks, weighted_score
+from training.selectors import yearly_hours_by_role
 
 VALUE_PLACES = Decimal("0.0001")
 HUNDRED = Decimal(100)
@@ -161,7 +161,7 @@ def grouped_partials(
         measures = [
             m for m in MEASURES.values() if m.source is source and m.code in codes
         ]
-        if not measures or source.model_class() is None:
+        if not measures:
             continue
         started = time.perf_counter()
         batches = (
@@ -300,7 +300,6 @@ def kpi_compute_periods(
     summary = ComputeSummary(period=",".join(p.key for p in periods))
     indicators = {i.code: i for i in Indicator.objects.filter(is_active=True)}
     codes = set(indicators) & set(MEASURES)
-    unavailable = {c for c in codes if MEASURES[c].source.model_class() is None}
 
     started = time.perf_counter()
     partials: dict[int, dict] = {}
@@ -390,10 +389,7 @@ def kpi_compute_periods(
             for code in codes:
                 measure, indicator = MEASURES[code], indicators[code]
                 part = by_subject[subject][code].get(subject_id)
-                if code in unavailable:  # its app is not installed yet: no data
-                    value, num, den, samples = None, None, None, 0
-                else:
-                    value, num, den, samples = _value(measure, part, heads)
+                value, num, den, samples = _value(measure, part, heads)
                 value = _q(value)
                 target = targets.get(code, indicator.default_target)
                 score = attainment_score(value, target, indicator.direction)
@@ -511,12 +507,8 @@ def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
 
 
 def _yearly_hours_by_role() -> dict[str, Decimal]:
-    """``{role: yearly hours}`` from training's requirements (if installed)."""
-    try:
-        requirement = apps.get_model("training", "TrainingRequirement")
-    except LookupError:
-        return {}
-    return dict(requirement.objects.values_list("role", "yearly_hours"))
+    """``{role: yearly hours}`` from training's requirements."""
+    return yearly_hours_by_role()
 
 
 def _keys(groups: dict[str, dict[int, Partial]]) -> set[int]:
