@@ -181,12 +181,14 @@ ADMIN_OBJECTS: dict[str, tuple[str | dict[str, str], str | None]] = {
 ADMIN = table(
     """
 model                                     ADM  MGR  SUP  AGT  HDL  AM   RS   QA   TRN  ANON KEY
+# Django's own admins and the lockout log: administrators only
 auth.group                    changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
                               add         200  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  403  403  403  403  403  403  403  403  LOG  LOG
                               history     200  403  403  403  403  403  403  403  403  LOG  LOG
                               delete      200  403  403  403  403  403  403  403  403  LOG  LOG
                               save        200  403  403  403  403  403  403  403  403  LOG  LOG
+# API tokens: own and of the accounts one manages (``in`` the agent's, ``out`` the superuser's)
 authtoken.tokenproxy          changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
                               add         200  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  403  403  403  403  403  403  403  403  LOG  LOG
@@ -197,6 +199,7 @@ authtoken.tokenproxy          changelist  200  403  403  403  403  403  403  403
                               delete out  302  403  403  403  403  403  403  403  403  LOG  LOG
                               save        200  403  403  403  403  403  403  403  403  LOG  LOG
                               save out    302  403  403  403  403  403  403  403  403  LOG  LOG
+# lockout log: read and delete (= unlock); a read-only form "saves" unchanged (302)
 axes.accessattempt            changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
                               add         403  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  403  403  403  403  403  403  403  403  LOG  LOG
@@ -215,6 +218,7 @@ axes.accesslog                changelist  200  403  403  403  403  403  403  403
                               history     200  403  403  403  403  403  403  403  403  LOG  LOG
                               delete      200  403  403  403  403  403  403  403  403  LOG  LOG
                               save        302  403  403  403  403  403  403  403  403  LOG  LOG
+# configuration (no personal data): managers edit, supervisors read
 complaints.assignmentrule     changelist  200  200  200  403  403  403  403  403  403  LOG  LOG
                               add         200  200  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  200  403  403  403  403  403  403  LOG  LOG
@@ -233,12 +237,15 @@ complaints.calendarday        changelist  200  200  403  403  403  403  403  403
                               history     200  200  403  403  403  403  403  403  403  LOG  LOG
                               delete      200  200  403  403  403  403  403  403  403  LOG  LOG
                               save        200  200  403  403  403  403  403  403  403  LOG  LOG
+# categories: every role but trainers reads them; never deleted
 complaints.category           changelist  200  200  200  200  200  200  200  200  403  LOG  LOG
                               add         200  200  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  200  200  200  200  200  200  403  LOG  LOG
                               history     200  200  200  200  200  200  200  200  403  LOG  LOG
                               delete      403  403  403  403  403  403  403  403  403  LOG  LOG
                               save        200  200  403  403  403  403  403  403  403  LOG  LOG
+# complaints are archived, never deleted; the change form is read-only (workflow
+# panel): an empty POST by a role that may change saves nothing
 complaints.complaint          changelist  200  200  200  200  200  200  200  200  403  LOG  LOG
                               add         200  200  200  200  200  200  200  403  403  LOG  LOG
                               change      200  200  200  200  200  200  200  200  403  LOG  LOG
@@ -249,6 +256,7 @@ complaints.complaint          changelist  200  200  200  200  200  200  200  200
                               delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
                               save        200  200  200  200  200  403  403  403  403  LOG  LOG
                               save out    200  302  302  302  302  403  403  403  403  LOG  LOG
+# CAPA: managers (department), supervisors (team), handlers (their own; add only)
 complaints.correctiveaction   changelist  200  200  200  403  200  403  403  403  403  LOG  LOG
                               add         200  200  200  403  200  403  403  403  403  LOG  LOG
                               change      200  200  200  403  200  403  403  403  403  LOG  LOG
@@ -259,6 +267,8 @@ complaints.correctiveaction   changelist  200  200  200  403  200  403  403  403
                               delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
                               save        200  200  200  403  403  403  403  403  403  LOG  LOG
                               save out    200  302  302  403  403  403  403  403  403  LOG  LOG
+# surveys come with a resolution (no add page) and follow their complaint's scope;
+# the answer fields are read-only: an empty POST "saves" unchanged (302)
 complaints.satisfactionsurvey changelist  200  200  200  200  200  200  200  403  403  LOG  LOG
                               add         403  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  200  200  200  200  200  403  403  LOG  LOG
@@ -275,6 +285,7 @@ complaints.slapolicy          changelist  200  200  200  403  403  403  403  403
                               history     200  200  200  403  403  403  403  403  403  LOG  LOG
                               delete      200  200  403  403  403  403  403  403  403  LOG  LOG
                               save        200  200  403  403  403  403  403  403  403  LOG  LOG
+# contacts: QA inspectors and trainers have none (personal data)
 crm.contact                   changelist  200  200  200  200  200  200  200  403  403  LOG  LOG
                               add         200  200  200  200  200  200  403  403  403  LOG  LOG
                               change      200  200  200  200  200  200  200  403  403  LOG  LOG
@@ -285,6 +296,8 @@ crm.contact                   changelist  200  200  200  200  200  200  200  403
                               delete out  200  302  403  403  403  302  403  403  403  LOG  LOG
                               save        200  200  200  200  200  200  403  403  403  LOG  LOG
                               save out    200  302  302  302  302  302  403  403  403  LOG  LOG
+# customers: front line and specialists by department, account managers their own,
+# QA read (masked), trainers nothing; only administrators delete (PIPL erasure instead)
 crm.customer                  changelist  200  200  200  200  200  200  200  200  403  LOG  LOG
                               add         200  200  200  200  200  200  403  403  403  LOG  LOG
                               change      200  200  200  200  200  200  200  200  403  LOG  LOG
@@ -295,6 +308,7 @@ crm.customer                  changelist  200  200  200  200  200  200  200  200
                               delete out  200  403  403  403  403  403  403  403  403  LOG  LOG
                               save        200  200  200  200  200  200  403  403  403  LOG  LOG
                               save out    200  302  302  302  302  302  403  403  403  LOG  LOG
+# organisation: managers and supervisors read their own, trainers every one
 crm.department                changelist  200  200  200  403  403  403  403  403  200  LOG  LOG
                               add         200  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  200  403  403  403  403  403  200  LOG  LOG
@@ -305,6 +319,7 @@ crm.department                changelist  200  200  200  403  403  403  403  403
                               delete out  200  403  403  403  403  403  403  403  403  LOG  LOG
                               save        200  403  403  403  403  403  403  403  403  LOG  LOG
                               save out    200  403  403  403  403  403  403  403  403  LOG  LOG
+# a logged interaction is not rewritten: the change form is read-only (302 "saved")
 crm.interaction               changelist  200  200  200  200  200  200  200  200  403  LOG  LOG
                               add         200  200  200  200  200  200  200  403  403  LOG  LOG
                               change      200  200  200  200  200  200  200  200  403  LOG  LOG
@@ -315,6 +330,7 @@ crm.interaction               changelist  200  200  200  200  200  200  200  200
                               delete out  200  403  403  403  403  403  403  403  403  LOG  LOG
                               save        302  302  302  403  403  302  403  403  403  LOG  LOG
                               save out    302  302  302  403  403  302  403  403  403  LOG  LOG
+# the inbox: everyone, administrators included, sees only their own
 crm.notification              changelist  200  200  200  200  200  200  200  200  200  LOG  LOG
                               add         403  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  200  200  200  200  200  200  200  LOG  LOG
@@ -325,12 +341,14 @@ crm.notification              changelist  200  200  200  200  200  200  200  200
                               delete out  302  403  403  403  403  403  403  403  403  LOG  LOG
                               save        403  403  403  403  403  403  403  403  403  LOG  LOG
                               save out    403  403  403  403  403  403  403  403  403  LOG  LOG
+# partners: administrators; managers read the list
 crm.partnerorganisation       changelist  200  200  403  403  403  403  403  403  403  LOG  LOG
                               add         200  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  403  403  403  403  403  403  403  LOG  LOG
                               history     200  200  403  403  403  403  403  403  403  LOG  LOG
                               delete      200  403  403  403  403  403  403  403  403  LOG  LOG
                               save        200  403  403  403  403  403  403  403  403  LOG  LOG
+# the personal-data access log: read-only, never deleted; managers their department
 crm.personaldataaccess        changelist  200  200  403  403  403  403  403  403  403  LOG  LOG
                               add         403  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  403  403  403  403  403  403  403  LOG  LOG
@@ -341,6 +359,7 @@ crm.personaldataaccess        changelist  200  200  403  403  403  403  403  403
                               delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
                               save        403  403  403  403  403  403  403  403  403  LOG  LOG
                               save out    403  403  403  403  403  403  403  403  403  LOG  LOG
+# privacy requests: managers of the customer's department
 crm.privacyrequest            changelist  200  200  403  403  403  403  403  403  403  LOG  LOG
                               add         200  200  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  403  403  403  403  403  403  403  LOG  LOG
@@ -351,6 +370,8 @@ crm.privacyrequest            changelist  200  200  403  403  403  403  403  403
                               delete out  200  403  403  403  403  403  403  403  403  LOG  LOG
                               save        302  302  403  403  403  403  403  403  403  LOG  LOG
                               save out    302  302  403  403  403  403  403  403  403  LOG  LOG
+# revisits: specialists of the department, account managers of their customers,
+# supervisors of their team, front line their own (read)
 crm.revisit                   changelist  200  200  200  200  200  200  200  403  403  LOG  LOG
                               add         200  200  200  403  403  200  200  403  403  LOG  LOG
                               change      200  200  200  200  200  200  200  403  403  LOG  LOG
@@ -377,6 +398,9 @@ crm.team                      changelist  200  200  200  403  403  403  403  403
                               delete out  200  403  403  403  403  403  403  403  403  LOG  LOG
                               save        200  200  403  403  403  403  403  403  403  LOG  LOG
                               save out    200  302  403  403  403  403  403  403  403  LOG  LOG
+# staff accounts: managers their department (crm.services.users decides who may be
+# changed: a refusal comes back as a message, 302), supervisors read their team,
+# QA inspectors and trainers read everyone
 crm.user                      changelist  200  200  200  403  403  403  403  200  200  LOG  LOG
                               add         200  200  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  200  403  403  403  403  200  200  LOG  LOG
@@ -387,6 +411,7 @@ crm.user                      changelist  200  200  200  403  403  403  403  200
                               delete out  200  403  403  403  403  403  403  403  403  LOG  LOG
                               save        200  200  302  403  403  403  403  302  302  LOG  LOG
                               save out    200  302  403  403  403  403  403  302  302  LOG  LOG
+# KPI configuration and snapshots: no add page for indicators or results
 kpi.indicator                 changelist  200  200  200  403  403  403  403  403  403  LOG  LOG
                               add         403  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  200  403  403  403  403  403  403  LOG  LOG
@@ -399,6 +424,7 @@ kpi.kpiperiod                 changelist  200  200  403  403  403  403  403  403
                               history     200  200  403  403  403  403  403  403  403  LOG  LOG
                               delete      200  403  403  403  403  403  403  403  403  LOG  LOG
                               save        302  302  403  403  403  403  403  403  403  LOG  LOG
+# results: managers their department, supervisors their team, front line their own
 kpi.kpiresult                 changelist  200  200  200  200  200  403  403  403  403  LOG  LOG
                               add         403  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  200  200  200  403  403  403  403  LOG  LOG
@@ -409,6 +435,7 @@ kpi.kpiresult                 changelist  200  200  200  200  200  403  403  403
                               delete out  200  403  403  403  403  403  403  403  403  LOG  LOG
                               save        403  403  403  403  403  403  403  403  403  LOG  LOG
                               save out    403  403  403  403  403  403  403  403  403  LOG  LOG
+# inspections: recorded by QA inspectors, read-only once recorded (no change)
 kpi.qualityinspection         changelist  200  200  200  403  403  403  403  200  403  LOG  LOG
                               add         200  403  403  403  403  403  403  200  403  LOG  LOG
                               change      200  200  200  403  403  403  403  200  403  LOG  LOG
@@ -435,6 +462,7 @@ kpi.scorecardtemplate         changelist  200  200  403  403  403  403  403  403
                               history     200  200  403  403  403  403  403  403  403  LOG  LOG
                               delete      200  200  403  403  403  403  403  403  403  LOG  LOG
                               save        200  200  403  403  403  403  403  403  403  LOG  LOG
+# the partner API: administrators only
 partners.apikey               changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
                               add         200  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  403  403  403  403  403  403  403  403  LOG  LOG
@@ -453,6 +481,7 @@ partners.webhookendpoint      changelist  200  403  403  403  403  403  403  403
                               history     200  302  302  302  302  302  302  302  302  LOG  LOG
                               delete      200  403  403  403  403  403  403  403  403  LOG  LOG
                               save        200  403  403  403  403  403  403  403  403  LOG  LOG
+# personal training data: trainers everyone, managers department, supervisors team
 training.assessment           changelist  200  200  200  403  403  403  403  403  200  LOG  LOG
                               add         200  403  403  403  403  403  403  403  200  LOG  LOG
                               change      200  200  200  403  403  403  403  403  200  LOG  LOG
@@ -473,6 +502,7 @@ training.certification        changelist  200  200  200  403  403  403  403  403
                               delete out  200  403  403  403  403  403  403  403  200  LOG  LOG
                               save        200  403  403  403  403  403  403  403  200  LOG  LOG
                               save out    200  403  403  403  403  403  403  403  200  LOG  LOG
+# the catalogue: every staff role reads it, trainers keep it
 training.course               changelist  200  200  200  200  200  200  200  200  200  LOG  LOG
                               add         200  403  403  403  403  403  403  403  200  LOG  LOG
                               change      200  200  200  200  200  200  200  200  200  LOG  LOG
@@ -509,6 +539,7 @@ training.trainingevent        changelist  200  403  403  403  403  403  403  403
                               delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
                               save        403  403  403  403  403  403  403  403  403  LOG  LOG
                               save out    403  403  403  403  403  403  403  403  403  LOG  LOG
+# training records (read-only): own, team, department; trainers everyone
 training.trainingrecord       changelist  200  200  200  200  200  200  200  200  200  LOG  LOG
                               add         403  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  200  200  200  200  200  200  200  LOG  LOG

@@ -335,50 +335,63 @@ def test_admin_views(world, cell: Cell):
 
 
 def page_request(w, cell: Cell):
-    """(method, url, body, text that must not appear in the answer)."""
+    """(method, url, body, texts the answer must show, texts it must not)."""
     method, _sep, rest = cell.kind.partition(" ")
     out = rest == "out"
     period = f"?period={w.period.key}"
     staff = w.agent_b if out else w.agent_a
     name = cell.subject
+    nothing = ((), ())
     if name == "kpi:dashboard":
-        return method, reverse(name) + period, None, None
+        return method, reverse(name) + period, None, *nothing
     if name == "kpi:staff":
-        return method, reverse(name, args=[staff.pk]) + period, None, None
+        return method, reverse(name, args=[staff.pk]) + period, None, *nothing
     if name == "kpi:drill":
         url = reverse(name, args=[w.kpi_result_a.indicator.code])
-        return method, f"{url}{period}&subject=staff:{staff.pk}", None, None
+        return method, f"{url}{period}&subject=staff:{staff.pk}", None, *nothing
     if name == "kpi:recompute":
-        return method, reverse(name), {"period": w.period.key}, None
+        return method, reverse(name), {"period": w.period.key}, *nothing
     if name == "kpi:export":
         fmt = "&format=xlsx" if rest == "xlsx" else ""
-        never = None if cell.principal == data.ADM else w.agent_b.name
-        return method, reverse(name) + period + fmt, None, never
+        # Rows of the reader's scope only: department B's agent for nobody of
+        # side A (administrators see it), team A's agent for their leads.
+        a, b = w.agent_a.employee_no, w.agent_b.employee_no
+        must = {data.ADM: (a, b), data.MGR: (a,), data.SUP: (a,), data.AGT: (a,)}
+        never = () if cell.principal == data.ADM else (b,)
+        return (
+            method,
+            reverse(name) + period + fmt,
+            None,
+            must.get(cell.principal, ()),
+            never,
+        )
     if name == "complaints:attachment-download":
         attachment = w.attachment_b if out else w.attachment_a
-        return method, reverse(name, args=[attachment.pk]), None, None
+        return method, reverse(name, args=[attachment.pk]), None, *nothing
     if name == "set_language":
-        return method, reverse(name), {"language": "en", "next": "/kpi/"}, None
-    return method, reverse(name), None, None
+        body = {"language": "en", "next": "/kpi/"}
+        return method, reverse(name), body, *nothing
+    return method, reverse(name), None, *nothing
 
 
 @pytest.mark.parametrize("cell", _cells("PAGES"), ids=lambda c: c.id)
 def test_pages(world, cell: Cell):
     w = world
-    method, url, body, never = page_request(w, cell)
+    method, url, body, must, never = page_request(w, cell)
     client = client_for(w, cell.principal)
     response = client.post(url, body) if method == "POST" else client.get(url)
     label = f"{method} {url} as {cell.principal}"
     assert_answer(response, cell.expected, label)
-    if never is not None and response.status_code == 200:
-        content = (
-            b"".join(response.streaming_content)
-            if response.streaming
-            else (response.content)
-        )
-        if "xlsx" in cell.kind:
-            content = _xlsx_text(content).encode()
-        assert never.encode() not in content, f"{label}: shows {never}"
+    if response.status_code != 200 or not (must or never):
+        return
+    content = (
+        b"".join(response.streaming_content) if response.streaming else response.content
+    )
+    text = _xlsx_text(content) if "xlsx" in cell.kind else content.decode()
+    for shown in must:
+        assert shown in text, f"{label}: {shown} missing"
+    for hidden in never:
+        assert hidden not in text, f"{label}: shows {hidden}, out of reach"
 
 
 def _xlsx_text(content: bytes) -> str:
@@ -594,12 +607,8 @@ def api_operations():
             methods = {m.upper() for m in callback.actions}
         else:
             view = callback.cls
-            methods = {
-                m.upper()
-                for m in view.http_method_names
-                if m not in ("options", "head") and hasattr(view, m)
-            }
-        for method in methods:
+            methods = {m.upper() for m in view.http_method_names if hasattr(view, m)}
+        for method in methods - {"HEAD", "OPTIONS"}:  # as GET / DRF's metadata
             operations.add((_api_template(route), method))
     return operations
 
@@ -635,8 +644,8 @@ def test_every_url_has_a_row():
     missing = sorted(wanted - set(data.ADMIN))
     assert not missing, f"admin pages without a row in ADMIN: {missing}"
     assert not set(data.ADMIN) - wanted, "rows for admin pages that do not exist"
-    subjects = {subject for subject, _kind in data.ADMIN_VIEWS}
-    assert not views - subjects, f"admin views without rows: {views - subjects}"
+    subjects = {s for s, kind in data.ADMIN_VIEWS if kind == "GET" or s == "app_list"}
+    assert not views - subjects, f"admin views without a GET row: {views - subjects}"
     app_rows = {kind for subject, kind in data.ADMIN_VIEWS if subject == "app_list"}
     apps_registered = {m._meta.app_label for m in admin.site._registry}
     assert app_rows == {f"GET {app}" for app in apps_registered}
@@ -863,3 +872,28 @@ def test_staff_token_auth(world):
     assert wrong.get("/api/v1/customers/").status_code == 401
     root = Client(HTTP_AUTHORIZATION=f"Token {w.token_root.key}")
     assert root.get(f"/api/v1/complaints/{w.comp_b.reference}/").status_code == 200
+
+
+def test_a_partner_never_reaches_in_house_rows(world):
+    """The KEY column's ``out`` rows are partner B's; in-house rows (registered
+    by staff) are as far out of a partner's reach: 404, nothing changes."""
+    import json
+
+    w = world
+    key = client_for(w, data.KEY)
+    for url in (
+        f"/api/v1/complaints/{w.comp_a.reference}/",
+        f"/api/v1/complaints/{w.comp_a.reference}/events/",
+        f"/api/v1/customers/{w.cust_a.code}/",
+    ):
+        response = key.get(url)
+        assert response.status_code == 404, url
+        assert response.json()["code"] == "not_found"
+    before = snapshot(w.survey_a)
+    response = key.post(
+        f"/api/v1/complaints/{w.resolved_a.reference}/feedback/",
+        json.dumps({"csat": 1}),
+        content_type="application/json",
+    )
+    assert response.status_code == 404
+    assert snapshot(w.survey_a) == before
