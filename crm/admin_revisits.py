@@ -312,7 +312,8 @@ class NotificationAdmin(ScopedModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
-        if obj is not None:
+        # Shown is read; a POST (refused: the inbox is read-only) changes nothing.
+        if obj is not None and request.method == "GET":
             notification_mark_read(actor=request.user, notifications=[obj])
         return super().change_view(request, object_id, form_url, extra_context)
 
