@@ -8,7 +8,6 @@ each calling one service. Another partner's reference is a 404, never a 403.
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -20,10 +19,8 @@ from complaints.actions import ACTIONS, ComplaintAction
 from complaints.api import serializers as s
 from complaints.api.filtersets import ComplaintFilterSet
 from complaints.models import Complaint, ComplaintEvent
-from config.errors import DomainError
 from crm import scoping
 from crm.models import CustomerExternalId
-from crm.services import customer_upsert
 from partners.api.authentication import partner_of
 from partners.api.idempotency import idempotent
 from partners.api.pagination import KefuCursorPagination
@@ -147,33 +144,12 @@ class ComplaintViewSet(
             data=request.data, context={"request": request}
         )
         data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
         partner = partner_of(request)
-        actor = None if partner is not None else request.user
-        with transaction.atomic():
-            try:
-                # A partner's complaint only ever finds the partner's own
-                # customers (else a new one of its own); staff attach it to the
-                # in-house record even outside their scope, without changing it.
-                customer, _created = customer_upsert(
-                    actor=actor,
-                    partner=partner,
-                    attach_outside_scope=True,
-                    **values.pop("customer"),
-                )
-            except DomainError as exc:
-                # The customer's fields are nested under "customer" in the body.
-                if exc.field:
-                    exc.field = f"customer.{exc.field}"
-                raise
-            complaint = services.complaint_receive(
-                actor=actor,
-                customer=customer,
-                source_partner=partner,
-                # Found by the caller's identifiers, not chosen by id.
-                attach_outside_scope=True,
-                **{k: v for k, v in values.items() if v not in (None, "")},
-            )
+        complaint = services.complaint_submit(
+            actor=None if partner is not None else request.user,
+            partner=partner,
+            **data.validated_data,
+        )
         complaint = self.get_queryset().get(pk=complaint.pk)
         return Response(
             s.ComplaintSerializer(complaint).data, status=status.HTTP_201_CREATED

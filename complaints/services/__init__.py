@@ -48,6 +48,7 @@ from complaints.services.resolution import (
     complaint_resolve,
     survey_record_answer,
 )
+from complaints.services.submission import complaint_submit
 
 __all__ = [
     "TRANSITIONS",
@@ -76,5 +77,6 @@ __all__ = [
     "complaint_resume",
     "complaint_start_analysis",
     "complaint_start_handling",
+    "complaint_submit",
     "survey_record_answer",
 ]
