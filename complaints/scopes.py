@@ -5,7 +5,8 @@ account manager "own" it; a partner sees what it submitted. Agents and handlers
 also see unassigned complaints of their team. QA inspectors and relations
 specialists read their whole department's complaints. Child rows (events,
 replies, notes, attachments, SLA targets, surveys) follow their complaint.
-Configuration (categories, calendars, policies, rules) is visible to all staff.
+Configuration (categories, calendars, policies and their change log, rules) is
+visible to all staff.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def register() -> None:
             ),
             "complaints.Category": CONFIG,
             "complaints.SlaPolicy": CONFIG,
+            "complaints.SlaPolicyChange": CONFIG,
             "complaints.BusinessCalendar": CONFIG,
             "complaints.CalendarDay": CONFIG,
             "complaints.AssignmentRule": CONFIG,

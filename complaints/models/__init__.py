@@ -13,8 +13,11 @@ One module per subject; every name stays importable from ``complaints.models``
 - ``events``: ComplaintEvent (append-only), ImmutableRowError
 - ``survey``: SatisfactionSurvey
 - ``capa``: CorrectiveAction
+- ``policy_changes``: SlaPolicyChange (append-only)
+- ``append_only``: the base of append-only audit rows
 """
 
+from complaints.models.append_only import AppendOnlyModel, AppendOnlyQuerySet
 from complaints.models.capa import CorrectiveAction
 from complaints.models.complaint import (
     Complaint,
@@ -29,11 +32,14 @@ from complaints.models.events import (
     ImmutableRowError,
 )
 from complaints.models.intake import AssignmentRule, ReferenceCounter
+from complaints.models.policy_changes import SlaPolicyChange
 from complaints.models.sla import BusinessCalendar, CalendarDay, SlaPolicy, SlaTarget
 from complaints.models.survey import SatisfactionSurvey
 from complaints.models.taxonomy import Category, Channel, Severity
 
 __all__ = [
+    "AppendOnlyModel",
+    "AppendOnlyQuerySet",
     "AssignmentRule",
     "BusinessCalendar",
     "CalendarDay",
@@ -51,6 +57,7 @@ __all__ = [
     "SatisfactionSurvey",
     "Severity",
     "SlaPolicy",
+    "SlaPolicyChange",
     "SlaTarget",
     "attachment_path",
 ]

@@ -43,6 +43,7 @@ from complaints.services.handling import (
 )
 from complaints.services.holds import complaint_hold, complaint_resume
 from complaints.services.intake import complaint_receive
+from complaints.services.policy_updates import sla_policy_update
 from complaints.services.resolution import (
     complaint_confirm,
     complaint_resolve,
@@ -78,5 +79,6 @@ __all__ = [
     "complaint_start_analysis",
     "complaint_start_handling",
     "complaint_submit",
+    "sla_policy_update",
     "survey_record_answer",
 ]
