@@ -12,13 +12,13 @@ One module per subject; every name stays importable from ``complaints.models``
 - ``complaint``: Complaint, ComplaintReply, ComplaintNote, ComplaintAttachment
 - ``events``: ComplaintEvent (append-only), ImmutableRowError
 - ``survey``: SatisfactionSurvey
-- ``capa``: CorrectiveAction
+- ``capa``: CorrectiveAction, CapaEvent (append-only)
 - ``policy_changes``: SlaPolicyChange (append-only)
 - ``append_only``: the base of append-only audit rows
 """
 
 from complaints.models.append_only import AppendOnlyModel, AppendOnlyQuerySet
-from complaints.models.capa import CorrectiveAction
+from complaints.models.capa import CapaEvent, CorrectiveAction
 from complaints.models.complaint import (
     Complaint,
     ComplaintAttachment,
@@ -43,6 +43,7 @@ __all__ = [
     "AssignmentRule",
     "BusinessCalendar",
     "CalendarDay",
+    "CapaEvent",
     "Category",
     "Channel",
     "Complaint",

@@ -22,6 +22,7 @@ from complaints.services.capa import (
     capa_create,
     capa_link_complaints,
     capa_start,
+    capa_update,
     capa_verify,
 )
 from complaints.services.closing import (
@@ -57,6 +58,7 @@ __all__ = [
     "capa_create",
     "capa_link_complaints",
     "capa_start",
+    "capa_update",
     "capa_verify",
     "complaint_add_note",
     "complaint_archive",
