@@ -8,6 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from complaints import actions
 from complaints.business_time import validate_hours
 from complaints.models import (
     BusinessCalendar,
@@ -16,7 +17,7 @@ from complaints.models import (
     SlaPolicy,
     SlaTarget,
 )
-from crm.models import User
+from crm.models import Team, User
 from crm.roles import Role
 
 WORKER_ROLES = [Role.AGENT, Role.COMPLAINT_HANDLER, Role.SUPERVISOR, Role.MANAGER]
@@ -59,30 +60,16 @@ class ComplaintAddForm(forms.ModelForm):
 
 
 class WorkflowForm(forms.Form):
-    """One panel for every lifecycle action; the fields an action needs are
-    validated by the service, which names the field in its error."""
+    """The workflow panel: one form for every action of ``complaints.actions``.
 
-    ACTIONS = [
-        ("start_analysis", _("Start analysis")),
-        ("record_analysis", _("Record analysis")),
-        ("start_handling", _("Start handling")),
-        ("reply", _("Reply to customer")),
-        ("note", _("Add internal note")),
-        ("hold", _("Put on hold (waiting for customer)")),
-        ("resume", _("Resume")),
-        ("resolve", _("Resolve")),
-        ("confirm", _("Customer confirmed")),
-        ("close", _("Close")),
-        ("reopen", _("Reopen")),
-        ("reject", _("Reject")),
-        ("assign", _("Assign")),
-        ("escalate", _("Escalate")),
-        ("change_severity", _("Change severity")),
-        ("override_due", _("Override SLA due time")),
-        ("attach", _("Add attachment")),
-    ]
+    The action list shows the actions offered on ``complaint`` to ``user`` (its
+    status, their role and permission); any registry action is accepted, and its
+    service decides (an illegal one is refused with the service's message). The
+    fields an action reads are named in its registry entry and validated by the
+    service, which names the field in its error.
+    """
 
-    action = forms.ChoiceField(label=_("action"), choices=ACTIONS)
+    action = forms.ChoiceField(label=_("action"), choices=actions.choices)
     version = forms.IntegerField(widget=forms.HiddenInput)
     text = forms.CharField(
         label=_("text (reply, note or reason)"),
@@ -96,6 +83,9 @@ class WorkflowForm(forms.Form):
     )
     assignee = forms.ModelChoiceField(
         label=_("assignee"), required=False, queryset=User.objects.none()
+    )
+    team = forms.ModelChoiceField(
+        label=_("team"), required=False, queryset=Team.objects.none()
     )
     severity = forms.ChoiceField(
         label=_("severity"),
@@ -130,10 +120,16 @@ class WorkflowForm(forms.Form):
     due_at = forms.DateTimeField(label=_("new due time"), required=False)
     file = forms.FileField(label=_("attachment"), required=False)
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, user=None, complaint=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if user is not None and complaint is not None:
+            self.fields["action"].widget.choices = [
+                (action.code, action.label)
+                for action in actions.offered_to(user, complaint)
+            ]
         self.fields["assignee"].queryset = scoped_workers(user)
         use_assignee_autocomplete(self.fields["assignee"], user)
+        self.fields["team"].queryset = scoped_teams(user)
 
 
 class AssignForm(forms.Form):
@@ -156,6 +152,14 @@ def use_assignee_autocomplete(field: forms.ModelChoiceField, user) -> None:
         return
     field.widget = AutocompleteSelect(Complaint._meta.get_field("assignee"), admin.site)
     field.widget.choices = field.choices
+
+
+def scoped_teams(user):
+    """Teams a complaint may be assigned to, as far as ``user`` may see teams."""
+    from crm import scoping
+
+    teams = Team.objects.order_by("code")
+    return teams if user is None else scoping.visible_to(user, teams)
 
 
 def scoped_workers(user):

@@ -4,8 +4,9 @@ A complaint belongs to its department and team; its assignee and the customer's
 account manager "own" it; a partner sees what it submitted. Agents and handlers
 also see unassigned complaints of their team. QA inspectors and relations
 specialists read their whole department's complaints. Child rows (events,
-replies, notes, attachments, SLA targets, surveys) follow their complaint.
-Configuration (categories, calendars, policies, rules) is visible to all staff.
+replies, notes, attachments, SLA targets, surveys) follow their complaint, CAPA
+events their CAPA. Configuration (categories, calendars, policies and their
+change log, rules) is visible to all staff.
 """
 
 from __future__ import annotations
@@ -29,6 +30,15 @@ def _complaint_paths(prefix: str = "") -> ScopePaths:
     )
 
 
+def _capa_paths(prefix: str = "") -> ScopePaths:
+    return ScopePaths(
+        department=f"{prefix}department",
+        team=f"{prefix}team",
+        owners=(f"{prefix}owner", f"{prefix}created_by"),
+        department_roles=frozenset({Role.MANAGER, Role.QA_INSPECTOR}),
+    )
+
+
 CONFIG = ScopePaths(everyone=frozenset(STAFF_ROLES))
 
 
@@ -42,14 +52,11 @@ def register() -> None:
             "complaints.ComplaintAttachment": _complaint_paths("complaint__"),
             "complaints.SlaTarget": _complaint_paths("complaint__"),
             "complaints.SatisfactionSurvey": _complaint_paths("complaint__"),
-            "complaints.CorrectiveAction": ScopePaths(
-                department="department",
-                team="team",
-                owners=("owner", "created_by"),
-                department_roles=frozenset({Role.MANAGER, Role.QA_INSPECTOR}),
-            ),
+            "complaints.CorrectiveAction": _capa_paths(),
+            "complaints.CapaEvent": _capa_paths("capa__"),
             "complaints.Category": CONFIG,
             "complaints.SlaPolicy": CONFIG,
+            "complaints.SlaPolicyChange": CONFIG,
             "complaints.BusinessCalendar": CONFIG,
             "complaints.CalendarDay": CONFIG,
             "complaints.AssignmentRule": CONFIG,

@@ -1,16 +1,30 @@
-"""Admin of corrective and preventive actions (CAPA); creation goes through
-``capa_create``.
+"""Admin of corrective and preventive actions (CAPA): creation goes through
+``capa_create``, edits through ``capa_update``; the page shows the CAPA's
+events (read-only).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
 
 from complaints import services
-from complaints.models import CorrectiveAction
+from complaints.admin.inlines import ReadOnlyInline
+from complaints.models import CapaEvent, CorrectiveAction
 from config.errors import DomainError
 from crm.admin_base import ScopedModelAdmin
+
+
+class CapaEventInline(ReadOnlyInline):
+    model = CapaEvent
+    fields = ("created_at", "kind", "actor", "from_status", "to_status", "note")
+    readonly_fields = fields
+    ordering = ("created_at", "pk")
+    verbose_name_plural = _("history")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
 
 
 @admin.register(CorrectiveAction)
@@ -42,8 +56,13 @@ class CorrectiveActionAdmin(ScopedModelAdmin):
         *readonly_fields,
     )
 
+    inlines = [CapaEventInline]
+
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -51,9 +70,18 @@ class CorrectiveActionAdmin(ScopedModelAdmin):
         return (*self.readonly_fields, "owner", "complaints")
 
     def save_model(self, request, obj, form, change):
-        if change:
-            return super().save_model(request, obj, form, change)
         data = form.cleaned_data
+        if change:
+            try:
+                services.capa_update(
+                    actor=request.user,
+                    capa=obj,
+                    changes={name: data[name] for name in form.changed_data},
+                )
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                obj._kefu_error = exc.message
+            return None
         try:
             created = services.capa_create(
                 actor=request.user,

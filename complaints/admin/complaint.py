@@ -3,8 +3,9 @@ list actions.
 
 Thin, per house style rule 10: rows come from the scoping module, status and SLA
 fields are read-only, and every change goes through ``complaints.services`` —
-the intake form calls ``complaint_receive``, the workflow panel and the list
-actions call the lifecycle services, domain errors become admin messages.
+the intake form calls ``complaint_receive``, the workflow panel offers the
+actions of ``complaints.actions`` and calls their services, the list actions
+call the lifecycle services, domain errors become admin messages.
 Complaints are archived, never deleted.
 """
 
@@ -21,6 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from complaints import services
+from complaints.actions import ACTIONS
 from complaints.admin.filters import (
     ArchivedFilter,
     AssigneeFilter,
@@ -341,7 +343,9 @@ class ComplaintAdmin(ScopedModelAdmin):
                 reverse("admin:complaints_complaint_change", args=[pk])
             )
         if request.method == "POST":
-            form = WorkflowForm(request.POST, request.FILES, user=request.user)
+            form = WorkflowForm(
+                request.POST, request.FILES, user=request.user, complaint=complaint
+            )
             if form.is_valid():
                 try:
                     _perform(request.user, complaint, form.cleaned_data)
@@ -357,6 +361,7 @@ class ComplaintAdmin(ScopedModelAdmin):
         else:
             form = WorkflowForm(
                 user=request.user,
+                complaint=complaint,
                 initial={
                     "version": complaint.version,
                     "action": request.GET.get("action", ""),
@@ -449,71 +454,6 @@ def _flatten(fields):
 
 
 def _perform(actor, complaint, data) -> None:
-    """Dispatch one workflow panel submission to its service."""
-    action = data["action"]
-    version = data["version"]
-    text = data.get("text") or ""
-    common = {"actor": actor, "complaint": complaint}
-    if action == "start_analysis":
-        services.complaint_start_analysis(**common, note=text, version=version)
-    elif action == "record_analysis":
-        services.complaint_record_analysis(
-            **common,
-            cause_hypothesis=text,
-            cause_type=data.get("cause_type") or "",
-            impact_scope=data.get("impact_scope") or "",
-            category=data.get("category"),
-            severity=data.get("severity") or None,
-            version=version,
-        )
-    elif action == "start_handling":
-        services.complaint_start_handling(**common, note=text, version=version)
-    elif action == "reply":
-        services.complaint_reply(
-            **common, body=text, channel=data.get("channel") or None, version=version
-        )
-    elif action == "note":
-        services.complaint_add_note(**common, body=text, version=version)
-    elif action == "hold":
-        services.complaint_hold(**common, reason=text, version=version)
-    elif action == "resume":
-        services.complaint_resume(**common, note=text, version=version)
-    elif action == "resolve":
-        services.complaint_resolve(
-            **common,
-            resolution_type=data.get("resolution_type") or "",
-            resolution_summary=text,
-            compensation_amount=data.get("compensation_amount"),
-            cause_type=data.get("cause_type") or "",
-            version=version,
-        )
-    elif action == "confirm":
-        services.complaint_confirm(**common, note=text, version=version)
-    elif action == "close":
-        services.complaint_close(**common, note=text, version=version)
-    elif action == "reopen":
-        services.complaint_reopen(**common, reason=text, version=version)
-    elif action == "reject":
-        services.complaint_reject(**common, reason=text, version=version)
-    elif action == "assign":
-        services.complaint_assign(
-            **common, assignee=data.get("assignee"), note=text, version=version
-        )
-    elif action == "escalate":
-        services.complaint_escalate(
-            **common, reason=text, to_user=data.get("assignee"), version=version
-        )
-    elif action == "change_severity":
-        services.complaint_change_severity(
-            **common, severity=data.get("severity") or "", reason=text, version=version
-        )
-    elif action == "override_due":
-        services.complaint_override_due(
-            **common,
-            kind=data.get("target") or "",
-            due_at=data.get("due_at"),
-            reason=text,
-            version=version,
-        )
-    elif action == "attach":
-        services.complaint_attach(**common, file=data.get("file"))
+    """Dispatch one workflow panel submission to its service (the registry)."""
+    action = ACTIONS[data["action"]]
+    action.service(actor=actor, complaint=complaint, **action.kwargs_from_panel(data))

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db import transaction
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from complaints import services
 from complaints.admin_forms import BusinessCalendarForm, SlaPolicyForm
-from complaints.models import BusinessCalendar, CalendarDay, SlaPolicy
+from complaints.models import BusinessCalendar, CalendarDay, SlaPolicy, SlaPolicyChange
 from crm.admin_base import ScopedModelAdmin, ScopedTabularInline
+
+LOG_ROWS = 50  # the change log's most recent edits on the policy page
 
 
 class CalendarDayInline(ScopedTabularInline):
@@ -57,34 +63,56 @@ class SlaPolicyAdmin(ScopedModelAdmin):
     list_select_related = ("category", "calendar")
     search_fields = ("code", "name")
 
-    # Fields whose change moves the due times of complaints under the policy.
-    TIMING_FIELDS = frozenset(
-        {
-            "channel",
-            "severity",
-            "category",
-            "calendar",
-            "is_24x7",
-            "first_response_minutes",
-            "analysis_minutes",
-            "reply_minutes",
-            "resolution_minutes",
-            "confirmation_minutes",
-            "elapsed_targets",
-            "warn_percent",
-            "is_active",
-        }
-    )
+    readonly_fields = ("change_log",)
+
+    @admin.display(description=_("change log"))
+    def change_log(self, obj):
+        """The policy's recorded edits (``sla_policy_update``), newest first."""
+        changes = (
+            SlaPolicyChange.objects.filter(policy_id=obj.pk)
+            .select_related("actor")
+            .order_by("-created_at", "-pk")[:LOG_ROWS]
+            if obj.pk
+            else []
+        )
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    date_format(localtime(c.created_at), "SHORT_DATETIME_FORMAT"),
+                    c.actor or "—",
+                    "; ".join(
+                        f"{name}: {values['from']} → {values['to']}"
+                        for name, values in c.changes.items()
+                    ),
+                    gettext("yes") if c.recompute else gettext("no"),
+                )
+                for c in changes
+            ),
+        )
+        if not rows:
+            return "—"
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            gettext("changed at"),
+            gettext("actor"),
+            gettext("changes"),
+            gettext("due times recomputed"),
+            rows,
+        )
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and self.TIMING_FIELDS.intersection(form.changed_data):
-            from complaints import tasks
-
-            policy_id, actor_id = obj.pk, request.user.pk
-            transaction.on_commit(
-                lambda: tasks.sla_policy_recompute.delay(policy_id, actor_id)
-            )
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # The service saves, records the change and decides on a recompute.
+        recorded = services.sla_policy_update(
+            actor=request.user,
+            policy=obj,
+            changes={name: form.cleaned_data[name] for name in form.changed_data},
+        )
+        if recorded is not None and recorded.recompute:
             self.message_user(
                 request,
                 gettext(
@@ -93,3 +121,4 @@ class SlaPolicyAdmin(ScopedModelAdmin):
                 ),
                 messages.INFO,
             )
+        return None

@@ -6,7 +6,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from complaints.models import Complaint, ComplaintEvent, SatisfactionSurvey
+from complaints.models import (
+    Complaint,
+    ComplaintEvent,
+    SatisfactionSurvey,
+    SlaTarget,
+)
 from crm.api.serializers import require_contact_details
 
 TOP_LEVEL_CATEGORIES = ("service_quality", "attitude", "process", "product", "other")
@@ -342,3 +347,17 @@ class ResolveInputSerializer(VersionedSerializer):
 class SeverityInputSerializer(VersionedSerializer):
     severity = serializers.ChoiceField(choices=Complaint.Severity.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OverrideDueInputSerializer(VersionedSerializer):
+    kind = serializers.ChoiceField(
+        choices=SlaTarget.Kind.choices, help_text=_("The SLA clock to move.")
+    )
+    due_at = serializers.DateTimeField(help_text=_("The new due time."))
+    reason = serializers.CharField()
+
+
+class AttachInputSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text=_("The file (multipart/form-data); size and types are limited.")
+    )

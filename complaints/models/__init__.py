@@ -12,10 +12,13 @@ One module per subject; every name stays importable from ``complaints.models``
 - ``complaint``: Complaint, ComplaintReply, ComplaintNote, ComplaintAttachment
 - ``events``: ComplaintEvent (append-only), ImmutableRowError
 - ``survey``: SatisfactionSurvey
-- ``capa``: CorrectiveAction
+- ``capa``: CorrectiveAction, CapaEvent (append-only)
+- ``policy_changes``: SlaPolicyChange (append-only)
+- ``append_only``: the base of append-only audit rows
 """
 
-from complaints.models.capa import CorrectiveAction
+from complaints.models.append_only import AppendOnlyModel, AppendOnlyQuerySet
+from complaints.models.capa import CapaEvent, CorrectiveAction
 from complaints.models.complaint import (
     Complaint,
     ComplaintAttachment,
@@ -29,14 +32,18 @@ from complaints.models.events import (
     ImmutableRowError,
 )
 from complaints.models.intake import AssignmentRule, ReferenceCounter
+from complaints.models.policy_changes import SlaPolicyChange
 from complaints.models.sla import BusinessCalendar, CalendarDay, SlaPolicy, SlaTarget
 from complaints.models.survey import SatisfactionSurvey
 from complaints.models.taxonomy import Category, Channel, Severity
 
 __all__ = [
+    "AppendOnlyModel",
+    "AppendOnlyQuerySet",
     "AssignmentRule",
     "BusinessCalendar",
     "CalendarDay",
+    "CapaEvent",
     "Category",
     "Channel",
     "Complaint",
@@ -51,6 +58,7 @@ __all__ = [
     "SatisfactionSurvey",
     "Severity",
     "SlaPolicy",
+    "SlaPolicyChange",
     "SlaTarget",
     "attachment_path",
 ]

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from complaints.models.append_only import AppendOnlyModel
 from complaints.models.complaint import Complaint
 
 
@@ -94,3 +95,58 @@ class CorrectiveAction(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class CapaEvent(AppendOnlyModel):
+    """One change of a CAPA (``complaints.services.capa``), append-only: who,
+    what, the status before and after, the note given."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("created")
+        UPDATED = "updated", _("details changed")
+        LINKED = "linked", _("complaints linked")
+        STARTED = "started", _("work started")
+        COMPLETED = "completed", _("completed")
+        VERIFIED = "verified", _("effectiveness checked")
+
+    capa = models.ForeignKey(
+        CorrectiveAction,
+        verbose_name=_("corrective action (CAPA)"),
+        on_delete=models.CASCADE,
+        related_name="events",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    from_status = models.CharField(
+        _("from status"),
+        max_length=16,
+        choices=CorrectiveAction.Status.choices,
+        blank=True,
+    )
+    to_status = models.CharField(
+        _("to status"),
+        max_length=16,
+        choices=CorrectiveAction.Status.choices,
+        blank=True,
+    )
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("CAPA event")
+        verbose_name_plural = _("CAPA events")
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["capa", "created_at"], name="capaevent_timeline")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"

@@ -22,6 +22,7 @@ from complaints.services.capa import (
     capa_create,
     capa_link_complaints,
     capa_start,
+    capa_update,
     capa_verify,
 )
 from complaints.services.closing import (
@@ -43,12 +44,14 @@ from complaints.services.handling import (
 )
 from complaints.services.holds import complaint_hold, complaint_resume
 from complaints.services.intake import complaint_receive
+from complaints.services.policy_updates import sla_policy_update
 from complaints.services.resolution import (
     complaint_confirm,
     complaint_resolve,
     survey_record_answer,
 )
 from complaints.services.revisit_problems import revisit_complete_with_complaint
+from complaints.services.submission import complaint_submit
 
 __all__ = [
     "TRANSITIONS",
@@ -56,6 +59,7 @@ __all__ = [
     "capa_create",
     "capa_link_complaints",
     "capa_start",
+    "capa_update",
     "capa_verify",
     "complaint_add_note",
     "complaint_archive",
@@ -77,6 +81,8 @@ __all__ = [
     "complaint_resume",
     "complaint_start_analysis",
     "complaint_start_handling",
+    "complaint_submit",
     "revisit_complete_with_complaint",
+    "sla_policy_update",
     "survey_record_answer",
 ]

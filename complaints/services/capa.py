@@ -1,7 +1,11 @@
-"""CAPA (corrective and preventive actions): create, link, complete, verify.
+"""CAPA (corrective and preventive actions): create, edit, link, start,
+complete, verify.
 
 A CAPA addresses a root cause behind one or many complaints. Its owner completes
 it; a supervisor or manager (not the owner) then verifies its effectiveness.
+Every service checks the actor's role and that the CAPA is in their scope
+(``crm.scoping``: its department, team, owner or creator), and every change
+writes exactly one append-only ``CapaEvent``.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from complaints.models import Complaint, ComplaintEvent, CorrectiveAction
+from complaints.models import CapaEvent, Complaint, ComplaintEvent, CorrectiveAction
 from complaints.services import clock, permissions
 from complaints.services.events import event_record
 from config.errors import IllegalTransition, InvalidInput, NotPermitted, VersionConflict
@@ -21,6 +25,7 @@ from crm.notifications import notify
 from crm.roles import Role
 
 CS = CorrectiveAction.Status
+EK = CapaEvent.Kind
 CAPA_CREATORS = permissions.RESOLVERS
 CAPA_VERIFIERS = permissions.LEADS
 
@@ -33,6 +38,40 @@ CAPA_TRANSITIONS: dict[str, frozenset[str]] = {
     CS.VERIFIED: frozenset(),
     CS.CANCELLED: frozenset(),
 }
+
+
+# What ``capa_update`` may change (the owner and the complaints have services).
+EDITABLE_FIELDS = ("title", "kind", "root_cause", "action", "due_date")
+
+
+def _event(
+    capa: CorrectiveAction,
+    kind: str,
+    *,
+    actor,
+    from_status: str = "",
+    note: str = "",
+    data: dict | None = None,
+) -> CapaEvent:
+    """The one event of a change (``to_status`` is the status after it)."""
+    return CapaEvent.objects.create(
+        capa=capa,
+        kind=kind,
+        actor=actor,
+        from_status=from_status,
+        to_status=capa.status if from_status or kind == EK.CREATED else "",
+        note=note,
+        data=data or {},
+        created_at=clock.now(),
+    )
+
+
+def _require_capa_scope(actor, capa: CorrectiveAction) -> None:
+    """The CAPA must be in the actor's scope (its owner and creator always are)."""
+    if actor is None or actor.pk in (capa.owner_id, capa.created_by_id):
+        return
+    if not scoping.can_view(actor, capa):
+        raise NotPermitted(_("This corrective action is outside your scope."))
 
 
 def _capa_status(capa: CorrectiveAction, to_status: str) -> None:
@@ -62,7 +101,9 @@ def _visible_complaints(actor, complaints) -> list[Complaint]:
     return found
 
 
-def _link(capa, complaints, *, actor) -> None:
+def _link(capa, complaints, *, actor) -> list[Complaint]:
+    """Link the complaints not linked yet (each gets a ``capa_linked`` event);
+    returns those."""
     existing = set(capa.complaints.values_list("pk", flat=True))
     new = [c for c in complaints if c.pk not in existing]
     capa.complaints.add(*new)
@@ -73,6 +114,7 @@ def _link(capa, complaints, *, actor) -> None:
             actor=actor,
             data={"capa_id": capa.pk, "title": capa.title},
         )
+    return new
 
 
 @transaction.atomic
@@ -87,7 +129,12 @@ def capa_create(
     kind: str = CorrectiveAction.Kind.CORRECTIVE,
     complaints=(),
 ) -> CorrectiveAction:
-    """Open a CAPA for ``owner`` (notified), optionally linked to complaints."""
+    """Open a CAPA for ``owner`` (notified), optionally linked to complaints.
+
+    The owner must be a colleague of the actor and the complaints in their scope
+    (``InvalidInput``/``NotPermitted`` otherwise; nothing is written). Writes the
+    ``created`` event.
+    """
     permissions.require_role(actor, CAPA_CREATORS)
     if not (title or "").strip():
         raise InvalidInput(_("A title is required."), field="title")
@@ -118,6 +165,7 @@ def capa_create(
         created_by=actor,
     )
     _link(capa, linked, actor=actor)
+    _event(capa, EK.CREATED, actor=actor, data={"complaints": [c.pk for c in linked]})
     if actor is None or owner.pk != actor.pk:
         notify(
             recipient=owner,
@@ -134,21 +182,97 @@ def capa_create(
 def capa_link_complaints(
     *, actor, capa: CorrectiveAction, complaints, version: int | None = None
 ) -> CorrectiveAction:
+    """Link more complaints (in the actor's scope) to a CAPA in their scope.
+    One ``linked`` event names the complaints newly linked; none if none is."""
     locked = _lock_capa(capa, version)
     permissions.require_role(actor, CAPA_CREATORS)
+    _require_capa_scope(actor, locked)
     if locked.status in (CS.VERIFIED, CS.CANCELLED):
         raise IllegalTransition(_("This corrective action is finished."))
-    _link(locked, _visible_complaints(actor, complaints), actor=actor)
+    new = _link(locked, _visible_complaints(actor, complaints), actor=actor)
+    if new:
+        _event(locked, EK.LINKED, actor=actor, data={"complaints": [c.pk for c in new]})
     return locked
 
 
 @transaction.atomic
+def capa_update(
+    *,
+    actor,
+    capa: CorrectiveAction,
+    changes: dict,
+    version: int | None = None,
+) -> CorrectiveAction:
+    """Edit the title, kind, root cause, action or due date (a supervisor or
+    manager in scope). Saves only what differs, with one ``updated`` event
+    naming the fields (before and after); nothing when nothing differs."""
+    locked = _lock_capa(capa, version)
+    permissions.require_role(actor, CAPA_VERIFIERS)
+    _require_capa_scope(actor, locked)
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise InvalidInput(
+            _("This cannot be changed here: %(fields)s.")
+            % {"fields": ", ".join(unknown)},
+            field=unknown[0],
+        )
+    values = {
+        name: value.strip() if isinstance(value, str) else value
+        for name, value in changes.items()
+    }
+    diff = {
+        name: value for name, value in values.items() if getattr(locked, name) != value
+    }
+    if not diff:
+        return locked
+    for name in ("title", "root_cause", "action"):
+        if name in diff and not diff[name]:
+            raise InvalidInput(_("This field cannot be empty."), field=name)
+    if "kind" in diff and diff["kind"] not in CorrectiveAction.Kind.values:
+        raise InvalidInput(_("Unknown kind."), field="kind")
+    if "due_date" in diff and (
+        diff["due_date"] is None or diff["due_date"] < timezone.localdate(clock.now())
+    ):
+        raise InvalidInput(_("The due date cannot be in the past."), field="due_date")
+    before = {name: _json(getattr(locked, name)) for name in diff}
+    for name, value in diff.items():
+        setattr(locked, name, value)
+    locked.version += 1
+    locked.save(update_fields=[*sorted(diff), "version", "updated_at"])
+    _event(
+        locked,
+        EK.UPDATED,
+        actor=actor,
+        data={
+            name: {"from": before[name], "to": _json(getattr(locked, name))}
+            for name in diff
+        },
+    )
+    _refresh(capa, locked)
+    return locked
+
+
+def _json(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _refresh(capa: CorrectiveAction, locked: CorrectiveAction) -> None:
+    """The caller's instance shows the saved row."""
+    if capa is not locked:
+        for field in CorrectiveAction._meta.concrete_fields:
+            setattr(capa, field.attname, getattr(locked, field.attname))
+
+
+@transaction.atomic
 def capa_start(*, actor, capa: CorrectiveAction, version: int | None = None):
+    """open/ineffective → in progress, by the owner or a lead in scope."""
     locked = _lock_capa(capa, version)
     _require_owner_or_lead(actor, locked)
+    from_status = locked.status
     _capa_status(locked, CS.IN_PROGRESS)
     locked.version += 1
     locked.save(update_fields=["status", "version", "updated_at"])
+    _event(locked, EK.STARTED, actor=actor, from_status=from_status)
     return locked
 
 
@@ -156,6 +280,7 @@ def _require_owner_or_lead(actor, capa) -> None:
     if actor is None or actor.pk == capa.owner_id:
         return
     permissions.require_role(actor, CAPA_VERIFIERS)
+    _require_capa_scope(actor, capa)
 
 
 @transaction.atomic
@@ -167,6 +292,7 @@ def capa_complete(
     _require_owner_or_lead(actor, locked)
     if not (note or "").strip():
         raise InvalidInput(_("Describe what was done."), field="note")
+    from_status = locked.status
     _capa_status(locked, CS.COMPLETED)
     locked.completion_note = note.strip()
     locked.completed_at = clock.now()
@@ -179,6 +305,13 @@ def capa_complete(
             "version",
             "updated_at",
         ]
+    )
+    _event(
+        locked,
+        EK.COMPLETED,
+        actor=actor,
+        from_status=from_status,
+        note=locked.completion_note,
     )
     return locked
 
@@ -196,6 +329,7 @@ def capa_verify(
     an ineffective action goes back to work (in progress) later."""
     locked = _lock_capa(capa, version)
     permissions.require_role(actor, CAPA_VERIFIERS)
+    _require_capa_scope(actor, locked)
     if (
         actor is not None
         and actor.pk == locked.owner_id
@@ -204,6 +338,7 @@ def capa_verify(
         raise NotPermitted(_("The owner cannot verify their own action."))
     if not (note or "").strip():
         raise InvalidInput(_("Describe how effectiveness was checked."), field="note")
+    from_status = locked.status
     _capa_status(locked, CS.VERIFIED if effective else CS.INEFFECTIVE)
     locked.verification_note = note.strip()
     locked.verified_by = actor
@@ -218,5 +353,13 @@ def capa_verify(
             "version",
             "updated_at",
         ]
+    )
+    _event(
+        locked,
+        EK.VERIFIED,
+        actor=actor,
+        from_status=from_status,
+        note=locked.verification_note,
+        data={"effective": bool(effective)},
     )
     return locked

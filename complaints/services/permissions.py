@@ -55,6 +55,11 @@ def _roles(actor) -> frozenset[str]:
     return scoping.user_roles(actor)
 
 
+def has_role(actor, roles: frozenset[str]) -> bool:
+    """Whether ``require_role(actor, roles)`` lets ``actor`` through."""
+    return actor is None or (actor.is_active and bool(_roles(actor) & roles))
+
+
 def require_role(actor, roles: frozenset[str]) -> None:
     if actor is None:
         return

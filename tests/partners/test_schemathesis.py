@@ -28,8 +28,9 @@ TIME_BUDGET_SECONDS = 150
 # Operations a principal cannot call at all: staff transitions for a partner
 # key, partner-only endpoints for a staff token.
 STAFF_ONLY = (
-    r"^/api/v1/complaints/\{reference\}/(analysis|assign|close|escalate|hold|note"
-    r"|reject|reopen|reply|resolve|resume|severity|start-analysis|start-handling)/$"
+    r"^/api/v1/complaints/\{reference\}/(analysis|assign|attach|close|escalate|hold"
+    r"|note|override-due|reject|reopen|reply|resolve|resume|severity|start-analysis"
+    r"|start-handling)/$"
 )
 PARTNER_ONLY = r"^/api/v1/(webhooks/.*|key/)$"
 
@@ -43,6 +44,7 @@ def test_schemathesis_finds_no_server_errors_or_schema_violations(
     """Once as a partner key (every scope), once as an administrator's token,
     which reaches the staff-only transition endpoints too."""
     settings.KEFU_API_RATE = "100000/min"
+    settings.MEDIA_ROOT = tmp_path / "media"  # files the attach endpoint stores
     raw_key = seed_api_data()
     if principal == "partner":
         authorization = f"Api-Key {raw_key}"

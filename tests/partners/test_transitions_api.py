@@ -1,6 +1,8 @@
 """Staff-only transition endpoints: they call the services; 409 on illegal
 transitions and version conflicts; partners cannot use them."""
 
+from datetime import datetime
+
 import pytest
 
 from complaints.models import ComplaintEvent
@@ -158,3 +160,78 @@ def test_assign_to_a_staff_member(org, staff_client):
     assert response.status_code == 200, response.json()
     complaint.refresh_from_db()
     assert complaint.assignee == org.agent_a and complaint.team == org.team_a
+
+
+def test_manager_overrides_a_due_time(org, staff_client):
+    """The admin panel's "override SLA due time" is an endpoint too."""
+    complaint = make_complaint(actor=org.agent_a)
+    due = "2031-01-02T17:00:00+08:00"
+    body = {"kind": "reply", "due_at": due, "reason": "客户同意延期"}
+
+    agent = post(staff_client(org.agent_a), complaint, "override-due", body)
+    response = post(staff_client(org.manager_a), complaint, "override-due", body)
+
+    assert agent.status_code == 403 and agent.json()["code"] == "permission_denied"
+    assert response.status_code == 200, response.json()
+    assert response.json()["sla"]["reply_due_at"] == due
+    complaint.refresh_from_db()
+    assert complaint.reply_due_at == datetime.fromisoformat(due)
+    assert complaint.sla_targets.get(kind="reply", met_at=None).is_overridden
+    bad = post(staff_client(org.manager_a), complaint, "override-due", {})
+    assert bad.status_code == 400
+    assert {"kind", "due_at", "reason"} <= set(bad.json()["errors"])
+
+
+def test_staff_attach_a_file(org, staff_client, settings, tmp_path):
+    """The admin panel's "add attachment" is an endpoint too (multipart)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    complaint = make_complaint(actor=org.agent_a)
+    client = staff_client(org.agent_a)
+    photo = SimpleUploadedFile("破损.jpg", b"\xff\xd8\xff" + b"0" * 64, "image/jpeg")
+
+    response = client.post(
+        f"{URL}{complaint.reference}/attach/", {"file": photo}, format="multipart"
+    )
+    script = client.post(
+        f"{URL}{complaint.reference}/attach/",
+        {"file": SimpleUploadedFile("x.jpg", b"<script>", "image/jpeg")},
+        format="multipart",
+    )
+    missing = post(client, complaint, "attach", {})
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["reference"] == complaint.reference
+    attachment = complaint.attachments.get()
+    assert attachment.original_name == "破损.jpg"
+    assert attachment.uploaded_by == org.agent_a
+    assert complaint.events.filter(kind="attachment").count() == 1
+    assert script.status_code == 400 and "file" in script.json()["errors"]
+    assert missing.status_code == 400 and "file" in missing.json()["errors"]
+    assert complaint.attachments.count() == 1
+
+
+def test_partners_cannot_override_or_attach(partner_a, key_client):
+    complaint = make_complaint(
+        customer=CustomerFactory(partner=partner_a), source_partner=partner_a
+    )
+    client = key_client(partner_a, scopes=list(Scope.values))
+
+    for action in ("override-due", "attach"):
+        assert post(client, complaint, action, {}).status_code == 403, action
+    assert not complaint.attachments.exists()
+
+
+def test_a_retried_note_with_the_same_key_adds_one_note(org, staff_client):
+    complaint = make_complaint(actor=org.agent_a)
+    client = staff_client(org.agent_a)
+    client.credentials(HTTP_IDEMPOTENCY_KEY="note-1")
+
+    first = post(client, complaint, "note", {"body": "客户来电催促"})
+    again = post(client, complaint, "note", {"body": "客户来电催促"})
+
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert complaint.notes.count() == 1
