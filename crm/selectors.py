@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -50,6 +50,12 @@ def identifier_lookup(*, user, term: str, prefix: str = "") -> Q | None:
         digests = pii.phone_digests(term)
         return Q(**{f"{prefix}phone_digest__in": digests}) if digests else None
     return None
+
+
+def configuration_rows(*, user, model: type[Model]) -> QuerySet:
+    """The rows of ``model`` that ``user`` may see, for an admin that names no
+    selector of its own (configuration tables: every staff role sees them)."""
+    return scoping.visible_to(user, model._default_manager.all())
 
 
 def customer_list(*, user, search: str = "") -> QuerySet[Customer]:
