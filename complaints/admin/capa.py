@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 
-from complaints import services
+from complaints import selectors, services
 from complaints.models import CorrectiveAction
 from config.errors import DomainError
 from crm.admin_base import ScopedModelAdmin
@@ -15,6 +15,7 @@ from crm.admin_base import ScopedModelAdmin
 
 @admin.register(CorrectiveAction)
 class CorrectiveActionAdmin(ScopedModelAdmin):
+    selector = staticmethod(selectors.corrective_action_list)
     list_display = ("title", "kind", "owner", "due_date", "status", "verified_at")
     list_filter = ("status", "kind", "department")
     list_select_related = ("owner",)

@@ -1,7 +1,7 @@
 """Admin of complaints: the list, the intake form, the workflow panel and the
 list actions.
 
-Thin, per house style rule 10: rows come from the scoping module, status and SLA
+Thin, per house style rule 10: rows come from the selectors, status and SLA
 fields are read-only, and every change goes through ``complaints.services`` —
 the intake form calls ``complaint_receive``, the workflow panel and the list
 actions call the lifecycle services, domain errors become admin messages.
@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from complaints import services
+from complaints import selectors, services
 from complaints.admin.filters import (
     ArchivedFilter,
     AssigneeFilter,
@@ -75,6 +75,8 @@ def _run(request, fn, complaint, success: str) -> bool:
 
 @admin.register(Complaint)
 class ComplaintAdmin(ScopedModelAdmin):
+    # Archived complaints included; the "archived" filter hides them by default.
+    selector = staticmethod(selectors.complaint_list)
     list_display = (
         "reference",
         "subject",
