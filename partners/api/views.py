@@ -7,8 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.scoping import visible_to_partner
-from partners import services
+from partners import selectors, services
 from partners.api.authentication import partner_of
 from partners.api.idempotency import idempotent
 from partners.api.permissions import ScopeOrModelPermission
@@ -20,7 +19,7 @@ from partners.api.serializers import (
     WebhookEndpointSerializer,
     WebhookEndpointUpdateSerializer,
 )
-from partners.models import Scope, WebhookDelivery, WebhookEndpoint
+from partners.models import Scope, WebhookEndpoint
 
 
 class IsPartnerKey(permissions.BasePermission):
@@ -65,9 +64,7 @@ class WebhookEndpointViewSet(
     queryset = WebhookEndpoint.objects.none()  # for the schema; see get_queryset
 
     def get_queryset(self):
-        return visible_to_partner(
-            partner_of(self.request), WebhookEndpoint.objects.all()
-        ).order_by("pk")
+        return selectors.webhook_endpoints_of(partner=partner_of(self.request))
 
     @extend_schema(
         summary="Register a webhook endpoint",
@@ -114,7 +111,9 @@ class WebhookEndpointViewSet(
     @action(detail=True, methods=["get"], serializer_class=WebhookDeliverySerializer)
     def deliveries(self, request, pk=None):
         endpoint = self.get_object()
-        page = self.paginate_queryset(WebhookDelivery.objects.filter(endpoint=endpoint))
+        page = self.paginate_queryset(
+            selectors.webhook_deliveries_of(endpoint=endpoint)
+        )
         return self.get_paginated_response(
             WebhookDeliverySerializer(page, many=True).data
         )
