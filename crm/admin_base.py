@@ -20,7 +20,7 @@ Inlines use ``ScopedTabularInline`` / ``ScopedStackedInline`` (same rules).
 Models that are not personal (categories, calendars, indicators...) have a scope
 rule that lets every staff role see them; that is how they are left unscoped —
 explicitly, in the registry, never by forgetting — and why they need no selector
-of their own.
+of their own (``configuration_rows`` refuses any other model).
 """
 
 from __future__ import annotations

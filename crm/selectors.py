@@ -33,7 +33,7 @@ from crm.models import (
     Team,
     User,
 )
-from crm.roles import Role
+from crm.roles import STAFF_ROLES, Role
 
 # Roles whose work needs a customer's phone, e-mail and address unmasked.
 PERSONAL_DATA_ROLES = frozenset(
@@ -75,9 +75,25 @@ def identifier_lookup(*, user, term: str, prefix: str = "") -> Q | None:
     return None
 
 
+class NotConfiguration(TypeError):
+    """``configuration_rows`` was asked for a model whose rows are scoped."""
+
+
+def is_configuration(model: type[Model]) -> bool:
+    """Is ``model`` a configuration table — one whose scope rule lets every
+    staff role see every row (categories, calendars, courses, indicators...)?"""
+    return scoping.scope_for(model).everyone >= frozenset(STAFF_ROLES)
+
+
 def configuration_rows(*, user, model: type[Model]) -> QuerySet:
-    """The rows of ``model`` that ``user`` may see, for an admin that names no
-    selector of its own (configuration tables: every staff role sees them)."""
+    """The rows of a configuration table ``user`` may see: all of them for staff
+    with a role, none for anyone else. Configuration needs no selector of its
+    own (nothing to narrow); every other model has one, and this refuses it
+    (``NotConfiguration``) so that no scoped rows are listed by forgetting it."""
+    if not is_configuration(model):
+        raise NotConfiguration(
+            f"{model._meta.label} is scoped: list it through its app's selector"
+        )
     return scoping.visible_to(user, model._default_manager.all())
 
 

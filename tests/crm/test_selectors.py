@@ -295,6 +295,11 @@ def test_configuration_rows(org, subtests):
             assert rows.count() == expected
 
 
+def test_configuration_rows_refuses_a_scoped_model(org):
+    with pytest.raises(selectors.NotConfiguration):
+        selectors.configuration_rows(user=org.admin, model=Revisit)
+
+
 # --- system reads (sweeps and the planner) ---------------------------------------
 
 
