@@ -18,18 +18,6 @@ from complaints.models import (
     SlaTarget,
 )
 from crm.models import Team, User
-from crm.roles import Role
-
-WORKER_ROLES = [Role.AGENT, Role.COMPLAINT_HANDLER, Role.SUPERVISOR, Role.MANAGER]
-
-
-def worker_queryset():
-    return (
-        User.objects.filter(is_active=True, groups__name__in=WORKER_ROLES)
-        .select_related("team")
-        .distinct()
-        .order_by("team__code", "name")
-    )
 
 
 class ComplaintAddForm(forms.ModelForm):
@@ -164,10 +152,9 @@ def scoped_teams(user):
 
 def scoped_workers(user):
     """Staff who work complaints, as far as ``user`` may see staff."""
-    from crm import scoping
+    from complaints import selectors
 
-    qs = worker_queryset()
-    return qs if user is None else scoping.visible_to(user, qs)
+    return selectors.complaint_worker_list(user=user)
 
 
 class BusinessCalendarForm(forms.ModelForm):

@@ -1,62 +1,203 @@
-"""Reads of complaints for the API, pages and KPI (house style rule 4): first
-narrow to what the reader may see, then filter, then join."""
+"""Reads of complaints (house style rule 4): every list or lookup of
+complaints and their child rows made by the admin, the API, the pages, KPI and
+the tasks starts here.
+
+A scoped selector takes the reader (``user``: a staff member, or a partner's
+API-key principal) and first narrows to what it may see
+(``crm.scoping.visible_to``), then filters, then joins. A selector without a
+``user`` is a *system read* for a sweep or task (no actor, unscoped by design);
+its docstring begins with "System read".
+
+Archived complaints (decision, docs/complaints.md "Reading complaints").
+Archiving (``complaint_archive``: closed or rejected complaints, managers and
+admins) tidies the staff work list; it is neither a deletion nor a status, and
+it writes no customer-visible event. So the selectors *include* archived
+complaints, and each reader decides:
+
+- staff admin list: hidden by default — its "archived" list filter starts at
+  "not archived" ("archived" / "all" show them); change pages, the customer's
+  history, KPI drill-downs and notification links still open an archived one;
+- API, staff and partners: included, unchanged — DESIGN §4 promises a partner
+  its own complaints by reference; archiving must not turn one into a 404;
+- KPI: included — a past period's figures must not change when a manager
+  archives closed complaints;
+- sweeps: nothing to decide — archived complaints are closed or rejected, so
+  their SLA clocks are cancelled and no sweep selects them.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from datetime import datetime
 
-from complaints.models import Complaint, ComplaintEvent, SatisfactionSurvey, SlaTarget
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from complaints.models import (
+    Complaint,
+    ComplaintAttachment,
+    ComplaintEvent,
+    ComplaintNote,
+    ComplaintReply,
+    CorrectiveAction,
+    SatisfactionSurvey,
+    SlaTarget,
+)
 from crm import scoping
+from crm.models import CustomerExternalId, User
+from crm.roles import Role
 
 LIST_RELATED = ("customer", "category", "subcategory", "assignee", "team")
+# Personal identifiers are decrypted on load; no complaint view shows them.
+CUSTOMER_PII = ("customer__phone", "customer__email", "customer__address")
+# Staff who work complaints: the assignee choices and the assignee list filter.
+WORKER_ROLES = (Role.AGENT, Role.COMPLAINT_HANDLER, Role.SUPERVISOR, Role.MANAGER)
 
 
-def complaints_for_user(user) -> QuerySet[Complaint]:
-    """Complaints a staff member may see (archived ones excluded)."""
-    qs = scoping.visible_to(user, Complaint.objects.filter(is_archived=False))
-    return qs.select_related(*LIST_RELATED)
+# --- complaints ---------------------------------------------------------------
 
 
-def complaints_for_partner(partner) -> QuerySet[Complaint]:
-    """Complaints a partner organisation submitted."""
-    return scoping.visible_to_partner(partner, Complaint.objects.all()).select_related(
+def complaint_list(*, user) -> QuerySet[Complaint]:
+    """Complaints ``user`` may see, archived ones included (see the module
+    docstring): the admin list and change pages, KPI pages."""
+    return scoping.visible_to(user, Complaint.objects.all()).select_related(
         *LIST_RELATED
     )
 
 
+def complaint_list_for_api(*, user) -> QuerySet[Complaint]:
+    """Complaints ``user`` (staff or a partner's key) may see, archived ones
+    included, shaped for the API: no customer identifiers loaded, and the
+    customer's id at the partner that submitted the complaint
+    (``customer_external_id``). List and detail alike: one query."""
+    external_id = CustomerExternalId.objects.filter(
+        customer=OuterRef("customer_id"), partner=OuterRef("source_partner_id")
+    ).values("external_id")[:1]
+    return (
+        scoping.visible_to(user, Complaint.objects.all())
+        .select_related("customer", "category", "subcategory")
+        .defer(*CUSTOMER_PII)
+        .annotate(customer_external_id=Subquery(external_id))
+    )
+
+
 def complaint_timeline(
-    complaint: Complaint, *, customer_visible_only: bool = False
+    *, user, complaint: Complaint, customer_visible_only: bool = False
 ) -> QuerySet[ComplaintEvent]:
-    """The events of a complaint, oldest first (customer-visible ones for the
-    partner API)."""
-    qs = complaint.events.select_related("actor").order_by("created_at", "pk")
+    """The events of ``complaint`` that ``user`` may see, oldest first; only the
+    customer-visible ones for a partner's timeline."""
+    qs = scoping.visible_to(user, ComplaintEvent.objects.filter(complaint=complaint))
     if customer_visible_only:
         qs = qs.filter(customer_visible=True)
-    return qs
+    return qs.order_by("created_at", "pk")
+
+
+def complaint_worker_list(*, user) -> QuerySet[User]:
+    """Active agents, handlers, supervisors and managers ``user`` may see: whom
+    a complaint can be assigned to, and the admin's assignee filter."""
+    workers = User.objects.filter(is_active=True, groups__name__in=WORKER_ROLES)
+    return (
+        scoping.visible_to(user, workers)
+        .select_related("team")
+        .distinct()
+        .order_by("team__code", "name")
+    )
+
+
+# --- child rows of a complaint (the complaint page's panels) ------------------
+
+
+def complaint_event_list(*, user) -> QuerySet[ComplaintEvent]:
+    """Timeline events of the complaints ``user`` may see (with their actor)."""
+    return scoping.visible_to(user, ComplaintEvent.objects.all()).select_related(
+        "actor"
+    )
+
+
+def complaint_reply_list(*, user) -> QuerySet[ComplaintReply]:
+    """Replies to customers on the complaints ``user`` may see."""
+    return scoping.visible_to(user, ComplaintReply.objects.all()).select_related(
+        "author"
+    )
+
+
+def complaint_note_list(*, user) -> QuerySet[ComplaintNote]:
+    """Internal notes on the complaints ``user`` may see."""
+    return scoping.visible_to(user, ComplaintNote.objects.all()).select_related(
+        "author"
+    )
+
+
+def complaint_attachment_list(*, user) -> QuerySet[ComplaintAttachment]:
+    """Attachments of the complaints ``user`` may see (metadata; the files go
+    out through ``attachment_for_download``)."""
+    return scoping.visible_to(user, ComplaintAttachment.objects.all()).select_related(
+        "uploaded_by"
+    )
+
+
+def sla_target_list(*, user) -> QuerySet[SlaTarget]:
+    """SLA clocks of the complaints ``user`` may see, cancelled ones included
+    (the complaint page shows every clock's life)."""
+    return scoping.visible_to(user, SlaTarget.objects.all())
+
+
+def satisfaction_survey_list(*, user) -> QuerySet[SatisfactionSurvey]:
+    """Satisfaction surveys of the complaints ``user`` may see."""
+    return scoping.visible_to(user, SatisfactionSurvey.objects.all()).select_related(
+        "complaint"
+    )
+
+
+def corrective_action_list(*, user) -> QuerySet[CorrectiveAction]:
+    """CAPA records ``user`` may see (their department's, team's or own)."""
+    return scoping.visible_to(user, CorrectiveAction.objects.all()).select_related(
+        "owner"
+    )
+
+
+# --- figures and sweeps -------------------------------------------------------
 
 
 def sla_targets(complaints: QuerySet[Complaint] | None = None) -> QuerySet[SlaTarget]:
-    """SLA clocks (optionally of a set of complaints), excluding cancelled ones:
-    met on time ⇔ ``met_at <= due_at``; breached ⇔ ``breached_at`` set."""
+    """SLA clocks (optionally of a set of complaints, already scoped by the
+    caller), excluding cancelled ones: met on time ⇔ ``met_at <= due_at``;
+    breached ⇔ ``breached_at`` set."""
     qs = SlaTarget.objects.filter(cancelled_at__isnull=True)
     if complaints is not None:
         qs = qs.filter(complaint__in=complaints)
     return qs
 
 
-def sla_due(complaint: Complaint) -> dict[str, str | None]:
-    """The due times of a complaint as ISO strings (API ``sla`` object)."""
-    fields = (
-        "first_response_due_at",
-        "analysis_due_at",
-        "reply_due_at",
-        "resolution_due_at",
-        "confirmation_due_at",
+def _running_targets(**filters) -> QuerySet[SlaTarget]:
+    return SlaTarget.objects.filter(
+        met_at__isnull=True,
+        cancelled_at__isnull=True,
+        paused_at__isnull=True,
+        **filters,
+    ).order_by("pk")
+
+
+def sla_targets_to_warn(*, now: datetime) -> QuerySet[SlaTarget]:
+    """System read (the SLA sweep): running clocks past their warning point
+    and not yet warned, oldest first."""
+    return _running_targets(warned_at__isnull=True, warn_at__lte=now)
+
+
+def sla_targets_to_breach(*, now: datetime) -> QuerySet[SlaTarget]:
+    """System read (the SLA sweep): running clocks past their due time and not
+    yet marked breached, oldest first."""
+    return _running_targets(breached_at__isnull=True, due_at__lt=now)
+
+
+def open_complaints_under_policy(*, policy_id: int) -> QuerySet[Complaint]:
+    """System read (SLA policy recompute): complaints still open under the
+    policy ``policy_id``, by id."""
+    return (
+        Complaint.objects.filter(sla_policy_id=policy_id)
+        # The final statuses (complaints.services.common.FINAL_STATUSES):
+        # selectors sit below the services and do not import them.
+        .exclude(status__in=(Complaint.Status.CLOSED, Complaint.Status.REJECTED))
+        .order_by("pk")
     )
-    return {
-        f.removesuffix("_at"): (v.isoformat() if (v := getattr(complaint, f)) else None)
-        for f in fields
-    }
 
 
 def attachment_for_download(*, user, pk: int):

@@ -19,7 +19,7 @@ from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from config.errors import DomainError
-from crm import scoping
+from crm import scoping, selectors
 from crm.admin_base import KefuChangeList, ScopedModelAdmin
 from crm.models import Department, PartnerOrganisation, Team, User
 from crm.services import users
@@ -105,9 +105,7 @@ class UserAdmin(DjangoUserAdmin, ScopedModelAdmin):
     )
     # Set-password form fields: always on the add page, never saved as such.
     PASSWORD_FORM_FIELDS = ("password1", "password2")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("groups")
+    selector = staticmethod(selectors.staff_list)
 
     @admin.display(description=_("roles"))
     def role_names(self, obj):
@@ -281,6 +279,7 @@ admin.site.register(TokenProxy, StaffTokenAdmin)
 
 @admin.register(Department)
 class DepartmentAdmin(ScopedModelAdmin):
+    selector = staticmethod(selectors.department_list)
     list_display = ("code", "name", "manager", "is_active")
     search_fields = ("code", "name")
     list_select_related = ("manager",)
@@ -289,6 +288,7 @@ class DepartmentAdmin(ScopedModelAdmin):
 
 @admin.register(Team)
 class TeamAdmin(ScopedModelAdmin):
+    selector = staticmethod(selectors.team_list)
     list_display = ("code", "name", "department", "supervisor", "is_active")
     list_filter = ("department", "is_active")
     search_fields = ("code", "name")

@@ -1,9 +1,14 @@
-"""Base classes for every Kefu ModelAdmin and inline: rows come from the scoping
-module, and so do the choices of their forms.
+"""Base classes for every Kefu ModelAdmin and inline: rows come from the app's
+selectors (which start from the scoping module), and form choices from the
+scoping module.
 
 ``ScopedModelAdmin`` narrows
 
-- the changelist, change form and actions to ``crm.scoping.visible_to``;
+- the changelist, change form, actions and autocomplete to its ``selector``
+  (``selector = staticmethod(<app>.selectors.<entity>_list)``, called with
+  ``user=``), which starts from ``crm.scoping.visible_to``; configuration tables
+  (open to every staff role) declare none and list through
+  ``crm.selectors.configuration_rows``;
 - every foreign-key and many-to-many form field (select, raw id, autocomplete
   widget alike) to the rows of the related model the user may see, so that a
   forged POST with an out-of-scope id is a form error and saves nothing;
@@ -14,7 +19,8 @@ module, and so do the choices of their forms.
 Inlines use ``ScopedTabularInline`` / ``ScopedStackedInline`` (same rules).
 Models that are not personal (categories, calendars, indicators...) have a scope
 rule that lets every staff role see them; that is how they are left unscoped —
-explicitly, in the registry, never by forgetting.
+explicitly, in the registry, never by forgetting — and why they need no selector
+of their own (``configuration_rows`` refuses any other model).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from django.http import HttpResponseRedirect
 from crm import scoping
 from crm.admin_log import PersonalDataSafeLogMixin
 from crm.models import Customer, PersonalDataAccess
-from crm.selectors import identifier_lookup
+from crm.selectors import configuration_rows, identifier_lookup
 from crm.services import personal_data_access_log
 
 # The date hierarchy's year/month/day parameters Django turns into datetimes:
@@ -102,6 +108,22 @@ def identifier_search(
     return found
 
 
+def selected_rows(model_admin, request) -> QuerySet:
+    """The rows of a Kefu admin or inline: its ``selector`` for the logged-in
+    user (``configuration_rows`` when it has none), in the admin's ordering —
+    what Django's own ``get_queryset`` would return, scoped."""
+    # Read on the class: a plain function set as the attribute stays unbound.
+    selector = getattr(type(model_admin), "selector", None)
+    if selector is None:
+        queryset = configuration_rows(user=request.user, model=model_admin.model)
+    else:
+        queryset = selector(user=request.user, **model_admin.selector_kwargs(request))
+    ordering = model_admin.get_ordering(request)
+    if ordering:
+        queryset = queryset.order_by(*ordering)
+    return queryset
+
+
 def _scope_field(field, request):
     if field is not None and hasattr(field, "queryset"):
         field.queryset = scoped_choices(request.user, field.queryset)
@@ -121,24 +143,41 @@ class ScopedChoicesMixin:
 
 
 class ScopedModelAdmin(ScopedChoicesMixin, PersonalDataSafeLogMixin, admin.ModelAdmin):
-    """A ModelAdmin whose changelist, change form, actions and form choices see
-    only the rows ``crm.scoping.visible_to`` allows the logged-in staff member."""
+    """A ModelAdmin whose changelist, change form, actions and autocomplete list
+    its ``selector``'s rows, and whose form choices see only the rows
+    ``crm.scoping.visible_to`` allows the logged-in staff member."""
 
     list_per_page = 50
     show_full_result_count = False  # a COUNT(*) over 1M rows on every page is waste
+    # The selector of the rows: ``selector(user=...) -> QuerySet``; None only for
+    # configuration tables (``crm.selectors.configuration_rows``).
+    selector = None
+
+    def selector_kwargs(self, request) -> dict:
+        """More arguments for the selector, taken from the request."""
+        return {}
 
     def get_queryset(self, request):
-        return scoping.visible_to(request.user, super().get_queryset(request))
+        return selected_rows(self, request)
 
     def get_changelist(self, request, **kwargs):
         return KefuChangeList
 
 
 class ScopedInlineMixin(ScopedChoicesMixin):
-    """An inline listing only the child rows the user may see (history panels)."""
+    """An inline listing only the child rows the user may see (history panels):
+    its ``selector``'s rows, as on ``ScopedModelAdmin``."""
+
+    selector = None
+
+    def selector_kwargs(self, request) -> dict:
+        return {}
 
     def get_queryset(self, request):
-        return scoping.visible_to(request.user, super().get_queryset(request))
+        queryset = selected_rows(self, request)
+        if not self.has_view_or_change_permission(request):
+            queryset = queryset.none()
+        return queryset
 
 
 class ScopedTabularInline(ScopedInlineMixin, admin.TabularInline):

@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
-from crm import pii, services
+from crm import pii, selectors, services
 from crm.admin_base import (
     ScopedModelAdmin,
     ScopedTabularInline,
@@ -79,6 +79,7 @@ class CustomerForm(forms.ModelForm):
 
 class ContactInline(ScopedTabularInline):
     model = Contact
+    selector = staticmethod(selectors.contact_list)
     extra = 0
     fields = ("name", "title", "phone", "email", "is_primary", "notes")
 
@@ -90,6 +91,7 @@ class ContactInline(ScopedTabularInline):
 
 class ExternalIdInline(ScopedTabularInline):
     model = CustomerExternalId
+    selector = staticmethod(selectors.customer_external_id_list)
     extra = 0
     fields = ("partner", "external_id", "created_at")
     readonly_fields = fields
@@ -101,6 +103,7 @@ class ExternalIdInline(ScopedTabularInline):
 @admin.register(Customer)
 class CustomerAdmin(ScopedModelAdmin):
     form = CustomerForm
+    selector = staticmethod(selectors.customer_list)
     list_display = (
         "code",
         "name",
@@ -236,6 +239,7 @@ class CustomerAdmin(ScopedModelAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(ServiceRefusalMixin, ScopedModelAdmin):
+    selector = staticmethod(selectors.contact_list)
     list_display = ("name", "customer", "title", "is_primary")
     search_fields = ("name", "customer__code", "customer__name")
     list_select_related = ("customer",)
@@ -304,6 +308,7 @@ class PrivacyRequestAdmin(ScopedModelAdmin):
     """PIPL requests: recorded here, executed by the "Execute" action."""
 
     form = PrivacyRequestForm
+    selector = staticmethod(selectors.privacy_request_list)
     list_display = (
         "requested_at",
         "customer",
@@ -392,6 +397,7 @@ class PrivacyRequestAdmin(ScopedModelAdmin):
 
 @admin.register(PersonalDataAccess)
 class PersonalDataAccessAdmin(ScopedModelAdmin):
+    selector = staticmethod(selectors.personal_data_access_list)
     list_display = ("at", "actor", "action", "customer", "record_count", "note")
     list_filter = ("action",)
     search_fields = ("customer__code", "actor__username")

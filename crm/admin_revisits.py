@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
-from crm import services
+from crm import selectors, services
 from crm.admin_base import ScopedModelAdmin, ServiceRefusalMixin
 from crm.models import Interaction, Notification, Revisit, RevisitRule
 from crm.services.reminders import notification_mark_read
@@ -38,10 +38,8 @@ class DueFilter(admin.SimpleListFilter):
         now = timezone.now()
         planned = queryset.filter(status=Revisit.Status.PLANNED)
         if self.value() == "mine_today":
-            end = timezone.localtime(now).replace(
-                hour=0, minute=0, second=0, microsecond=0
-            ) + timedelta(days=1)
-            return planned.filter(assignee=request.user, due_at__lt=end)
+            # The rows of this list that the selector returns (AND of both).
+            return queryset & selectors.revisits_due_today(user=request.user)
         if self.value() == "overdue":
             return planned.filter(due_at__lt=now)
         if self.value() == "week":
@@ -71,6 +69,7 @@ class RevisitForm(forms.ModelForm):
 @admin.register(Revisit)
 class RevisitAdmin(ServiceRefusalMixin, ScopedModelAdmin):
     form = RevisitForm
+    selector = staticmethod(selectors.revisit_list)
     list_display = (
         "due_at",
         "customer",
@@ -227,6 +226,7 @@ class RevisitRuleAdmin(ScopedModelAdmin):
 
 @admin.register(Interaction)
 class InteractionAdmin(ServiceRefusalMixin, ScopedModelAdmin):
+    selector = staticmethod(selectors.interaction_list)
     list_display = ("occurred_at", "customer", "channel", "direction", "staff", "short")
     list_filter = ("channel", "direction")
     search_fields = ("customer__code", "customer__name", "summary")
@@ -266,6 +266,7 @@ class InteractionAdmin(ServiceRefusalMixin, ScopedModelAdmin):
 class NotificationAdmin(ScopedModelAdmin):
     """The staff member's own notification inbox."""
 
+    selector = staticmethod(selectors.notification_inbox)
     list_display = (
         "unread",
         "title",
@@ -289,10 +290,6 @@ class NotificationAdmin(ScopedModelAdmin):
         "emailed_at",
     )
     fields = readonly_fields
-
-    def get_queryset(self, request):
-        # An inbox: everyone, administrators included, sees their own.
-        return super().get_queryset(request).filter(recipient=request.user)
 
     def has_add_permission(self, request):
         return False

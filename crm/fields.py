@@ -20,7 +20,7 @@ class BlankOnlyExact(Exact):
         if self.rhs not in ("", None) and not hasattr(self.rhs, "resolve_expression"):
             raise FieldError(
                 f"{self.lhs.target.name} is encrypted; look it up through its digest"
-                " column (crm.selectors.customer_by_phone / crm.services.customer_find)"
+                " column (crm.selectors.identifier_lookup / crm.services.customer_find)"
             )
         return super().get_prep_lookup()
 

@@ -1,16 +1,39 @@
-"""Reads of crm for other code (admin, API, KPI): scoped first, then filtered."""
+"""Reads of crm (house style rule 4): every list or lookup of staff, customers,
+revisits, notifications and privacy records made by the admin, the API and the
+tasks starts here.
+
+A scoped selector takes the reader (``user``: a staff member, or a partner's
+API-key principal) and first narrows to what it may see
+(``crm.scoping.visible_to``), then filters, then joins. A selector without a
+``user`` is a *system read* for a sweep or task (no actor, unscoped by design);
+its docstring begins with "System read". Services read the rows they change
+themselves (locked), not through selectors.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from crm import pii, scoping
-from crm.models import Customer, Interaction, Revisit
-from crm.roles import Role
+from crm.models import (
+    Contact,
+    Customer,
+    CustomerExternalId,
+    Department,
+    Interaction,
+    Notification,
+    PersonalDataAccess,
+    PrivacyRequest,
+    Revisit,
+    RevisitRule,
+    Team,
+    User,
+)
+from crm.roles import STAFF_ROLES, Role
 
 # Roles whose work needs a customer's phone, e-mail and address unmasked.
 PERSONAL_DATA_ROLES = frozenset(
@@ -52,42 +75,201 @@ def identifier_lookup(*, user, term: str, prefix: str = "") -> Q | None:
     return None
 
 
-def customer_list(*, user, search: str = "") -> QuerySet[Customer]:
-    """Customers ``user`` may see; ``search`` matches the number or name, or (for
-    roles that see personal data) a phone number / e-mail address exactly."""
-    qs = scoping.visible_to(user, Customer.objects.all())
-    term = search.strip()
-    if term:
-        by_identifier = identifier_lookup(user=user, term=term)
-        if by_identifier is not None:
-            qs = qs.filter(by_identifier | Q(code=term))
-        else:
-            qs = qs.filter(Q(name__icontains=term) | Q(code=term))
-    return qs.select_related("owner", "department", "partner")
+class NotConfiguration(TypeError):
+    """``configuration_rows`` was asked for a model whose rows are scoped."""
 
 
-def customer_by_phone(*, phone: str) -> Customer | None:
-    return Customer.objects.filter(phone_digest__in=pii.phone_digests(phone)).first()
+def is_configuration(model: type[Model]) -> bool:
+    """Is ``model`` a configuration table — one whose scope rule lets every
+    staff role see every row (categories, calendars, courses, indicators...)?"""
+    return scoping.scope_for(model).everyone >= frozenset(STAFF_ROLES)
 
 
-def revisit_list(*, user) -> QuerySet[Revisit]:
-    return scoping.visible_to(user, Revisit.objects.all()).select_related(
-        "customer", "assignee", "rule"
+def configuration_rows(*, user, model: type[Model]) -> QuerySet:
+    """The rows of a configuration table ``user`` may see: all of them for staff
+    with a role, none for anyone else. Configuration needs no selector of its
+    own (nothing to narrow); every other model has one, and this refuses it
+    (``NotConfiguration``) so that no scoped rows are listed by forgetting it."""
+    if not is_configuration(model):
+        raise NotConfiguration(
+            f"{model._meta.label} is scoped: list it through its app's selector"
+        )
+    return scoping.visible_to(user, model._default_manager.all())
+
+
+# --- staff and organisation -----------------------------------------------------
+
+
+def staff_list(*, user) -> QuerySet[User]:
+    """Staff accounts ``user`` may see, with their roles (one more query per
+    page): the staff admin and every staff autocomplete."""
+    return scoping.visible_to(user, User.objects.all()).prefetch_related("groups")
+
+
+def department_list(*, user) -> QuerySet[Department]:
+    """Departments ``user`` may see (their own; all for admins, trainers and
+    QA inspectors)."""
+    return scoping.visible_to(user, Department.objects.all()).select_related("manager")
+
+
+def team_list(*, user) -> QuerySet[Team]:
+    """Teams ``user`` may see (their own and supervised; a manager's department;
+    all for admins, trainers and QA inspectors)."""
+    return scoping.visible_to(user, Team.objects.all()).select_related(
+        "department", "supervisor"
     )
 
 
-def revisits_due_today(*, user) -> QuerySet[Revisit]:
-    """The staff member's planned revisits due before the end of today (and overdue)."""
-    end = timezone.localtime().replace(
+# --- customers ----------------------------------------------------------------
+
+
+def customer_list(*, user) -> QuerySet[Customer]:
+    """Customers ``user`` may see: the customer admin and every customer
+    autocomplete (its search by phone or e-mail is ``identifier_lookup``)."""
+    return scoping.visible_to(user, Customer.objects.all()).select_related(
+        "owner", "department", "partner"
+    )
+
+
+def _with_caller_external_id(customers: QuerySet[Customer], partner) -> QuerySet:
+    ids = CustomerExternalId.objects.filter(customer=OuterRef("pk"), partner=partner)
+    return customers.annotate(
+        caller_external_id=Subquery(ids.values("external_id")[:1])
+    )
+
+
+def customer_list_for_api(*, user, partner=None) -> QuerySet[Customer]:
+    """Customers ``user`` (staff, or ``partner``'s API key) may see, each with
+    the caller's id of it (``caller_external_id``: the partner's, or the
+    in-house one for staff). One query per page."""
+    return _with_caller_external_id(
+        scoping.visible_to(user, Customer.objects.all()), partner
+    )
+
+
+def customer_for_caller(*, customer: Customer, partner=None) -> Customer:
+    """System read (the API's answer to a create): ``customer``, which the
+    caller's own service call just found or created, re-read with the caller's
+    id of it (``caller_external_id``)."""
+    return _with_caller_external_id(
+        Customer.objects.filter(pk=customer.pk), partner
+    ).get()
+
+
+def contact_list(*, user) -> QuerySet[Contact]:
+    """Contacts of the customers ``user`` may see."""
+    return scoping.visible_to(user, Contact.objects.all()).select_related("customer")
+
+
+def customer_external_id_list(*, user) -> QuerySet[CustomerExternalId]:
+    """Partners' ids of the customers ``user`` may see (the customer page)."""
+    return scoping.visible_to(user, CustomerExternalId.objects.all()).select_related(
+        "partner"
+    )
+
+
+def interaction_list(*, user) -> QuerySet[Interaction]:
+    """Logged contacts with customers that ``user`` may see."""
+    return scoping.visible_to(user, Interaction.objects.all()).select_related(
+        "customer", "staff"
+    )
+
+
+# --- revisits -----------------------------------------------------------------
+
+
+def revisit_list(*, user) -> QuerySet[Revisit]:
+    """Revisits ``user`` may see: the revisit admin and its autocomplete."""
+    return scoping.visible_to(user, Revisit.objects.all()).select_related(
+        "customer", "assignee"
+    )
+
+
+def revisit_list_for_api(*, user) -> QuerySet[Revisit]:
+    """Revisits ``user`` (staff or a partner's key) may see, shaped for the API:
+    the customer's number and the complaint's reference, no identifiers."""
+    return (
+        scoping.visible_to(user, Revisit.objects.all())
+        .select_related("customer", "complaint")
+        .defer("customer__phone", "customer__email", "customer__address")
+    )
+
+
+def _end_of_local_day():
+    return timezone.localtime().replace(
         hour=0, minute=0, second=0, microsecond=0
     ) + timedelta(days=1)
+
+
+def revisits_due_today(*, user) -> QuerySet[Revisit]:
+    """``user``'s own planned revisits due before the end of the local day
+    (overdue ones too), soonest first: the admin's "my revisits due today"."""
     return (
-        Revisit.objects.filter(
-            assignee=user, status=Revisit.Status.PLANNED, due_at__lt=end
+        scoping.visible_to(user, Revisit.objects.all())
+        .filter(
+            assignee=user, status=Revisit.Status.PLANNED, due_at__lt=_end_of_local_day()
         )
         .select_related("customer")
         .order_by("due_at")
     )
+
+
+def revisits_to_remind(*, until: datetime) -> QuerySet[Revisit]:
+    """System read (the revisit sweep): planned revisits due by ``until`` whose
+    assignee has not been reminded yet."""
+    return Revisit.objects.filter(
+        status=Revisit.Status.PLANNED, reminded_at__isnull=True, due_at__lte=until
+    )
+
+
+def revisits_to_escalate(*, now: datetime) -> QuerySet[Revisit]:
+    """System read (the revisit sweep): planned revisits overdue at ``now`` and
+    not escalated yet."""
+    return Revisit.objects.filter(
+        status=Revisit.Status.PLANNED, escalated_at__isnull=True, due_at__lte=now
+    )
+
+
+def revisit_rules_active() -> QuerySet[RevisitRule]:
+    """System read (the daily planner): the revisit rules that plan revisits."""
+    return RevisitRule.objects.filter(is_active=True)
+
+
+def customers_for_revisit_rule(*, rule: RevisitRule) -> QuerySet[Customer]:
+    """System read (the daily planner): the customers ``rule`` plans revisits
+    for — of its tier if it names one; never churned or anonymised ones."""
+    qs = Customer.objects.exclude(lifecycle=Customer.Lifecycle.CHURNED).exclude(
+        is_anonymised=True
+    )
+    if rule.tier:
+        qs = qs.filter(tier=rule.tier)
+    return qs
+
+
+# --- notifications and privacy --------------------------------------------------
+
+
+def notification_inbox(*, user) -> QuerySet[Notification]:
+    """``user``'s own notifications: an inbox, so administrators too see only
+    theirs."""
+    return scoping.visible_to(user, Notification.objects.all()).filter(recipient=user)
+
+
+def privacy_request_list(*, user) -> QuerySet[PrivacyRequest]:
+    """PIPL requests ``user`` may see (their department's customers')."""
+    return scoping.visible_to(user, PrivacyRequest.objects.all()).select_related(
+        "customer", "recorded_by", "executed_by"
+    )
+
+
+def personal_data_access_list(*, user) -> QuerySet[PersonalDataAccess]:
+    """The personal-data access log ``user`` may read (their department's)."""
+    return scoping.visible_to(user, PersonalDataAccess.objects.all()).select_related(
+        "actor", "customer"
+    )
+
+
+# --- the customer page's history panel ------------------------------------------
 
 
 def _url(name: str, pk: int) -> str:

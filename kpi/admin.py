@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 from crm.admin_base import ScopedModelAdmin, ScopedTabularInline, ServiceRefusalMixin
+from kpi import selectors
 from kpi.models import (
     Indicator,
     KpiPeriod,
@@ -87,6 +88,7 @@ class KpiPeriodAdmin(ScopedModelAdmin):
 
 @admin.register(KpiResult)
 class KpiResultAdmin(ScopedModelAdmin):
+    selector = staticmethod(selectors.result_list)
     list_display = (
         "period",
         "subject_type",
@@ -112,6 +114,7 @@ class KpiResultAdmin(ScopedModelAdmin):
 
 @admin.register(ScorecardResult)
 class ScorecardResultAdmin(KpiResultAdmin):
+    selector = staticmethod(selectors.scorecard_result_list)
     list_display = ("period", "staff", "team", "template", "score", "rank_in_team")
     list_filter = ("period__kind", "template")
     list_select_related = ("period", "staff", "team", "template")
@@ -161,6 +164,7 @@ class QualityInspectionForm(forms.ModelForm):
 @admin.register(QualityInspection)
 class QualityInspectionAdmin(ServiceRefusalMixin, ScopedModelAdmin):
     form = QualityInspectionForm
+    selector = staticmethod(selectors.quality_inspection_list)
     list_display = (
         "inspected_at",
         "staff",

@@ -1,4 +1,7 @@
-"""Reads for the KPI pages, export and API. Every read starts from ``crm.scoping``.
+"""Reads for the KPI pages, export, admin, API and tasks. Every read of a user
+starts from ``crm.scoping`` (complaints through ``complaints.selectors``); a
+selector without a ``user`` reads configuration (periods, indicators) or is a
+system read.
 
 Each selector issues a fixed number of queries whatever the number of staff,
 teams or complaints (the dashboard's query-count test pins it).
@@ -10,13 +13,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from complaints import selectors as complaint_selectors
+from complaints.models import Complaint, SlaTarget
 from crm import scoping
 from crm.models import Department, Team
 from crm.roles import Role
@@ -25,6 +29,7 @@ from kpi.models import (
     Indicator,
     KpiPeriod,
     KpiResult,
+    QualityInspection,
     ScorecardResult,
     SubjectType,
 )
@@ -87,6 +92,58 @@ def dashboard_scopes(user) -> list[Scope]:
     scopes = [Scope(SubjectType.DEPARTMENT, d.pk, d.name) for d in departments]
     scopes += [Scope(SubjectType.TEAM, t.pk, t.name) for t in teams]
     return scopes
+
+
+def period_by_key(key: str) -> KpiPeriod | None:
+    """The period ``2026-11`` / ``2026-Q4`` / ``2026``, if it exists."""
+    return KpiPeriod.objects.filter(key=key).first()
+
+
+def period_get(*, pk: int) -> KpiPeriod | None:
+    """System read (a task re-reading its period by id): None when gone."""
+    return KpiPeriod.objects.filter(pk=pk).first()
+
+
+def latest_computed_period() -> KpiPeriod | None:
+    """The latest computed month: what the pages show without ``?period=``."""
+    return (
+        KpiPeriod.objects.filter(kind=KpiPeriod.Kind.MONTH, computed_at__isnull=False)
+        .order_by("-start")
+        .first()
+    )
+
+
+def result_list(*, user) -> QuerySet[KpiResult]:
+    """KPI snapshot rows ``user`` may see (managers their department,
+    supervisors their team, everyone else their own): the API and the admin."""
+    return scoping.visible_to(user, KpiResult.objects.all()).select_related(
+        "period", "indicator", "staff", "team", "department"
+    )
+
+
+def scorecard_result_list(*, user) -> QuerySet[ScorecardResult]:
+    """Scorecards ``user`` may see (same reach as ``result_list``)."""
+    return scoping.visible_to(user, ScorecardResult.objects.all()).select_related(
+        "period", "staff", "team", "template"
+    )
+
+
+def staff_scorecard(*, user, period, staff_id: int) -> ScorecardResult | None:
+    """The scorecard of one staff member in ``period``, if ``user`` may see it."""
+    return (
+        scoping.visible_to(user, ScorecardResult.objects.all())
+        .filter(period=period, staff_id=staff_id)
+        .select_related("template")
+        .first()
+    )
+
+
+def quality_inspection_list(*, user) -> QuerySet[QualityInspection]:
+    """Quality inspections ``user`` may see: of their own work, their team's or
+    department's; inspectors their department's and their own."""
+    return scoping.visible_to(user, QualityInspection.objects.all()).select_related(
+        "staff", "inspector", "complaint", "interaction"
+    )
 
 
 def computed_periods(kind: str = KpiPeriod.Kind.MONTH, limit: int = 24):
@@ -155,13 +212,10 @@ def trend(user, subject_type, subject_id, end_day, months: int = 12):
     }, keys
 
 
-def _complaints_in_scope(user, scope: Scope, window: Window):
-    Complaint = _model("complaints.Complaint")
-    if Complaint is None:
-        return None
-    qs = scoping.visible_to(user, Complaint.objects.all()).filter(
-        received_at__gte=window.start, received_at__lt=window.end
-    )
+def _complaints_of_scope(user, scope: Scope):
+    """The complaints of the dashboard's subject that ``user`` may see
+    (archived ones included: archiving changes no figure)."""
+    qs = complaint_selectors.complaint_list(user=user)
     if scope.subject_type == SubjectType.TEAM:
         return qs.filter(team_id=scope.subject_id)
     return qs.filter(department_id=scope.subject_id)
@@ -169,10 +223,9 @@ def _complaints_in_scope(user, scope: Scope, window: Window):
 
 def complaint_mix(user, scope: Scope, window: Window):
     """Category and channel counts of the complaints received (2 queries)."""
-    qs = _complaints_in_scope(user, scope, window)
-    if qs is None:
-        return [], []
-    Complaint = qs.model
+    qs = _complaints_of_scope(user, scope).filter(
+        received_at__gte=window.start, received_at__lt=window.end
+    )
     categories = [
         (row["category__name"] or "—", row["n"])
         for row in qs.order_by()
@@ -193,21 +246,12 @@ def complaint_mix(user, scope: Scope, window: Window):
 
 def sla_breaches(user, scope: Scope, window: Window, limit: int = 20):
     """SLA targets that fell due in the period and were missed (2 queries)."""
-    SlaTarget = _model("complaints.SlaTarget")
-    complaints = _complaints_in_scope(user, scope, window)
-    if SlaTarget is None or complaints is None:
-        return [], []
-    Complaint = complaints.model
-    visible = scoping.visible_to(user, Complaint.objects.all())
-    if scope.subject_type == SubjectType.TEAM:
-        visible = visible.filter(team_id=scope.subject_id)
-    else:
-        visible = visible.filter(department_id=scope.subject_id)
+    visible = _complaints_of_scope(user, scope)
     # The same rows as sla_compliance_rate's denominator (cancelled and paused
     # clocks excluded), minus those met on time.
-    missed = targets_due(
-        SlaTarget.objects.filter(complaint__in=visible), window
-    ).filter(Q(met_at__isnull=True) | Q(met_at__gt=F("due_at")))
+    missed = targets_due(complaint_selectors.sla_targets(visible), window).filter(
+        Q(met_at__isnull=True) | Q(met_at__gt=F("due_at"))
+    )
     kind_labels = dict(SlaTarget._meta.get_field("kind").flatchoices)
     by_kind = [
         (str(kind_labels.get(row["kind"], row["kind"])), row["n"])
@@ -314,13 +358,6 @@ def export_rows(user, period) -> QuerySet:
             "indicator__sort_order",
         )
     )
-
-
-def _model(label: str):
-    try:
-        return apps.get_model(label)
-    except LookupError:
-        return None
 
 
 def as_of(period: KpiPeriod) -> datetime:

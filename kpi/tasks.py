@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from kpi.models import KpiPeriod
+from kpi import selectors
 from kpi.services.compute import kpi_compute_period, kpi_compute_recent_months
 
 
@@ -15,6 +15,6 @@ def compute_snapshots() -> list[str]:
 @shared_task(name="kpi.compute_period")
 def compute_period(period_id: int) -> None:
     """Recompute one period by id (a missing period is simply skipped)."""
-    period = KpiPeriod.objects.filter(pk=period_id).first()
+    period = selectors.period_get(pk=period_id)
     if period is not None:
         kpi_compute_period(actor=None, period=period)

@@ -27,15 +27,11 @@ from kpi.services.compute import kpi_compute_period, window_for
 def _period(request, *, required: bool = True) -> KpiPeriod | None:
     key = request.GET.get("period") or request.POST.get("period")
     if key:
-        period = KpiPeriod.objects.filter(key=key).first()
+        period = selectors.period_by_key(key)
         if period is None and required:
             raise Http404
         return period
-    return (
-        KpiPeriod.objects.filter(kind=KpiPeriod.Kind.MONTH, computed_at__isnull=False)
-        .order_by("-start")
-        .first()
-    )
+    return selectors.latest_computed_period()
 
 
 @login_required
@@ -109,12 +105,7 @@ def staff_card(request, pk: int):
         indicators = selectors.indicators()
         results = selectors.subject_results(user, period, SubjectType.STAFF, pk)
         trends, _keys = selectors.trend(user, SubjectType.STAFF, pk, period.start)
-        card = (
-            selectors.scoping.visible_to(user, selectors.ScorecardResult.objects.all())
-            .filter(period=period, staff_id=pk)
-            .select_related("template")
-            .first()
-        )
+        card = selectors.staff_scorecard(user=user, period=period, staff_id=pk)
         context.update(
             card=card,
             rows=[

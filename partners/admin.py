@@ -8,7 +8,7 @@ from django.utils.translation import ngettext
 from config.api.scopes import Scope
 from config.errors import DomainError
 from crm.admin_base import ScopedModelAdmin, ScopedTabularInline
-from partners import services
+from partners import selectors, services
 from partners.models import (
     ApiKey,
     WebhookAttempt,
@@ -34,6 +34,7 @@ class ApiKeyCreateForm(forms.ModelForm):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(ScopedModelAdmin):
+    selector = staticmethod(selectors.api_key_list)
     list_display = (
         "name",
         "partner",
@@ -143,6 +144,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(ScopedModelAdmin):
+    selector = staticmethod(selectors.webhook_endpoint_list)
     form = WebhookEndpointForm
     list_display = (
         "url",
@@ -188,6 +190,7 @@ class WebhookEndpointAdmin(ScopedModelAdmin):
 
 class WebhookAttemptInline(ScopedTabularInline):
     model = WebhookAttempt
+    selector = staticmethod(selectors.webhook_attempt_list)
     extra = 0
     can_delete = False
     fields = (
@@ -207,6 +210,8 @@ class WebhookAttemptInline(ScopedTabularInline):
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ScopedModelAdmin):
     """The delivery log: one row per event per endpoint, attempts inline."""
+
+    selector = staticmethod(selectors.webhook_delivery_list)
 
     list_display = (
         "created_at",

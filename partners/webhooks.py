@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from partners import selectors
 from partners.models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -72,12 +73,7 @@ def _lease(batch: int, now) -> list[int]:
     """Claim up to ``batch`` due deliveries for this worker; return their ids."""
     lease_seconds = _setting("KEFU_WEBHOOK_LEASE_SECONDS", 120)
     with transaction.atomic():
-        qs = WebhookDelivery.objects.filter(
-            status=WebhookDelivery.Status.PENDING,
-            next_attempt_at__lte=now,
-            endpoint__is_active=True,
-        ).exclude(lease_until__gt=now)
-        qs = qs.order_by("next_attempt_at", "pk")
+        qs = selectors.webhook_deliveries_due(now=now)
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True, of=("self",))
         ids = list(qs.values_list("pk", flat=True)[:batch])

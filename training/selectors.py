@@ -1,4 +1,9 @@
-"""Reads of the training app: the staff training record, expiring certifications.
+"""Reads of the training app (house style rule 4): the staff training record,
+the personal training rows (enrolments, assessments, certifications,
+assignments, events) and expiring certifications. Every list or lookup of the
+admin, the API and the tasks starts here: a scoped selector takes the reader
+(``user``) and starts from ``crm.scoping.visible_to``; one without a ``user``
+is a system read (a sweep) or annotates a staff queryset the caller scoped.
 
 ``training_records`` annotates a staff queryset in one SQL statement (correlated
 subqueries), so a page of records, the API and the KPI ``training_hours_ytd``
@@ -38,6 +43,7 @@ from training.models import (
     Course,
     Enrollment,
     TrainingAssignment,
+    TrainingEvent,
     TrainingRecord,
     TrainingRequirement,
 )
@@ -277,14 +283,71 @@ def record_prefetches() -> list[Prefetch]:
     ]
 
 
-def visible_training_records(*, user, year: int) -> QuerySet:
+def training_record_list(
+    *, user, year: int | None = None, details: bool = False
+) -> QuerySet[TrainingRecord]:
     """Records ``user`` may see: own, team (supervisor), department (manager),
-    all (trainer, admin); active staff only."""
+    all (trainer, admin); active staff only, annotated for ``year`` (default:
+    the current one). ``details`` prefetches the per-record lists
+    (certifications, open assignments: one query each) for readers that show
+    them (the API); the admin list shows their counts only."""
     staff_qs = scoping.visible_to(
         user, TrainingRecord.objects.filter(is_active=True)
     ).select_related("team", "department")
-    return training_records(staff_qs=staff_qs, year=year).prefetch_related(
-        *record_prefetches()
+    records = training_records(staff_qs=staff_qs, year=year or current_year())
+    if details:
+        records = records.prefetch_related(*record_prefetches())
+    return records
+
+
+def may_see_training_record(*, user, staff) -> bool:
+    """Does ``user`` see ``staff``'s training record (own, team, department;
+    trainers and admins all)? The staff page shows the record section then."""
+    return scoping.visible_to(user, TrainingRecord.objects.filter(pk=staff.pk)).exists()
+
+
+def enrollment_list(*, user) -> QuerySet[Enrollment]:
+    """Enrolments ``user`` may see (own, team, department; trainers all)."""
+    return scoping.visible_to(user, Enrollment.objects.all()).select_related(
+        "session__course", "staff", "recorded_by"
+    )
+
+
+def session_attendance_sheet(*, user, session) -> QuerySet[Enrollment]:
+    """The enrolments of ``session`` that ``user`` may see, by employee number:
+    the trainer's attendance sheet (trainers and admins see every row)."""
+    return (
+        scoping.visible_to(user, Enrollment.objects.filter(session=session))
+        .select_related("staff")
+        .order_by("staff__employee_no", "staff__username")
+    )
+
+
+def assessment_list(*, user) -> QuerySet[Assessment]:
+    """Assessments ``user`` may see (own, team, department; trainers all)."""
+    return scoping.visible_to(user, Assessment.objects.all()).select_related(
+        "staff", "course", "assessor"
+    )
+
+
+def certification_list(*, user) -> QuerySet[Certification]:
+    """Certifications ``user`` may see (own, team, department; trainers all)."""
+    return scoping.visible_to(user, Certification.objects.all()).select_related("staff")
+
+
+def training_assignment_list(*, user) -> QuerySet[TrainingAssignment]:
+    """Training assignments ``user`` may see (own, team, department; trainers
+    all)."""
+    return scoping.visible_to(user, TrainingAssignment.objects.all()).select_related(
+        "staff", "course", "assigned_by"
+    )
+
+
+def training_event_list(*, user) -> QuerySet[TrainingEvent]:
+    """The training audit trail ``user`` may read (about own, team, department
+    staff; trainers all)."""
+    return scoping.visible_to(user, TrainingEvent.objects.all()).select_related(
+        "actor", "staff", "session__course"
     )
 
 

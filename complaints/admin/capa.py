@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from complaints import services
+from complaints import selectors, services
 from complaints.admin.inlines import ReadOnlyInline
 from complaints.models import CapaEvent, CorrectiveAction
 from config.errors import DomainError
@@ -29,6 +29,7 @@ class CapaEventInline(ReadOnlyInline):
 
 @admin.register(CorrectiveAction)
 class CorrectiveActionAdmin(ScopedModelAdmin):
+    selector = staticmethod(selectors.corrective_action_list)
     list_display = ("title", "kind", "owner", "due_date", "status", "verified_at")
     list_filter = ("status", "kind", "department")
     list_select_related = ("owner",)

@@ -1,7 +1,7 @@
 """Admin of complaints: the list, the intake form, the workflow panel and the
 list actions.
 
-Thin, per house style rule 10: rows come from the scoping module, status and SLA
+Thin, per house style rule 10: rows come from the selectors, status and SLA
 fields are read-only, and every change goes through ``complaints.services`` —
 the intake form calls ``complaint_receive``, the workflow panel offers the
 actions of ``complaints.actions`` and calls their services, the list actions
@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from complaints import services
+from complaints import selectors, services
 from complaints.actions import ACTIONS
 from complaints.admin.filters import (
     ArchivedFilter,
@@ -77,6 +77,8 @@ def _run(request, fn, complaint, success: str) -> bool:
 
 @admin.register(Complaint)
 class ComplaintAdmin(ScopedModelAdmin):
+    # Archived complaints included; the "archived" filter hides them by default.
+    selector = staticmethod(selectors.complaint_list)
     list_display = (
         "reference",
         "subject",

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from complaints import selectors
 from complaints.models import Category, SlaTarget
 
 
@@ -53,10 +54,7 @@ class AssigneeFilter(admin.SimpleListFilter):
     parameter_name = "assignee"
 
     def lookups(self, request, model_admin):
-        from complaints.admin_forms import worker_queryset
-        from crm import scoping
-
-        users = scoping.visible_to(request.user, worker_queryset())
+        users = selectors.complaint_worker_list(user=request.user)
         return [("none", _("unassigned"))] + [(str(u.pk), str(u)) for u in users]
 
     def queryset(self, request, queryset):

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from complaints import selectors
 from complaints.models import (
     ComplaintAttachment,
     ComplaintEvent,
@@ -37,6 +38,7 @@ class ReadOnlyInline(ScopedTabularInline):
 
 class EventInline(ReadOnlyInline):
     model = ComplaintEvent
+    selector = staticmethod(selectors.complaint_event_list)
     fields = (
         "created_at",
         "kind",
@@ -50,12 +52,10 @@ class EventInline(ReadOnlyInline):
     ordering = ("created_at", "pk")
     verbose_name_plural = _("timeline")
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
-
 
 class SlaTargetInline(ReadOnlyInline):
     model = SlaTarget
+    selector = staticmethod(selectors.sla_target_list)
     fields = (
         "kind",
         "cycle",
@@ -73,29 +73,23 @@ class SlaTargetInline(ReadOnlyInline):
 
 class ReplyInline(ReadOnlyInline):
     model = ComplaintReply
+    selector = staticmethod(selectors.complaint_reply_list)
     fields = ("sent_at", "channel", "author", "body")
     readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
 
 
 class NoteInline(ReadOnlyInline):
     model = ComplaintNote
+    selector = staticmethod(selectors.complaint_note_list)
     fields = ("created_at", "author", "body")
     readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
 
 
 class AttachmentInline(ReadOnlyInline):
     model = ComplaintAttachment
+    selector = staticmethod(selectors.complaint_attachment_list)
     fields = ("created_at", "download", "content_type", "size", "uploaded_by")
     readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("uploaded_by")
 
     @admin.display(description=_("file"))
     def download(self, obj):
@@ -106,5 +100,6 @@ class AttachmentInline(ReadOnlyInline):
 
 class SurveyInline(ReadOnlyInline):
     model = SatisfactionSurvey
+    selector = staticmethod(selectors.satisfaction_survey_list)
     fields = ("cycle", "csat", "nps", "comment", "channel", "answered_at")
     readonly_fields = fields

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 
-from complaints import services
+from complaints import selectors, services
 from complaints.models import SatisfactionSurvey
 from config.errors import DomainError
 from crm.admin_base import ScopedModelAdmin
@@ -15,6 +15,7 @@ from crm.admin_base import ScopedModelAdmin
 
 @admin.register(SatisfactionSurvey)
 class SatisfactionSurveyAdmin(ScopedModelAdmin):
+    selector = staticmethod(selectors.satisfaction_survey_list)
     list_display = ("complaint", "cycle", "csat", "nps", "channel", "answered_at")
     list_filter = ("csat", "channel")
     list_select_related = ("complaint",)

@@ -8,39 +8,29 @@ each calling one service. Another partner's reference is a 404, never a 403.
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from complaints import services
+from complaints import selectors, services
 from complaints.actions import ACTIONS, ComplaintAction
 from complaints.api import serializers as s
 from complaints.api.filtersets import ComplaintFilterSet
-from complaints.models import Complaint, ComplaintEvent
+from complaints.models import Complaint
 from config.api.credentials import partner_of
 from config.api.idempotency import idempotent
 from config.api.pagination import KefuCursorPagination
 from config.api.permissions import ScopeOrModelPermission
 from config.api.scopes import Scope
-from crm import scoping
-from crm.models import CustomerExternalId
+
+CHANGE = "complaints.change_complaint"
 
 
 def complaints_for(request):
     """Complaints the caller may see, with what the serializer reads (one query)."""
-    # An API-key principal is scoped to its partner by the same call.
-    queryset = scoping.visible_to(request.user, Complaint.objects.all())
-    external_id = CustomerExternalId.objects.filter(
-        customer=OuterRef("customer_id"), partner=OuterRef("source_partner_id")
-    ).values("external_id")[:1]
-    return (
-        queryset.select_related("customer", "category", "subcategory")
-        # Personal identifiers are decrypted on load; no complaint view shows them.
-        .defer("customer__phone", "customer__email", "customer__address")
-        .annotate(customer_external_id=Subquery(external_id))
-    )
+    # An API-key principal is scoped to its partner by the same selector.
+    return selectors.complaint_list_for_api(user=request.user)
 
 
 def complaint_rows_for(request):
@@ -170,9 +160,11 @@ class ComplaintViewSet(
     )
     def events(self, request, reference=None):
         complaint = self.get_object()
-        events = ComplaintEvent.objects.filter(complaint_id=complaint.pk)
-        if partner_of(request) is not None:
-            events = events.filter(customer_visible=True)
+        events = selectors.complaint_timeline(
+            user=request.user,
+            complaint=complaint,
+            customer_visible_only=partner_of(request) is not None,
+        )
         page = self.paginate_queryset(events)
         return self.get_paginated_response(
             s.ComplaintEventSerializer(page, many=True).data

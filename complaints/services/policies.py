@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from complaints import selectors
 from complaints.models import Complaint
 from complaints.services import sla
 from complaints.services.common import FINAL_STATUSES, save
@@ -30,9 +31,8 @@ def sla_policy_recompute(*, policy_id: int, actor=None) -> int:
     last_pk = 0
     while True:
         ids = list(
-            Complaint.objects.filter(sla_policy_id=policy_id, pk__gt=last_pk)
-            .exclude(status__in=FINAL_STATUSES)
-            .order_by("pk")
+            selectors.open_complaints_under_policy(policy_id=policy_id)
+            .filter(pk__gt=last_pk)
             .values_list("pk", flat=True)[:BATCH]
         )
         if not ids:

@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from complaints import selectors
 from complaints.models import Complaint, SlaTarget
 from complaints.services import clock, sla
 from complaints.services.assignment import escalate_locked
@@ -23,18 +24,9 @@ from crm.notifications import notify
 BATCH = 1000
 
 
-def _due(**filters) -> list[tuple[int, int]]:
-    """(target id, complaint id) pairs of running targets matching ``filters``."""
-    return list(
-        SlaTarget.objects.filter(
-            met_at__isnull=True,
-            cancelled_at__isnull=True,
-            paused_at__isnull=True,
-            **filters,
-        )
-        .order_by("pk")
-        .values_list("pk", "complaint_id")[:BATCH]
-    )
+def _batch(targets) -> list[tuple[int, int]]:
+    """(target id, complaint id) pairs of the first ``BATCH`` of ``targets``."""
+    return list(targets.values_list("pk", "complaint_id")[:BATCH])
 
 
 def _lock_complaint(complaint_id: int) -> Complaint:
@@ -73,14 +65,14 @@ def sla_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Mark due warnings and breaches; returns how many this run marked."""
     now = now or clock.now()
     counts = {"warned": 0, "breached": 0}
-    for target_id, complaint_id in _due(warned_at__isnull=True, warn_at__lte=now):
+    for target_id, complaint_id in _batch(selectors.sla_targets_to_warn(now=now)):
         with transaction.atomic():
             _lock_complaint(complaint_id)
             target = sla.sla_mark_warned(target_id=target_id, now=now)
             if target is not None:
                 _notify(target, what="warned")
                 counts["warned"] += 1
-    for target_id, complaint_id in _due(breached_at__isnull=True, due_at__lt=now):
+    for target_id, complaint_id in _batch(selectors.sla_targets_to_breach(now=now)):
         with transaction.atomic():
             locked = _lock_complaint(complaint_id)
             target = sla.sla_mark_breached(target_id=target_id, now=now)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
@@ -11,14 +10,14 @@ from config.api.credentials import partner_of
 from config.api.idempotency import idempotent
 from config.api.permissions import ScopeOrModelPermission
 from config.api.scopes import Scope
-from crm import scoping
+from crm import selectors
 from crm.api.filtersets import CustomerFilterSet, RevisitFilterSet
 from crm.api.serializers import (
     CustomerInputSerializer,
     CustomerSerializer,
     RevisitSerializer,
 )
-from crm.models import Customer, CustomerExternalId, PersonalDataAccess, Revisit
+from crm.models import Customer, PersonalDataAccess, Revisit
 from crm.selectors import sees_personal_data
 from crm.services import (
     customer_upsert,
@@ -55,11 +54,8 @@ class CustomerViewSet(
     }
 
     def get_queryset(self):
-        partner = partner_of(self.request)
-        ids = CustomerExternalId.objects.filter(customer=OuterRef("pk"))
-        ids = ids.filter(partner=partner) if partner else ids.filter(partner=None)
-        return scoping.visible_to(self.request.user, Customer.objects.all()).annotate(
-            caller_external_id=Subquery(ids.values("external_id")[:1])
+        return selectors.customer_list_for_api(
+            user=self.request.user, partner=partner_of(self.request)
         )
 
     def get_serializer_context(self):
@@ -114,17 +110,7 @@ class CustomerViewSet(
             partner=partner,
             **data.validated_data,
         )
-        customer = (
-            Customer.objects.filter(pk=customer.pk)
-            .annotate(
-                caller_external_id=Subquery(
-                    CustomerExternalId.objects.filter(
-                        customer=OuterRef("pk"), partner=partner
-                    ).values("external_id")[:1]
-                )
-            )
-            .get()
-        )
+        customer = selectors.customer_for_caller(customer=customer, partner=partner)
         return Response(
             CustomerSerializer(customer, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -144,8 +130,4 @@ class RevisitViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     required_perms = {"list": "crm.view_revisit"}
 
     def get_queryset(self):
-        return (
-            scoping.visible_to(self.request.user, Revisit.objects.all())
-            .select_related("customer", "complaint")
-            .defer("customer__phone", "customer__email", "customer__address")
-        )
+        return selectors.revisit_list_for_api(user=self.request.user)

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from crm import selectors
 from crm.models import Notification, Revisit
 from crm.notifications import notify_many
 
@@ -89,14 +90,7 @@ def _due_soon_batch(now: datetime, batch: int) -> tuple[int, int]:
     """Claim one batch of revisits to remind; returns (claimed, notifications)."""
     items = []
     with transaction.atomic():
-        rows = _claim(
-            Revisit.objects.filter(
-                status=Revisit.Status.PLANNED,
-                reminded_at__isnull=True,
-                due_at__lte=now + remind_before(),
-            ),
-            batch,
-        )
+        rows = _claim(selectors.revisits_to_remind(until=now + remind_before()), batch)
         for revisit in rows:
             recipient = revisit.assignee or (
                 revisit.customer.department.manager
@@ -134,14 +128,7 @@ def _due_soon_batch(now: datetime, batch: int) -> tuple[int, int]:
 def _overdue_batch(now: datetime, batch: int) -> tuple[int, int]:
     items = []
     with transaction.atomic():
-        rows = _claim(
-            Revisit.objects.filter(
-                status=Revisit.Status.PLANNED,
-                escalated_at__isnull=True,
-                due_at__lte=now,
-            ),
-            batch,
-        )
+        rows = _claim(selectors.revisits_to_escalate(now=now), batch)
         for revisit in rows:
             supervisor = _supervisor_of(revisit)
             if supervisor is None:

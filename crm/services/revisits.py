@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import IllegalTransition, InvalidInput, NotPermitted
-from crm import scoping
+from crm import scoping, selectors
 from crm.models import Customer, Interaction, Revisit, RevisitRule
 
 # How far ahead the daily planner plans periodic, birthday and holiday revisits,
@@ -203,12 +203,7 @@ def _bulk_plan(rows: list[Revisit]) -> int:
 
 
 def _customers_for(rule: RevisitRule):
-    qs = Customer.objects.exclude(lifecycle=Customer.Lifecycle.CHURNED).exclude(
-        is_anonymised=True
-    )
-    if rule.tier:
-        qs = qs.filter(tier=rule.tier)
-    return qs
+    return selectors.customers_for_revisit_rule(rule=rule)
 
 
 def _row(rule, customer_id, owner_id, key, due_at) -> Revisit:
@@ -242,7 +237,7 @@ def revisit_plan_by_rules(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     local_now = timezone.localtime(now)
     planned = 0
-    for rule in RevisitRule.objects.filter(is_active=True):
+    for rule in selectors.revisit_rules_active():
         rows: list[Revisit] = []
         if rule.trigger == RevisitRule.Trigger.PERIODIC and rule.interval_months:
             months = rule.interval_months

@@ -11,8 +11,7 @@ from config.api.credentials import partner_of
 from config.api.idempotency import idempotent
 from config.api.permissions import ScopeOrModelPermission
 from config.api.scopes import Scope
-from crm.scoping import visible_to_partner
-from partners import services
+from partners import selectors, services
 from partners.api.serializers import (
     ApiKeyInfoSerializer,
     WebhookDeliverySerializer,
@@ -21,7 +20,7 @@ from partners.api.serializers import (
     WebhookEndpointSerializer,
     WebhookEndpointUpdateSerializer,
 )
-from partners.models import WebhookDelivery, WebhookEndpoint
+from partners.models import WebhookEndpoint
 
 
 class IsPartnerKey(permissions.BasePermission):
@@ -66,9 +65,7 @@ class WebhookEndpointViewSet(
     queryset = WebhookEndpoint.objects.none()  # for the schema; see get_queryset
 
     def get_queryset(self):
-        return visible_to_partner(
-            partner_of(self.request), WebhookEndpoint.objects.all()
-        ).order_by("pk")
+        return selectors.webhook_endpoints_of(partner=partner_of(self.request))
 
     @extend_schema(
         summary="Register a webhook endpoint",
@@ -115,7 +112,9 @@ class WebhookEndpointViewSet(
     @action(detail=True, methods=["get"], serializer_class=WebhookDeliverySerializer)
     def deliveries(self, request, pk=None):
         endpoint = self.get_object()
-        page = self.paginate_queryset(WebhookDelivery.objects.filter(endpoint=endpoint))
+        page = self.paginate_queryset(
+            selectors.webhook_deliveries_of(endpoint=endpoint)
+        )
         return self.get_paginated_response(
             WebhookDeliverySerializer(page, many=True).data
         )

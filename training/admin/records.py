@@ -123,10 +123,10 @@ class TrainingRecordAdmin(ScopedModelAdmin):
     fields = ("employee_no", "name", "department", "team", "record")
     readonly_fields = fields
     ordering = ("employee_no", "username")
+    selector = staticmethod(selectors.training_record_list)
 
-    def get_queryset(self, request):
-        staff = super().get_queryset(request).filter(is_active=True)
-        return selectors.training_records(staff_qs=staff, year=_record_year(request))
+    def selector_kwargs(self, request) -> dict:
+        return {"year": _record_year(request)}
 
     def has_module_permission(self, request):
         return _may_read_records(request)
@@ -204,9 +204,9 @@ class StaffTrainingAdmin(CrmUserAdmin):
             return False
         cache = request.__dict__.setdefault("_training_record_visible", {})
         if obj.pk not in cache:
-            cache[obj.pk] = scoping.visible_to(
-                request.user, TrainingRecord.objects.filter(pk=obj.pk)
-            ).exists()
+            cache[obj.pk] = selectors.may_see_training_record(
+                user=request.user, staff=obj
+            )
         return cache[obj.pk]
 
     def get_fieldsets(self, request, obj=None):

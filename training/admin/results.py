@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.admin_base import ScopedModelAdmin
-from training import services
+from training import selectors, services
 from training.admin.common import DomainErrorsMixin
 from training.models import (
     Assessment,
@@ -65,6 +65,7 @@ class AssessmentForm(forms.ModelForm):
 @admin.register(Assessment)
 class AssessmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
     form = AssessmentForm
+    selector = staticmethod(selectors.assessment_list)
     list_display = (
         "staff",
         "course",
@@ -157,6 +158,7 @@ class ExpiringFilter(admin.SimpleListFilter):
 
 @admin.register(Certification)
 class CertificationAdmin(DomainErrorsMixin, ScopedModelAdmin):
+    selector = staticmethod(selectors.certification_list)
     list_display = (
         "staff",
         "qualification",
@@ -239,6 +241,7 @@ class OpenFilter(admin.SimpleListFilter):
 
 @admin.register(TrainingAssignment)
 class TrainingAssignmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
+    selector = staticmethod(selectors.training_assignment_list)
     list_display = (
         "staff",
         "course",
@@ -297,6 +300,8 @@ class TrainingAssignmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
 @admin.register(TrainingEvent)
 class TrainingEventAdmin(ScopedModelAdmin):
     """The audit trail of the training services (read-only)."""
+
+    selector = staticmethod(selectors.training_event_list)
 
     list_display = ("created_at", "kind", "actor", "staff", "session", "data")
     list_filter = ("kind",)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.admin_base import ScopedModelAdmin, ScopedTabularInline
-from training import services
+from training import selectors, services
 from training.admin.common import DomainErrorsMixin
 from training.models import (
     Enrollment,
@@ -35,18 +35,17 @@ class EnrollmentInline(ScopedTabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
+    selector = staticmethod(selectors.enrollment_list)
 
     def has_add_permission(self, request, obj=None):
         return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("staff", "recorded_by")
 
 
 class EnrollmentAddInline(ScopedTabularInline):
     """Enrol more staff from the session page (through ``enrollment_create``)."""
 
     model = Enrollment
+    selector = staticmethod(selectors.enrollment_list)
     fields = ("staff",)
     autocomplete_fields = ("staff",)
     extra = 3
@@ -232,9 +231,7 @@ class TrainingSessionAdmin(DomainErrorsMixin, ScopedModelAdmin):
         if not self.has_change_permission(request, session):
             raise PermissionDenied
         enrollments = list(
-            Enrollment.objects.filter(session=session)
-            .select_related("staff")
-            .order_by("staff__employee_no", "staff__username")
+            selectors.session_attendance_sheet(user=request.user, session=session)
         )
         started = session.starts_at <= timezone.now()
         initial = [
@@ -311,6 +308,7 @@ class TrainingSessionAdmin(DomainErrorsMixin, ScopedModelAdmin):
 
 @admin.register(Enrollment)
 class EnrollmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
+    selector = staticmethod(selectors.enrollment_list)
     list_display = (
         "session",
         "staff",

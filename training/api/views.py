@@ -66,8 +66,8 @@ class TrainingRecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return self._year
 
     def get_queryset(self):
-        return selectors.visible_training_records(
-            user=self.request.user, year=self.get_year()
+        return selectors.training_record_list(
+            user=self.request.user, year=self.get_year(), details=True
         )
 
     def get_serializer_context(self):

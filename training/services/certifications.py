@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -13,6 +13,7 @@ from config.errors import IllegalTransition, InvalidInput
 from crm import scoping
 from crm.models import User
 from crm.notifications import notify
+from training import selectors
 from training.models import Certification, TrainingEvent
 from training.services.events import Kind, event, events
 
@@ -162,13 +163,8 @@ def certification_sweep(*, now: datetime | None = None) -> dict:
     reminded = 0
     if windows:
         expiring = (
-            Certification.objects.filter(
-                status=C.VALID,
-                expires_on__isnull=False,
-                expires_on__gte=today,
-                expires_on__lte=today + timedelta(days=windows[-1]),
-            )
-            .select_related("staff")
+            selectors.certifications_expiring(within_days=windows[-1], today=today)
+            .filter(expires_on__gte=today)  # lapsed ones were expired above
             .order_by("pk")
         )
         with translation.override(settings.LANGUAGE_CODE):
