@@ -9,9 +9,8 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.admin_base import ScopedModelAdmin
+from crm.admin_base import ScopedModelAdmin, adopt_saved
 from training import services
-from training.admin.common import DomainErrorsMixin
 from training.models import (
     Assessment,
     Certification,
@@ -63,7 +62,7 @@ class AssessmentForm(forms.ModelForm):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
+class AssessmentAdmin(ScopedModelAdmin):
     form = AssessmentForm
     list_display = (
         "staff",
@@ -100,9 +99,7 @@ class AssessmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if not change:
-            created, ok = self.run_service(
-                request,
-                services.assessment_schedule,
+            created = services.assessment_schedule(
                 actor=request.user,
                 staff=data["staff"],
                 course=data["course"],
@@ -113,17 +110,13 @@ class AssessmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
                 pass_mark=data.get("pass_mark"),
                 notes=data.get("notes") or "",
             )
-            if not ok:
-                return
-            obj.pk = created.pk
+            adopt_saved(obj, created)
             if data.get("score") is None:
                 return
         if change and data.get("score") is None and "notes" in form.changed_data:
             obj.save(update_fields=["notes"])
         if data.get("score") is not None:
-            self.run_service(
-                request,
-                services.assessment_record_result,
+            services.assessment_record_result(
                 actor=request.user,
                 assessment=obj,
                 score=data["score"],
@@ -156,7 +149,7 @@ class ExpiringFilter(admin.SimpleListFilter):
 
 
 @admin.register(Certification)
-class CertificationAdmin(DomainErrorsMixin, ScopedModelAdmin):
+class CertificationAdmin(ScopedModelAdmin):
     list_display = (
         "staff",
         "qualification",
@@ -183,9 +176,7 @@ class CertificationAdmin(DomainErrorsMixin, ScopedModelAdmin):
         data = form.cleaned_data
         if change:
             if {"expires_on", "issued_on", "number"} & set(form.changed_data):
-                self.run_service(
-                    request,
-                    services.certification_renew,
+                services.certification_renew(
                     actor=request.user,
                     certification=obj,
                     expires_on=data.get("expires_on"),
@@ -195,9 +186,7 @@ class CertificationAdmin(DomainErrorsMixin, ScopedModelAdmin):
             if "qualification" in form.changed_data:
                 obj.save(update_fields=["qualification"])
             return None
-        created, ok = self.run_service(
-            request,
-            services.certification_issue,
+        created = services.certification_issue(
             actor=request.user,
             staff=data["staff"],
             qualification=data["qualification"],
@@ -205,18 +194,17 @@ class CertificationAdmin(DomainErrorsMixin, ScopedModelAdmin):
             expires_on=data.get("expires_on"),
             number=data.get("number") or "",
         )
-        if ok:
-            obj.pk = created.pk
+        adopt_saved(obj, created)
 
     @admin.action(description=_("Revoke the selected certifications"))
     def revoke(self, request, queryset):
-        for cert in queryset:
-            self.run_service(
-                request,
-                services.certification_revoke,
-                actor=request.user,
-                certification=cert,
-            )
+        self.run_each(
+            request,
+            queryset,
+            lambda c: services.certification_revoke(
+                actor=request.user, certification=c
+            ),
+        )
 
 
 # --- assignments --------------------------------------------------------------------
@@ -238,7 +226,7 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(TrainingAssignment)
-class TrainingAssignmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
+class TrainingAssignmentAdmin(ScopedModelAdmin):
     list_display = (
         "staff",
         "course",
@@ -270,9 +258,7 @@ class TrainingAssignmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
         if change:
             return super().save_model(request, obj, form, change)
         data = form.cleaned_data
-        result, ok = self.run_service(
-            request,
-            services.assignment_create,
+        assignment, _created = services.assignment_create(
             actor=request.user,
             staff=data["staff"],
             course=data["course"],
@@ -280,18 +266,15 @@ class TrainingAssignmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
             due_on=data.get("due_on"),
             note=data.get("note") or "",
         )
-        if ok:
-            obj.pk = result[0].pk
+        adopt_saved(obj, assignment)
 
     @admin.action(description=_("Mark the selected assignments done"))
     def mark_done(self, request, queryset):
-        for assignment in queryset:
-            self.run_service(
-                request,
-                services.assignment_complete,
-                actor=request.user,
-                assignment=assignment,
-            )
+        self.run_each(
+            request,
+            queryset,
+            lambda a: services.assignment_complete(actor=request.user, assignment=a),
+        )
 
 
 @admin.register(TrainingEvent)
