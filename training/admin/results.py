@@ -114,7 +114,9 @@ class AssessmentAdmin(ScopedModelAdmin):
             if data.get("score") is None:
                 return
         if change and data.get("score") is None and "notes" in form.changed_data:
-            obj.save(update_fields=["notes"])
+            services.assessment_update(
+                actor=request.user, assessment=obj, notes=data.get("notes") or ""
+            )
         if data.get("score") is not None:
             services.assessment_record_result(
                 actor=request.user,
@@ -184,7 +186,11 @@ class CertificationAdmin(ScopedModelAdmin):
                     number=data.get("number") or "",
                 )
             if "qualification" in form.changed_data:
-                obj.save(update_fields=["qualification"])
+                services.certification_update(
+                    actor=request.user,
+                    certification=obj,
+                    qualification=data["qualification"],
+                )
             return None
         created = services.certification_issue(
             actor=request.user,
@@ -255,9 +261,15 @@ class TrainingAssignmentAdmin(ScopedModelAdmin):
         return self.readonly_fields
 
     def save_model(self, request, obj, form, change):
-        if change:
-            return super().save_model(request, obj, form, change)
         data = form.cleaned_data
+        if change:
+            services.assignment_update(
+                actor=request.user,
+                assignment=obj,
+                due_on=data.get("due_on"),
+                note=data.get("note") or "",
+            )
+            return
         assignment, _created = services.assignment_create(
             actor=request.user,
             staff=data["staff"],
