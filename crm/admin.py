@@ -18,9 +18,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
-from config.errors import DomainError
 from crm import scoping, selectors
-from crm.admin_base import KefuChangeList, ScopedModelAdmin
+from crm.admin_base import SERVICE_ERRORS, KefuChangeList, ScopedModelAdmin, adopt_saved
 from crm.models import Department, PartnerOrganisation, Team, User
 from crm.services import users
 
@@ -191,13 +190,7 @@ class UserAdmin(DjangoUserAdmin, ScopedModelAdmin):
                 if refusal is not None:
                     self.message_user(request, refusal, messages.ERROR)
                     return HttpResponseRedirect(request.get_full_path())
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:
-            # Raised by the service from save_model: the view's transaction was
-            # rolled back, nothing is saved.
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         data = {
@@ -225,8 +218,7 @@ class UserAdmin(DjangoUserAdmin, ScopedModelAdmin):
             password=form.cleaned_data["password1"] if usable else None,
             **data,
         )
-        obj.pk = created.pk
-        obj._state.adding = False
+        adopt_saved(obj, created)
 
     def save_related(self, request, form, formsets, change):
         # The service wrote the roles; the form's own m2m save would bypass it.
@@ -248,8 +240,8 @@ class UserAdmin(DjangoUserAdmin, ScopedModelAdmin):
         view.change_password_form = partial(PasswordSetForm, actor=request.user)
         try:
             return DjangoUserAdmin.user_change_password(view, request, id, form_url)
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+        except SERVICE_ERRORS as exc:
+            self.show_refusal(request, exc)
             return HttpResponseRedirect(request.get_full_path())
 
 

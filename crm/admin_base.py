@@ -21,6 +21,10 @@ Models that are not personal (categories, calendars, indicators...) have a scope
 rule that lets every staff role see them; that is how they are left unscoped —
 explicitly, in the registry, never by forgetting — and why they need no selector
 of their own (``configuration_rows`` refuses any other model).
+
+Admins save through services; when a service refuses, ``ServiceAdminMixin``
+(part of ``ScopedModelAdmin``) rolls the request back and shows the refusal as a
+message and form error: one way for every admin, never a 500.
 """
 
 from __future__ import annotations
@@ -29,10 +33,15 @@ from datetime import MAXYEAR, MINYEAR
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import ValidationError
+from django.db import router, transaction
 from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 
+from config.errors import DomainError
 from crm import scoping
 from crm.admin_log import PersonalDataSafeLogMixin
 from crm.models import Customer, PersonalDataAccess
@@ -142,10 +151,161 @@ class ScopedChoicesMixin:
         return _scope_field(field, request)
 
 
-class ScopedModelAdmin(ScopedChoicesMixin, PersonalDataSafeLogMixin, admin.ModelAdmin):
+# What a service raises to refuse an operation (after changing nothing).
+SERVICE_ERRORS = (DomainError, ValidationError)
+
+
+def refusal_text(exc) -> str:
+    """The user-facing text of a service refusal."""
+    if isinstance(exc, DomainError):
+        return str(exc.message)
+    return " ".join(str(m) for m in exc.messages)
+
+
+def refusal_to_form(form, exc) -> None:
+    """Put a service refusal on ``form``: on the field the error names when the
+    form has that field, else among the errors above the form."""
+    if isinstance(exc, DomainError):
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    elif hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.error_list)
+
+
+def _refused_form(form_class, exc):
+    """``form_class`` whose bound forms carry ``exc`` as an error (invalid)."""
+
+    class RefusedForm(form_class):
+        def full_clean(self):
+            super().full_clean()
+            if self.is_bound:
+                refusal_to_form(self, exc)
+
+    RefusedForm.__name__ = form_class.__name__
+    RefusedForm.__qualname__ = form_class.__qualname__
+    return RefusedForm
+
+
+def adopt_saved(obj, saved) -> None:
+    """Make ``obj``, the unsaved instance Django handed to ``save_model``, the row
+    a service saved: Django logs, names and links that very object afterwards."""
+    for field in saved._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
+class ServiceAdminMixin:
+    """How every Kefu admin turns a service's refusal into an answer (never a 500).
+
+    Admins call services from ``save_model``, ``save_related``/``save_formset``,
+    ``delete_model`` and their actions, and let a refusal propagate: a
+    ``config.errors.DomainError`` or a Django ``ValidationError`` raised by a
+    service (``SERVICE_ERRORS``). This mixin answers it:
+
+    - add and change form: Django saves in one transaction; a refusal rolls it
+      back whole (the row, its inlines, the LogEntry) and the form is shown again
+      with the refusal as an error message and as a form error (on the field the
+      error names when the form has it, else above the form), status 200;
+    - delete page: rolled back likewise, an error message, redirect to the
+      object's change page;
+    - actions (and list-editable saves): the changelist POST runs in one
+      transaction; a refusal that escapes the action rolls it back, becomes an
+      error message and the changelist is shown again (redirect). Actions that
+      work row by row use ``run_each``: a refused row is left as it was, named
+      in an error message, and the other rows go on;
+    - custom views (workflow panel, attendance sheet, password form) catch
+      ``SERVICE_ERRORS`` and call ``show_refusal``.
+
+    ``ScopedModelAdmin`` includes it, so every Kefu admin answers the same way.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        try:
+            # Django's changeform_view saves in a transaction: a refusal rolls
+            # back everything the POST wrote, log entry included.
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except SERVICE_ERRORS as exc:
+            self.show_refusal(request, exc)
+            request.kefu_service_refusal = exc
+        # The same POST again, with a form that shows the refusal as its error:
+        # invalid, so Django renders it and saves nothing.
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, "kefu_service_refusal", None)
+        return form if refusal is None else _refused_form(form, refusal)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if request.method != "POST":
+            return super().delete_view(request, object_id, extra_context)
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except SERVICE_ERRORS as exc:
+            self.show_refusal(request, exc)
+        opts = self.opts
+        return HttpResponseRedirect(
+            reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_change",
+                args=[quote(object_id)],
+                current_app=self.admin_site.name,
+            )
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method != "POST":
+            return super().changelist_view(request, extra_context)
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                return super().changelist_view(request, extra_context)
+        except SERVICE_ERRORS as exc:
+            self.show_refusal(request, exc)
+        return HttpResponseRedirect(request.get_full_path())
+
+    def run_each(self, request, rows, call, *, done=None, label=str) -> list:
+        """Call the service ``call(row)`` for each of ``rows``; return the
+        ``(row, result)`` pairs of the rows done.
+
+        A refused row is left as it was (its own savepoint) and named in an error
+        message (``label(row)``); the other rows go on. ``done``, a message with
+        ``%(count)d``, reports the number of rows done when there are any.
+        """
+        results = []
+        for row in rows:
+            try:
+                with transaction.atomic(using=router.db_for_write(self.model)):
+                    result = call(row)
+            except SERVICE_ERRORS as exc:
+                self.show_refusal(request, exc, label=label(row))
+            else:
+                results.append((row, result))
+        if done is not None and results:
+            self.message_user(request, done % {"count": len(results)}, messages.SUCCESS)
+        return results
+
+    def show_refusal(self, request, exc, *, form=None, label=None) -> None:
+        """Show a service refusal: an error message (``label: text``), and on
+        ``form`` too when the caller shows that form again."""
+        text = refusal_text(exc)
+        self.message_user(
+            request, text if label is None else f"{label}: {text}", messages.ERROR
+        )
+        if form is not None:
+            refusal_to_form(form, exc)
+
+
+class ScopedModelAdmin(
+    ScopedChoicesMixin, PersonalDataSafeLogMixin, ServiceAdminMixin, admin.ModelAdmin
+):
     """A ModelAdmin whose changelist, change form, actions and autocomplete list
-    its ``selector``'s rows, and whose form choices see only the rows
-    ``crm.scoping.visible_to`` allows the logged-in staff member."""
+    its ``selector``'s rows, whose form choices see only the rows
+    ``crm.scoping.visible_to`` allows the logged-in staff member, and whose
+    service refusals become messages and form errors (``ServiceAdminMixin``)."""
 
     list_per_page = 50
     show_full_result_count = False  # a COUNT(*) over 1M rows on every page is waste
@@ -186,39 +346,3 @@ class ScopedTabularInline(ScopedInlineMixin, admin.TabularInline):
 
 class ScopedStackedInline(ScopedInlineMixin, admin.StackedInline):
     pass
-
-
-class ServiceRefusalMixin:
-    """For admins whose ``save_model`` calls a service: when the service refused
-    (``save_model`` set ``obj._kefu_error`` to its message), nothing was saved,
-    so nothing is logged and the form comes back with the message."""
-
-    @staticmethod
-    def _refusal(obj):
-        return getattr(obj, "_kefu_error", None)
-
-    def save_related(self, request, form, formsets, change):
-        if self._refusal(form.instance) is None:
-            super().save_related(request, form, formsets, change)
-
-    def log_addition(self, request, obj, message):
-        if self._refusal(obj) is None:
-            return super().log_addition(request, obj, message)
-        return None
-
-    def log_change(self, request, obj, message):
-        if self._refusal(obj) is None:
-            return super().log_change(request, obj, message)
-        return None
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if self._refusal(obj) is not None:
-            self.message_user(request, self._refusal(obj), messages.ERROR)
-            return HttpResponseRedirect(request.path)
-        return super().response_add(request, obj, post_url_continue)
-
-    def response_change(self, request, obj):
-        if self._refusal(obj) is not None:
-            self.message_user(request, self._refusal(obj), messages.ERROR)
-            return HttpResponseRedirect(request.path)
-        return super().response_change(request, obj)

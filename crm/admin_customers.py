@@ -10,17 +10,16 @@ from __future__ import annotations
 import json
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.http import HttpResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import DomainError
 from crm import pii, selectors, services
 from crm.admin_base import (
     ScopedModelAdmin,
     ScopedTabularInline,
-    ServiceRefusalMixin,
+    adopt_saved,
     identifier_search,
 )
 from crm.models import (
@@ -215,19 +214,15 @@ class CustomerAdmin(ScopedModelAdmin):
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in form.changed_data}
         data = {k: v for k, v in data.items() if k in SERVICE_FIELDS}
-        try:
-            if change:
-                current = Customer.objects.get(pk=obj.pk)
-                services.customer_update(actor=request.user, customer=current, **data)
-            else:
-                data.pop("name", None)
-                created = services.customer_create(
-                    actor=request.user, name=form.cleaned_data["name"], **data
-                )
-                obj.pk = created.pk
-                obj.code = created.code
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+        if change:
+            current = Customer.objects.get(pk=obj.pk)
+            services.customer_update(actor=request.user, customer=current, **data)
+            return
+        data.pop("name", None)
+        created = services.customer_create(
+            actor=request.user, name=form.cleaned_data["name"], **data
+        )
+        adopt_saved(obj, created)
 
     def save_related(self, request, form, formsets, change):
         # The customer row was written by the service; contacts are plain rows.
@@ -238,7 +233,7 @@ class CustomerAdmin(ScopedModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(ServiceRefusalMixin, ScopedModelAdmin):
+class ContactAdmin(ScopedModelAdmin):
     selector = staticmethod(selectors.contact_list)
     list_display = ("name", "customer", "title", "is_primary")
     search_fields = ("name", "customer__code", "customer__name")
@@ -272,22 +267,18 @@ class ContactAdmin(ServiceRefusalMixin, ScopedModelAdmin):
             for name in CONTACT_FIELDS
             if name in data and (not change or name in form.changed_data)
         }
-        try:
-            if change:
-                saved = services.contact_update(
-                    actor=request.user,
-                    contact=Contact.objects.get(pk=obj.pk),
-                    customer=data.get("customer"),
-                    **values,
-                )
-            else:
-                saved = services.contact_create(
-                    actor=request.user, customer=data["customer"], **values
-                )
-        except DomainError as exc:
-            obj._kefu_error = exc.message
-            return
-        obj.pk = saved.pk
+        if change:
+            saved = services.contact_update(
+                actor=request.user,
+                contact=Contact.objects.get(pk=obj.pk),
+                customer=data.get("customer"),
+                **values,
+            )
+        else:
+            saved = services.contact_create(
+                actor=request.user, customer=data["customer"], **values
+            )
+        adopt_saved(obj, saved)
 
 
 class PrivacyRequestForm(forms.ModelForm):
@@ -344,55 +335,50 @@ class PrivacyRequestAdmin(ScopedModelAdmin):
         if change:
             return
         data = form.cleaned_data
-        try:
-            created = privacy.privacy_request_create(
-                actor=request.user,
-                customer=data["customer"],
-                kind=data["kind"],
-                requested_by=data["requested_by"],
-                requested_at=data.get("requested_at"),
-                corrections=data.get("corrections") or {},
-                note=data.get("note", ""),
-            )
-            obj.pk = created.pk
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+        created = privacy.privacy_request_create(
+            actor=request.user,
+            customer=data["customer"],
+            kind=data["kind"],
+            requested_by=data["requested_by"],
+            requested_at=data.get("requested_at"),
+            corrections=data.get("corrections") or {},
+            note=data.get("note", ""),
+        )
+        adopt_saved(obj, created)
 
     @admin.action(
         description=_("Execute (export downloads a JSON file)"), permissions=["change"]
     )
     def execute(self, request, queryset):
-        export = None
-        for item in queryset.select_related("customer"):
-            try:
-                result = privacy.privacy_request_execute(
-                    actor=request.user, request=item
-                )
-            except DomainError as exc:
-                self.message_user(request, f"{item}: {exc.message}", messages.ERROR)
-                continue
-            if result is not None:
-                export = (item.customer.code, result)
-        if export is not None and queryset.count() == 1:
-            code, data = export
+        done = self.run_each(
+            request,
+            queryset.select_related("customer"),
+            lambda item: privacy.privacy_request_execute(
+                actor=request.user, request=item
+            ),
+        )
+        exports = [(i.customer.code, data) for i, data in done if data is not None]
+        if len(exports) == 1 and queryset.count() == 1:
+            code, data = exports[0]
             response = HttpResponse(
                 json.dumps(data, ensure_ascii=False, indent=2),
                 content_type="application/json; charset=utf-8",
             )
             response["Content-Disposition"] = f'attachment; filename="{code}.json"'
             return response
-        self.message_user(request, _("Requests executed."))
+        if done:
+            self.message_user(request, _("Requests executed."))
         return None
 
     @admin.action(description=_("Reject"), permissions=["change"])
     def reject(self, request, queryset):
-        for item in queryset:
-            try:
-                privacy.privacy_request_reject(
-                    actor=request.user, request=item, reason=_("Rejected in the admin.")
-                )
-            except DomainError as exc:
-                self.message_user(request, f"{item}: {exc.message}", messages.ERROR)
+        self.run_each(
+            request,
+            queryset,
+            lambda item: privacy.privacy_request_reject(
+                actor=request.user, request=item, reason=_("Rejected in the admin.")
+            ),
+        )
 
 
 @admin.register(PersonalDataAccess)

@@ -11,14 +11,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import DomainError
 from crm import selectors, services
-from crm.admin_base import ScopedModelAdmin, ServiceRefusalMixin
+from crm.admin_base import ScopedModelAdmin, adopt_saved
 from crm.models import Interaction, Notification, Revisit, RevisitRule
 from crm.services.reminders import notification_mark_read
 
@@ -67,7 +66,7 @@ class RevisitForm(forms.ModelForm):
 
 
 @admin.register(Revisit)
-class RevisitAdmin(ServiceRefusalMixin, ScopedModelAdmin):
+class RevisitAdmin(ScopedModelAdmin):
     form = RevisitForm
     selector = staticmethod(selectors.revisit_list)
     list_display = (
@@ -125,32 +124,29 @@ class RevisitAdmin(ServiceRefusalMixin, ScopedModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        try:
-            if not change:
-                created = services.revisit_create(
-                    actor=request.user,
-                    customer=data["customer"],
-                    purpose=data["purpose"],
-                    method=data["method"],
-                    due_at=data["due_at"],
-                    assignee=data.get("assignee"),
-                    notes=data.get("notes", ""),
-                )
-                obj.pk = created.pk
-                return
-            current = Revisit.objects.get(pk=obj.pk)
-            if "due_at" in form.changed_data:
-                services.revisit_reschedule(
-                    actor=request.user, revisit=current, due_at=data["due_at"]
-                )
-            if "assignee" in form.changed_data:
-                services.revisit_reassign(
-                    actor=request.user, revisit=current, assignee=data["assignee"]
-                )
-            if data.get("outcome"):
-                self.complete(request, current, data)
-        except DomainError as exc:
-            obj._kefu_error = exc.message
+        if not change:
+            created = services.revisit_create(
+                actor=request.user,
+                customer=data["customer"],
+                purpose=data["purpose"],
+                method=data["method"],
+                due_at=data["due_at"],
+                assignee=data.get("assignee"),
+                notes=data.get("notes", ""),
+            )
+            adopt_saved(obj, created)
+            return
+        current = Revisit.objects.get(pk=obj.pk)
+        if "due_at" in form.changed_data:
+            services.revisit_reschedule(
+                actor=request.user, revisit=current, due_at=data["due_at"]
+            )
+        if "assignee" in form.changed_data:
+            services.revisit_reassign(
+                actor=request.user, revisit=current, assignee=data["assignee"]
+            )
+        if data.get("outcome"):
+            self.complete(request, current, data)
 
     def complete(self, request, revisit, data) -> None:
         """Record the outcome filled in on the form (complaints' admin extends
@@ -163,47 +159,36 @@ class RevisitAdmin(ServiceRefusalMixin, ScopedModelAdmin):
             feedback=data.get("feedback", ""),
         )
 
-    def _each(self, request, queryset, action, done_message):
-        count = 0
-        for revisit in queryset:
-            try:
-                action(revisit)
-                count += 1
-            except DomainError as exc:
-                self.message_user(request, f"{revisit}: {exc.message}", messages.ERROR)
-        if count:
-            self.message_user(request, done_message % {"count": count})
-
     @admin.action(
         description=_("Completed: customer not reached"), permissions=["change"]
     )
     def complete_not_reached(self, request, queryset):
-        self._each(
+        self.run_each(
             request,
             # Done ones stay as they are (the service would return them unchanged).
             queryset.exclude(status=Revisit.Status.DONE),
             lambda r: services.revisit_complete(
                 actor=request.user, revisit=r, outcome=Revisit.Outcome.NOT_REACHED
             ),
-            _("%(count)d revisit(s) recorded as not reached."),
+            done=_("%(count)d revisit(s) recorded as not reached."),
         )
 
     @admin.action(description=_("Mark as missed"), permissions=["change"])
     def mark_missed(self, request, queryset):
-        self._each(
+        self.run_each(
             request,
             queryset,
             lambda r: services.revisit_mark_missed(actor=request.user, revisit=r),
-            _("%(count)d revisit(s) marked as missed."),
+            done=_("%(count)d revisit(s) marked as missed."),
         )
 
     @admin.action(description=_("Cancel"), permissions=["change"])
     def cancel(self, request, queryset):
-        self._each(
+        self.run_each(
             request,
             queryset,
             lambda r: services.revisit_cancel(actor=request.user, revisit=r),
-            _("%(count)d revisit(s) cancelled."),
+            done=_("%(count)d revisit(s) cancelled."),
         )
 
 
@@ -225,7 +210,7 @@ class RevisitRuleAdmin(ScopedModelAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(ServiceRefusalMixin, ScopedModelAdmin):
+class InteractionAdmin(ScopedModelAdmin):
     selector = staticmethod(selectors.interaction_list)
     list_display = ("occurred_at", "customer", "channel", "direction", "staff", "short")
     list_filter = ("channel", "direction")
@@ -247,19 +232,16 @@ class InteractionAdmin(ServiceRefusalMixin, ScopedModelAdmin):
         if change:
             return
         data = form.cleaned_data
-        try:
-            created = services.interaction_record(
-                actor=request.user,
-                customer=data["customer"],
-                contact=data.get("contact"),
-                channel=data["channel"],
-                direction=data["direction"],
-                occurred_at=data.get("occurred_at"),
-                summary=data["summary"],
-            )
-            obj.pk = created.pk
-        except DomainError as exc:
-            obj._kefu_error = exc.message
+        created = services.interaction_record(
+            actor=request.user,
+            customer=data["customer"],
+            contact=data.get("contact"),
+            channel=data["channel"],
+            direction=data["direction"],
+            occurred_at=data.get("occurred_at"),
+            summary=data["summary"],
+        )
+        adopt_saved(obj, created)
 
 
 @admin.register(Notification)

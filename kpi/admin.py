@@ -10,7 +10,11 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
-from crm.admin_base import ScopedModelAdmin, ScopedTabularInline, ServiceRefusalMixin
+from crm.admin_base import (
+    ScopedModelAdmin,
+    ScopedTabularInline,
+    adopt_saved,
+)
 from kpi import selectors
 from kpi.models import (
     Indicator,
@@ -22,7 +26,7 @@ from kpi.models import (
     ScorecardTemplate,
 )
 from kpi.services.inspections import inspection_record
-from kpi.services.scorecards import validate_weights
+from kpi.services.scorecards import scorecard_set_lines, validate_weights
 
 
 @admin.register(Indicator)
@@ -77,6 +81,27 @@ class ScorecardLineInline(ScopedTabularInline):
 class ScorecardTemplateAdmin(ScopedModelAdmin):
     list_display = ("role", "name", "is_active", "updated_at")
     inlines = (ScorecardLineInline,)
+
+    def save_formset(self, request, form, formset, change):
+        # The lines are replaced whole by the service (weights, indicators once).
+        kept = [
+            line.cleaned_data
+            for line in formset.forms
+            if line.cleaned_data and not line.cleaned_data.get("DELETE")
+        ]
+        scorecard_set_lines(
+            actor=request.user,
+            template=form.instance,
+            lines=[
+                (data["indicator"].code, data["weight"], data.get("target"))
+                for data in kept
+            ],
+        )
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = (
+            [],
+            [],
+            [],
+        )
 
 
 @admin.register(KpiPeriod)
@@ -162,7 +187,7 @@ class QualityInspectionForm(forms.ModelForm):
 
 
 @admin.register(QualityInspection)
-class QualityInspectionAdmin(ServiceRefusalMixin, ScopedModelAdmin):
+class QualityInspectionAdmin(ScopedModelAdmin):
     form = QualityInspectionForm
     selector = staticmethod(selectors.quality_inspection_list)
     list_display = (
@@ -184,19 +209,13 @@ class QualityInspectionAdmin(ServiceRefusalMixin, ScopedModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        try:
-            saved = inspection_record(
-                actor=request.user,
-                staff=data.get("staff"),
-                complaint=data.get("complaint"),
-                interaction=data.get("interaction"),
-                scores={i: data[i] for i in QualityInspection.CHECKLIST},
-                comments=data.get("comments", ""),
-                inspected_at=data.get("inspected_at"),
-            )
-        except DomainError as exc:
-            obj._kefu_error = exc.message
-            return
-        # The admin logs and links the object it was given: make it the saved one.
-        obj.__dict__.update(saved.__dict__)
-        obj._state = saved._state
+        saved = inspection_record(
+            actor=request.user,
+            staff=data.get("staff"),
+            complaint=data.get("complaint"),
+            interaction=data.get("interaction"),
+            scores={i: data[i] for i in QualityInspection.CHECKLIST},
+            comments=data.get("comments", ""),
+            inspected_at=data.get("inspected_at"),
+        )
+        adopt_saved(obj, saved)

@@ -6,8 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from config.api.scopes import Scope
-from config.errors import DomainError
-from crm.admin_base import ScopedModelAdmin, ScopedTabularInline
+from crm.admin_base import ScopedModelAdmin, ScopedTabularInline, adopt_saved
 from partners import selectors, services
 from partners.models import (
     ApiKey,
@@ -78,20 +77,14 @@ class ApiKeyAdmin(ScopedModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return  # keys are immutable: revoke and create a new one instead
-        try:
-            key, raw = services.api_key_create(
-                actor=request.user,
-                partner=form.cleaned_data["partner"],
-                name=form.cleaned_data["name"],
-                scopes=form.cleaned_data["scopes"],
-                expires_at=form.cleaned_data.get("expires_at"),
-            )
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return
-        obj.pk = key.pk
-        obj.__dict__.update({k: v for k, v in key.__dict__.items() if k != "_state"})
-        obj._state.adding = False
+        key, raw = services.api_key_create(
+            actor=request.user,
+            partner=form.cleaned_data["partner"],
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            expires_at=form.cleaned_data.get("expires_at"),
+        )
+        adopt_saved(obj, key)
         self.message_user(
             request,
             _("The new API key is shown only this once; copy it now: %(key)s")
@@ -105,10 +98,13 @@ class ApiKeyAdmin(ScopedModelAdmin):
 
     @admin.action(description=_("Revoke the selected API keys"))
     def revoke_keys(self, request, queryset):
-        count = 0
-        for key in queryset.filter(revoked_at__isnull=True):
-            services.api_key_revoke(actor=request.user, api_key=key)
-            count += 1
+        count = len(
+            self.run_each(
+                request,
+                queryset.filter(revoked_at__isnull=True),
+                lambda key: services.api_key_revoke(actor=request.user, api_key=key),
+            )
+        )
         self.message_user(
             request,
             ngettext("%(n)d key revoked.", "%(n)d keys revoked.", count) % {"n": count},
@@ -162,30 +158,33 @@ class WebhookEndpointAdmin(ScopedModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        try:
-            if change:
-                services.webhook_endpoint_update(
-                    actor=request.user,
-                    endpoint=obj,
-                    url=data["url"],
-                    secret=data["secret"],
-                    events=data["events"],
-                    description=data["description"],
-                    is_active=data["is_active"],
-                )
-            else:
-                created = services.webhook_endpoint_create(
-                    actor=request.user,
-                    partner=data["partner"],
-                    url=data["url"],
-                    events=data["events"],
-                    secret=data["secret"],
-                    description=data["description"],
-                )
-                obj.pk = created.pk
-                obj._state.adding = False
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+        if change:
+            services.webhook_endpoint_update(
+                actor=request.user,
+                endpoint=obj,
+                url=data["url"],
+                secret=data["secret"],
+                events=data["events"],
+                description=data["description"],
+                is_active=data["is_active"],
+            )
+            return
+        created = services.webhook_endpoint_create(
+            actor=request.user,
+            partner=data["partner"],
+            url=data["url"],
+            events=data["events"],
+            secret=data["secret"],
+            description=data["description"],
+        )
+        adopt_saved(obj, created)
+
+    def delete_model(self, request, obj):
+        services.webhook_endpoint_delete(actor=request.user, endpoint=obj)
+
+    def delete_queryset(self, request, queryset):
+        for endpoint in queryset:
+            self.delete_model(request, endpoint)
 
 
 class WebhookAttemptInline(ScopedTabularInline):

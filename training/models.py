@@ -433,10 +433,13 @@ class TrainingEvent(models.Model):
         SESSION_COMPLETED = "session_completed", _("session completed")
         SESSION_CANCELLED = "session_cancelled", _("session cancelled")
         RESULT_RECORDED = "result_recorded", _("assessment result recorded")
+        ASSESSMENT_UPDATED = "assessment_updated", _("assessment changed")
         ASSIGNMENT_CREATED = "assignment_created", _("training assigned")
         ASSIGNMENT_DONE = "assignment_done", _("assignment done")
+        ASSIGNMENT_UPDATED = "assignment_updated", _("assignment changed")
         CERTIFICATION_ISSUED = "certification_issued", _("certification issued")
         CERTIFICATION_REVOKED = "certification_revoked", _("certification revoked")
+        CERTIFICATION_UPDATED = "certification_updated", _("certification changed")
         CERTIFICATION_EXPIRED = "certification_expired", _("certification expired")
         CERTIFICATION_REMINDED = "certification_reminded", _("expiry reminder sent")
 

@@ -5,15 +5,13 @@ events (read-only).
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from complaints import selectors, services
 from complaints.admin.inlines import ReadOnlyInline
 from complaints.models import CapaEvent, CorrectiveAction
-from config.errors import DomainError
-from crm.admin_base import ScopedModelAdmin
+from crm.admin_base import ScopedModelAdmin, adopt_saved
 
 
 class CapaEventInline(ReadOnlyInline):
@@ -73,44 +71,25 @@ class CorrectiveActionAdmin(ScopedModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if change:
-            try:
-                services.capa_update(
-                    actor=request.user,
-                    capa=obj,
-                    changes={name: data[name] for name in form.changed_data},
-                )
-            except DomainError as exc:
-                self.message_user(request, exc.message, messages.ERROR)
-                obj._kefu_error = exc.message
-            return None
-        try:
-            created = services.capa_create(
+            services.capa_update(
                 actor=request.user,
-                title=data["title"],
-                kind=data["kind"],
-                root_cause=data["root_cause"],
-                action=data["action"],
-                owner=data["owner"],
-                due_date=data["due_date"],
-                complaints=list(data.get("complaints") or []),
+                capa=obj,
+                changes={name: data[name] for name in form.changed_data},
             )
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            obj._kefu_error = exc.message
             return None
-        obj.pk = created.pk
+        created = services.capa_create(
+            actor=request.user,
+            title=data["title"],
+            kind=data["kind"],
+            root_cause=data["root_cause"],
+            action=data["action"],
+            owner=data["owner"],
+            due_date=data["due_date"],
+            complaints=list(data.get("complaints") or []),
+        )
+        adopt_saved(obj, created)
         return None
 
     def save_related(self, request, form, formsets, change):
-        if change:
+        if change:  # capa_create linked the complaints
             super().save_related(request, form, formsets, change)
-
-    def log_addition(self, request, obj, message):
-        if getattr(obj, "_kefu_error", None) is None:
-            return super().log_addition(request, obj, message)
-        return None
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if getattr(obj, "_kefu_error", None) is not None:
-            return HttpResponseRedirect(request.path)
-        return super().response_add(request, obj, post_url_continue)

@@ -39,8 +39,12 @@ from complaints.admin.inlines import (
 )
 from complaints.admin_forms import AssignForm, ComplaintAddForm, WorkflowForm
 from complaints.models import Complaint
-from config.errors import DomainError
-from crm.admin_base import ScopedModelAdmin, identifier_search
+from crm.admin_base import (
+    SERVICE_ERRORS,
+    ScopedModelAdmin,
+    adopt_saved,
+    identifier_search,
+)
 from crm.selectors import sees_personal_data
 
 # (due field, met field) in the order the clocks run.
@@ -63,16 +67,6 @@ def _duration(delta) -> str:
     if minutes >= 60:
         return gettext("%(h)s h %(m)s min") % {"h": minutes // 60, "m": minutes % 60}
     return gettext("%(m)s min") % {"m": minutes}
-
-
-def _run(request, fn, complaint, success: str) -> bool:
-    try:
-        fn(complaint)
-    except DomainError as exc:
-        messages.error(request, f"{complaint.reference}: {exc.message}")
-        return False
-    messages.success(request, f"{complaint.reference}: {success}")
-    return True
 
 
 @admin.register(Complaint)
@@ -286,42 +280,28 @@ class ComplaintAdmin(ScopedModelAdmin):
         if change:
             return  # read-only form; changes go through the workflow panel
         data = form.cleaned_data
-        try:
-            created = services.complaint_receive(
-                actor=request.user,
-                customer=data["customer"],
-                channel=data["channel"],
-                category=data["category"],
-                subcategory=data.get("subcategory"),
-                severity=data.get("severity") or None,
-                subject=data["subject"],
-                description=data["description"],
-                order_number=data.get("order_number") or "",
-                occurred_at=data.get("occurred_at"),
-                received_at=data.get("received_at"),
-                desired_resolution=data.get("desired_resolution") or "",
-                attributed_staff=data.get("attributed_staff"),
-            )
-        except DomainError as exc:
-            obj._kefu_error = exc.message
-            return
-        obj.pk = created.pk
-        obj.reference = created.reference
+        created = services.complaint_receive(
+            actor=request.user,
+            customer=data["customer"],
+            channel=data["channel"],
+            category=data["category"],
+            subcategory=data.get("subcategory"),
+            severity=data.get("severity") or None,
+            subject=data["subject"],
+            description=data["description"],
+            order_number=data.get("order_number") or "",
+            occurred_at=data.get("occurred_at"),
+            received_at=data.get("received_at"),
+            desired_resolution=data.get("desired_resolution") or "",
+            attributed_staff=data.get("attributed_staff"),
+        )
+        adopt_saved(obj, created)
 
     def save_related(self, request, form, formsets, change):
-        if getattr(form.instance, "_kefu_error", None) is None and change:
+        if change:
             super().save_related(request, form, formsets, change)
 
-    def log_addition(self, request, obj, message):
-        if getattr(obj, "_kefu_error", None) is None:
-            return super().log_addition(request, obj, message)
-        return None
-
     def response_add(self, request, obj, post_url_continue=None):
-        error = getattr(obj, "_kefu_error", None)
-        if error is not None:
-            self.message_user(request, error, messages.ERROR)
-            return HttpResponseRedirect(request.path)
         return HttpResponseRedirect(
             reverse("admin:complaints_complaint_change", args=[obj.pk])
         )
@@ -351,10 +331,8 @@ class ComplaintAdmin(ScopedModelAdmin):
             if form.is_valid():
                 try:
                     _perform(request.user, complaint, form.cleaned_data)
-                except DomainError as exc:
-                    if exc.field and exc.field in form.fields:
-                        form.add_error(exc.field, exc.message)
-                    messages.error(request, exc.message)
+                except SERVICE_ERRORS as exc:
+                    self.show_refusal(request, exc, form=form)
                 else:
                     messages.success(request, gettext("Done."))
                     return HttpResponseRedirect(
@@ -382,21 +360,27 @@ class ComplaintAdmin(ScopedModelAdmin):
         )
 
     # --- list actions -----------------------------------------------------------
+    def _each(self, request, queryset, call, success: str) -> None:
+        """``call`` (a service) for each complaint; one message per complaint."""
+        for complaint, _result in self.run_each(
+            request, queryset, call, label=lambda c: c.reference
+        ):
+            messages.success(request, f"{complaint.reference}: {success}")
+
     @admin.action(description=_("Assign selected complaints"), permissions=["change"])
     def assign_selected(self, request, queryset):
         if "apply" in request.POST:
             form = AssignForm(request.POST, user=request.user)
             if form.is_valid():
                 assignee = form.cleaned_data["assignee"]
-                for complaint in queryset:
-                    _run(
-                        request,
-                        lambda c: services.complaint_assign(
-                            actor=request.user, complaint=c, assignee=assignee
-                        ),
-                        complaint,
-                        gettext("assigned to %(name)s") % {"name": assignee},
-                    )
+                self._each(
+                    request,
+                    queryset,
+                    lambda c: services.complaint_assign(
+                        actor=request.user, complaint=c, assignee=assignee
+                    ),
+                    gettext("assigned to %(name)s") % {"name": assignee},
+                )
                 return None
         else:
             form = AssignForm(user=request.user)
@@ -414,37 +398,32 @@ class ComplaintAdmin(ScopedModelAdmin):
 
     @admin.action(description=_("Escalate selected complaints"), permissions=["change"])
     def escalate_selected(self, request, queryset):
-        for complaint in queryset:
-            _run(
-                request,
-                lambda c: services.complaint_escalate(
-                    actor=request.user,
-                    complaint=c,
-                    reason=gettext("Escalated in admin"),
-                ),
-                complaint,
-                gettext("escalated"),
-            )
+        self._each(
+            request,
+            queryset,
+            lambda c: services.complaint_escalate(
+                actor=request.user, complaint=c, reason=gettext("Escalated in admin")
+            ),
+            gettext("escalated"),
+        )
 
     @admin.action(description=_("Close selected complaints"), permissions=["change"])
     def close_selected(self, request, queryset):
-        for complaint in queryset:
-            _run(
-                request,
-                lambda c: services.complaint_close(actor=request.user, complaint=c),
-                complaint,
-                gettext("closed"),
-            )
+        self._each(
+            request,
+            queryset,
+            lambda c: services.complaint_close(actor=request.user, complaint=c),
+            gettext("closed"),
+        )
 
     @admin.action(description=_("Archive selected complaints"), permissions=["change"])
     def archive(self, request, queryset):
-        for complaint in queryset:
-            _run(
-                request,
-                lambda c: services.complaint_archive(actor=request.user, complaint=c),
-                complaint,
-                gettext("archived"),
-            )
+        self._each(
+            request,
+            queryset,
+            lambda c: services.complaint_archive(actor=request.user, complaint=c),
+            gettext("archived"),
+        )
 
 
 def _flatten(fields):

@@ -4,12 +4,10 @@ through ``survey_record_answer``.
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.contrib import admin
 
 from complaints import selectors, services
 from complaints.models import SatisfactionSurvey
-from config.errors import DomainError
 from crm.admin_base import ScopedModelAdmin
 
 
@@ -51,26 +49,11 @@ class SatisfactionSurveyAdmin(ScopedModelAdmin):
         if not change or obj.answered_at is not None:
             return
         data = form.cleaned_data
-        try:
-            services.survey_record_answer(
-                actor=request.user,
-                complaint=obj.complaint,
-                csat=data.get("csat"),
-                nps=data.get("nps"),
-                comment=data.get("comment") or "",
-                channel=data.get("channel") or "",
-            )
-        except DomainError as exc:
-            obj._kefu_error = exc.message
-
-    def log_change(self, request, obj, message):
-        if getattr(obj, "_kefu_error", None) is None:
-            return super().log_change(request, obj, message)
-        return None
-
-    def response_change(self, request, obj):
-        error = getattr(obj, "_kefu_error", None)
-        if error is not None:
-            self.message_user(request, error, messages.ERROR)
-            return HttpResponseRedirect(request.path)
-        return super().response_change(request, obj)
+        services.survey_record_answer(
+            actor=request.user,
+            complaint=obj.complaint,
+            csat=data.get("csat"),
+            nps=data.get("nps"),
+            comment=data.get("comment") or "",
+            channel=data.get("channel") or "",
+        )

@@ -302,13 +302,57 @@ def kpi_compute_periods(
     codes = set(indicators) & set(MEASURES)
 
     started = time.perf_counter()
+    rolled = _rolled_by_period(periods, codes, now, summary)
+    templates = _staff_templates()
+    staff_rows, subjects = _subjects(rolled, templates)
+    summary.queries_seconds = time.perf_counter() - started
+
+    results: list[tuple] = []  # rows in RESULT_COLUMNS order
+    scorecards: list[tuple] = []  # rows in SCORECARD_COLUMNS order
+    for period in periods:
+        rows, staff_scores = _result_rows(
+            period, rolled[period.pk], subjects, indicators, codes, now
+        )
+        results += rows
+        scorecards += _scorecards(period, templates, staff_rows, staff_scores, now)
+
+    started = time.perf_counter()
+    _replace_snapshots(periods, results, scorecards, now)
+    summary.write_seconds = time.perf_counter() - started
+    summary.results = len(results)
+    summary.scorecards = len(scorecards)
+    return summary
+
+
+def _rolled_by_period(
+    periods: list[KpiPeriod], codes: set[str], now: datetime, summary: ComputeSummary
+) -> dict[int, dict]:
+    """``{period_id: {subject type: {code: {subject id: Partial}}}}``: the grouped
+    partials of every source, one pass per period kind, summed per subject."""
     partials: dict[int, dict] = {}
     for kind in {p.kind for p in periods}:
         windows = {p.pk: window_for(p, now) for p in periods if p.kind == kind}
         partials.update(grouped_partials(windows, codes, summary))
-    rolled = {pid: _rolled(parts) for pid, parts in partials.items()}
+    return {pid: _rolled(parts) for pid, parts in partials.items()}
 
-    templates = _staff_templates()
+
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    """A staff member, team or department that gets a result per indicator."""
+
+    type: str
+    id: int
+    staff_id: int | None
+    team_id: int | None
+    department_id: int | None
+    headcount: int | None  # for per-head measures; None for a staff member
+    targets: dict[str, Decimal]  # the staff member's scorecard targets
+
+
+def _subjects(rolled: dict[int, dict], templates: dict) -> tuple[dict, list[_Subject]]:
+    """The staff rows (``{pk: {team_id, department_id}}``) and every subject of
+    the snapshot: staff with a scorecard or data, active teams and departments
+    and those with data."""
     seen_staff, seen_teams, seen_depts = set(templates), set(), set()
     for by_subject in rolled.values():
         seen_staff |= _keys(by_subject[SubjectType.STAFF])
@@ -332,7 +376,36 @@ def kpi_compute_periods(
             "pk", flat=True
         )
     )
-    # Headcount for per-head measures (training hours): staff with a scorecard.
+    team_heads, dept_heads = _headcounts(templates, staff_rows)
+    staff_targets = _staff_targets(templates, staff_rows)
+    subjects = [
+        _Subject(
+            SubjectType.STAFF,
+            uid,
+            uid,
+            row["team_id"],
+            row["department_id"],
+            None,
+            staff_targets[uid],
+        )
+        for uid, row in staff_rows.items()
+    ]
+    subjects += [
+        _Subject(
+            SubjectType.TEAM, tid, None, tid, row["department_id"], team_heads[tid], {}
+        )
+        for tid, row in teams.items()
+    ]
+    subjects += [
+        _Subject(SubjectType.DEPARTMENT, did, None, None, did, dept_heads[did], {})
+        for did in departments
+    ]
+    return staff_rows, subjects
+
+
+def _headcounts(templates: dict, staff_rows: dict) -> tuple[dict, dict]:
+    """Headcount per team and department for per-head measures (training
+    hours): the staff with a scorecard."""
     team_heads: dict[int, int] = defaultdict(int)
     dept_heads: dict[int, int] = defaultdict(int)
     for uid in templates:
@@ -341,6 +414,11 @@ def kpi_compute_periods(
             team_heads[row["team_id"]] += 1
         if row and row["department_id"]:
             dept_heads[row["department_id"]] += 1
+    return team_heads, dept_heads
+
+
+def _staff_targets(templates: dict, staff_rows: dict) -> dict[int, dict]:
+    """``{user_id: {code: target}}`` from each staff member's scorecard."""
     requirements = _yearly_hours_by_role()
     staff_targets: dict[int, dict[str, Decimal]] = {}
     for uid in staff_rows:
@@ -357,65 +435,57 @@ def kpi_compute_periods(
             # Training hours are measured against the role's yearly requirement.
             targets["training_hours_ytd"] = requirements[template.role]
         staff_targets[uid] = targets
-    summary.queries_seconds = time.perf_counter() - started
+    return staff_targets
 
-    # (subject type, id, staff, team, department, headcount, targets)
-    subjects = [
-        (
-            SubjectType.STAFF,
-            uid,
-            uid,
-            row["team_id"],
-            row["department_id"],
-            None,
-            staff_targets[uid],
-        )
-        for uid, row in staff_rows.items()
-    ]
-    subjects += [
-        (SubjectType.TEAM, tid, None, tid, row["department_id"], team_heads[tid], {})
-        for tid, row in teams.items()
-    ]
-    subjects += [
-        (SubjectType.DEPARTMENT, did, None, None, did, dept_heads[did], {})
-        for did in departments
-    ]
-    results: list[tuple] = []  # rows in RESULT_COLUMNS order
-    scorecards: list[tuple] = []  # rows in SCORECARD_COLUMNS order
-    for period in periods:
-        by_subject = rolled[period.pk]
-        staff_scores: dict[int, dict[str, Decimal | None]] = defaultdict(dict)
-        for subject, subject_id, staff_id, team_id, dept_id, heads, targets in subjects:
-            for code in codes:
-                measure, indicator = MEASURES[code], indicators[code]
-                part = by_subject[subject][code].get(subject_id)
-                value, num, den, samples = _value(measure, part, heads)
-                value = _q(value)
-                target = targets.get(code, indicator.default_target)
-                score = attainment_score(value, target, indicator.direction)
-                if subject == SubjectType.STAFF:
-                    staff_scores[subject_id][code] = score
-                results.append(
-                    (
-                        period.pk,
-                        indicator.pk,
-                        subject,
-                        subject_id,
-                        staff_id,
-                        team_id,
-                        dept_id,
-                        value,
-                        _q(num),
-                        _q(den),
-                        samples,
-                        target,
-                        score,
-                        now,
-                    )
+
+def _result_rows(
+    period: KpiPeriod,
+    by_subject: dict,
+    subjects: list[_Subject],
+    indicators: dict,
+    codes: set[str],
+    now: datetime,
+) -> tuple[list[tuple], dict[int, dict[str, Decimal | None]]]:
+    """The ``KpiResult`` rows of ``period`` (RESULT_COLUMNS order) and each
+    staff member's indicator scores (for their scorecard)."""
+    rows: list[tuple] = []
+    staff_scores: dict[int, dict[str, Decimal | None]] = defaultdict(dict)
+    for subject in subjects:
+        for code in codes:
+            measure, indicator = MEASURES[code], indicators[code]
+            part = by_subject[subject.type][code].get(subject.id)
+            value, num, den, samples = _value(measure, part, subject.headcount)
+            value = _q(value)
+            target = subject.targets.get(code, indicator.default_target)
+            score = attainment_score(value, target, indicator.direction)
+            if subject.type == SubjectType.STAFF:
+                staff_scores[subject.id][code] = score
+            rows.append(
+                (
+                    period.pk,
+                    indicator.pk,
+                    subject.type,
+                    subject.id,
+                    subject.staff_id,
+                    subject.team_id,
+                    subject.department_id,
+                    value,
+                    _q(num),
+                    _q(den),
+                    samples,
+                    target,
+                    score,
+                    now,
                 )
-        scorecards += _scorecards(period, templates, staff_rows, staff_scores, now)
+            )
+    return rows, staff_scores
 
-    started = time.perf_counter()
+
+def _replace_snapshots(
+    periods: list[KpiPeriod], results: list[tuple], scorecards: list[tuple], now
+) -> None:
+    """Replace the periods' snapshots in one transaction, the period rows locked
+    (in pk order) so that concurrent computations queue."""
     period_ids = [p.pk for p in periods]
     with transaction.atomic():
         list(
@@ -431,10 +501,6 @@ def kpi_compute_periods(
         KpiPeriod.objects.filter(pk__in=period_ids).update(computed_at=now)
     for period in periods:
         period.computed_at = now
-    summary.write_seconds = time.perf_counter() - started
-    summary.results = len(results)
-    summary.scorecards = len(scorecards)
-    return summary
 
 
 RESULT_COLUMNS = (

@@ -104,6 +104,47 @@ def test_adding_a_customer_with_a_taken_phone_shows_the_error(org, as_user):
     assert Customer.objects.count() == 1
 
 
+def test_a_duplicate_the_form_did_not_see_is_refused_without_a_500(
+    org, as_user, monkeypatch
+):
+    # given a phone saved by someone else after the form's own duplicate check
+    # (modelled by skipping that check): only the service sees the duplicate
+    from django.contrib.admin.models import LogEntry
+    from django.forms import ModelForm
+
+    from crm.admin_customers import CustomerForm
+
+    CustomerFactory(phone="+8613900002222")
+    monkeypatch.setattr(CustomerForm, "clean", ModelForm.clean)
+    client = as_user(org.account_manager_a)
+
+    # when the customer is added
+    response = client.post(
+        "/admin/crm/customer/add/",
+        {
+            "kind": "individual",
+            "name": "重复",
+            "tier": "regular",
+            "lifecycle": "new",
+            "tags": "[]",
+            "phone": "13900002222",
+            "contacts-TOTAL_FORMS": "0",
+            "contacts-INITIAL_FORMS": "0",
+            "external_ids-TOTAL_FORMS": "0",
+            "external_ids-INITIAL_FORMS": "0",
+        },
+    )
+
+    # then the form comes back with the service's refusal on the phone (it used
+    # to look up Customer pk=None and answer 500); nothing saved or logged
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["phone"]
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    assert Customer.objects.count() == 1
+    assert not Revisit.objects.exists()
+    assert not LogEntry.objects.exists()
+
+
 def test_customer_page_shows_complaints_interactions_and_revisits(org, as_user):
     customer = CustomerFactory(department=org.dept_a)
     complaint = make_complaint(actor=org.agent_a, customer=customer)

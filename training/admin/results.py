@@ -9,9 +9,8 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.admin_base import ScopedModelAdmin
+from crm.admin_base import ScopedModelAdmin, adopt_saved
 from training import selectors, services
-from training.admin.common import DomainErrorsMixin
 from training.models import (
     Assessment,
     Certification,
@@ -63,7 +62,7 @@ class AssessmentForm(forms.ModelForm):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
+class AssessmentAdmin(ScopedModelAdmin):
     form = AssessmentForm
     selector = staticmethod(selectors.assessment_list)
     list_display = (
@@ -101,9 +100,7 @@ class AssessmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if not change:
-            created, ok = self.run_service(
-                request,
-                services.assessment_schedule,
+            created = services.assessment_schedule(
                 actor=request.user,
                 staff=data["staff"],
                 course=data["course"],
@@ -114,17 +111,15 @@ class AssessmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
                 pass_mark=data.get("pass_mark"),
                 notes=data.get("notes") or "",
             )
-            if not ok:
-                return
-            obj.pk = created.pk
+            adopt_saved(obj, created)
             if data.get("score") is None:
                 return
         if change and data.get("score") is None and "notes" in form.changed_data:
-            obj.save(update_fields=["notes"])
+            services.assessment_update(
+                actor=request.user, assessment=obj, notes=data.get("notes") or ""
+            )
         if data.get("score") is not None:
-            self.run_service(
-                request,
-                services.assessment_record_result,
+            services.assessment_record_result(
                 actor=request.user,
                 assessment=obj,
                 score=data["score"],
@@ -157,7 +152,7 @@ class ExpiringFilter(admin.SimpleListFilter):
 
 
 @admin.register(Certification)
-class CertificationAdmin(DomainErrorsMixin, ScopedModelAdmin):
+class CertificationAdmin(ScopedModelAdmin):
     selector = staticmethod(selectors.certification_list)
     list_display = (
         "staff",
@@ -185,9 +180,7 @@ class CertificationAdmin(DomainErrorsMixin, ScopedModelAdmin):
         data = form.cleaned_data
         if change:
             if {"expires_on", "issued_on", "number"} & set(form.changed_data):
-                self.run_service(
-                    request,
-                    services.certification_renew,
+                services.certification_renew(
                     actor=request.user,
                     certification=obj,
                     expires_on=data.get("expires_on"),
@@ -195,11 +188,13 @@ class CertificationAdmin(DomainErrorsMixin, ScopedModelAdmin):
                     number=data.get("number") or "",
                 )
             if "qualification" in form.changed_data:
-                obj.save(update_fields=["qualification"])
+                services.certification_update(
+                    actor=request.user,
+                    certification=obj,
+                    qualification=data["qualification"],
+                )
             return None
-        created, ok = self.run_service(
-            request,
-            services.certification_issue,
+        created = services.certification_issue(
             actor=request.user,
             staff=data["staff"],
             qualification=data["qualification"],
@@ -207,18 +202,17 @@ class CertificationAdmin(DomainErrorsMixin, ScopedModelAdmin):
             expires_on=data.get("expires_on"),
             number=data.get("number") or "",
         )
-        if ok:
-            obj.pk = created.pk
+        adopt_saved(obj, created)
 
     @admin.action(description=_("Revoke the selected certifications"))
     def revoke(self, request, queryset):
-        for cert in queryset:
-            self.run_service(
-                request,
-                services.certification_revoke,
-                actor=request.user,
-                certification=cert,
-            )
+        self.run_each(
+            request,
+            queryset,
+            lambda c: services.certification_revoke(
+                actor=request.user, certification=c
+            ),
+        )
 
 
 # --- assignments --------------------------------------------------------------------
@@ -240,7 +234,7 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(TrainingAssignment)
-class TrainingAssignmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
+class TrainingAssignmentAdmin(ScopedModelAdmin):
     selector = staticmethod(selectors.training_assignment_list)
     list_display = (
         "staff",
@@ -270,12 +264,16 @@ class TrainingAssignmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
         return self.readonly_fields
 
     def save_model(self, request, obj, form, change):
-        if change:
-            return super().save_model(request, obj, form, change)
         data = form.cleaned_data
-        result, ok = self.run_service(
-            request,
-            services.assignment_create,
+        if change:
+            services.assignment_update(
+                actor=request.user,
+                assignment=obj,
+                due_on=data.get("due_on"),
+                note=data.get("note") or "",
+            )
+            return
+        assignment, _created = services.assignment_create(
             actor=request.user,
             staff=data["staff"],
             course=data["course"],
@@ -283,18 +281,15 @@ class TrainingAssignmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
             due_on=data.get("due_on"),
             note=data.get("note") or "",
         )
-        if ok:
-            obj.pk = result[0].pk
+        adopt_saved(obj, assignment)
 
     @admin.action(description=_("Mark the selected assignments done"))
     def mark_done(self, request, queryset):
-        for assignment in queryset:
-            self.run_service(
-                request,
-                services.assignment_complete,
-                actor=request.user,
-                assignment=assignment,
-            )
+        self.run_each(
+            request,
+            queryset,
+            lambda a: services.assignment_complete(actor=request.user, assignment=a),
+        )
 
 
 @admin.register(TrainingEvent)

@@ -15,9 +15,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.admin_base import ScopedModelAdmin, ScopedTabularInline
+from crm.admin_base import (
+    SERVICE_ERRORS,
+    ScopedModelAdmin,
+    ScopedTabularInline,
+    adopt_saved,
+)
 from training import selectors, services
-from training.admin.common import DomainErrorsMixin
 from training.models import (
     Enrollment,
     TrainingSession,
@@ -116,7 +120,7 @@ class WhenFilter(admin.SimpleListFilter):
 
 
 @admin.register(TrainingSession)
-class TrainingSessionAdmin(DomainErrorsMixin, ScopedModelAdmin):
+class TrainingSessionAdmin(ScopedModelAdmin):
     list_display = (
         "course",
         "starts_at",
@@ -177,9 +181,7 @@ class TrainingSessionAdmin(DomainErrorsMixin, ScopedModelAdmin):
             if inline_form.instance.pk is None and inline_form.cleaned_data.get(
                 "staff"
             ):
-                self.run_service(
-                    request,
-                    services.enrollment_create,
+                services.enrollment_create(
                     actor=request.user,
                     session=form.instance,
                     staff=inline_form.cleaned_data["staff"],
@@ -192,25 +194,20 @@ class TrainingSessionAdmin(DomainErrorsMixin, ScopedModelAdmin):
 
     @admin.action(description=_("Complete the selected sessions"))
     def complete_sessions(self, request, queryset):
-        done = 0
-        for session in queryset:
-            _result, ok = self.run_service(
-                request, services.session_complete, actor=request.user, session=session
-            )
-            done += ok
-        if done:
-            self.message_user(
-                request,
-                _("%(count)s session(s) completed; assessments scheduled.")
-                % {"count": done},
-            )
+        self.run_each(
+            request,
+            queryset,
+            lambda s: services.session_complete(actor=request.user, session=s),
+            done=_("%(count)s session(s) completed; assessments scheduled."),
+        )
 
     @admin.action(description=_("Cancel the selected sessions"))
     def cancel_sessions(self, request, queryset):
-        for session in queryset:
-            self.run_service(
-                request, services.session_cancel, actor=request.user, session=session
-            )
+        self.run_each(
+            request,
+            queryset,
+            lambda s: services.session_cancel(actor=request.user, session=s),
+        )
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -261,15 +258,16 @@ class TrainingSessionAdmin(DomainErrorsMixin, ScopedModelAdmin):
                     )
                     for f in formset
                 ]
-                result, ok = self.run_service(
-                    request,
-                    services.session_record_attendance,
-                    actor=request.user,
-                    session=session,
-                    entries=entries,
-                    complete=complete_form.cleaned_data["complete"],
-                )
-                if ok:
+                try:
+                    result = services.session_record_attendance(
+                        actor=request.user,
+                        session=session,
+                        entries=entries,
+                        complete=complete_form.cleaned_data["complete"],
+                    )
+                except SERVICE_ERRORS as exc:
+                    self.show_refusal(request, exc)
+                else:
                     self.message_user(
                         request,
                         _(
@@ -307,7 +305,7 @@ class TrainingSessionAdmin(DomainErrorsMixin, ScopedModelAdmin):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
+class EnrollmentAdmin(ScopedModelAdmin):
     selector = staticmethod(selectors.enrollment_list)
     list_display = (
         "session",
@@ -331,12 +329,9 @@ class EnrollmentAdmin(DomainErrorsMixin, ScopedModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return
-        result, _ok = self.run_service(
-            request,
-            services.enrollment_create,
+        enrollment, _created = services.enrollment_create(
             actor=request.user,
             session=form.cleaned_data["session"],
             staff=form.cleaned_data["staff"],
         )
-        if result is not None:
-            obj.pk = result[0].pk
+        adopt_saved(obj, enrollment)

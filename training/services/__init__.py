@@ -12,18 +12,21 @@ from training.services.assessments import (
     add_months,
     assessment_record_result,
     assessment_schedule,
+    assessment_update,
     assessments_schedule_for_session,
 )
 from training.services.assignments import (
     assignment_check_attitude_complaints,
     assignment_complete,
     assignment_create,
+    assignment_update,
 )
 from training.services.certifications import (
     certification_issue,
     certification_renew,
     certification_revoke,
     certification_sweep,
+    certification_update,
 )
 from training.services.sessions import (
     AttendanceEntry,
@@ -39,14 +42,17 @@ __all__ = [
     "add_months",
     "assessment_record_result",
     "assessment_schedule",
+    "assessment_update",
     "assessments_schedule_for_session",
     "assignment_check_attitude_complaints",
     "assignment_complete",
     "assignment_create",
+    "assignment_update",
     "certification_issue",
     "certification_renew",
     "certification_revoke",
     "certification_sweep",
+    "certification_update",
     "enrollment_create",
     "session_cancel",
     "session_complete",

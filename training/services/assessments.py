@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.errors import Conflict, InvalidInput
+from config.errors import Conflict, InvalidInput, NotPermitted
 from crm import scoping
 from crm.models import User
 from training.models import (
@@ -211,6 +211,31 @@ def assessment_record_result(
     )
     if passed is False:
         _assign_remedial(actor=actor, assessment=assessment)
+    return assessment
+
+
+@transaction.atomic
+def assessment_update(
+    *, actor: User | None, assessment: Assessment, notes: str
+) -> Assessment:
+    """Change the notes of an assessment (its result goes through
+    ``assessment_record_result``). The actor must be allowed to change the
+    assessment (permission and scope). Unchanged notes write nothing."""
+    if actor is not None and not scoping.can_change(actor, assessment):
+        raise NotPermitted(_("You may not change this assessment."))
+    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if assessment.notes == notes:
+        return assessment
+    assessment.notes = notes
+    assessment.save(update_fields=["notes"])
+    event(
+        Kind.ASSESSMENT_UPDATED,
+        actor=actor,
+        staff_id=assessment.staff_id,
+        session_id=assessment.session_id,
+        assessment=assessment,
+        data={"fields": ["notes"]},
+    )
     return assessment
 
 

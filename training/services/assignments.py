@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from complaints.categories import ATTITUDE
 from complaints.models import Complaint
-from config.errors import InvalidInput
+from config.errors import InvalidInput, NotPermitted
 from crm import scoping
 from crm.models import User
 from crm.notifications import notify
@@ -119,6 +119,46 @@ def assignment_complete(
         actor=actor,
         staff_id=assignment.staff_id,
         assignment=assignment,
+    )
+    return assignment
+
+
+@transaction.atomic
+def assignment_update(
+    *,
+    actor: User | None,
+    assignment: TrainingAssignment,
+    due_on: date | None = None,
+    note: str | None = None,
+) -> TrainingAssignment:
+    """Change the due date or the note of an assignment (who, which course and
+    why stay as assigned). The actor must be allowed to change the assignment
+    (permission and scope). Unchanged values write nothing."""
+    if actor is not None and not scoping.can_change(actor, assignment):
+        raise NotPermitted(_("You may not change this assignment."))
+    assignment = TrainingAssignment.objects.select_for_update().get(pk=assignment.pk)
+    changes = {
+        name: value
+        for name, value in (("due_on", due_on), ("note", note))
+        if value is not None and getattr(assignment, name) != value
+    }
+    if not changes:
+        return assignment
+    before = {name: getattr(assignment, name) for name in changes}
+    for name, value in changes.items():
+        setattr(assignment, name, value)
+    assignment.full_clean(
+        exclude=["staff", "course", "source_assessment", "assigned_by", "key"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    assignment.save(update_fields=list(changes))
+    event(
+        Kind.ASSIGNMENT_UPDATED,
+        actor=actor,
+        staff_id=assignment.staff_id,
+        assignment=assignment,
+        data={name: [str(before[name]), str(value)] for name, value in changes.items()},
     )
     return assignment
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from config.errors import IllegalTransition, InvalidInput
+from config.errors import IllegalTransition, InvalidInput, NotPermitted
 from crm import scoping
 from crm.models import User
 from crm.notifications import notify
@@ -122,6 +122,32 @@ def certification_renew(
         staff_id=cert.staff_id,
         certification=cert,
         data={"renewal": True, "expires_on": str(expires_on or "")},
+    )
+    return cert
+
+
+@transaction.atomic
+def certification_update(
+    *, actor: User | None, certification: Certification, qualification: str
+) -> Certification:
+    """Correct the name of the qualification (dates and number change through
+    ``certification_renew``). The actor must be allowed to change the
+    certification (permission and scope). An unchanged name writes nothing."""
+    if actor is not None and not scoping.can_change(actor, certification):
+        raise NotPermitted(_("You may not change this certification."))
+    cert = Certification.objects.select_for_update().get(pk=certification.pk)
+    if cert.qualification == qualification:
+        return cert
+    before = cert.qualification
+    cert.qualification = qualification
+    cert.full_clean(exclude=["staff"])
+    cert.save(update_fields=["qualification"])
+    event(
+        Kind.CERTIFICATION_UPDATED,
+        actor=actor,
+        staff_id=cert.staff_id,
+        certification=cert,
+        data={"qualification": [before, qualification]},
     )
     return cert
 

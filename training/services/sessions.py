@@ -122,7 +122,29 @@ def session_record_attendance(
     session = _lock_session(session)
     if session.status == S.CANCELLED:
         raise IllegalTransition(_("The session is cancelled."))
-    entries = list(entries)
+    changed, attended_ids = _attendance_changes(
+        session, list(entries), actor=actor, now=now
+    )
+    _save_attendance(session, changed, actor=actor)
+    done = _close_assignments(session, attended_ids, actor=actor, now=now)
+    created = 0
+    if complete and session.status != S.COMPLETED:
+        session = _complete(session, now=now, actor=actor)
+    if session.status == S.COMPLETED:
+        created = assessments_schedule_for_session(session=session)
+    return {
+        "changed": len(changed),
+        "assignments_done": done,
+        "assessments_created": created,
+    }
+
+
+def _attendance_changes(
+    session: TrainingSession, entries: list[AttendanceEntry], *, actor, now
+) -> tuple[list[Enrollment], list[int]]:
+    """The session's enrollments (locked) that the sheet changes, set to their new
+    values but not saved, and the staff ids marked attended. Refuses the whole
+    sheet on a line that names no enrolled staff member or breaks a rule."""
     enrollments = {
         e.staff_id: e
         for e in Enrollment.objects.select_for_update().filter(session=session)
@@ -159,6 +181,13 @@ def session_record_attendance(
         enrollment.recorded_by = actor
         enrollment.recorded_at = now
         changed.append(enrollment)
+    return changed, attended_ids
+
+
+def _save_attendance(
+    session: TrainingSession, changed: list[Enrollment], *, actor
+) -> None:
+    """Write the changed enrollments in one statement, and one event listing them."""
     Enrollment.objects.bulk_update(
         changed, ["status", "attended_hours", "recorded_by", "recorded_at"]
     )
@@ -178,41 +207,39 @@ def session_record_attendance(
                 ]
             },
         )
-    done = 0
-    if attended_ids:
-        closing = list(
-            TrainingAssignment.objects.select_for_update()
-            .filter(
-                staff_id__in=attended_ids,
-                course_id=session.course_id,
-                done_at__isnull=True,
-                created_at__lte=session.ends_at,
-            )
-            .values_list("pk", "staff_id")
+
+
+def _close_assignments(
+    session: TrainingSession, attended_ids: list[int], *, actor, now
+) -> int:
+    """Mark done the attendees' open assignments of the session's course made
+    before the session ended (one event each); returns their number."""
+    if not attended_ids:
+        return 0
+    closing = list(
+        TrainingAssignment.objects.select_for_update()
+        .filter(
+            staff_id__in=attended_ids,
+            course_id=session.course_id,
+            done_at__isnull=True,
+            created_at__lte=session.ends_at,
         )
-        done = TrainingAssignment.objects.filter(
-            pk__in=[pk for pk, _staff in closing]
-        ).update(done_at=now)
-        events(
-            TrainingEvent(
-                kind=Kind.ASSIGNMENT_DONE,
-                actor=actor,
-                staff_id=staff_id,
-                assignment_id=pk,
-                session=session,
-            )
-            for pk, staff_id in closing
+        .values_list("pk", "staff_id")
+    )
+    done = TrainingAssignment.objects.filter(
+        pk__in=[pk for pk, _staff in closing]
+    ).update(done_at=now)
+    events(
+        TrainingEvent(
+            kind=Kind.ASSIGNMENT_DONE,
+            actor=actor,
+            staff_id=staff_id,
+            assignment_id=pk,
+            session=session,
         )
-    created = 0
-    if complete and session.status != S.COMPLETED:
-        session = _complete(session, now=now, actor=actor)
-    if session.status == S.COMPLETED:
-        created = assessments_schedule_for_session(session=session)
-    return {
-        "changed": len(changed),
-        "assignments_done": done,
-        "assessments_created": created,
-    }
+        for pk, staff_id in closing
+    )
+    return done
 
 
 def _complete(session: TrainingSession, *, now: datetime, actor) -> TrainingSession:
