@@ -36,9 +36,3 @@ def _make_embedded_broker_folders(sender, **kwargs):
 def heartbeat() -> str:
     """Proves the worker and beat are alive; returns a fixed word."""
     return "pong"
-
-
-@app.task(name="kefu.add", ignore_result=False)
-def add(x: int, y: int) -> int:
-    """A trivial task for integration checks of the worker and broker."""
-    return x + y

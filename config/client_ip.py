@@ -16,7 +16,7 @@ from django.conf import settings
 
 def client_ip(request) -> str:
     remote = request.META.get("REMOTE_ADDR", "") or ""
-    count = getattr(settings, "KEFU_TRUSTED_PROXY_COUNT", 0)
+    count = settings.KEFU_TRUSTED_PROXY_COUNT
     if count <= 0:
         return remote
     forwarded = [

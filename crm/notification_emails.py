@@ -33,11 +33,11 @@ DELIVERY_BATCH = 50
 
 
 def lease_duration() -> timedelta:
-    return timedelta(seconds=getattr(settings, "KEFU_NOTIFICATION_LEASE_SECONDS", 300))
+    return timedelta(seconds=settings.KEFU_NOTIFICATION_LEASE_SECONDS)
 
 
 def max_attempts() -> int:
-    return getattr(settings, "KEFU_NOTIFICATION_MAX_ATTEMPTS", 5)
+    return settings.KEFU_NOTIFICATION_MAX_ATTEMPTS
 
 
 def _claim_emails(
@@ -70,7 +70,7 @@ def _claim_emails(
 def _message(row: Notification) -> EmailMessage:
     body = row.body
     if row.link:
-        base = getattr(settings, "KEFU_BASE_URL", "").rstrip("/")
+        base = settings.KEFU_BASE_URL.rstrip("/")
         body = f"{body}\n\n{base}{row.link}".strip()
     # A stable Message-ID lets the receiving side drop the duplicate of the one
     # case no outbox can rule out: the SMTP server accepted the message and the

@@ -75,12 +75,12 @@ def normalise_email(raw: str) -> str:
 
 
 def _secret() -> bytes:
-    key = getattr(settings, "KEFU_PII_KEY", "") or settings.SECRET_KEY
+    key = settings.KEFU_PII_KEY or settings.SECRET_KEY
     return key.encode()
 
 
 def _old_secrets() -> list[bytes]:
-    return [k.encode() for k in getattr(settings, "KEFU_PII_OLD_KEYS", []) if k]
+    return [k.encode() for k in settings.KEFU_PII_OLD_KEYS if k]
 
 
 @lru_cache(maxsize=4)

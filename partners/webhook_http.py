@@ -111,8 +111,8 @@ def address_problem(text: str, *, allow_private: bool) -> str | None:
 def webhook_target(url: str) -> WebhookTarget:
     """Check ``url`` against the rules above (resolving its host now) and
     return where to send; raise ``WebhookURLRefused`` otherwise."""
-    allow_http = getattr(settings, "KEFU_WEBHOOK_ALLOW_HTTP", False)
-    allow_private = getattr(settings, "KEFU_WEBHOOK_ALLOW_PRIVATE", False)
+    allow_http = settings.KEFU_WEBHOOK_ALLOW_HTTP
+    allow_private = settings.KEFU_WEBHOOK_ALLOW_PRIVATE
     invalid = _("Enter a valid URL.")
     try:
         parts = urlsplit(url.strip())

@@ -47,10 +47,6 @@ SIGNATURE_HEADER = "X-Kefu-Signature"
 TIMESTAMP_HEADER = "X-Kefu-Timestamp"
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def webhook_sign(secret: str, body: bytes) -> str:
     """The value of ``X-Kefu-Signature`` for ``body``."""
     digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -64,14 +60,14 @@ def webhook_verify(secret: str, body: bytes, signature: str) -> bool:
 
 def backoff(attempts: int) -> timedelta:
     """Delay before the next try after ``attempts`` failed ones (1, 2, 4, 8… × base)."""
-    base = _setting("KEFU_WEBHOOK_BACKOFF_SECONDS", 30)
-    cap = _setting("KEFU_WEBHOOK_BACKOFF_MAX_SECONDS", 6 * 3600)
+    base = settings.KEFU_WEBHOOK_BACKOFF_SECONDS
+    cap = settings.KEFU_WEBHOOK_BACKOFF_MAX_SECONDS
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
 def _lease(batch: int, now) -> list[int]:
     """Claim up to ``batch`` due deliveries for this worker; return their ids."""
-    lease_seconds = _setting("KEFU_WEBHOOK_LEASE_SECONDS", 120)
+    lease_seconds = settings.KEFU_WEBHOOK_LEASE_SECONDS
     with transaction.atomic():
         qs = selectors.webhook_deliveries_due(now=now)
         if connection.features.has_select_for_update_skip_locked:
@@ -91,7 +87,7 @@ def _post(url: str, body: bytes, headers: dict) -> tuple[str, int | None, str, s
         target = webhook_target(url)
     except WebhookURLRefused as exc:
         return Outcome.REFUSED, None, f"refused: {exc.detail}", ""
-    timeout = _setting("KEFU_WEBHOOK_TIMEOUT_SECONDS", 10)
+    timeout = settings.KEFU_WEBHOOK_TIMEOUT_SECONDS
     code, error, excerpt = webhook_post(target, body, headers, timeout=timeout)
     if code is None:
         return Outcome.FAILED, None, error, excerpt
@@ -171,13 +167,13 @@ def _record(*, delivery_id, outcome, code, error, excerpt, duration) -> WebhookD
             endpoint.consecutive_failures = 0
             endpoint_fields.append("consecutive_failures")
     else:
-        if delivery.attempts >= _setting("KEFU_WEBHOOK_MAX_ATTEMPTS", 8):
+        if delivery.attempts >= settings.KEFU_WEBHOOK_MAX_ATTEMPTS:
             delivery.status = WebhookDelivery.Status.FAILED
         else:
             delivery.next_attempt_at = now + backoff(delivery.attempts)
         endpoint.consecutive_failures += 1
         endpoint_fields.append("consecutive_failures")
-        limit = _setting("KEFU_WEBHOOK_DISABLE_AFTER_FAILURES", 20)
+        limit = settings.KEFU_WEBHOOK_DISABLE_AFTER_FAILURES
         if endpoint.is_active and endpoint.consecutive_failures >= limit:
             endpoint.is_active = False
             endpoint.disabled_at = now
@@ -208,7 +204,7 @@ def _record(*, delivery_id, outcome, code, error, excerpt, duration) -> WebhookD
 def webhook_deliver_due(*, batch: int = 100, now=None) -> dict[str, int]:
     """Lease and attempt every due delivery (in batches); return counts."""
     counts = {"delivered": 0, "failed": 0}
-    deadline = time.monotonic() + _setting("KEFU_WEBHOOK_SWEEP_SECONDS", 50)
+    deadline = time.monotonic() + settings.KEFU_WEBHOOK_SWEEP_SECONDS
     seen: set[int] = set()
     while time.monotonic() < deadline:
         ids = _lease(batch, now or timezone.now())

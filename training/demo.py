@@ -394,10 +394,8 @@ def _apply_attitude_rule(ctx) -> None:
         from complaints.models import Complaint
     except ImportError:  # pragma: no cover - complaints is always installed
         return
-    threshold = getattr(settings, "KEFU_TRAINING_ATTITUDE_THRESHOLD", 2)
-    since = timezone.now() - timedelta(
-        days=getattr(settings, "KEFU_TRAINING_ATTITUDE_WINDOW_DAYS", 90)
-    )
+    threshold = settings.KEFU_TRAINING_ATTITUDE_THRESHOLD
+    since = timezone.now() - timedelta(days=settings.KEFU_TRAINING_ATTITUDE_WINDOW_DAYS)
     counts = (
         Complaint.objects.filter(
             category__code="attitude",

@@ -206,8 +206,8 @@ def training_records(*, staff_qs: QuerySet, year: int) -> QuerySet:
     valid_certs = Certification.objects.filter(
         staff=staff, status=Certification.Status.VALID
     )
-    min_taken = getattr(settings, "KEFU_TRAINING_TOP_PERFORMER_MIN_ASSESSMENTS", 3)
-    top_score = Decimal(str(getattr(settings, "KEFU_TRAINING_TOP_PERFORMER_SCORE", 90)))
+    min_taken = settings.KEFU_TRAINING_TOP_PERFORMER_MIN_ASSESSMENTS
+    top_score = Decimal(str(settings.KEFU_TRAINING_TOP_PERFORMER_SCORE))
 
     qs = staff_qs.annotate(
         training_hours=_sum_hours(attended, "attended_hours"),

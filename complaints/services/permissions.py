@@ -90,10 +90,8 @@ def compensation_limit(actor) -> Decimal | None:
     if roles & MANAGERS:
         return None
     if Role.SUPERVISOR in roles:
-        return Decimal(
-            str(getattr(settings, "KEFU_COMPENSATION_LIMIT_SUPERVISOR", 5000))
-        )
-    return Decimal(str(getattr(settings, "KEFU_COMPENSATION_LIMIT_HANDLER", 500)))
+        return Decimal(str(settings.KEFU_COMPENSATION_LIMIT_SUPERVISOR))
+    return Decimal(str(settings.KEFU_COMPENSATION_LIMIT_HANDLER))
 
 
 def is_front_line(actor) -> bool:

@@ -26,7 +26,7 @@ class KefuRateThrottle(SimpleRateThrottle):
     scope = "kefu"
 
     def get_rate(self):
-        return getattr(settings, "KEFU_API_RATE", "600/min")
+        return settings.KEFU_API_RATE
 
     def get_cache_key(self, request, view):
         if isinstance(request.auth, PartnerCredential):

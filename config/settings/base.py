@@ -292,6 +292,9 @@ KEFU_WEBHOOK_DISABLE_AFTER_FAILURES = env.int(
     "KEFU_WEBHOOK_DISABLE_AFTER_FAILURES", default=20
 )
 KEFU_WEBHOOK_TIMEOUT_SECONDS = env.int("KEFU_WEBHOOK_TIMEOUT_SECONDS", default=10)
+KEFU_WEBHOOK_BACKOFF_MAX_SECONDS = 6 * 3600  # the longest wait between two tries
+KEFU_WEBHOOK_LEASE_SECONDS = 120  # a worker's hold on a delivery it is attempting
+KEFU_WEBHOOK_SWEEP_SECONDS = 50  # one sweep's budget (beat runs it every minute)
 # partners: webhook URL rules (partners/webhook_http.py). https only and public
 # addresses only unless told otherwise (local development, tests, intranet).
 KEFU_WEBHOOK_ALLOW_HTTP = env.bool("KEFU_WEBHOOK_ALLOW_HTTP", default=False)

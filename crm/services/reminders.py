@@ -38,7 +38,7 @@ SWEEP_BATCH = 200
 
 
 def remind_before() -> timedelta:
-    value = getattr(settings, "KEFU_REVISIT_REMIND_BEFORE", timedelta(hours=1))
+    value = settings.KEFU_REVISIT_REMIND_BEFORE
     return value if isinstance(value, timedelta) else timedelta(minutes=int(value))
 
 

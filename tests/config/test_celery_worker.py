@@ -111,22 +111,42 @@ def worker(request, tmp_path, monkeypatch):
 
 def test_task_runs_in_a_real_worker(worker):
     client, queue, proc = worker
-    # When a task is published by its explicit name
-    result = client.send_task("kefu.add", args=(2, 3), queue=queue)
+    # When a task is published by its explicit name (beat's heartbeat)
+    result = client.send_task("kefu.heartbeat", queue=queue)
     # Then the worker process runs it and stores the result.
-    assert result.get(timeout=60) == 5
+    assert result.get(timeout=60) == "pong"
     assert proc.poll() is None  # still running, not crashed
 
 
 @pytest.mark.django_db(transaction=True)
-def test_delay_on_commit_publishes_only_after_commit(monkeypatch):
-    from config.celery import add
+def test_a_task_is_published_only_after_commit_and_once(monkeypatch):
+    """How Kefu enqueues (there is no ``delay_on_commit``): the outbox row is
+    written in the transaction and the task is published by
+    ``transaction.on_commit`` — once per transaction (crm.notifications)."""
+    from crm import notifications
+    from crm.notification_emails import deliver_notification_emails
 
     sent = []
-    monkeypatch.setattr(add, "apply_async", lambda *a, **kw: sent.append((a, kw)))
+    monkeypatch.setattr(
+        deliver_notification_emails, "apply_async", lambda *a, **kw: sent.append(a)
+    )
     with transaction.atomic():
-        add.delay_on_commit(1, 2)
+        notifications.enqueue_delivery_on_commit()
+        notifications.enqueue_delivery_on_commit()
         assert sent == []  # nothing leaves while the transaction is open
     assert len(sent) == 1
-    args, _kwargs = sent[0]
-    assert args[0] == (1, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_is_published_for_a_transaction_that_rolls_back(monkeypatch):
+    from crm import notifications
+    from crm.notification_emails import deliver_notification_emails
+
+    sent = []
+    monkeypatch.setattr(
+        deliver_notification_emails, "apply_async", lambda *a, **kw: sent.append(a)
+    )
+    with transaction.atomic():
+        notifications.enqueue_delivery_on_commit()
+        transaction.set_rollback(True)
+    assert sent == []

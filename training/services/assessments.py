@@ -59,7 +59,7 @@ def add_months(day: date, months: int) -> date:
 
 
 def default_pass_mark() -> Decimal:
-    return Decimal(str(getattr(settings, "KEFU_TRAINING_PASS_MARK", 60)))
+    return Decimal(str(settings.KEFU_TRAINING_PASS_MARK))
 
 
 @transaction.atomic

@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 
 def _default_due_on(today: date | None = None) -> date:
-    days = getattr(settings, "KEFU_TRAINING_ASSIGNMENT_DUE_DAYS", 30)
+    days = settings.KEFU_TRAINING_ASSIGNMENT_DUE_DAYS
     return (today or timezone.localdate()) + timedelta(days=days)
 
 
@@ -166,7 +166,7 @@ def assignment_update(
 def etiquette_course() -> Course | None:
     """The course that the attitude rule assigns: ``KEFU_TRAINING_ETIQUETTE_COURSE``
     (a course code), else the first active etiquette course by code."""
-    code = getattr(settings, "KEFU_TRAINING_ETIQUETTE_COURSE", "")
+    code = settings.KEFU_TRAINING_ETIQUETTE_COURSE
     qs = Course.objects.filter(is_active=True)
     if code:
         return qs.filter(code=code).first()
@@ -189,8 +189,8 @@ def assignment_check_attitude_complaints(
     Locks the staff row so that concurrent checks for one person serialise.
     """
     now = now or timezone.now()
-    threshold = getattr(settings, "KEFU_TRAINING_ATTITUDE_THRESHOLD", 2)
-    window_days = getattr(settings, "KEFU_TRAINING_ATTITUDE_WINDOW_DAYS", 90)
+    threshold = settings.KEFU_TRAINING_ATTITUDE_THRESHOLD
+    window_days = settings.KEFU_TRAINING_ATTITUDE_WINDOW_DAYS
     course = etiquette_course()
     if course is None:
         logger.info("attitude rule: no active etiquette course to assign")

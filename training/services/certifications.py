@@ -22,9 +22,7 @@ C = Certification.Status
 
 def reminder_windows() -> list[int]:
     """Days before expiry at which holders are reminded (default: 30)."""
-    return sorted(
-        int(d) for d in getattr(settings, "KEFU_TRAINING_CERT_REMINDER_DAYS", [30])
-    )
+    return sorted(int(d) for d in settings.KEFU_TRAINING_CERT_REMINDER_DAYS)
 
 
 @transaction.atomic
