@@ -32,6 +32,7 @@ from datetime import datetime
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from complaints.models import (
+    CapaEvent,
     Complaint,
     ComplaintAttachment,
     ComplaintEvent,
@@ -145,6 +146,11 @@ def satisfaction_survey_list(*, user) -> QuerySet[SatisfactionSurvey]:
     return scoping.visible_to(user, SatisfactionSurvey.objects.all()).select_related(
         "complaint"
     )
+
+
+def capa_event_list(*, user) -> QuerySet[CapaEvent]:
+    """History rows of the CAPA records ``user`` may see (with their actor)."""
+    return scoping.visible_to(user, CapaEvent.objects.all()).select_related("actor")
 
 
 def corrective_action_list(*, user) -> QuerySet[CorrectiveAction]:

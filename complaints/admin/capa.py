@@ -16,13 +16,11 @@ from crm.admin_base import ScopedModelAdmin, adopt_saved
 
 class CapaEventInline(ReadOnlyInline):
     model = CapaEvent
+    selector = staticmethod(selectors.capa_event_list)
     fields = ("created_at", "kind", "actor", "from_status", "to_status", "note")
     readonly_fields = fields
     ordering = ("created_at", "pk")
     verbose_name_plural = _("history")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
 
 
 @admin.register(CorrectiveAction)

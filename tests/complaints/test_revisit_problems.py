@@ -124,7 +124,7 @@ def test_query_count_of_a_problem_found(org, django_assert_num_queries):
     complaint's own intake (reference, routing, SLA clocks, event, follow-ups)."""
     customer = CustomerFactory(department=org.dept_a, owner=org.account_manager_a)
     revisit = RevisitFactory(customer=customer, assignee=org.account_manager_a)
-    with django_assert_num_queries(49):
+    with django_assert_num_queries(43):
         revisit_complete_with_complaint(
             actor=org.account_manager_a,
             revisit=revisit,

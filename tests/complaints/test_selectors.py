@@ -225,6 +225,28 @@ def test_corrective_action_list(org, subtests):
             assert labels(rows, names) == CAPA[role]
 
 
+def test_capa_event_list(org, subtests):
+    """A CAPA's history is read by whoever may read the CAPA (same table)."""
+    due = timezone.localdate() + timedelta(days=30)
+    names = {}
+    for side in ("a", "b"):
+        capa = s.capa_create(
+            actor=getattr(org, f"supervisor_{side}"),
+            title="派送员培训",
+            root_cause="派送员未按约定时间派送",
+            action="组织礼仪培训",
+            owner=getattr(org, f"complaint_handler_{side}"),
+            due_date=due,
+        )
+        for event in capa.events.all():
+            names[event.pk] = side
+    assert len(names) == 2  # one "created" event each
+    for role in STAFF_READERS:
+        with subtests.test(role=role):
+            rows = selectors.capa_event_list(user=reader(org, role))
+            assert labels(rows, names) == CAPA[role]
+
+
 ATTACHMENT_READERS = {"admin", "manager", "supervisor", "agent", "complaint_handler"}
 
 

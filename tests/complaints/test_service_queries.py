@@ -27,7 +27,12 @@ from complaints import services as s
 from complaints.models import Complaint, CorrectiveAction
 from complaints.services import clock
 from crm.models import User
-from tests.factories.complaints import AssignmentRuleFactory, make_complaint, walk
+from tests.factories.complaints import (
+    AssignmentRuleFactory,
+    SlaPolicyFactory,
+    make_complaint,
+    walk,
+)
 from tests.factories.crm import CustomerFactory, PartnerFactory, RevisitFactory
 from tests.factories.partners import WebhookEndpointFactory
 from tests.factories.training import CourseFactory
@@ -391,7 +396,7 @@ CASES = [
             due_date=date.today() + timedelta(days=30),
             complaints=[t.complaint],
         ),
-        13,
+        14,
         setup=lambda t: {"owner": _fresh(t.org.complaint_handler_a)},
     ),
     Case(
@@ -402,7 +407,7 @@ CASES = [
         lambda t: s.capa_link_complaints(
             actor=t.actor, capa=t.x["capa"], complaints=[t.x["other"]]
         ),
-        9,
+        10,
         setup=lambda t: {
             **_capa(t),
             "other": Complaint.objects.get(pk=make_complaint(actor=t.org.agent_a).pk),
@@ -414,7 +419,7 @@ CASES = [
         "received",
         "complaint_handler_a",
         lambda t: s.capa_start(actor=t.actor, capa=t.x["capa"]),
-        4,
+        5,
         setup=_capa,
     ),
     Case(
@@ -423,7 +428,7 @@ CASES = [
         "received",
         "complaint_handler_a",
         lambda t: s.capa_complete(actor=t.actor, capa=t.x["capa"], note="已培训"),
-        4,
+        5,
         setup=_capa,
     ),
     Case(
@@ -434,8 +439,55 @@ CASES = [
         lambda t: s.capa_verify(
             actor=t.actor, capa=t.x["capa"], effective=True, note="抽查合格"
         ),
-        5,
+        6,
         setup=lambda t: _capa(t, completed=True),
+    ),
+    Case(
+        "capa_update",
+        "capa_update",
+        "received",
+        "supervisor_a",
+        # lock, roles, scope, the UPDATE of what differs and one event
+        lambda t: s.capa_update(
+            actor=t.actor,
+            capa=t.x["capa"],
+            changes={"title": "派送员服务礼仪整改（第二轮）"},
+        ),
+        6,
+        setup=_capa,
+    ),
+    Case(
+        "sla_policy_update",
+        "sla_policy_update",
+        None,
+        "manager_a",
+        # roles, lock, the UPDATE of what differs and one SlaPolicyChange row
+        lambda t: s.sla_policy_update(
+            actor=t.actor, policy=t.x["policy"], changes={"name": "加急投诉"}
+        ),
+        6,
+        setup=lambda t: {"policy": SlaPolicyFactory()},
+    ),
+    Case(
+        "submit_from_partner",
+        "complaint_submit",
+        None,
+        None,
+        # customer_upsert (the partner's own customers by identifier digests, the
+        # new customer, its external id) plus receive_from_partner's 21
+        lambda t: s.complaint_submit(
+            actor=None,
+            partner=t.x["partner"],
+            customer={"name": "王女士", "phone": "13800138000"},
+            channel="api",
+            category="service_quality",
+            subject=SUBJECT,
+            description=DESCRIPTION,
+        ),
+        38,
+        setup=lambda t: {
+            "partner": WebhookEndpointFactory(partner=PartnerFactory()).partner,
+        },
     ),
     Case(
         "revisit_with_complaint",

@@ -4,15 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('training', '0002_training_event'),
+        ("training", "0002_training_event"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='trainingevent',
-            name='kind',
-            field=models.CharField(choices=[('enrolled', 'enrolled'), ('attendance_recorded', 'attendance recorded'), ('session_completed', 'session completed'), ('session_cancelled', 'session cancelled'), ('result_recorded', 'assessment result recorded'), ('assessment_updated', 'assessment changed'), ('assignment_created', 'training assigned'), ('assignment_done', 'assignment done'), ('assignment_updated', 'assignment changed'), ('certification_issued', 'certification issued'), ('certification_revoked', 'certification revoked'), ('certification_updated', 'certification changed'), ('certification_expired', 'certification expired'), ('certification_reminded', 'expiry reminder sent')], max_length=32, verbose_name='kind'),
+            model_name="trainingevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("enrolled", "enrolled"),
+                    ("attendance_recorded", "attendance recorded"),
+                    ("session_completed", "session completed"),
+                    ("session_cancelled", "session cancelled"),
+                    ("result_recorded", "assessment result recorded"),
+                    ("assessment_updated", "assessment changed"),
+                    ("assignment_created", "training assigned"),
+                    ("assignment_done", "assignment done"),
+                    ("assignment_updated", "assignment changed"),
+                    ("certification_issued", "certification issued"),
+                    ("certification_revoked", "certification revoked"),
+                    ("certification_updated", "certification changed"),
+                    ("certification_expired", "certification expired"),
+                    ("certification_reminded", "expiry reminder sent"),
+                ],
+                max_length=32,
+                verbose_name="kind",
+            ),
         ),
     ]
