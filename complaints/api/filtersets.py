@@ -7,6 +7,7 @@ on every request (it showed in the list's profile).
 import django_filters
 
 from complaints.models import Complaint
+from config.api.filters import IsoDateTimeFilter
 
 
 class ComplaintFilterSet(django_filters.FilterSet):
@@ -29,19 +30,19 @@ class ComplaintFilterSet(django_filters.FilterSet):
     severity = django_filters.MultipleChoiceFilter(
         label="severity", choices=Complaint.Severity.choices
     )
-    received_after = django_filters.IsoDateTimeFilter(
+    received_after = IsoDateTimeFilter(
         label="received after",
         field_name="received_at",
         lookup_expr="gte",
         help_text="received_at ≥ this.",
     )
-    received_before = django_filters.IsoDateTimeFilter(
+    received_before = IsoDateTimeFilter(
         label="received before",
         field_name="received_at",
         lookup_expr="lt",
         help_text="received_at < this.",
     )
-    updated_after = django_filters.IsoDateTimeFilter(
+    updated_after = IsoDateTimeFilter(
         label="updated after",
         field_name="updated_at",
         lookup_expr="gte",

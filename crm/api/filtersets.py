@@ -2,6 +2,7 @@
 
 import django_filters
 
+from config.api.filters import IsoDateTimeFilter
 from crm.models import Customer, Revisit
 
 
@@ -10,9 +11,7 @@ class CustomerFilterSet(django_filters.FilterSet):
         field_name="caller_external_id",
         help_text="The calling partner's id of the customer.",
     )
-    updated_after = django_filters.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte"
-    )
+    updated_after = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     tier = django_filters.ChoiceFilter(choices=Customer.Tier.choices)
 
     class Meta:
@@ -23,8 +22,8 @@ class CustomerFilterSet(django_filters.FilterSet):
 class RevisitFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Revisit.Status.choices)
     purpose = django_filters.MultipleChoiceFilter(choices=Revisit.Purpose.choices)
-    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_after = IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
     customer = django_filters.CharFilter(field_name="customer__code")
 
     class Meta:

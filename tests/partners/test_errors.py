@@ -86,3 +86,33 @@ def test_flatten_errors_handles_lists_and_plain_messages():
         "non_field_errors": ["z"],
     }
     assert flatten_errors(["only"]) == {"non_field_errors": ["only"]}
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/customers/", "/api/v1/complaints/", "/api/v1/revisits/"],
+)
+@pytest.mark.parametrize(
+    "value",
+    [
+        # offsets PostgreSQL refuses (beyond ±15:59) and instants that leave the
+        # calendar once turned into UTC: a clear 400, never a database error
+        "1553-05-19T12:42:00.1-20:31",
+        "2026-01-01T00:00:00+23:59",
+        "0001-01-01T00:00:00+05:00",
+        "9999-12-31T23:59:59-05:00",
+    ],
+)
+def test_datetime_filters_turn_any_offset_into_utc_or_say_why(
+    url, value, partner_a, key_client
+):
+    client = key_client(partner_a)  # every scope
+    name = "due_after" if "revisits" in url else "updated_after"
+
+    response = client.get(url, {name: value})
+
+    assert response.status_code in (200, 400), response.content
+    if response.status_code == 400:
+        assert name in response.json()["errors"]
+    else:
+        assert response.json()["results"] == []

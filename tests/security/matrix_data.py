@@ -268,7 +268,8 @@ complaints.correctiveaction   changelist  200  200  200  403  200  403  403  403
                               save        200  200  200  403  403  403  403  403  403  LOG  LOG
                               save out    200  302  302  403  403  403  403  403  403  LOG  LOG
 # surveys come with a resolution (no add page) and follow their complaint's scope;
-# the answer fields are read-only: an empty POST "saves" unchanged (302)
+# an unanswered survey takes the answer once: an empty POST is sent back with the
+# "满意度为 1 至 5 分" error (200) and changes nothing
 complaints.satisfactionsurvey changelist  200  200  200  200  200  200  200  403  403  LOG  LOG
                               add         403  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  200  200  200  200  200  403  403  LOG  LOG
@@ -277,8 +278,8 @@ complaints.satisfactionsurvey changelist  200  200  200  200  200  200  200  403
                               history out 200  302  302  302  302  302  302  302  302  LOG  LOG
                               delete      403  403  403  403  403  403  403  403  403  LOG  LOG
                               delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        302  302  302  403  302  403  302  403  403  LOG  LOG
-                              save out    302  302  302  403  302  403  302  403  403  LOG  LOG
+                              save        200  200  200  403  200  403  200  403  403  LOG  LOG
+                              save out    200  302  302  403  302  403  302  403  403  LOG  LOG
 complaints.slapolicy          changelist  200  200  200  403  403  403  403  403  403  LOG  LOG
                               add         200  200  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  200  403  403  403  403  403  403  LOG  LOG
