@@ -403,3 +403,23 @@ def test_imap_poll_reads_unseen_mail_and_flags_it_seen():
 def test_imap_is_off_without_a_url(settings):
     settings.KEFU_IMAP_URL = ""
     assert poll_imap() == 0
+
+
+def test_erasure_masks_the_customer_in_the_received_mail_rows(org):
+    from complaints.services.inbound import inbound_email_receive
+    from crm.services import privacy_request_create, privacy_request_execute
+
+    mail = raw("plain.eml").replace(
+        b"Subject: =?utf-8?b?5b+r5Lu25bu26K+v5LiJ5aSp?=",
+        "Subject: 张三的快件延误".encode(),
+    )
+    row, _created = inbound_email_receive(raw=mail, source="maildir")
+    customer = only_complaint().customer
+    request = privacy_request_create(
+        actor=org.admin, customer=customer, kind="erase", requested_by="本人"
+    )
+
+    privacy_request_execute(actor=org.admin, request=request)
+
+    row.refresh_from_db()
+    assert "张三" not in row.subject and "***" in row.subject
