@@ -8,6 +8,7 @@ fetched again after a crash is acted on once; only then is it marked as read.
 from __future__ import annotations
 
 import contextlib
+import glob
 import imaplib
 import logging
 import mailbox
@@ -23,25 +24,52 @@ log = logging.getLogger(__name__)
 SEEN = "S"
 
 
+def _maildir(root: Path) -> mailbox.Maildir:
+    """The Maildir at ``root``, its ``tmp``/``new``/``cur`` made if missing (an
+    empty directory made by hand is a Maildir too)."""
+    for sub in ("tmp", "new", "cur"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    return mailbox.Maildir(root, create=False)
+
+
+def _message_file(root: Path, key: str) -> Path | None:
+    """The file of message ``key``: ``new/<key>`` or ``cur/<key>:2,<flags>``."""
+    for sub in ("new", "cur"):
+        for path in (root / sub).glob(glob.escape(key) + "*"):
+            if path.name.partition(":")[0] == key:
+                return path
+    return None
+
+
+def _flags(path: Path) -> str:
+    info = path.name.partition(":")[2]
+    return info[2:] if info.startswith("2,") else ""
+
+
 def poll_maildir(path: str | None = None) -> int:
-    """Read the unseen messages of the Maildir at ``path`` (created if missing);
-    each is marked seen (moved to ``cur/`` with flag S) once stored. Returns how
-    many were read."""
-    folder = mailbox.Maildir(Path(path or settings.KEFU_INBOUND_MAILDIR), create=True)
+    """Read the unseen messages of the Maildir at ``path`` (made if missing).
+
+    A message read is marked seen the Maildir way — renamed to
+    ``cur/<key>:2,S``, its bytes untouched — once ``inbound_email_receive`` has
+    stored it. Returns how many were read.
+    """
+    root = Path(path or settings.KEFU_INBOUND_MAILDIR)
+    folder = _maildir(root)
     count = 0
     for key in sorted(folder.keys()):
+        current = _message_file(root, key)
+        if current is None or SEEN in _flags(current):
+            continue  # gone (a concurrent poller) or read before
         try:
-            message = folder.get_message(key)
+            raw = folder.get_bytes(key)
         except KeyError:
-            continue  # taken by a concurrent poller
-        if SEEN in message.get_flags():
             continue
-        raw = folder.get_bytes(key)
         inbound_email_receive(raw=raw, source=InboundEmail.Source.MAILDIR)
-        message.set_subdir("cur")
-        message.add_flag(SEEN)
-        with contextlib.suppress(KeyError):
-            folder[key] = message
+        current = _message_file(root, key)
+        if current is not None:
+            flags = "".join(sorted(set(_flags(current)) | {SEEN}))
+            with contextlib.suppress(FileNotFoundError):
+                current.rename(root / "cur" / f"{key}:2,{flags}")
         count += 1
     return count
 

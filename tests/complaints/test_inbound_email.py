@@ -89,6 +89,24 @@ def test_plain_mail_creates_one_complaint_for_a_new_customer(inbox):
     assert Complaint.objects.count() == 1
 
 
+def test_read_mail_is_flagged_seen_with_its_bytes_untouched(inbox, tmp_path):
+    inbox("gbk-subject.eml", "malformed.eml")
+
+    root = tmp_path / "inbound"
+    assert list((root / "new").iterdir()) == []
+    kept = sorted(p.read_bytes() for p in (root / "cur").iterdir())
+    assert kept == sorted([raw("gbk-subject.eml"), raw("malformed.eml")])
+    assert all(p.name.endswith(":2,S") for p in (root / "cur").iterdir())
+
+
+def test_an_empty_directory_made_by_hand_is_a_maildir(tmp_path, settings):
+    settings.KEFU_INBOUND_MAILDIR = str(tmp_path / "by-hand")
+    (tmp_path / "by-hand").mkdir()
+
+    assert poll_maildir() == 0
+    assert (tmp_path / "by-hand" / "new").is_dir()
+
+
 def test_known_customer_is_matched_by_the_email_digest(inbox):
     known = CustomerFactory(name="张三（老客户）", email="Zhang.San@example.cn")
 
