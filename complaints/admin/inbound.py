@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from complaints import selectors
+from complaints import selectors, services
 from complaints.models import InboundEmail
 from crm.admin_base import ScopedModelAdmin
 
@@ -32,6 +33,20 @@ class InboundEmailAdmin(ScopedModelAdmin):
         "raw_text",
     )
     readonly_fields = fields
+    actions = ("process_again",)
+
+    @admin.action(description=_("Process quarantined mail again"), permissions=["view"])
+    def process_again(self, request, queryset):
+        """After the cause is fixed: each quarantined message goes through the
+        intake again (``inbound_email_retry``); the others are refused."""
+        self.run_each(
+            request,
+            queryset,
+            lambda row: services.inbound_email_retry(
+                actor=request.user, inbound_email=row
+            ),
+            done=gettext("%(count)d message(s) processed again."),
+        )
 
     @admin.display(description=_("raw message"))
     def raw_text(self, obj):

@@ -44,7 +44,7 @@ from complaints.services.handling import (
     complaint_start_handling,
 )
 from complaints.services.holds import complaint_hold, complaint_resume
-from complaints.services.inbound import inbound_email_receive
+from complaints.services.inbound import inbound_email_receive, inbound_email_retry
 from complaints.services.intake import complaint_receive
 from complaints.services.policy_updates import sla_policy_update
 from complaints.services.resolution import (
@@ -90,6 +90,7 @@ __all__ = [
     "complaint_start_handling",
     "complaint_submit",
     "inbound_email_receive",
+    "inbound_email_retry",
     "revisit_complete_confirmation",
     "revisit_complete_with_complaint",
     "sla_policy_update",

@@ -33,8 +33,8 @@ from complaints.services.closing import complaint_reopen
 from complaints.services.common import lock
 from complaints.services.events import event_record
 from complaints.services.intake import complaint_receive
-from config.errors import DomainError, InvalidInput
-from crm import pii
+from config.errors import Conflict, DomainError, InvalidInput, NotPermitted
+from crm import pii, scoping
 from crm.services.customers import customer_upsert
 
 S = Complaint.Status
@@ -385,4 +385,26 @@ def inbound_email_receive(*, raw: bytes, source: str) -> tuple[InboundEmail, boo
         )
 
 
-__all__ = ["inbound_email_receive"]
+@transaction.atomic
+def inbound_email_retry(*, actor, inbound_email: InboundEmail) -> InboundEmail:
+    """Process a quarantined message again, once its cause is fixed (say the
+    category of ``KEFU_INBOUND_CATEGORY`` exists again, or a bug was mended).
+
+    Administrators only (the raw bytes are personal data). The quarantined row
+    gives way to what the message now becomes — a quarantined row again, with
+    the new reason, if it still cannot be read; its bytes are never dropped.
+    """
+    if actor is not None and not scoping.sees_everything(actor):
+        raise NotPermitted(_("Only administrators may process quarantined mail."))
+    row = InboundEmail.objects.select_for_update().get(pk=inbound_email.pk)
+    if row.outcome != Outcome.QUARANTINED or row.raw is None:
+        raise Conflict(
+            _("Only quarantined mail can be processed again."), code="not_quarantined"
+        )
+    raw, source = bytes(row.raw), row.source
+    row.delete()
+    new, _created = inbound_email_receive(raw=raw, source=source)
+    return new
+
+
+__all__ = ["inbound_email_receive", "inbound_email_retry"]

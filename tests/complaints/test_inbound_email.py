@@ -441,3 +441,59 @@ def test_erasure_masks_the_customer_in_the_received_mail_rows(org):
 
     row.refresh_from_db()
     assert "张三" not in row.subject and "***" in row.subject
+
+
+def test_quarantined_mail_is_processed_again_once_the_cause_is_fixed(org, settings):
+    from complaints.services import inbound_email_retry
+    from complaints.services.inbound import inbound_email_receive
+
+    settings.KEFU_INBOUND_CATEGORY = "no-such-category"
+    row, _created = inbound_email_receive(raw=raw("plain.eml"), source="imap")
+    assert row.outcome == InboundEmail.Outcome.QUARANTINED
+    assert row.reason.startswith("refused by intake")
+    assert bytes(row.raw) == raw("plain.eml")
+    settings.KEFU_INBOUND_CATEGORY = "other"
+
+    again = inbound_email_retry(actor=org.admin, inbound_email=row)
+
+    assert again.outcome == InboundEmail.Outcome.CREATED
+    assert again.source == "imap" and again.raw is None
+    assert InboundEmail.objects.count() == 1
+    assert only_complaint().subject == "快件延误三天"
+
+
+def test_unreadable_mail_stays_quarantined_and_only_admins_retry(org):
+    from complaints.services import inbound_email_retry
+    from complaints.services.inbound import inbound_email_receive
+    from config.errors import Conflict, NotPermitted
+
+    row, _created = inbound_email_receive(raw=raw("malformed.eml"), source="maildir")
+    with pytest.raises(NotPermitted):
+        inbound_email_retry(actor=org.manager_a, inbound_email=row)
+
+    again = inbound_email_retry(actor=org.admin, inbound_email=row)
+
+    assert again.outcome == InboundEmail.Outcome.QUARANTINED
+    assert bytes(again.raw) == raw("malformed.eml")
+    with pytest.raises(Conflict):
+        inbound_email_retry(
+            actor=org.admin,
+            inbound_email=inbound_email_receive(raw=raw("plain.eml"), source="x")[0],
+        )
+
+
+def test_the_admin_action_processes_quarantined_mail_again(org, settings, admin_client):
+    from complaints.services.inbound import inbound_email_receive
+
+    settings.KEFU_INBOUND_CATEGORY = "no-such-category"
+    row, _created = inbound_email_receive(raw=raw("plain.eml"), source="maildir")
+    settings.KEFU_INBOUND_CATEGORY = "other"
+
+    response = admin_client.post(
+        reverse("admin:complaints_inboundemail_changelist"),
+        {"action": "process_again", "_selected_action": [row.pk]},
+    )
+
+    assert response.status_code == 302
+    assert InboundEmail.objects.get().outcome == InboundEmail.Outcome.CREATED
+    assert Complaint.objects.count() == 1

@@ -558,6 +558,21 @@ CASES = [
         38,
     ),
     Case(
+        "inbound_retry",
+        "inbound_email_retry",
+        None,
+        "admin",
+        # the admin's roles, the row's lock and delete, then the message again
+        # (still unreadable: quarantined anew)
+        lambda t: s.inbound_email_retry(actor=t.actor, inbound_email=t.x["row"]),
+        9,
+        setup=lambda t: {
+            "row": s.inbound_email_receive(raw=b"no headers at all", source="maildir")[
+                0
+            ]
+        },
+    ),
+    Case(
         "revisit_confirmation",
         "revisit_complete_confirmation",
         "resolved",
