@@ -70,6 +70,7 @@ def test_the_right_details_show_status_timeline_and_promised_times(
     assert "陈**" in html
     assert str(Complaint.Status(complaint.status).label) in html  # 已受理 …
     assert "首次联系时限" in html and "解决时限" in html  # the SLA targets
+    assert "已兑现" not in html  # nothing met yet: the complaint was just received
     local_due = timezone.localtime(complaint.resolution_due_at)
     assert local_due.strftime("%Y-%m-%d %H:%M") in html
     created = ComplaintEvent.Kind.CREATED.label
@@ -78,6 +79,12 @@ def test_the_right_details_show_status_timeline_and_promised_times(
     for secret in ("陈小明", "13812345678", "5678", EMAIL, complaint.description):
         assert secret not in html
     assert str(ComplaintEvent.Kind.SLA_STARTED.label) not in html
+
+
+def test_a_resolved_complaint_shows_the_promises_kept(client, resolved):
+    html = track(client, resolved.reference, "5678").content.decode()
+
+    assert "已解决" in html and "已兑现" in html
 
 
 def test_a_wrong_reference_and_wrong_digits_get_byte_identical_answers(
