@@ -14,7 +14,10 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Category
-from complaints.services.revisit_problems import revisit_complete_with_complaint
+from complaints.services.revisit_problems import (
+    revisit_complete_confirmation,
+    revisit_complete_with_complaint,
+)
 from crm import admin_revisits as crm_admin
 from crm.models import Revisit
 
@@ -83,7 +86,15 @@ class RevisitAdmin(crm_admin.RevisitAdmin):
 
     def complete(self, request, revisit, data) -> None:
         if not data.get("follow_up_category"):
-            super().complete(request, revisit, data)
+            # The confirmation revisit of a resolved complaint confirms or
+            # reopens it (other revisits: crm's completion only).
+            revisit_complete_confirmation(
+                actor=request.user,
+                revisit=revisit,
+                outcome=data["outcome"],
+                satisfaction_score=data.get("satisfaction_score"),
+                feedback=data.get("feedback", ""),
+            )
             return
         revisit_complete_with_complaint(
             actor=request.user,

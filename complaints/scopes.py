@@ -52,6 +52,8 @@ def register() -> None:
             "complaints.ComplaintAttachment": _complaint_paths("complaint__"),
             "complaints.SlaTarget": _complaint_paths("complaint__"),
             "complaints.SatisfactionSurvey": _complaint_paths("complaint__"),
+            # Administrators only (crm.roles gives no other role a permission).
+            "complaints.InboundEmail": _complaint_paths("complaint__"),
             "complaints.CorrectiveAction": _capa_paths(),
             "complaints.CapaEvent": _capa_paths("capa__"),
             "complaints.Category": CONFIG,

@@ -206,6 +206,60 @@ def open_complaints_under_policy(*, policy_id: int) -> QuerySet[Complaint]:
     )
 
 
+def complaints_to_auto_close(*, resolved_before: datetime) -> QuerySet[Complaint]:
+    """System read (the auto-close job): resolved complaints, neither confirmed
+    nor reopened, resolved before ``resolved_before``, oldest first."""
+    return Complaint.objects.filter(
+        status=Complaint.Status.RESOLVED,
+        confirmed_at__isnull=True,
+        resolved_at__lt=resolved_before,
+    ).order_by("resolved_at", "pk")
+
+
+def complaint_for_tracking(*, reference: str) -> Complaint | None:
+    """System read (the public tracking page, no login): the complaint with this
+    reference, or None. The page checks the caller's proof (the last digits of
+    the phone or the e-mail) before it shows anything."""
+    reference = (reference or "").strip().upper()
+    if not reference:
+        return None
+    return (
+        Complaint.objects.filter(reference=reference).select_related("customer").first()
+    )
+
+
+def complaint_public_timeline(*, complaint: Complaint) -> QuerySet[ComplaintEvent]:
+    """System read (tracking page, after the caller's proof): the
+    customer-visible events of ``complaint``, oldest first."""
+    return ComplaintEvent.objects.filter(
+        complaint=complaint, customer_visible=True
+    ).order_by("created_at", "pk")
+
+
+def complaint_public_targets(*, complaint: Complaint) -> QuerySet[SlaTarget]:
+    """System read (tracking page): the running or met SLA clocks of
+    ``complaint`` — the times promised to the customer."""
+    return SlaTarget.objects.filter(
+        complaint=complaint, cancelled_at__isnull=True
+    ).order_by("due_at", "pk")
+
+
+def complaint_for_survey(*, pk: int) -> Complaint | None:
+    """System read (the public survey page, after the signed token was
+    checked): the complaint ``pk`` with its customer."""
+    return Complaint.objects.filter(pk=pk).select_related("customer").first()
+
+
+def inbound_email_list(*, user) -> QuerySet:
+    """Received e-mails ``user`` may read (administrators: all; the quarantine
+    holds raw personal data, so no other role has the permission)."""
+    from complaints.models import InboundEmail
+
+    return scoping.visible_to(user, InboundEmail.objects.all()).select_related(
+        "complaint"
+    )
+
+
 def attachment_for_download(*, user, pk: int):
     """The attachment ``pk`` if ``user`` may download it, else None: the user
     may view attachments and the complaint is in their scope (crm.scoping)."""

@@ -19,3 +19,19 @@ def sla_policy_recompute(policy_id: int, actor_id: int | None = None) -> int:
 
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     return recompute(policy_id=policy_id, actor=actor)
+
+
+@shared_task(name="complaints.poll_inbound_email")
+def poll_inbound_email() -> dict[str, int]:
+    """Read customer mail from the Maildir folder and IMAP (beat: every minute)."""
+    from complaints.services.inbound_sources import inbound_poll
+
+    return inbound_poll()
+
+
+@shared_task(name="complaints.auto_close")
+def auto_close() -> int:
+    """Close resolved complaints nobody confirmed or disputed (beat: hourly)."""
+    from complaints.services.closing import complaints_auto_close
+
+    return complaints_auto_close()

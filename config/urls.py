@@ -27,6 +27,8 @@ urlpatterns = [
     path("kpi/", include("kpi.urls")),
     # complaint attachments: scoped download view (never served from MEDIA_URL)
     path("complaints/", include("complaints.urls")),
+    # the customer's pages (tracking, survey link) and inbound mail, no login
+    path("", include("complaints.public_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

@@ -160,3 +160,11 @@ def mask_email(value: str) -> str:
         return "*" * len(value or "")
     local, _at, domain = value.partition("@")
     return (local[:1] or "*") + "***@" + domain
+
+
+def mask_name(value: str) -> str:
+    """``张三丰`` → ``张**``; ``Li Wei`` → ``L*****`` (the first character only)."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    return value[0] + "*" * max(len(value) - 1, 1)

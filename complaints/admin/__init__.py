@@ -8,11 +8,13 @@ Importing the submodules registers their admins:
 - ``sla``: business calendars, calendar days, SLA policies
 - ``capa``: corrective actions
 - ``surveys``: satisfaction surveys
+- ``inbound``: received e-mail and its quarantine (read-only)
 """
 
 from complaints.admin.capa import CorrectiveActionAdmin
 from complaints.admin.categories import AssignmentRuleAdmin, CategoryAdmin
 from complaints.admin.complaint import ComplaintAdmin
+from complaints.admin.inbound import InboundEmailAdmin
 from complaints.admin.sla import BusinessCalendarAdmin, CalendarDayAdmin, SlaPolicyAdmin
 from complaints.admin.surveys import SatisfactionSurveyAdmin
 
@@ -23,6 +25,7 @@ __all__ = [
     "CategoryAdmin",
     "ComplaintAdmin",
     "CorrectiveActionAdmin",
+    "InboundEmailAdmin",
     "SatisfactionSurveyAdmin",
     "SlaPolicyAdmin",
 ]

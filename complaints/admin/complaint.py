@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +39,7 @@ from complaints.admin.inlines import (
 )
 from complaints.admin_forms import AssignForm, ComplaintAddForm, WorkflowForm
 from complaints.models import Complaint
+from complaints.services import surveys
 from crm.admin_base import (
     SERVICE_ERRORS,
     ScopedModelAdmin,
@@ -190,7 +191,27 @@ class ComplaintAdmin(ScopedModelAdmin):
                 )
             },
         ),
+        (_("The customer's links"), {"fields": ("customer_links",)}),
     )
+
+    @admin.display(description=_("tracking and survey"))
+    def customer_links(self, obj):
+        """The links the customer's messages carry (complaints.services.surveys):
+        the tracking page, and the survey of the current resolution cycle once
+        the complaint is resolved."""
+        tracking = surveys.tracking_url(obj)
+        parts = [format_html('<a href="{0}" target="_blank">{0}</a>', tracking)]
+        if obj.status in (Complaint.Status.RESOLVED, Complaint.Status.CLOSED):
+            survey = surveys.survey_url(obj)
+            parts.append(
+                format_html(
+                    '{}: <a href="{}" target="_blank">{}</a>',
+                    gettext("Survey"),
+                    survey,
+                    survey[:60] + "…",
+                )
+            )
+        return format_html_join("<br>", "{}", ((p,) for p in parts))
 
     # --- list ---------------------------------------------------------------
     @admin.display(description=_("SLA"))

@@ -12,6 +12,7 @@ One module per subject; every name stays importable from ``complaints.models``
 - ``complaint``: Complaint, ComplaintReply, ComplaintNote, ComplaintAttachment
 - ``events``: ComplaintEvent (append-only), ImmutableRowError
 - ``survey``: SatisfactionSurvey
+- ``inbound``: InboundEmail (received mail, quarantine)
 - ``capa``: CorrectiveAction, CapaEvent (append-only)
 - ``policy_changes``: SlaPolicyChange (append-only)
 - ``append_only``: the base of append-only audit rows
@@ -31,6 +32,7 @@ from complaints.models.events import (
     ComplaintEventQuerySet,
     ImmutableRowError,
 )
+from complaints.models.inbound import InboundEmail
 from complaints.models.intake import AssignmentRule, ReferenceCounter
 from complaints.models.policy_changes import SlaPolicyChange
 from complaints.models.sla import BusinessCalendar, CalendarDay, SlaPolicy, SlaTarget
@@ -54,6 +56,7 @@ __all__ = [
     "ComplaintReply",
     "CorrectiveAction",
     "ImmutableRowError",
+    "InboundEmail",
     "ReferenceCounter",
     "SatisfactionSurvey",
     "Severity",

@@ -57,6 +57,8 @@ class ComplaintEvent(models.Model):
         FEEDBACK_RECEIVED = "feedback_received", _("customer feedback received")
         CAPA_LINKED = "capa_linked", _("corrective action linked")
         ARCHIVED = "archived", _("archived")
+        CUSTOMER_MESSAGE = "customer_message", _("message from customer")
+        AUTO_CLOSED = "auto_closed", _("closed automatically")
 
     complaint = models.ForeignKey(
         Complaint,

@@ -27,6 +27,7 @@ from complaints.services.capa import (
 )
 from complaints.services.closing import (
     complaint_archive,
+    complaint_auto_close,
     complaint_close,
     complaint_reject,
     complaint_reopen,
@@ -43,6 +44,7 @@ from complaints.services.handling import (
     complaint_start_handling,
 )
 from complaints.services.holds import complaint_hold, complaint_resume
+from complaints.services.inbound import inbound_email_receive, inbound_email_retry
 from complaints.services.intake import complaint_receive
 from complaints.services.policy_updates import sla_policy_update
 from complaints.services.resolution import (
@@ -50,8 +52,12 @@ from complaints.services.resolution import (
     complaint_resolve,
     survey_record_answer,
 )
-from complaints.services.revisit_problems import revisit_complete_with_complaint
+from complaints.services.revisit_problems import (
+    revisit_complete_confirmation,
+    revisit_complete_with_complaint,
+)
 from complaints.services.submission import complaint_submit
+from complaints.services.surveys import survey_answer_by_token
 
 __all__ = [
     "TRANSITIONS",
@@ -64,6 +70,7 @@ __all__ = [
     "complaint_add_note",
     "complaint_archive",
     "complaint_attach",
+    "complaint_auto_close",
     "complaint_assign",
     "complaint_change_severity",
     "complaint_close",
@@ -82,7 +89,11 @@ __all__ = [
     "complaint_start_analysis",
     "complaint_start_handling",
     "complaint_submit",
+    "inbound_email_receive",
+    "inbound_email_retry",
+    "revisit_complete_confirmation",
     "revisit_complete_with_complaint",
     "sla_policy_update",
+    "survey_answer_by_token",
     "survey_record_answer",
 ]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from complaints import selectors
 from complaints.models import Complaint, ComplaintEvent, SlaTarget
 from complaints.services import clock, followups, permissions, sla
 from complaints.services.common import (
@@ -42,6 +46,63 @@ def complaint_close(
         to_status=change.to_status,
     )
     return locked
+
+
+@transaction.atomic
+def complaint_auto_close(*, complaint: Complaint, now: datetime | None = None) -> bool:
+    """Close a resolved complaint the customer neither confirmed nor disputed
+    within ``KEFU_AUTO_CLOSE_DAYS`` (the system acts: ``actor=None``).
+
+    Conditional: under the row lock it must still be resolved, unconfirmed and
+    resolved long enough ago; otherwise nothing happens (False). Exactly once per
+    resolution cycle: the ``auto_closed`` event carries a unique key.
+    """
+    now = now or clock.now()
+    days = settings.KEFU_AUTO_CLOSE_DAYS
+    locked = lock(complaint)
+    if (
+        locked.status != S.RESOLVED
+        or locked.confirmed_at is not None
+        or locked.resolved_at is None
+        or locked.resolved_at > now - timedelta(days=days)
+    ):
+        return False
+    cycle = locked.reopened_count + 1
+    note = _(
+        "Closed automatically: the customer neither confirmed nor disputed the "
+        "resolution within %(days)s days."
+    ) % {"days": days}
+    change = transition(locked, S.CLOSED, actor=None, note=note)
+    event_record(
+        complaint=locked,
+        kind=EK.AUTO_CLOSED,
+        from_status=S.RESOLVED,
+        to_status=S.CLOSED,
+        note=note,
+        data={"cycle": cycle, "days": days},
+        dedupe_key=f"auto_closed:{locked.pk}:{cycle}",
+    )
+    locked.closed_at = now
+    sla.sla_cancel_open(complaint=locked, at=now)
+    save(locked, ["status", "closed_at"], original=complaint)
+    followups.on_status_changed(
+        complaint=locked,
+        actor=None,
+        from_status=change.from_status,
+        to_status=change.to_status,
+    )
+    return True
+
+
+def complaints_auto_close(*, now: datetime | None = None) -> int:
+    """Beat's job: auto-close every complaint due (one transaction each, so one
+    failure does not hold back the rest); returns how many were closed."""
+    now = now or clock.now()
+    before = now - timedelta(days=settings.KEFU_AUTO_CLOSE_DAYS)
+    closed = 0
+    for complaint in selectors.complaints_to_auto_close(resolved_before=before):
+        closed += complaint_auto_close(complaint=complaint, now=now)
+    return closed
 
 
 @transaction.atomic
@@ -153,6 +214,7 @@ def complaint_archive(*, actor, complaint: Complaint) -> Complaint:
 
 __all__ = [
     "complaint_archive",
+    "complaint_auto_close",
     "complaint_close",
     "complaint_reject",
     "complaint_reopen",

@@ -4,6 +4,7 @@ survey of the cycle), the customer's confirmation, the satisfaction survey.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -15,9 +16,16 @@ from complaints.services.common import S, lock, require_status, save, transition
 from complaints.services.events import event_record
 from complaints.services.handling import _first_response
 from config.errors import Conflict, InvalidInput, NotPermitted
+from crm.models import Revisit
+from crm.notifications import notify
+from crm.services.revisits import revisit_create
 
 EK = ComplaintEvent.Kind
 TK = SlaTarget.Kind
+# A satisfaction score at or below this is a low score: the supervisor hears of
+# it and a recovery revisit is planned (once per resolution cycle).
+LOW_CSAT = 2
+RECOVERY_DUE = timedelta(hours=24)
 
 
 def _parse_amount(value) -> Decimal | None:
@@ -213,7 +221,38 @@ def survey_record_answer(
         note=comment or "",
         data={"csat": csat, "nps": nps, "cycle": cycle},
     )
+    if csat <= LOW_CSAT:
+        _low_score_recovery(locked, cycle=cycle, csat=csat, comment=comment or "")
     return survey
+
+
+def _low_score_recovery(complaint: Complaint, *, cycle: int, csat: int, comment):
+    """A low score: notify the team supervisor (else the department manager)
+    and plan a recovery revisit, each once per cycle (unique keys)."""
+    team, dept = complaint.team, complaint.department
+    lead = team.supervisor if team is not None and team.supervisor_id else None
+    if lead is None and dept is not None and dept.manager_id:
+        lead = dept.manager
+    if lead is not None:
+        notify(
+            recipient=lead,
+            kind="complaint_low_satisfaction",
+            title=_("Low satisfaction (%(csat)s/5) on complaint %(ref)s")
+            % {"csat": csat, "ref": complaint.reference},
+            body=comment,
+            link=complaint.get_absolute_url(),
+            key=f"complaint:{complaint.pk}:low_csat:{cycle}",
+        )
+    revisit_create(
+        actor=None,
+        customer=complaint.customer,
+        purpose=Revisit.Purpose.SATISFACTION,
+        due_at=clock.now() + RECOVERY_DUE,
+        assignee=lead or complaint.assignee,
+        notes=_("Recovery call: the customer rated complaint %(ref)s %(csat)s/5.")
+        % {"ref": complaint.reference, "csat": csat},
+        key=f"complaint:{complaint.pk}:recovery:{cycle}",
+    )
 
 
 __all__ = [

@@ -213,6 +213,16 @@ CELERY_BEAT_SCHEDULE["complaints-sla-sweep"] = {
     "task": "complaints.sla_sweep",
     "schedule": crontab(minute="*"),
 }
+# Customer mail (Maildir, and IMAP when KEFU_IMAP_URL is set), every minute.
+CELERY_BEAT_SCHEDULE["complaints-poll-inbound-email"] = {
+    "task": "complaints.poll_inbound_email",
+    "schedule": 60.0,
+}
+# Resolved complaints the customer never answered close after KEFU_AUTO_CLOSE_DAYS.
+CELERY_BEAT_SCHEDULE["complaints-auto-close"] = {
+    "task": "complaints.auto_close",
+    "schedule": crontab(minute=23),
+}
 
 # crm: revisit reminders and notification e-mails (see crm/services/reminders.py).
 CELERY_BEAT_SCHEDULE.update(
@@ -315,6 +325,29 @@ KEFU_NOTIFICATION_LEASE_SECONDS = env.int(
 KEFU_NOTIFICATION_MAX_ATTEMPTS = env.int("KEFU_NOTIFICATION_MAX_ATTEMPTS", default=5)
 # Absolute links in notification e-mails (e.g. https://kefu.example.cn).
 KEFU_BASE_URL = env.str("KEFU_BASE_URL", default="http://localhost:8000")
+
+# complaints: the customer's side (docs/customer-messages.md)
+# Survey links (signed, one per resolution cycle) expire after this many days.
+KEFU_SURVEY_TTL_DAYS = env.int("KEFU_SURVEY_TTL_DAYS", default=7)
+# Resolved complaints neither confirmed nor disputed close after this many days.
+KEFU_AUTO_CLOSE_DAYS = env.int("KEFU_AUTO_CLOSE_DAYS", default=7)
+# A customer's e-mail reopens a complaint resolved at most this many days ago.
+KEFU_REOPEN_WINDOW_DAYS = env.int("KEFU_REOPEN_WINDOW_DAYS", default=30)
+# The public tracking page: tries per client address and window.
+KEFU_TRACK_LIMIT = env.int("KEFU_TRACK_LIMIT", default=10)
+KEFU_TRACK_WINDOW_SECONDS = env.int("KEFU_TRACK_WINDOW_SECONDS", default=600)
+# Inbound e-mail: a Maildir folder (embedded default), IMAP
+# (imaps://user:password@imap.example.cn:993/INBOX), and POST /inbound/email/
+# signed with KEFU_INBOUND_SECRET (X-Kefu-Signature: sha256=<hex HMAC of the body>;
+# empty secret: the endpoint refuses everything).
+KEFU_INBOUND_MAILDIR = env.str(
+    "KEFU_INBOUND_MAILDIR", default=str(VAR_DIR / "mail" / "inbound")
+)
+KEFU_IMAP_URL = env.str("KEFU_IMAP_URL", default="")
+KEFU_INBOUND_SECRET = env.str("KEFU_INBOUND_SECRET", default="")
+# Top-level category code of complaints that arrive by e-mail (staff refine it).
+KEFU_INBOUND_CATEGORY = env.str("KEFU_INBOUND_CATEGORY", default="other")
+KEFU_INBOUND_MAX_BYTES = env.int("KEFU_INBOUND_MAX_BYTES", default=25 * 1024 * 1024)
 
 # complaints
 KEFU_ATTACHMENT_MAX_BYTES = env.int(

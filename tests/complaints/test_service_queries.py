@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -26,6 +27,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from complaints import services as s
 from complaints.models import Complaint, CorrectiveAction
 from complaints.services import clock
+from complaints.services.surveys import survey_token
 from crm.models import User
 from tests.factories.complaints import (
     AssignmentRuleFactory,
@@ -40,6 +42,7 @@ from training.models import Course
 
 pytestmark = pytest.mark.django_db
 
+PLAIN_MAIL = (Path(__file__).parent / "maildir" / "plain.eml").read_bytes()
 SUBJECT = "快件延误三天未送达"
 DESCRIPTION = "客户反映快件已延误三天，物流信息未更新。"
 
@@ -512,6 +515,83 @@ CASES = [
                     department=t.org.dept_a, owner=t.org.account_manager_a
                 ),
                 assignee=t.org.account_manager_a,
+            )
+        },
+    ),
+    Case(
+        "survey_low_score",
+        "survey_record_answer",
+        "resolved",
+        "complaint_handler_a",
+        # + the supervisor's notification (key check, insert) and the recovery
+        # revisit (key check, insert).
+        lambda t: s.survey_record_answer(actor=t.actor, complaint=t.complaint, csat=1),
+        21,
+    ),
+    Case(
+        "survey_by_token",
+        "survey_answer_by_token",
+        "resolved",
+        None,
+        lambda t: s.survey_answer_by_token(token=t.x["token"], csat=5, nps=9),
+        10,
+        setup=lambda t: {"token": survey_token(t.complaint)},
+    ),
+    Case(
+        "auto_close",
+        "complaint_auto_close",
+        "resolved",
+        None,
+        lambda t: s.complaint_auto_close(
+            complaint=t.complaint, now=clock.now() + timedelta(days=8)
+        ),
+        7,
+    ),
+    Case(
+        "inbound_email",
+        "inbound_email_receive",
+        None,
+        None,
+        # parse, the Message-ID check, a new customer (upsert), a whole
+        # complaint_receive, the row's update.
+        lambda t: s.inbound_email_receive(raw=PLAIN_MAIL, source="maildir"),
+        38,
+    ),
+    Case(
+        "inbound_retry",
+        "inbound_email_retry",
+        None,
+        "admin",
+        # the admin's roles, the row's lock and delete, then the message again
+        # (still unreadable: quarantined anew)
+        lambda t: s.inbound_email_retry(actor=t.actor, inbound_email=t.x["row"]),
+        9,
+        setup=lambda t: {
+            "row": s.inbound_email_receive(raw=b"no headers at all", source="maildir")[
+                0
+            ]
+        },
+    ),
+    Case(
+        "revisit_confirmation",
+        "revisit_complete_confirmation",
+        "resolved",
+        "relations_specialist_a",
+        # crm's revisit_complete, the survey answer, complaint_confirm.
+        lambda t: s.revisit_complete_confirmation(
+            actor=t.actor,
+            revisit=t.x["revisit"],
+            outcome="reached",
+            satisfaction_score=5,
+            feedback="满意",
+        ),
+        37,
+        setup=lambda t: {
+            "revisit": RevisitFactory(
+                customer=t.complaint.customer,
+                complaint=t.complaint,
+                purpose="confirmation",
+                assignee=t.org.relations_specialist_a,
             )
         },
     ),

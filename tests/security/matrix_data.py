@@ -119,6 +119,7 @@ ADMIN_OBJECTS: dict[str, tuple[str | dict[str, str], str | None]] = {
     "complaints.category": ("category", None),
     "complaints.complaint": ("comp_a", "comp_b"),
     "complaints.correctiveaction": ("capa_a", "capa_b"),
+    "complaints.inboundemail": ("inbound_a", None),
     "complaints.satisfactionsurvey": ("survey_a", "survey_b"),
     "complaints.slapolicy": ("sla_policy", None),
     "crm.contact": ("contact_a", "contact_b"),
@@ -270,6 +271,13 @@ complaints.correctiveaction   changelist  200  200  200  403  200  403  403  403
 # surveys come with a resolution (no add page) and follow their complaint's scope;
 # an unanswered survey takes the answer once: an empty POST is sent back with the
 # "满意度为 1 至 5 分" error (200) and changes nothing
+# received e-mail and its quarantine (raw personal data): administrators only, read-only
+complaints.inboundemail       changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        403  403  403  403  403  403  403  403  403  LOG  LOG
 complaints.satisfactionsurvey changelist  200  200  200  200  200  200  200  403  403  LOG  LOG
                               add         403  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  200  200  200  200  200  403  403  LOG  LOG
@@ -636,6 +644,15 @@ kpi:export                     GET      200  200  200  200  200  200  200  200  
                                GET xlsx 200  200  200  200  200  200  200  200  200  LOG  LOG
 complaints:attachment-download GET      200  200  200  200  200  404  404  404  404  LOG  LOG
                                GET out  200  404  404  404  404  404  404  404  404  LOG  LOG
+# the customer's pages, no login: a POST without the right details shows the form again
+public:track                   GET      200  200  200  200  200  200  200  200  200  200  200
+                               POST     200  200  200  200  200  200  200  200  200  200  200
+# a resolved complaint's survey link; an empty answer shows the form again
+public:survey                  GET      200  200  200  200  200  200  200  200  200  200  200
+                               POST     200  200  200  200  200  200  200  200  200  200  200
+# mail providers: a POST without the shared secret's signature is refused
+public:inbound-email           POST     403  403  403  403  403  403  403  403  403  403  403
+                               GET      405  405  405  405  405  405  405  405  405  405  405
 healthz                        GET      200  200  200  200  200  200  200  200  200  200  200
 set_language                   POST     302  302  302  302  302  302  302  302  302  302  302
 api-schema                     GET      200  200  200  200  200  200  200  200  200  200  200

@@ -316,4 +316,11 @@ def build_world() -> World:
     w.access_failure = model("axes.AccessFailureLog").objects.create(
         username="mx_agent_a", locked_out=False, **attempt
     )
+    # --- received e-mail: one quarantined message ---------------------------------------------
+    from complaints.services.inbound import inbound_email_receive
+
+    w.inbound_a, _created = inbound_email_receive(
+        raw=b"From: nobody\r\nSubject: matrix\r\n\r\nno sender address\r\n",
+        source="webhook",
+    )
     return w

@@ -368,6 +368,12 @@ def page_request(w, cell: Cell):
     if name == "complaints:attachment-download":
         attachment = w.attachment_b if out else w.attachment_a
         return method, reverse(name, args=[attachment.pk]), None, *nothing
+    if name == "public:survey":
+        from complaints.services.surveys import survey_token
+
+        return method, reverse(name, args=[survey_token(w.resolved_a)]), {}, *nothing
+    if name == "public:track":
+        return method, reverse(name), {}, *nothing
     if name == "set_language":
         body = {"language": "en", "next": "/kpi/"}
         return method, reverse(name), body, *nothing
