@@ -92,15 +92,35 @@ def complaint_timeline(
 
 
 def complaint_worker_list(*, user) -> QuerySet[User]:
-    """Active agents, handlers, supervisors and managers ``user`` may see: whom
-    a complaint can be assigned to, and the admin's assignee filter."""
+    """Active agents, handlers, supervisors and managers a complaint can be
+    assigned to by ``user`` (the assignment service, the assignee choices and
+    their autocomplete, the admin's assignee filter), by the reader's role:
+
+    - supervisors and managers: the workers of their department (a supervisor
+      hands a complaint of their hotline team to a handler of the complaints
+      team), and any other worker they may see;
+    - agents and handlers: themselves, and the handlers and supervisors of
+      their department (to hand a complaint on);
+    - anyone else: the workers they may see (``crm.scoping``).
+    """
     workers = User.objects.filter(is_active=True, groups__name__in=WORKER_ROLES)
-    return (
-        scoping.visible_to(user, workers)
-        .select_related("team")
-        .distinct()
-        .order_by("team__code", "name")
-    )
+    reach = scoping.visible_to(user, workers)
+    department = getattr(user, "department_id", None)
+    roles = scoping.user_roles(user)
+    if department is not None and not scoping.sees_everything(user):
+        if roles & {Role.SUPERVISOR, Role.MANAGER}:
+            reach = workers.filter(
+                Q(department_id=department) | Q(pk__in=reach.values("pk"))
+            )
+        elif roles & {Role.AGENT, Role.COMPLAINT_HANDLER}:
+            hand_to = User.objects.filter(
+                department_id=department,
+                groups__name__in=(Role.COMPLAINT_HANDLER, Role.SUPERVISOR),
+            )
+            reach = workers.filter(
+                Q(pk__in=reach.values("pk")) | Q(pk__in=hand_to.values("pk"))
+            )
+    return reach.select_related("team").distinct().order_by("team__code", "name")
 
 
 # --- child rows of a complaint (the complaint page's panels) ------------------

@@ -39,6 +39,7 @@ from complaints.admin.inlines import (
 )
 from complaints.admin_forms import AssignForm, ComplaintAddForm, WorkflowForm
 from complaints.models import Complaint
+from crm.admin import STAFF_AUTOCOMPLETE_SOURCES
 from crm.admin_base import (
     SERVICE_ERRORS,
     ScopedModelAdmin,
@@ -302,6 +303,25 @@ class ComplaintAdmin(ScopedModelAdmin):
             super().save_related(request, form, formsets, change)
 
     def response_add(self, request, obj, post_url_continue=None):
+        # The registrant keeps seeing the complaint (an owner, see scopes.py)
+        # and is told who has it now.
+        names = {"ref": obj.reference}
+        if obj.assignee_id == request.user.pk:
+            text = gettext("Complaint %(ref)s registered; it is assigned to you.")
+        elif obj.assignee_id is not None:
+            names |= {"assignee": obj.assignee, "team": obj.team or "—"}
+            text = gettext(
+                "Complaint %(ref)s registered; the assignment rules gave it to "
+                "%(assignee)s (team %(team)s)."
+            )
+        elif obj.team_id is not None:
+            names["team"] = obj.team
+            text = gettext(
+                "Complaint %(ref)s registered; it waits in the queue of team %(team)s."
+            )
+        else:
+            text = gettext("Complaint %(ref)s registered; nobody is assigned yet.")
+        messages.success(request, text % names)
         return HttpResponseRedirect(
             reverse("admin:complaints_complaint_change", args=[obj.pk])
         )
@@ -334,10 +354,7 @@ class ComplaintAdmin(ScopedModelAdmin):
                 except SERVICE_ERRORS as exc:
                     self.show_refusal(request, exc, form=form)
                 else:
-                    messages.success(request, gettext("Done."))
-                    return HttpResponseRedirect(
-                        reverse("admin:complaints_complaint_change", args=[pk])
-                    )
+                    return self._after_step(request, complaint, form)
         else:
             form = WorkflowForm(
                 user=request.user,
@@ -357,6 +374,33 @@ class ComplaintAdmin(ScopedModelAdmin):
         }
         return TemplateResponse(
             request, "admin/complaints/complaint/workflow.html", context
+        )
+
+    def _after_step(self, request, complaint, form):
+        """Back to the complaint's page with what was done and its new status;
+        to the list when the step took the complaint out of the user's sight
+        (handed to a colleague)."""
+        names = {
+            "action": ACTIONS[form.cleaned_data["action"]].label,
+            "ref": complaint.reference,
+        }
+        done = self.get_queryset(request).filter(pk=complaint.pk).first()
+        if done is None:
+            messages.success(
+                request,
+                gettext("%(action)s: done. Complaint %(ref)s has left your list.")
+                % names,
+            )
+            return HttpResponseRedirect(
+                reverse("admin:complaints_complaint_changelist")
+            )
+        names["status"] = done.get_status_display()
+        messages.success(
+            request,
+            gettext("%(action)s: done. Complaint %(ref)s is now “%(status)s”.") % names,
+        )
+        return HttpResponseRedirect(
+            reverse("admin:complaints_complaint_change", args=[done.pk])
         )
 
     # --- list actions -----------------------------------------------------------
@@ -424,6 +468,12 @@ class ComplaintAdmin(ScopedModelAdmin):
             lambda c: services.complaint_archive(actor=request.user, complaint=c),
             gettext("archived"),
         )
+
+
+# The assignee search offers exactly whom the assignment accepts.
+STAFF_AUTOCOMPLETE_SOURCES[("complaints", "complaint", "assignee")] = (
+    selectors.complaint_worker_list
+)
 
 
 def _flatten(fields):
