@@ -27,9 +27,10 @@ complaints, and each reader decides:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce, Least
 
 from complaints.models import (
     CapaEvent,
@@ -55,6 +56,26 @@ WORKER_ROLES = (Role.AGENT, Role.COMPLAINT_HANDLER, Role.SUPERVISOR, Role.MANAGE
 
 # --- complaints ---------------------------------------------------------------
 
+# The next due time of a complaint's running SLA clocks, in SQL: LEAST over the
+# unmet due times, each NULL turned into a far date (SQLite's MIN() of a NULL is
+# NULL), which also sorts the complaints with no running clock last everywhere.
+NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+NEXT_DUE = Least(
+    *(
+        Coalesce(
+            Case(When(**{f"{met}__isnull": True}, then=F(due))),
+            Value(NEVER_DUE),
+        )
+        for due, met in (
+            ("first_response_due_at", "first_response_at"),
+            ("analysis_due_at", "analyzed_at"),
+            ("reply_due_at", "replied_at"),
+            ("resolution_due_at", "resolved_at"),
+            ("confirmation_due_at", "confirmed_at"),
+        )
+    )
+)
+
 
 def complaint_list(*, user) -> QuerySet[Complaint]:
     """Complaints ``user`` may see, archived ones included (see the module
@@ -62,6 +83,13 @@ def complaint_list(*, user) -> QuerySet[Complaint]:
     return scoping.visible_to(user, Complaint.objects.all()).select_related(
         *LIST_RELATED
     )
+
+
+def complaint_work_list(*, user) -> QuerySet[Complaint]:
+    """``complaint_list`` with ``next_due``: the earliest due time of the SLA
+    clocks still running (``NEVER_DUE`` when none runs) — the admin list's
+    order and its sortable SLA column."""
+    return complaint_list(user=user).annotate(next_due=NEXT_DUE)
 
 
 def complaint_list_for_api(*, user) -> QuerySet[Complaint]:

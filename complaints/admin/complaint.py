@@ -28,6 +28,7 @@ from complaints.admin.filters import (
     AssigneeFilter,
     CategoryFilter,
     SlaBreachedFilter,
+    StatusFilter,
 )
 from complaints.admin.inlines import (
     AttachmentInline,
@@ -73,23 +74,25 @@ def _duration(delta) -> str:
 @admin.register(Complaint)
 class ComplaintAdmin(ScopedModelAdmin):
     # Archived complaints included; the "archived" filter hides them by default.
-    selector = staticmethod(selectors.complaint_list)
+    # Open complaints first due first: the status filter starts at "open" and
+    # the list is ordered by the next SLA due time (a sortable column).
+    selector = staticmethod(selectors.complaint_work_list)
     list_display = (
         "reference",
         "subject",
-        "customer",
-        "category",
-        "channel",
-        "severity",
         "status",
         "sla_state",
+        "severity",
         "assignee",
         "team",
+        "customer",
+        "category",
         "received_at",
     )
+    change_list_template = "admin/complaints/complaint/change_list.html"
     list_select_related = ("customer", "category", "assignee", "team")
     list_filter = (
-        "status",
+        StatusFilter,
         CategoryFilter,
         "channel",
         "severity",
@@ -194,7 +197,10 @@ class ComplaintAdmin(ScopedModelAdmin):
     )
 
     # --- list ---------------------------------------------------------------
-    @admin.display(description=_("SLA"))
+    def get_ordering(self, request):
+        return ("next_due", "-received_at")
+
+    @admin.display(description=_("SLA"), ordering="next_due")
     def sla_state(self, obj):
         if obj.status in (Complaint.Status.CLOSED, Complaint.Status.REJECTED):
             return "—"

@@ -324,3 +324,43 @@ def test_timeline_says_which_clock_and_to_whom(org, client):
         assert f"{clock}，截止" in html or clock in html
     assert html.count("，截止 ") >= 4
     assert f"分派给 {org.agent_a}（班组 {org.team_a}）" in html
+
+
+def test_changelist_shows_open_work_by_next_sla_due(org, client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    # Given an open complaint due later, one due sooner, and a closed one
+    later = make_complaint(actor=org.supervisor_a)
+    sooner = make_complaint(actor=org.supervisor_a)
+    Complaint.objects.filter(pk=sooner.pk).update(
+        first_response_due_at=timezone.now() + timedelta(minutes=5)
+    )
+    Complaint.objects.filter(pk=later.pk).update(
+        first_response_due_at=timezone.now() + timedelta(hours=5)
+    )
+    closed = walk(make_complaint(actor=org.supervisor_a), "closed", actor=org.admin)
+    client.force_login(org.supervisor_a)
+    # The list opens on open complaints, the next due first
+    rows = list(client.get(LIST).context["cl"].result_list)
+    assert rows[:2] == [sooner, later] and closed not in rows
+    # The SLA column sorts (descending: the later first)
+    response = client.get(LIST)
+    sla_column = [
+        i for i, h in enumerate(response.context["cl"].list_display) if h == "sla_state"
+    ][0]
+    rows = list(client.get(LIST, {"o": f"-{sla_column}"}).context["cl"].result_list)
+    assert rows.index(later) < rows.index(sooner)
+    # "all" and a single status still show closed ones
+    for status in ("all", "closed"):
+        rows = client.get(LIST, {"status__exact": status}).context["cl"].result_list
+        assert closed in list(rows)
+    # Breached open complaints only, by default
+    from complaints.models import SlaTarget
+
+    SlaTarget.objects.filter(complaint__in=[closed, later]).update(
+        breached_at=timezone.now()
+    )
+    rows = list(client.get(LIST, {"sla_breached": "yes"}).context["cl"].result_list)
+    assert rows == [later]

@@ -169,12 +169,12 @@ def build_world() -> World:
     )
     # Resolved (so they carry a satisfaction survey), still unassigned.
     w.resolved_a = walk(
-        make_complaint(actor=w.agent_a, customer=w.cust_a),
+        make_complaint(actor=w.supervisor_a, customer=w.cust_a),
         "resolved",
         actor=w.admin,
     )
     w.resolved_b = walk(
-        make_complaint(actor=w.agent_b, customer=w.cust_b),
+        make_complaint(actor=w.supervisor_b, customer=w.cust_b),
         "resolved",
         actor=w.admin,
     )
