@@ -56,9 +56,10 @@ WORKER_ROLES = (Role.AGENT, Role.COMPLAINT_HANDLER, Role.SUPERVISOR, Role.MANAGE
 
 # --- complaints ---------------------------------------------------------------
 
-# The next due time of a complaint's running SLA clocks, in SQL: LEAST over the
-# unmet due times, each NULL turned into a far date (SQLite's MIN() of a NULL is
-# NULL), which also sorts the complaints with no running clock last everywhere.
+# The next due time of a complaint's running SLA clocks, in SQL (the admin
+# list's order and sortable SLA column): LEAST over the unmet due times, each NULL
+# turned into a far date (SQLite's MIN() of a NULL is NULL), which also sorts
+# the complaints with no running clock last on every database.
 NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 NEXT_DUE = Least(
     *(
@@ -83,13 +84,6 @@ def complaint_list(*, user) -> QuerySet[Complaint]:
     return scoping.visible_to(user, Complaint.objects.all()).select_related(
         *LIST_RELATED
     )
-
-
-def complaint_work_list(*, user) -> QuerySet[Complaint]:
-    """``complaint_list`` with ``next_due``: the earliest due time of the SLA
-    clocks still running (``NEVER_DUE`` when none runs) — the admin list's
-    order and its sortable SLA column."""
-    return complaint_list(user=user).annotate(next_due=NEXT_DUE)
 
 
 def complaint_list_for_api(*, user) -> QuerySet[Complaint]:

@@ -76,7 +76,7 @@ class ComplaintAdmin(ScopedModelAdmin):
     # Archived complaints included; the "archived" filter hides them by default.
     # Open complaints first due first: the status filter starts at "open" and
     # the list is ordered by the next SLA due time (a sortable column).
-    selector = staticmethod(selectors.complaint_work_list)
+    selector = staticmethod(selectors.complaint_list)
     list_display = (
         "reference",
         "subject",
@@ -198,9 +198,14 @@ class ComplaintAdmin(ScopedModelAdmin):
 
     # --- list ---------------------------------------------------------------
     def get_ordering(self, request):
-        return ("next_due", "-received_at")
+        # The work list: the next due first. Elsewhere (choices and autocomplete
+        # of other admins' complaint fields) the indexed received time.
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "complaints_complaint_changelist":
+            return (selectors.NEXT_DUE.asc(), "-received_at")
+        return ("-received_at",)
 
-    @admin.display(description=_("SLA"), ordering="next_due")
+    @admin.display(description=_("SLA"), ordering=selectors.NEXT_DUE)
     def sla_state(self, obj):
         if obj.status in (Complaint.Status.CLOSED, Complaint.Status.REJECTED):
             return "—"
