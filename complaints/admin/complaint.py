@@ -382,6 +382,11 @@ class ComplaintAdmin(ScopedModelAdmin):
             "opts": self.model._meta,
             "original": complaint,
             "form": form,
+            # Which fields each action reads: the page shows only those.
+            "action_fields": {
+                code: sorted(set(action.panel.values()))
+                for code, action in ACTIONS.items()
+            },
         }
         return TemplateResponse(
             request, "admin/complaints/complaint/workflow.html", context

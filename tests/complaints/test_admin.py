@@ -364,3 +364,14 @@ def test_changelist_shows_open_work_by_next_sla_due(org, client):
     )
     rows = list(client.get(LIST, {"sla_breached": "yes"}).context["cl"].result_list)
     assert rows == [later]
+
+
+def test_panel_knows_each_actions_own_fields(org, client):
+    complaint = make_complaint(actor=org.agent_a)
+    client.force_login(org.agent_a)
+    response = client.get(workflow_url(complaint))
+    fields = response.context["action_fields"]
+    assert fields["start_analysis"] == ["text"]
+    assert "cause_type" in fields["record_analysis"]
+    html = response.content.decode()
+    assert 'id="action-fields"' in html and 'data-field="cause_type"' in html
