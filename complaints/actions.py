@@ -328,4 +328,39 @@ def offered_to(user, complaint: Complaint) -> list[ComplaintAction]:
     return [action for action in ACTIONS.values() if action.offered(user, complaint)]
 
 
-__all__ = ["ACTIONS", "ComplaintAction", "choices", "leading_to", "offered_to"]
+# The usual next step per status: the panel's default choice (when offered).
+NEXT_STEP = {
+    S.RECEIVED: ("start_analysis",),
+    S.ANALYZING: ("record_analysis", "start_handling"),
+    S.HANDLING: ("reply",),
+    S.REPLIED: ("resolve", "start_handling"),
+    S.RESOLVED: ("confirm", "close"),
+    S.ON_HOLD: ("resume",),
+    S.REOPENED: ("start_analysis", "start_handling"),
+    S.CLOSED: ("reopen",),
+}
+
+
+def next_step(user, complaint: Complaint) -> ComplaintAction | None:
+    """The action the panel proposes first: the usual next step of the
+    complaint's status that ``user`` is offered (an analysis already recorded
+    moves on to handling), else the first action offered, else None."""
+    offered = {action.code: action for action in offered_to(user, complaint)}
+    steps = list(NEXT_STEP.get(complaint.status, ()))
+    if complaint.status == S.ANALYZING and complaint.analyzed_at is not None:
+        steps.remove("record_analysis")
+    for code in steps:
+        if code in offered:
+            return offered[code]
+    return next(iter(offered.values()), None)
+
+
+__all__ = [
+    "ACTIONS",
+    "NEXT_STEP",
+    "ComplaintAction",
+    "choices",
+    "leading_to",
+    "next_step",
+    "offered_to",
+]

@@ -115,6 +115,10 @@ class WorkflowForm(forms.Form):
                 (action.code, action.label)
                 for action in actions.offered_to(user, complaint)
             ]
+            offered = {code for code, _label in self.fields["action"].widget.choices}
+            if self.initial.get("action") not in offered:
+                step = actions.next_step(user, complaint)
+                self.initial["action"] = step.code if step else ""
         self.fields["assignee"].queryset = scoped_workers(user)
         use_assignee_autocomplete(self.fields["assignee"], user)
         self.fields["team"].queryset = scoped_teams(user)

@@ -399,6 +399,8 @@ def _seed_complaints(ctx) -> None:
         with transaction.atomic():
             for plan in service_plans[start : start + 100]:
                 made += _through_services(org, plan, now)
+        done = min(start + 100, len(service_plans))
+        ctx.say(f"    complaints through the services: {done}/{len(service_plans)}")
     result = sla_sweep(now=now)
     _seed_capa(ctx, org, now)
     ctx.say(

@@ -1,7 +1,8 @@
 """Row scopes of the complaints models (registered with ``crm.scoping``).
 
 A complaint belongs to its department and team; its assignee and the customer's
-account manager "own" it; a partner sees what it submitted. Agents and handlers
+account manager "own" it; the staff member who registered it keeps reading it
+wherever the routing sent it (a reader, not a worker); a partner sees what it submitted. Agents and handlers
 also see unassigned complaints of their team. QA inspectors and relations
 specialists read their whole department's complaints. Child rows (events,
 replies, notes, attachments, SLA targets, surveys) follow their complaint, CAPA
@@ -24,6 +25,7 @@ def _complaint_paths(prefix: str = "") -> ScopePaths:
         department=f"{prefix}department",
         team=f"{prefix}team",
         owners=(f"{prefix}assignee", f"{prefix}customer__owner"),
+        readers=(f"{prefix}created_by",),
         partner=f"{prefix}source_partner",
         assignee=f"{prefix}assignee",
         department_roles=COMPLAINT_DEPARTMENT_ROLES,

@@ -27,9 +27,10 @@ complaints, and each reader decides:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce, Least
 
 from complaints.models import (
     CapaEvent,
@@ -54,6 +55,27 @@ WORKER_ROLES = (Role.AGENT, Role.COMPLAINT_HANDLER, Role.SUPERVISOR, Role.MANAGE
 
 
 # --- complaints ---------------------------------------------------------------
+
+# The next due time of a complaint's running SLA clocks, in SQL (the admin
+# list's order and sortable SLA column): LEAST over the unmet due times, each NULL
+# turned into a far date (SQLite's MIN() of a NULL is NULL), which also sorts
+# the complaints with no running clock last on every database.
+NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+NEXT_DUE = Least(
+    *(
+        Coalesce(
+            Case(When(**{f"{met}__isnull": True}, then=F(due))),
+            Value(NEVER_DUE),
+        )
+        for due, met in (
+            ("first_response_due_at", "first_response_at"),
+            ("analysis_due_at", "analyzed_at"),
+            ("reply_due_at", "replied_at"),
+            ("resolution_due_at", "resolved_at"),
+            ("confirmation_due_at", "confirmed_at"),
+        )
+    )
+)
 
 
 def complaint_list(*, user) -> QuerySet[Complaint]:
@@ -92,15 +114,35 @@ def complaint_timeline(
 
 
 def complaint_worker_list(*, user) -> QuerySet[User]:
-    """Active agents, handlers, supervisors and managers ``user`` may see: whom
-    a complaint can be assigned to, and the admin's assignee filter."""
+    """Active agents, handlers, supervisors and managers a complaint can be
+    assigned to by ``user`` (the assignment service, the assignee choices and
+    their autocomplete, the admin's assignee filter), by the reader's role:
+
+    - supervisors and managers: the workers of their department (a supervisor
+      hands a complaint of their hotline team to a handler of the complaints
+      team), and any other worker they may see;
+    - agents and handlers: themselves, and the handlers and supervisors of
+      their department (to hand a complaint on);
+    - anyone else: the workers they may see (``crm.scoping``).
+    """
     workers = User.objects.filter(is_active=True, groups__name__in=WORKER_ROLES)
-    return (
-        scoping.visible_to(user, workers)
-        .select_related("team")
-        .distinct()
-        .order_by("team__code", "name")
-    )
+    reach = scoping.visible_to(user, workers)
+    department = getattr(user, "department_id", None)
+    roles = scoping.user_roles(user)
+    if department is not None and not scoping.sees_everything(user):
+        if roles & {Role.SUPERVISOR, Role.MANAGER}:
+            reach = workers.filter(
+                Q(department_id=department) | Q(pk__in=reach.values("pk"))
+            )
+        elif roles & {Role.AGENT, Role.COMPLAINT_HANDLER}:
+            hand_to = User.objects.filter(
+                department_id=department,
+                groups__name__in=(Role.COMPLAINT_HANDLER, Role.SUPERVISOR),
+            )
+            reach = workers.filter(
+                Q(pk__in=reach.values("pk")) | Q(pk__in=hand_to.values("pk"))
+            )
+    return reach.select_related("team").distinct().order_by("team__code", "name")
 
 
 # --- child rows of a complaint (the complaint page's panels) ------------------

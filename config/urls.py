@@ -10,6 +10,8 @@ from config.health import healthz
 admin.site.site_header = _("Kefu customer-service portal")
 admin.site.site_title = _("Kefu")
 admin.site.index_title = _("Service operations")
+# No "view site" link: the portal is the admin (/ has no page of its own).
+admin.site.site_url = None
 
 # Each app contributes ``<app>/api/urls.py``; all share the /api/v1/ prefix.
 api_v1 = [

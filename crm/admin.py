@@ -41,6 +41,13 @@ class PasswordSetForm(AdminPasswordChangeForm):
         return self.user
 
 
+# Autocomplete over staff for a foreign key of a higher app whose choices are not
+# "the staff I may see" but a list of its own (the assignees of a complaint):
+# (app label, model name, field name) -> selector(user=...). The higher app
+# registers it from its admin module, so the search offers what its form accepts.
+STAFF_AUTOCOMPLETE_SOURCES: dict[tuple[str, str, str], object] = {}
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin, ScopedModelAdmin):
     """Staff accounts. Which accounts, fields and roles a person may change is
@@ -105,6 +112,18 @@ class UserAdmin(DjangoUserAdmin, ScopedModelAdmin):
     # Set-password form fields: always on the add page, never saved as such.
     PASSWORD_FORM_FIELDS = ("password1", "password2")
     selector = staticmethod(selectors.staff_list)
+
+    def get_search_results(self, request, queryset, search_term):
+        source = STAFF_AUTOCOMPLETE_SOURCES.get(
+            (
+                request.GET.get("app_label"),
+                request.GET.get("model_name"),
+                request.GET.get("field_name"),
+            )
+        )
+        if source is not None and request.resolver_match.url_name == "autocomplete":
+            queryset = source(user=request.user)
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=_("roles"))
     def role_names(self, obj):

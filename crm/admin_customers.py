@@ -12,6 +12,8 @@ import json
 from django import forms
 from django.contrib import admin
 from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -39,7 +41,35 @@ PII_FIELDS = ("phone", "email", "address")
 SERVICE_FIELDS = WRITABLE_FIELDS
 
 
+class TagsField(forms.CharField):
+    """Tags typed as words separated by commas (not a JSON list like ``[]``)."""
+
+    SEPARATORS = ("，", "、", ";", "；")
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(str(tag) for tag in value)
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, list | tuple):
+            return [str(tag) for tag in value]
+        text = str(value or "")
+        for separator in self.SEPARATORS:
+            text = text.replace(separator, ",")
+        return [tag.strip() for tag in text.split(",") if tag.strip()]
+
+
+def tags_text(tags) -> str:
+    return ", ".join(str(tag) for tag in tags or ()) or "—"
+
+
 class CustomerForm(forms.ModelForm):
+    tags = TagsField(
+        label=_("tags"),
+        required=False,
+        help_text=_("Separate tags with commas."),
+    )
     phone = forms.CharField(label=_("phone"), required=False, max_length=32)
     email = forms.EmailField(label=_("e-mail"), required=False)
     address = forms.CharField(label=_("address"), required=False, max_length=300)
@@ -99,6 +129,27 @@ class ExternalIdInline(ScopedTabularInline):
         return False
 
 
+def history_table(rows) -> str:
+    """The customer's history rows as a table, times local (Asia/Shanghai) in
+    the one format of the portal."""
+    return format_html(
+        "<table>{}</table>",
+        format_html_join(
+            "",
+            '<tr><td>{}</td><td>{}</td><td><a href="{}">{}</a></td></tr>',
+            (
+                (
+                    date_format(timezone.localtime(row["when"]), "Y-m-d H:i"),
+                    row["kind"],
+                    row["url"],
+                    row["text"],
+                )
+                for row in rows
+            ),
+        ),
+    )
+
+
 @admin.register(Customer)
 class CustomerAdmin(ScopedModelAdmin):
     form = CustomerForm
@@ -120,7 +171,14 @@ class CustomerAdmin(ScopedModelAdmin):
     list_select_related = ("owner", "department", "partner")
     autocomplete_fields = ("owner", "department")
     inlines = (ContactInline, ExternalIdInline)
-    readonly_fields = ("code", "partner", "created_at", "updated_at", "history")
+    readonly_fields = (
+        "code",
+        "partner",
+        "created_at",
+        "updated_at",
+        "history",
+        "tags_shown",
+    )
     fieldsets = (
         (None, {"fields": ("code", "kind", "name", "tier", "lifecycle", "tags")}),
         (
@@ -158,8 +216,26 @@ class CustomerAdmin(ScopedModelAdmin):
     def phone_shown(self, obj):
         return obj.phone_masked
 
+    @admin.display(description=_("tags"))
+    def tags_shown(self, obj):
+        return tags_text(obj.tags if obj else None)
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Read-only: the tags as words, not their JSON.
+            fieldsets = [
+                (
+                    name,
+                    {
+                        **o,
+                        "fields": [
+                            {"tags": "tags_shown"}.get(f, f) for f in o["fields"]
+                        ],
+                    },
+                )
+                for name, o in fieldsets
+            ]
         if sees_personal_data(request.user):
             return fieldsets
         # Roles without need see masked values only (DESIGN §1 Privacy).
@@ -191,15 +267,7 @@ class CustomerAdmin(ScopedModelAdmin):
         viewer = getattr(obj, "_kefu_viewer", None)
         if obj is None or obj.pk is None or viewer is None:
             return ""
-        rows = customer_history(user=viewer, customer=obj, limit=20)
-        return format_html(
-            "<table>{}</table>",
-            format_html_join(
-                "",
-                '<tr><td>{}</td><td>{}</td><td><a href="{}">{}</a></td></tr>',
-                ((row["when"], row["kind"], row["url"], row["text"]) for row in rows),
-            ),
-        )
+        return history_table(customer_history(user=viewer, customer=obj, limit=20))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)

@@ -18,7 +18,10 @@ from django.utils.translation import gettext_lazy as _
 
 from crm import selectors, services
 from crm.admin_base import ScopedModelAdmin, adopt_saved
+from crm.admin_customers import history_table
 from crm.models import Interaction, Notification, Revisit, RevisitRule
+from crm.notifications import KIND_LABELS, kind_label
+from crm.selectors import sees_personal_data
 from crm.services.reminders import notification_mark_read
 
 
@@ -87,9 +90,10 @@ class RevisitAdmin(ScopedModelAdmin):
     date_hierarchy = "due_at"
     readonly_fields = (
         "status",
+        "customer_phone",
+        "customer_history",
         "complaint",
         "follow_up_complaint",
-        "key",
         "rule",
         "done_at",
         "done_by",
@@ -102,6 +106,44 @@ class RevisitAdmin(ScopedModelAdmin):
     @admin.display(description=_("overdue"), boolean=True)
     def overdue_flag(self, obj):
         return obj.is_overdue
+
+    # --- the caller's details on the revisit page (masked per role) ------------
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj._kefu_viewer = request.user
+        return obj
+
+    @admin.display(description=_("customer phone"))
+    def customer_phone(self, obj):
+        viewer = getattr(obj, "_kefu_viewer", None)
+        if obj is None or obj.pk is None or viewer is None:
+            return "—"
+        customer = obj.customer
+        if sees_personal_data(viewer):
+            return customer.phone or "—"
+        return customer.phone_masked or "—"
+
+    @admin.display(description=_("customer history"))
+    def customer_history(self, obj):
+        viewer = getattr(obj, "_kefu_viewer", None)
+        if obj is None or obj.pk is None or viewer is None:
+            return "—"
+        rows = selectors.customer_history(user=viewer, customer=obj.customer, limit=10)
+        return history_table(rows) if rows else "—"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        # The phone shown in full is a read of personal data: logged, as on the
+        # customer's page.
+        if request.method == "GET" and sees_personal_data(request.user):
+            revisit = self.get_object(request, object_id)
+            if revisit is not None:
+                services.personal_data_access_log(
+                    actor=request.user, customer=revisit.customer, action="view"
+                )
+        return response
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -244,6 +286,21 @@ class InteractionAdmin(ScopedModelAdmin):
         adopt_saved(obj, created)
 
 
+class NotificationKindFilter(admin.SimpleListFilter):
+    """The kinds by their labels (the known ones: no DISTINCT over the inbox)."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return [(code, label) for code, label in KIND_LABELS.items()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(kind=self.value())
+        return queryset
+
+
 @admin.register(Notification)
 class NotificationAdmin(ScopedModelAdmin):
     """The staff member's own notification inbox."""
@@ -252,17 +309,17 @@ class NotificationAdmin(ScopedModelAdmin):
     list_display = (
         "unread",
         "title",
-        "kind",
+        "kind_name",
         "created_at",
         "open_link",
         "email_status",
     )
     list_display_links = ("title",)
-    list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
+    list_filter = (NotificationKindFilter, ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("title", "body")
     actions = ("mark_read",)
     readonly_fields = (
-        "kind",
+        "kind_name",
         "title",
         "body",
         "link",
@@ -278,6 +335,10 @@ class NotificationAdmin(ScopedModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_name(self, obj):
+        return kind_label(obj.kind)
 
     @admin.display(description=_("unread"), boolean=True)
     def unread(self, obj):

@@ -13,9 +13,30 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext_lazy as _
 
 from crm.models import Notification
 from crm.notification_emails import deliver_notification_emails
+
+# What each ``kind`` passed to ``notify`` is called on screen (the code stays in
+# the row: filters and the API use it). The kinds of every app are named here, as
+# plain codes: a label is data, not a dependency on the app that raises it.
+KIND_LABELS = {
+    "complaint_assigned": _("complaint assigned"),
+    "complaint_escalated": _("complaint escalated"),
+    "capa_assigned": _("corrective action assigned"),
+    "sla_warned": _("SLA warning"),
+    "sla_breached": _("SLA breached"),
+    "revisit_due_soon": _("revisit due soon"),
+    "revisit_overdue": _("revisit overdue"),
+    "training.assignment": _("training assigned"),
+    "training.certification_expiring": _("certificate expiring"),
+}
+
+
+def kind_label(kind: str) -> str:
+    """The label of a notification kind (the code itself when unknown)."""
+    return str(KIND_LABELS.get(kind, kind))
 
 
 def _enqueue_delivery() -> None:

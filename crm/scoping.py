@@ -42,6 +42,9 @@ class ScopePaths:
     department: str | None = None
     team: str | None = None
     owners: tuple[str, ...] = ()
+    # Owner paths that let the staff member read the row, not work on it (the
+    # registrant of a complaint routed to a colleague); ``can_work`` leaves them out.
+    readers: tuple[str, ...] = ()
     partner: str | None = None
     # The owner path whose NULL means "unassigned" (agents pick those up in their team).
     assignee: str | None = None
@@ -197,8 +200,9 @@ def _supervised_team_ids(user) -> list[int]:
     return cached
 
 
-def _user_filter(user, paths: ScopePaths) -> Q | None:
-    """The Q of rows the user sees, or None for "all rows"."""
+def _user_filter(user, paths: ScopePaths, *, readers: bool = True) -> Q | None:
+    """The Q of rows the user sees (without ``readers``: works on), or None for
+    "all rows"."""
     roles = user_roles(user)
     if roles & paths.everyone:
         return None
@@ -210,7 +214,7 @@ def _user_filter(user, paths: ScopePaths) -> Q | None:
         if team_ids:
             clauses.append(Q(**{f"{paths.team}__in": team_ids}))
     if roles:
-        for owner in paths.owners:
+        for owner in paths.owners + (paths.readers if readers else ()):
             clauses.append(Q(**{owner: user.pk}))
     if (
         paths.assignee
@@ -256,6 +260,20 @@ def visible_to_partner(partner, queryset: QuerySet) -> QuerySet:
 def can_view(user, obj: Model) -> bool:
     model = type(obj)
     return visible_to(user, model._default_manager.filter(pk=obj.pk)).exists()
+
+
+def can_work(user, obj: Model) -> bool:
+    """``can_view`` without the read-only paths (``ScopePaths.readers``)."""
+    model = type(obj)
+    queryset = model._default_manager.filter(pk=obj.pk)
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if not hasattr(user, "groups"):
+        return visible_to_partner(getattr(user, "partner", None), queryset).exists()
+    if sees_everything(user):
+        return True
+    condition = _user_filter(user, scope_for(model), readers=False)
+    return (queryset if condition is None else queryset.filter(condition)).exists()
 
 
 def can_change(user, obj: Model) -> bool:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
@@ -145,6 +146,42 @@ class ScorecardResultAdmin(KpiResultAdmin):
     list_select_related = ("period", "staff", "team", "template")
 
 
+class ComplaintReferenceField(forms.ModelChoiceField):
+    """A complaint typed as its reference (TS…), the number people know (a bare
+    number is still taken as the row's id); the choices stay the admin's scoped
+    queryset."""
+
+    widget = forms.TextInput(attrs={"placeholder": "TS202611030001", "size": 24})
+
+    def __init__(self, queryset, **kwargs):
+        kwargs.setdefault("to_field_name", "reference")
+        kwargs.setdefault(
+            "help_text", _("The complaint's reference, as shown on the complaint.")
+        )
+        kwargs.setdefault(
+            "error_messages",
+            {"invalid_choice": _("No complaint you may see has this reference.")},
+        )
+        super().__init__(queryset, **kwargs)
+
+    def to_python(self, value):
+        value = str(value or "").strip().upper()
+        if value.isdigit():  # an id, as the raw-id widget sent it
+            try:
+                return self.queryset.get(pk=value)
+            except self.queryset.model.DoesNotExist:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice"
+                ) from None
+        return super().to_python(value)
+
+    def prepare_value(self, value):
+        if isinstance(value, int):  # initial data names the row by id
+            found = self.queryset.filter(pk=value).values_list("reference", flat=True)
+            return next(iter(found), value)
+        return super().prepare_value(value)
+
+
 class QualityInspectionForm(forms.ModelForm):
     class Meta:
         model = QualityInspection
@@ -163,6 +200,16 @@ class QualityInspectionForm(forms.ModelForm):
         # change page is read-only: its form has no fields at all.)
         if "staff" in self.fields:
             self.fields["staff"].required = False
+        for item in QualityInspection.CHECKLIST:
+            if item in self.fields:
+                field = self.fields[item]
+                field.min_value, field.max_value = 0, QualityInspection.ITEM_MAX
+                field.validators += [
+                    MinValueValidator(0),
+                    MaxValueValidator(QualityInspection.ITEM_MAX),
+                ]
+                field.widget.attrs.update(min=0, max=QualityInspection.ITEM_MAX, step=1)
+                field.help_text = _("Score from 0 to 10.")
 
     def clean(self):
         data = super().clean()
@@ -199,10 +246,20 @@ class QualityInspectionAdmin(ScopedModelAdmin):
         "total",
     )
     list_select_related = ("staff", "inspector", "complaint", "interaction")
-    raw_id_fields = ("complaint", "interaction")
+    raw_id_fields = ("interaction",)
     autocomplete_fields = ("staff",)
     readonly_fields = ("total",)
     date_hierarchy = "inspected_at"
+    search_fields = ("complaint__reference",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "complaint" and field is not None:
+            # Typed by reference; the queryset is the scoped one of the mixin.
+            return ComplaintReferenceField(
+                field.queryset, required=False, label=field.label
+            )
+        return field
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)

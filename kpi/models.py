@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.roles import Role
@@ -57,6 +57,12 @@ class Indicator(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def definition_text(self) -> str:
+        """The definition in the active language: the stored (English) text is
+        the message id of its translation."""
+        return gettext(self.definition) if self.definition else ""
 
     @property
     def name(self) -> str:

@@ -105,12 +105,14 @@ def period_get(*, pk: int) -> KpiPeriod | None:
 
 
 def latest_computed_period() -> KpiPeriod | None:
-    """The latest computed month: what the pages show without ``?period=``."""
-    return (
-        KpiPeriod.objects.filter(kind=KpiPeriod.Kind.MONTH, computed_at__isnull=False)
-        .order_by("-start")
-        .first()
-    )
+    """The latest computed *complete* month (the running one only when no other
+    is computed): what the pages show without ``?period=``. A month two days
+    old says little (resolution rate 5 %, every trend dropping at its end)."""
+    months = KpiPeriod.objects.filter(
+        kind=KpiPeriod.Kind.MONTH, computed_at__isnull=False
+    ).order_by("-start")
+    complete = months.filter(end__lte=timezone.localdate()).first()
+    return complete or months.first()
 
 
 def result_list(*, user) -> QuerySet[KpiResult]:

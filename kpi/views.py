@@ -67,7 +67,11 @@ def dashboard(request):
         context.update(
             indicators=indicators,
             scope_results=[(i, scope_results.get(i.code)) for i in indicators],
-            table=selectors.scorecard_table(user, period, scope),
+            # A rank only beside figures: not for a row of "—".
+            table=[
+                (card, cells, any(r.value is not None for r in cells.values()))
+                for card, cells in selectors.scorecard_table(user, period, scope)
+            ],
             trend_charts=[
                 (
                     i,

@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.models import User
 from crm.roles import Role
@@ -90,9 +91,10 @@ class TrainingSession(models.Model):
     """One run of a course: when, where, by whom, for how many."""
 
     class Status(models.TextChoices):
-        PLANNED = "planned", _("planned")
-        COMPLETED = "completed", _("completed")
-        CANCELLED = "cancelled", _("cancelled")
+        # A context of their own: "planned" is also a revisit's status (待回访).
+        PLANNED = "planned", pgettext_lazy("training session", "planned")
+        COMPLETED = "completed", pgettext_lazy("training session", "completed")
+        CANCELLED = "cancelled", pgettext_lazy("training session", "cancelled")
 
     course = models.ForeignKey(
         Course,

@@ -28,6 +28,7 @@ from complaints.admin.filters import (
     AssigneeFilter,
     CategoryFilter,
     SlaBreachedFilter,
+    StatusFilter,
 )
 from complaints.admin.inlines import (
     AttachmentInline,
@@ -40,6 +41,7 @@ from complaints.admin.inlines import (
 from complaints.admin_forms import AssignForm, ComplaintAddForm, WorkflowForm
 from complaints.models import Complaint
 from complaints.services import surveys
+from crm.admin import STAFF_AUTOCOMPLETE_SOURCES
 from crm.admin_base import (
     SERVICE_ERRORS,
     ScopedModelAdmin,
@@ -73,23 +75,25 @@ def _duration(delta) -> str:
 @admin.register(Complaint)
 class ComplaintAdmin(ScopedModelAdmin):
     # Archived complaints included; the "archived" filter hides them by default.
+    # Open complaints first due first: the status filter starts at "open" and
+    # the list is ordered by the next SLA due time (a sortable column).
     selector = staticmethod(selectors.complaint_list)
     list_display = (
         "reference",
         "subject",
-        "customer",
-        "category",
-        "channel",
-        "severity",
         "status",
         "sla_state",
+        "severity",
         "assignee",
         "team",
+        "customer",
+        "category",
         "received_at",
     )
+    change_list_template = "admin/complaints/complaint/change_list.html"
     list_select_related = ("customer", "category", "assignee", "team")
     list_filter = (
-        "status",
+        StatusFilter,
         CategoryFilter,
         "channel",
         "severity",
@@ -214,7 +218,15 @@ class ComplaintAdmin(ScopedModelAdmin):
         return format_html_join("<br>", "{}", ((p,) for p in parts))
 
     # --- list ---------------------------------------------------------------
-    @admin.display(description=_("SLA"))
+    def get_ordering(self, request):
+        # The work list: the next due first. Elsewhere (choices and autocomplete
+        # of other admins' complaint fields) the indexed received time.
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "complaints_complaint_changelist":
+            return (selectors.NEXT_DUE.asc(), "-received_at")
+        return ("-received_at",)
+
+    @admin.display(description=_("SLA"), ordering=selectors.NEXT_DUE)
     def sla_state(self, obj):
         if obj.status in (Complaint.Status.CLOSED, Complaint.Status.REJECTED):
             return "—"
@@ -323,6 +335,25 @@ class ComplaintAdmin(ScopedModelAdmin):
             super().save_related(request, form, formsets, change)
 
     def response_add(self, request, obj, post_url_continue=None):
+        # The registrant keeps seeing the complaint (an owner, see scopes.py)
+        # and is told who has it now.
+        names = {"ref": obj.reference}
+        if obj.assignee_id == request.user.pk:
+            text = gettext("Complaint %(ref)s registered; it is assigned to you.")
+        elif obj.assignee_id is not None:
+            names |= {"assignee": obj.assignee, "team": obj.team or "—"}
+            text = gettext(
+                "Complaint %(ref)s registered; the assignment rules gave it to "
+                "%(assignee)s (team %(team)s)."
+            )
+        elif obj.team_id is not None:
+            names["team"] = obj.team
+            text = gettext(
+                "Complaint %(ref)s registered; it waits in the queue of team %(team)s."
+            )
+        else:
+            text = gettext("Complaint %(ref)s registered; nobody is assigned yet.")
+        messages.success(request, text % names)
         return HttpResponseRedirect(
             reverse("admin:complaints_complaint_change", args=[obj.pk])
         )
@@ -355,10 +386,7 @@ class ComplaintAdmin(ScopedModelAdmin):
                 except SERVICE_ERRORS as exc:
                     self.show_refusal(request, exc, form=form)
                 else:
-                    messages.success(request, gettext("Done."))
-                    return HttpResponseRedirect(
-                        reverse("admin:complaints_complaint_change", args=[pk])
-                    )
+                    return self._after_step(request, complaint, form)
         else:
             form = WorkflowForm(
                 user=request.user,
@@ -375,9 +403,41 @@ class ComplaintAdmin(ScopedModelAdmin):
             "opts": self.model._meta,
             "original": complaint,
             "form": form,
+            # Which fields each action reads: the page shows only those.
+            "action_fields": {
+                code: sorted(set(action.panel.values()))
+                for code, action in ACTIONS.items()
+            },
         }
         return TemplateResponse(
             request, "admin/complaints/complaint/workflow.html", context
+        )
+
+    def _after_step(self, request, complaint, form):
+        """Back to the complaint's page with what was done and its new status;
+        to the list when the step took the complaint out of the user's sight
+        (handed to a colleague)."""
+        names = {
+            "action": ACTIONS[form.cleaned_data["action"]].label,
+            "ref": complaint.reference,
+        }
+        done = self.get_queryset(request).filter(pk=complaint.pk).first()
+        if done is None:
+            messages.success(
+                request,
+                gettext("%(action)s: done. Complaint %(ref)s has left your list.")
+                % names,
+            )
+            return HttpResponseRedirect(
+                reverse("admin:complaints_complaint_changelist")
+            )
+        names["status"] = done.get_status_display()
+        messages.success(
+            request,
+            gettext("%(action)s: done. Complaint %(ref)s is now “%(status)s”.") % names,
+        )
+        return HttpResponseRedirect(
+            reverse("admin:complaints_complaint_change", args=[done.pk])
         )
 
     # --- list actions -----------------------------------------------------------
@@ -445,6 +505,12 @@ class ComplaintAdmin(ScopedModelAdmin):
             lambda c: services.complaint_archive(actor=request.user, complaint=c),
             gettext("archived"),
         )
+
+
+# The assignee search offers exactly whom the assignment accepts.
+STAFF_AUTOCOMPLETE_SOURCES[("complaints", "complaint", "assignee")] = (
+    selectors.complaint_worker_list
+)
 
 
 def _flatten(fields):

@@ -7,7 +7,43 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from complaints import selectors
-from complaints.models import Category, SlaTarget
+from complaints.models import Category, Complaint, SlaTarget
+from complaints.services.common import FINAL_STATUSES
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Complaints still in work by default (all but closed and rejected:
+    resolved ones await confirmation and closing); one status, or all."""
+
+    title = _("status")
+    # The name Django's own status filter used: old links keep working.
+    parameter_name = "status__exact"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("open", _("in work (not closed or rejected)")),
+            *Complaint.Status.choices,
+            ("all", _("all")),
+        ]
+
+    def choices(self, changelist):
+        value = self.value() or "open"
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == str(lookup),
+                "query_string": changelist.get_query_string(
+                    {self.parameter_name: lookup}
+                ),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or "open"
+        if value == "open":
+            return queryset.exclude(status__in=FINAL_STATUSES)
+        if value in Complaint.Status.values:
+            return queryset.filter(status=value)
+        return queryset
 
 
 class SlaBreachedFilter(admin.SimpleListFilter):

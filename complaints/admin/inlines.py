@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from complaints import selectors
@@ -19,6 +23,7 @@ from complaints.models import (
     SlaTarget,
 )
 from crm.admin_base import ScopedTabularInline
+from crm.models import Team, User
 
 
 class ReadOnlyInline(ScopedTabularInline):
@@ -36,12 +41,33 @@ class ReadOnlyInline(ScopedTabularInline):
         return False
 
 
+EK = ComplaintEvent.Kind
+# Events about one SLA clock: their data names it ("target").
+CLOCK_EVENTS = frozenset(
+    {
+        EK.SLA_STARTED,
+        EK.SLA_WARNED,
+        EK.SLA_MET,
+        EK.SLA_BREACHED,
+        EK.SLA_DUE_OVERRIDDEN,
+    }
+)
+
+
+def _local(value: str | None) -> str:
+    moment = parse_datetime(value or "")
+    if moment is None:
+        return ""
+    return date_format(timezone.localtime(moment), "Y-m-d H:i")
+
+
 class EventInline(ReadOnlyInline):
     model = ComplaintEvent
     selector = staticmethod(selectors.complaint_event_list)
     fields = (
         "created_at",
         "kind",
+        "details",
         "actor",
         "from_status",
         "to_status",
@@ -51,6 +77,53 @@ class EventInline(ReadOnlyInline):
     readonly_fields = fields
     ordering = ("created_at", "pk")
     verbose_name_plural = _("timeline")
+
+    @admin.display(description=_("details"))
+    def details(self, obj):
+        """What the event changed: which clock (and its due time), to whom."""
+        data = obj.data if isinstance(obj.data, dict) else {}
+        if obj.kind in CLOCK_EVENTS and data.get("target") in SlaTarget.Kind.values:
+            clock = SlaTarget.Kind(data["target"]).label
+            due = _local(data.get("due_at"))
+            if due:
+                return gettext("%(clock)s, due %(due)s") % {"clock": clock, "due": due}
+            return clock
+        if obj.kind in (EK.SLA_PAUSED, EK.SLA_RESUMED):
+            kinds = [k for k in data.get("targets") or () if k in SlaTarget.Kind.values]
+            return "、".join(str(SlaTarget.Kind(k).label) for k in kinds) or "—"
+        if obj.kind == EK.ASSIGNED:
+            people, teams = self._names(obj.complaint_id)
+            assignee = people.get(data.get("assignee"))
+            team = teams.get(data.get("team"))
+            if assignee and team:
+                return gettext("to %(assignee)s (team %(team)s)") % {
+                    "assignee": assignee,
+                    "team": team,
+                }
+            if assignee or team:
+                return gettext("to %(whom)s") % {"whom": assignee or team}
+            return gettext("nobody")
+        return ""
+
+    def _names(self, complaint_id) -> tuple[dict, dict]:
+        """Names of the staff and teams the complaint's assignments name: two
+        queries per page, whatever the number of assignments."""
+        cache = getattr(self, "_kefu_names", None)
+        if cache is None or cache[0] != complaint_id:
+            people, teams = set(), set()
+            for data in ComplaintEvent.objects.filter(
+                complaint_id=complaint_id, kind=EK.ASSIGNED
+            ).values_list("data", flat=True):
+                data = data if isinstance(data, dict) else {}
+                people.add(data.get("assignee"))
+                teams.add(data.get("team"))
+            cache = (
+                complaint_id,
+                {u.pk: str(u) for u in User.objects.filter(pk__in=people - {None})},
+                {t.pk: str(t) for t in Team.objects.filter(pk__in=teams - {None})},
+            )
+            self._kefu_names = cache
+        return cache[1], cache[2]
 
 
 class SlaTargetInline(ReadOnlyInline):

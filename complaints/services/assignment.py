@@ -8,14 +8,18 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from complaints.models import Complaint, ComplaintEvent
+from complaints.selectors import complaint_worker_list
 from complaints.services import clock, permissions
 from complaints.services.common import OPEN_STATUSES, S, lock, require_status, save
 from complaints.services.events import event_record
 from config.errors import InvalidInput
 from crm import scoping
 from crm.notifications import notify
+from crm.roles import Role
 
 EK = ComplaintEvent.Kind
+# Whom an agent or handler hands a complaint on to.
+HAND_OVER_TO = frozenset({Role.COMPLAINT_HANDLER, Role.SUPERVISOR})
 
 
 def _notify_assignee(complaint: Complaint, assignee, *, actor) -> None:
@@ -66,11 +70,13 @@ def complaint_assign(
     """Assign to a staff member (and their team) or to a team only.
 
     Supervisors, managers and admins assign within their scope; an agent or
-    handler may only take an unassigned complaint of their team for themselves.
-    The assignee must be an active staff member who works complaints and whom
-    the actor may see (``crm.scoping``), and a named team one the actor may see:
-    otherwise ``InvalidInput`` names the field and nothing is written. The new
-    assignee is notified.
+    handler may take an unassigned complaint of their team for themselves, and
+    hand one they own (or an unassigned one of their team) to a complaint
+    handler or supervisor of their department. The assignee must be an active
+    staff member who works complaints and whom the actor may assign to
+    (``complaints.selectors.complaint_worker_list``, the same list the forms
+    offer), and a named team one the actor may see: otherwise ``InvalidInput``
+    names the field and nothing is written. The new assignee is notified.
     """
     locked = lock(complaint, version)
     require_status(locked, OPEN_STATUSES | {S.RESOLVED}, _("assign"))
@@ -81,7 +87,15 @@ def complaint_assign(
         and locked.assignee_id is None
         and permissions.is_front_line(actor)
     )
-    if self_take:
+    hand_over = (
+        actor is not None
+        and assignee is not None
+        and not self_take
+        and locked.assignee_id in (None, actor.pk)
+        and permissions.is_front_line(actor)
+        and bool(permissions._roles(assignee) & HAND_OVER_TO)
+    )
+    if self_take or hand_over:
         permissions.require(actor, locked, permissions.WORKERS)
     else:
         permissions.require(actor, locked, permissions.LEADS)
@@ -95,7 +109,10 @@ def complaint_assign(
             raise InvalidInput(
                 _("This staff member cannot work complaints."), field="assignee"
             )
-        if actor is not None and not scoping.can_view(actor, assignee):
+        if (
+            actor is not None
+            and not complaint_worker_list(user=actor).filter(pk=assignee.pk).exists()
+        ):
             raise InvalidInput(
                 _("You may not assign complaints to this staff member."),
                 field="assignee",

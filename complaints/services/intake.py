@@ -252,10 +252,22 @@ def _validate(
 def _route_to(details: _Details, *, actor, customer):
     """Step 3: (team, assignee, department id) by the assignment rules; without
     a rule the receiving staff member's team, and the department of the team,
-    else of the customer, else of the actor (ids: no read of the department)."""
+    else of the customer, else of the actor (ids: no read of the department).
+
+    A front-line receiver (agent, handler) who takes the call keeps it: they own
+    it unless a rule routes it to another team (then the least-loaded colleague
+    there, or the team's queue)."""
     team, assignee = route(category=details.category, channel=details.channel)
     if team is None and actor is not None and actor.team_id:
         team = actor.team
+    if (
+        actor is not None
+        and actor.team_id
+        and team is not None
+        and team.pk == actor.team_id
+        and permissions.is_front_line(actor)
+    ):
+        assignee = actor
     department_id = (
         team.department_id
         if team is not None

@@ -73,7 +73,8 @@ def require_scope(actor, complaint) -> None:
         return
     if getattr(complaint, "assignee_id", None) == actor.pk:
         return  # the assignee always owns it (saves a query on the hot path)
-    if not scoping.can_view(actor, complaint):
+    # Work, not only read: the registrant of a complaint routed elsewhere reads it.
+    if not scoping.can_work(actor, complaint):
         raise NotPermitted(_("This complaint is outside your scope."))
 
 

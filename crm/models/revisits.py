@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models.customers import Customer
@@ -226,7 +227,14 @@ class Revisit(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_purpose_display()} · {self.customer_id} · {self.due_at:%Y-%m-%d}"
+        # The customer's name when loaded (no query from a title), never an id;
+        # the due day is the local one.
+        customer = self._state.fields_cache.get("customer")
+        due = (
+            timezone.localtime(self.due_at).strftime("%Y-%m-%d") if self.due_at else ""
+        )
+        parts = [self.get_purpose_display(), customer.name if customer else "", due]
+        return " · ".join(str(p) for p in parts if p)
 
     @property
     def is_overdue(self) -> bool:

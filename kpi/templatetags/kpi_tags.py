@@ -4,15 +4,25 @@ from decimal import Decimal
 
 from django import template
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy
 
 register = template.Library()
 
-SUFFIX = {"percent": "%", "minutes": "", "hours": "", "nps": ""}
+# The unit written after a figure (translated when shown).
+SUFFIX = {
+    "percent": "%",
+    "minutes": gettext_lazy(" min"),
+    "hours": gettext_lazy(" h"),
+    "nps": "",
+    "score5": gettext_lazy(" / 5"),
+    "score100": gettext_lazy(" / 100"),
+}
 
 
 @register.filter
 def kpi_value(value, unit: str = "") -> str:
-    """``92.5%`` for a percent, ``4.35`` for a score, ``—`` for no data."""
+    """``92.5%``, ``4.35 / 5``, ``7.5 小时`` (the unit after the figure),
+    ``—`` for no data."""
     if value is None or value == "":
         return "—"
     number = Decimal(value)
@@ -20,6 +30,18 @@ def kpi_value(value, unit: str = "") -> str:
         return f"{number:.0f}"
     places = 2 if unit == "score5" else 1
     return f"{number:.{places}f}{SUFFIX.get(unit, '')}"
+
+
+@register.filter
+def kpi_number(value) -> str:
+    """A numerator or denominator as people write it: ``450``, ``7.5``,
+    ``0.25`` (no trailing zeros), ``—`` for none."""
+    if value is None or value == "":
+        return "—"
+    number = Decimal(value)
+    if number == number.to_integral_value():
+        return f"{number:.0f}"
+    return f"{number.normalize():f}"
 
 
 @register.filter

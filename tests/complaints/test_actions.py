@@ -165,7 +165,7 @@ def test_a_rejected_complaint_still_takes_notes_and_attachments(org, client):
 
 @pytest.mark.django_db
 def test_panel_assigns_to_a_team_like_the_api(org, client):
-    complaint = make_complaint(actor=org.agent_a)
+    complaint = make_complaint(actor=org.supervisor_a)
     client.force_login(org.supervisor_a)
     response = client.post(
         reverse("admin:complaints_complaint_workflow", args=[complaint.pk]),

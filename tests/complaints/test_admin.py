@@ -204,9 +204,174 @@ def test_selectors_scope_and_timeline(org):
 
 
 def test_assignee_filter(org, client):
-    complaint = make_complaint(actor=org.agent_a)
+    complaint = make_complaint(actor=org.supervisor_a)
     client.force_login(org.supervisor_a)
     html = client.get(LIST, {"assignee": "none"}).content.decode()
     assert complaint.reference in html
     html = client.get(LIST, {"assignee": str(org.agent_b.pk)}).content.decode()
     assert complaint.reference not in html
+
+
+def _phone_complaint_form(customer):
+    from complaints.models import Category
+
+    return {
+        "customer": customer.pk,
+        "channel": "phone",
+        "category": Category.objects.get(code="service_quality").pk,
+        "severity": "normal",
+        "subject": "快件延误",
+        "description": "客户来电反映快件延误三天。",
+    }
+
+
+def test_agent_who_registers_a_complaint_owns_it_and_lands_on_it(org, client):
+    # Given a rule that auto-assigns phone complaints within the agent's own team
+    from tests.factories import UserFactory
+    from tests.factories.complaints import AssignmentRuleFactory
+
+    AssignmentRuleFactory(team=org.team_a, channel="phone")
+    UserFactory(username="idle_agent", team=org.team_a, roles=["agent"])
+    customer = CustomerFactory(department=org.dept_a)
+    client.force_login(org.agent_a)
+    # When agent_a registers a phone complaint
+    response = client.post(
+        reverse("admin:complaints_complaint_add"),
+        _phone_complaint_form(customer),
+        follow=True,
+    )
+    # Then agent_a owns it and sees its page, with a message saying so
+    complaint = Complaint.objects.get()
+    assert complaint.assignee == org.agent_a and complaint.team == org.team_a
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == change_url(complaint)
+    texts = [str(m) for m in response.context["messages"]]
+    assert any(complaint.reference in t and "分派给您" in t for t in texts), texts
+
+
+def test_complaint_routed_to_another_team_stays_visible_to_its_registrant(org, client):
+    # Given a rule that routes phone complaints to another team of the department
+    from tests.factories import TeamFactory, UserFactory
+    from tests.factories.complaints import AssignmentRuleFactory
+
+    hotline = TeamFactory(code="hotline", name="热线组", department=org.dept_a)
+    other = UserFactory(username="hotline_agent", team=hotline, roles=["agent"])
+    AssignmentRuleFactory(team=hotline, channel="phone")
+    customer = CustomerFactory(department=org.dept_a)
+    client.force_login(org.agent_a)
+    # When agent_a registers a phone complaint
+    response = client.post(
+        reverse("admin:complaints_complaint_add"),
+        _phone_complaint_form(customer),
+        follow=True,
+    )
+    # Then it goes by the rule, agent_a is told where, and lands on it
+    complaint = Complaint.objects.get()
+    assert complaint.assignee == other and complaint.team == hotline
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == change_url(complaint)
+    assert complaint.reference in response.content.decode()
+    texts = [str(m) for m in response.context["messages"]]
+    assert any(str(other) in t and "热线组" in t for t in texts), texts
+    # and finds it by reference in the changelist search
+    html = client.get(LIST, {"q": complaint.reference}).content.decode()
+    assert change_url(complaint) in html
+
+
+def test_panel_proposes_the_next_step_and_says_what_it_did(org, client):
+    # Given agent A's own complaint, received
+    complaint = make_complaint(actor=org.agent_a)
+    client.force_login(org.agent_a)
+    # The panel proposes "start analysis", and only actions of its status
+    form = client.get(workflow_url(complaint)).context["form"]
+    assert form.initial["action"] == "start_analysis"
+    offered = {code for code, _label in form.fields["action"].widget.choices}
+    assert "resolve" not in offered and "close" not in offered
+    # After the step: back on the complaint page, with a specific message
+    response = client.post(
+        workflow_url(complaint),
+        {"action": "start_analysis", "version": complaint.version},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == change_url(complaint)
+    texts = [str(m) for m in response.context["messages"]]
+    assert any(complaint.reference in t and "分析中" in t for t in texts), texts
+    # In analysis, the proposal moves on: record the analysis, then handling
+    complaint.refresh_from_db()
+    form = client.get(workflow_url(complaint)).context["form"]
+    assert form.initial["action"] == "record_analysis"
+    offered = {code for code, _label in form.fields["action"].widget.choices}
+    assert "start_analysis" not in offered
+    client.post(
+        workflow_url(complaint),
+        {"action": "record_analysis", "version": complaint.version, "text": "原因"},
+    )
+    complaint.refresh_from_db()
+    assert complaint.analyzed_at is not None
+    form = client.get(workflow_url(complaint)).context["form"]
+    assert form.initial["action"] == "start_handling"
+
+
+def test_timeline_says_which_clock_and_to_whom(org, client):
+    from complaints.services import complaint_assign
+
+    complaint = make_complaint(actor=org.supervisor_a)
+    complaint_assign(actor=org.supervisor_a, complaint=complaint, assignee=org.agent_a)
+    client.force_login(org.supervisor_a)
+    html = client.get(change_url(complaint)).content.decode()
+    # Each "SLA clock started" row names its clock; the assignment its assignee
+    for clock in ("首次响应", "分析", "答复", "解决"):
+        assert f"{clock}，截止" in html or clock in html
+    assert html.count("，截止 ") >= 4
+    assert f"分派给 {org.agent_a}（班组 {org.team_a}）" in html
+
+
+def test_changelist_shows_open_work_by_next_sla_due(org, client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    # Given an open complaint due later, one due sooner, and a closed one
+    later = make_complaint(actor=org.supervisor_a)
+    sooner = make_complaint(actor=org.supervisor_a)
+    Complaint.objects.filter(pk=sooner.pk).update(
+        first_response_due_at=timezone.now() + timedelta(minutes=5)
+    )
+    Complaint.objects.filter(pk=later.pk).update(
+        first_response_due_at=timezone.now() + timedelta(hours=5)
+    )
+    closed = walk(make_complaint(actor=org.supervisor_a), "closed", actor=org.admin)
+    client.force_login(org.supervisor_a)
+    # The list opens on open complaints, the next due first
+    rows = list(client.get(LIST).context["cl"].result_list)
+    assert rows[:2] == [sooner, later] and closed not in rows
+    # The SLA column sorts (descending: the later first)
+    response = client.get(LIST)
+    sla_column = [
+        i for i, h in enumerate(response.context["cl"].list_display) if h == "sla_state"
+    ][0]
+    rows = list(client.get(LIST, {"o": f"-{sla_column}"}).context["cl"].result_list)
+    assert rows.index(later) < rows.index(sooner)
+    # "all" and a single status still show closed ones
+    for status in ("all", "closed"):
+        rows = client.get(LIST, {"status__exact": status}).context["cl"].result_list
+        assert closed in list(rows)
+    # Breached open complaints only, by default
+    from complaints.models import SlaTarget
+
+    SlaTarget.objects.filter(complaint__in=[closed, later]).update(
+        breached_at=timezone.now()
+    )
+    rows = list(client.get(LIST, {"sla_breached": "yes"}).context["cl"].result_list)
+    assert rows == [later]
+
+
+def test_panel_knows_each_actions_own_fields(org, client):
+    complaint = make_complaint(actor=org.agent_a)
+    client.force_login(org.agent_a)
+    response = client.get(workflow_url(complaint))
+    fields = response.context["action_fields"]
+    assert fields["start_analysis"] == ["text"]
+    assert "cause_type" in fields["record_analysis"]
+    html = response.content.decode()
+    assert 'id="action-fields"' in html and 'data-field="cause_type"' in html

@@ -8,14 +8,15 @@ from complaints import services as s
 from complaints.models import Complaint
 from config.errors import NotPermitted, VersionConflict
 from crm import scoping
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, UserFactory
 from tests.factories.complaints import make_complaint, walk
 
 
 @pytest.fixture
 def unassigned_a(org):
-    """An unassigned complaint of team A (registered by agent A's team)."""
-    return make_complaint(actor=org.agent_a)
+    """An unassigned complaint of team A (registered by its supervisor: an agent
+    who registers one keeps it)."""
+    return make_complaint(actor=org.supervisor_a)
 
 
 def test_agent_picks_up_unassigned_complaint_of_own_team(org, unassigned_a):
@@ -119,11 +120,13 @@ def test_front_line_cannot_reopen_escalate_or_assign_others(org, who):
     complaint = walk(make_complaint(actor=org.agent_a), "resolved", actor=org.admin)
     with pytest.raises(NotPermitted):
         s.complaint_reopen(actor=actor, complaint=complaint, reason="不满意")
-    other = make_complaint(actor=org.agent_a)
+    other = make_complaint(actor=org.supervisor_a)
     with pytest.raises(NotPermitted):
         s.complaint_escalate(actor=actor, complaint=other, reason="升级")
+    # (handing it to a handler or supervisor is allowed; to a fellow agent not)
+    fellow = UserFactory(username="fellow_agent", team=org.team_a, roles=["agent"])
     with pytest.raises(NotPermitted):
-        s.complaint_assign(actor=actor, complaint=other, assignee=org.supervisor_a)
+        s.complaint_assign(actor=actor, complaint=other, assignee=fellow)
 
 
 def test_front_line_may_take_an_unassigned_complaint(org, unassigned_a):
@@ -219,3 +222,30 @@ def test_scoping_of_complaints(org, who, sees):
     if who == "admin":
         sees = sees | {"a_owned"}
     assert got == sees
+
+
+def test_agent_who_registers_without_a_rule_owns_the_complaint(org):
+    # Given no assignment rule, when agent A registers a complaint
+    complaint = make_complaint(actor=org.agent_a)
+    # Then it is theirs, in their team, and they may start on it
+    assert complaint.assignee == org.agent_a and complaint.team == org.team_a
+    s.complaint_start_analysis(actor=org.agent_a, complaint=complaint)
+
+
+def test_registrant_reads_but_does_not_work_a_complaint_routed_away(org):
+    # Given a rule giving phone complaints to a colleague's team
+    from crm import scoping
+    from tests.factories import TeamFactory, UserFactory
+    from tests.factories.complaints import AssignmentRuleFactory
+
+    hotline = TeamFactory(code="hotline", department=org.dept_a)
+    colleague = UserFactory(username="hotline_agent", team=hotline, roles=["agent"])
+    AssignmentRuleFactory(team=hotline, channel="phone")
+    # When agent A registers one
+    complaint = make_complaint(actor=org.agent_a)
+    # Then it is routed, agent A still reads it but may not work on it
+    assert complaint.assignee == colleague
+    assert scoping.can_view(org.agent_a, complaint)
+    with pytest.raises(NotPermitted):
+        s.complaint_start_analysis(actor=org.agent_a, complaint=complaint)
+    s.complaint_start_analysis(actor=colleague, complaint=complaint)

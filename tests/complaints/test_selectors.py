@@ -59,10 +59,10 @@ def world(org, settings, tmp_path):
     cust_b = CustomerFactory(department=org.dept_b)
     cust_p = CustomerFactory(partner=w.partner)
     w.complaints = {
-        "a": make_complaint(actor=org.agent_a, customer=cust_a),
+        "a": make_complaint(actor=org.supervisor_a, customer=cust_a),
         "am": make_complaint(actor=org.account_manager_a, customer=cust_am),
-        "arch": make_complaint(actor=org.agent_a, customer=cust_a),
-        "b": make_complaint(actor=org.agent_b, customer=cust_b),
+        "arch": make_complaint(actor=org.supervisor_a, customer=cust_a),
+        "b": make_complaint(actor=org.supervisor_b, customer=cust_b),
         "p": make_complaint(actor=None, customer=cust_p, source_partner=w.partner),
     }
     for complaint in w.complaints.values():
@@ -175,9 +175,10 @@ WORKERS_B = {"manager_b", "supervisor_b", "agent_b", "complaint_handler_b"}
 WORKERS = {
     "admin": WORKERS_A | WORKERS_B,
     "manager": WORKERS_A,  # staff of the department
-    "supervisor": WORKERS_A,  # of the team
-    "agent": {"agent_a"},  # themselves
-    "complaint_handler": {"complaint_handler_a"},
+    "supervisor": WORKERS_A,  # of the department
+    # themselves, and whom they hand a complaint to: handlers, supervisors
+    "agent": {"agent_a", "complaint_handler_a", "supervisor_a"},
+    "complaint_handler": {"complaint_handler_a", "supervisor_a"},
     "account_manager": set(),  # themselves, not a worker
     "relations_specialist": set(),
     "qa_inspector": WORKERS_A | WORKERS_B,  # all staff

@@ -234,7 +234,7 @@ def test_rejected_complaint_cancels_its_clocks(org):
 
 def test_sweep_notifies_team_supervisor_when_unassigned(org):
     with clock.at(t(2026, 11, 24, 10, 0)):
-        complaint = make_complaint(actor=org.agent_a)
+        complaint = make_complaint(actor=org.supervisor_a)
     assert complaint.assignee is None
     sla_sweep(now=t(2026, 11, 24, 10, 25))
     fr = target(complaint, "first_response")

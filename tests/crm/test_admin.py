@@ -380,3 +380,55 @@ def test_customer_page_queries_do_not_grow_with_history(
     assert len(after.captured_queries) <= len(ctx.captured_queries), [
         q["sql"][:90] for q in after.captured_queries
     ]
+
+
+def test_revisit_page_shows_the_phone_per_role_and_the_history(org, as_user):
+    # Given a customer with a phone and an earlier complaint, and a planned revisit
+    from crm.models import PersonalDataAccess
+
+    customer = CustomerFactory(
+        department=org.dept_a, phone="+8613912345678", name="王小明"
+    )
+    earlier = make_complaint(actor=org.supervisor_a, customer=customer)
+    revisit = RevisitFactory(customer=customer, assignee=org.relations_specialist_a)
+    url = f"/admin/crm/revisit/{revisit.pk}/change/"
+    # The relations specialist sees the number in full (logged) and the history
+    html = as_user(org.relations_specialist_a).get(url).content.decode()
+    assert "13912345678" in html
+    assert earlier.reference in html
+    assert PersonalDataAccess.objects.filter(
+        actor=org.relations_specialist_a, customer=customer
+    ).exists()
+    # History times are local, in one format (no raw UTC)
+    local = timezone.localtime(earlier.received_at).strftime("%Y-%m-%d %H:%M")
+    assert local in html and "+00:00" not in html
+    # The title names the customer, neither an id nor the revisit's key
+    assert f"· {customer.pk} ·" not in html
+    assert "王小明" in str(Revisit.objects.select_related("customer").get())
+
+
+def test_notification_kinds_are_shown_by_their_label(org, as_user):
+    notify(
+        recipient=org.agent_a,
+        kind="complaint_assigned",
+        title="投诉 TS1 已分派给您",
+        key="n:kind",
+    )
+    html = as_user(org.agent_a).get("/admin/crm/notification/").content.decode()
+    assert "投诉分派" in html
+    assert ">complaint_assigned<" not in html
+
+
+def test_admin_has_no_view_site_link_to_a_404(org, as_user):
+    html = as_user(org.agent_a).get("/admin/").content.decode()
+    assert 'href="/"' not in html
+
+
+def test_customer_tags_are_words_not_json(org, as_user):
+    customer = CustomerFactory(department=org.dept_a, tags=["VIP", "大客户"])
+    html = (
+        as_user(org.qa_inspector_a)
+        .get(f"/admin/crm/customer/{customer.pk}/change/")
+        .content.decode()
+    )
+    assert "VIP, 大客户" in html and '["VIP"' not in html

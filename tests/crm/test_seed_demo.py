@@ -164,3 +164,12 @@ def test_seed_demo_publishes_one_email_delivery_task_not_one_per_transaction(
     deliveries = [c for c in callbacks if c is notifications._enqueue_delivery]
     assert Notification.objects.exists()
     assert len(deliveries) == 1
+
+
+def test_seed_demo_shows_progress_and_the_real_address(monkeypatch):
+    monkeypatch.setenv("PORT", "8301")
+    output = _seed(skip=CRM_ONLY)
+    # A step counter before each app's part, and the login list's real port
+    assert "[1/1] crm" in output
+    assert "http://127.0.0.1:8301/admin/" in output
+    assert ":8000" not in output

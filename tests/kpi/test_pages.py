@@ -246,3 +246,48 @@ def test_dashboard_with_complaints_keeps_a_constant_query_count(
     )
     # 5 complaints × 4 intake clocks, all past due on 5 December, none met in time
     assert "SLA 超时 (20)" in html
+
+
+@pytest.mark.django_db
+def test_dashboard_opens_on_the_last_complete_month_with_units(client, computed):
+    import time_machine
+
+    org = computed
+    # Given November and a two-day-old December computed
+    kpi_compute_period(actor=None, period=month(2026, 12), now=NOW)
+    _login(client, org.manager_a)
+    with time_machine.travel(NOW, tick=False):
+        response = client.get("/kpi/")
+    # Then the dashboard opens on November, the last complete month
+    assert response.context["period"].key == "2026-11"
+    html = response.content.decode()
+    # figures carry their unit, definitions are Chinese
+    assert "/ 100" in html  # QA score out of 100
+    assert "本期对该员工的投诉和通话质检的平均总分" in html
+    assert "Mean quality-inspection total" not in html
+
+
+@pytest.mark.django_db
+def test_drill_down_numbers_are_plain(client, computed):
+    org = computed
+    _login(client, org.manager_a)
+    url = f"/kpi/drill/qa_score_avg/?period=2026-11&subject=team:{org.team_a.pk}"
+    html = client.get(url).content.decode()
+    # 2 inspections of 80 points: 160 / 2, not "160.0000 / 2.0000"
+    assert "分子 160 " in html.replace("\n", " ") or "160</" in html or " 160 " in html
+    assert ".0000" not in html
+
+
+def test_kpi_number_and_value_formats():
+    from decimal import Decimal
+
+    from django.utils import translation
+
+    from kpi.templatetags.kpi_tags import kpi_number, kpi_value
+
+    assert kpi_number(Decimal("450.0000")) == "450"
+    assert kpi_number(Decimal("7.5000")) == "7.5"
+    assert kpi_number(None) == "—"
+    with translation.override("zh-hans"):
+        assert kpi_value(Decimal("7.5"), "hours") == "7.5 小时"
+        assert kpi_value(Decimal("92.46"), "percent") == "92.5%"

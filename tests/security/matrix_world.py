@@ -151,10 +151,11 @@ def build_world() -> World:
     )
 
     # --- complaints --------------------------------------------------------------------
-    # Received by an agent of team A, unassigned: the whole of team A, the
-    # department's readers and the customer's account manager see it.
-    w.comp_a = make_complaint(actor=w.agent_a, customer=w.cust_a)
-    w.comp_b = make_complaint(actor=w.agent_b, customer=w.cust_b)
+    # Received by the supervisor of team A, unassigned (an agent who registers one
+    # keeps it): the whole of team A, the department's readers and the
+    # customer's account manager see it.
+    w.comp_a = make_complaint(actor=w.supervisor_a, customer=w.cust_a)
+    w.comp_b = make_complaint(actor=w.supervisor_b, customer=w.cust_b)
     # A partner's complaints, resolved so that the partner may post feedback.
     w.pcomp_a = walk(
         make_complaint(customer=w.pcust_a, source_partner=w.partner_a),
@@ -168,12 +169,12 @@ def build_world() -> World:
     )
     # Resolved (so they carry a satisfaction survey), still unassigned.
     w.resolved_a = walk(
-        make_complaint(actor=w.agent_a, customer=w.cust_a),
+        make_complaint(actor=w.supervisor_a, customer=w.cust_a),
         "resolved",
         actor=w.admin,
     )
     w.resolved_b = walk(
-        make_complaint(actor=w.agent_b, customer=w.cust_b),
+        make_complaint(actor=w.supervisor_b, customer=w.cust_b),
         "resolved",
         actor=w.admin,
     )

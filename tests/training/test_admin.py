@@ -469,3 +469,85 @@ def test_trainer_renews_a_certification_in_the_admin(client, org):
     assert response.status_code == 302
     cert.refresh_from_db()
     assert (cert.status, cert.number) == ("valid", "ZG-NEW")
+
+
+def _sheet(forms, **fields):
+    data = {
+        "form-TOTAL_FORMS": str(len(forms)),
+        "form-INITIAL_FORMS": str(len(forms)),
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+        **fields,
+    }
+    for i, form in enumerate(forms):
+        data[f"form-{i}-staff_id"] = form.initial["staff_id"]
+        data[f"form-{i}-status"] = "attended"
+        data[f"form-{i}-hours"] = ""
+    return data
+
+
+def _todays_session(org, *, start_hour, end_hour, now):
+    """A session today (Asia/Shanghai) from ``start_hour`` to ``end_hour``."""
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    day = timezone.localdate(now)
+    starts = timezone.make_aware(datetime.combine(day, time(start_hour)))
+    s = TrainingSessionFactory(
+        course=CourseFactory(code="day", hours=Decimal("6")),
+        starts_at=starts,
+        ends_at=starts.replace(hour=end_hour),
+    )
+    for staff in (org.agent_a, org.agent_b):
+        EnrollmentFactory(session=s, staff=staff)
+    return s
+
+
+def test_attendance_before_the_start_and_completing_only_after_the_end(client, org):
+    import time_machine
+    from django.utils import timezone
+
+    # Given a session today 09:00–15:00, and it is 08:40 in Shanghai
+    with time_machine.travel("2026-11-16 00:40:00+00:00", tick=False):
+        day = _todays_session(org, start_hour=9, end_hour=15, now=timezone.now())
+        c = _client(client, org.trainer_a)
+        url = reverse("admin:training_trainingsession_attendance", args=[day.pk])
+        page = c.get(url)
+        # The sheet proposes "attended" and the completion box is not ticked
+        forms = page.context["formset"].forms
+        assert [f.initial["status"] for f in forms] == ["attended"] * 2
+        assert not page.context["complete_form"]["complete"].value()
+        # Recording before the start is accepted
+        assert c.post(url, _sheet(forms)).status_code == 302
+        assert Enrollment.objects.filter(session=day, status="attended").count() == 2
+    # At 10:00 the session is planned, its status label is not a revisit word
+    with time_machine.travel("2026-11-16 02:00:00+00:00", tick=False):
+        forms = c.get(url).context["formset"].forms
+        data = _sheet(forms, complete="on")
+        data["form-0-status"] = "absent"
+        response = c.post(url, data)
+        # Completing before 15:00 is refused on the box, the typed rows kept
+        assert response.status_code == 200
+        assert "complete" in response.context["complete_form"].errors
+        assert response.context["formset"].forms[0]["status"].value() == "absent"
+        day.refresh_from_db()
+        assert day.status == TrainingSession.Status.PLANNED
+        html = c.get(
+            reverse("admin:training_trainingsession_change", args=[day.pk])
+        ).content.decode()
+        assert "已计划" in html and "待回访" not in html
+
+
+def test_all_present_button_marks_every_line_attended(client, org, session):
+    c = _client(client, org.trainer_a)
+    url = reverse("admin:training_trainingsession_attendance", args=[session.pk])
+    forms = c.get(url).context["formset"].forms
+    data = _sheet(forms, all_present="1")
+    for i in range(len(forms)):
+        data[f"form-{i}-status"] = "absent"
+    assert c.post(url, data).status_code == 302
+    statuses = set(
+        Enrollment.objects.filter(session=session).values_list("status", flat=True)
+    )
+    assert statuses == {"attended"}

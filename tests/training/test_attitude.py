@@ -153,3 +153,16 @@ def test_the_task_takes_an_id_and_is_safe_to_run_twice(org):
     assert first == _assignments(org.agent_a).get().pk
     assert second is None
     assert tasks.attitude_check.apply(args=[999999]).get() is None
+
+
+def test_attitude_rule_says_once_that_no_etiquette_course_exists(org, caplog):
+    import logging
+
+    from training.services import assignments
+
+    assignments._NO_COURSE_LOGGED.clear()
+    with caplog.at_level(logging.INFO, logger=assignments.logger.name):
+        for _ in range(3):
+            assignments._log_no_course_once()
+    lines = [r for r in caplog.records if "etiquette course" in r.getMessage()]
+    assert len(lines) == 1

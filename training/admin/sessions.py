@@ -20,6 +20,7 @@ from crm.admin_base import (
     ScopedModelAdmin,
     ScopedTabularInline,
     adopt_saved,
+    refusal_text,
 )
 from training import selectors, services
 from training.models import (
@@ -230,7 +231,8 @@ class TrainingSessionAdmin(ScopedModelAdmin):
         enrollments = list(
             selectors.session_attendance_sheet(user=request.user, session=session)
         )
-        started = session.starts_at <= timezone.now()
+        # Sign-in opens on the session's day (people arrive before it starts).
+        started = timezone.localdate(session.starts_at) <= timezone.localdate()
         initial = [
             {
                 "staff_id": e.staff_id,
@@ -250,10 +252,14 @@ class TrainingSessionAdmin(ScopedModelAdmin):
             formset = AttendanceFormSet(request.POST, initial=initial)
             complete_form = CompleteForm(request.POST)
             if formset.is_valid() and complete_form.is_valid():
+                # "All present": every line attended, the hours typed kept.
+                all_present = "all_present" in request.POST
                 entries = [
                     services.AttendanceEntry(
                         staff_id=f.cleaned_data["staff_id"],
-                        status=f.cleaned_data["status"],
+                        status=Enrollment.Status.ATTENDED
+                        if all_present
+                        else f.cleaned_data["status"],
                         hours=f.cleaned_data.get("hours"),
                     )
                     for f in formset
@@ -266,7 +272,10 @@ class TrainingSessionAdmin(ScopedModelAdmin):
                         complete=complete_form.cleaned_data["complete"],
                     )
                 except SERVICE_ERRORS as exc:
+                    # The sheet comes back as typed (bound forms), with the error.
                     self.show_refusal(request, exc)
+                    if getattr(exc, "field", None) == "complete":
+                        complete_form.add_error("complete", refusal_text(exc))
                 else:
                     self.message_user(
                         request,
@@ -287,9 +296,8 @@ class TrainingSessionAdmin(ScopedModelAdmin):
                     )
         else:
             formset = AttendanceFormSet(initial=initial)
-            complete_form = CompleteForm(
-                initial={"complete": session.status == TrainingSession.Status.PLANNED}
-            )
+            # Never pre-ticked: completing is a decision, taken after the end.
+            complete_form = CompleteForm()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

@@ -27,6 +27,21 @@ from training.services.events import Kind, event
 logger = logging.getLogger(__name__)
 
 
+_NO_COURSE_LOGGED = []
+
+
+def _log_no_course_once() -> None:
+    """The missing course is a configuration fact, not news on every complaint:
+    said once per process (the demo seeds hundreds of complaints before its
+    courses)."""
+    if not _NO_COURSE_LOGGED:
+        _NO_COURSE_LOGGED.append(True)
+        logger.info(
+            "attitude rule: no active etiquette course to assign "
+            "(said once; complaint patterns are not turned into assignments)"
+        )
+
+
 def _default_due_on(today: date | None = None) -> date:
     days = settings.KEFU_TRAINING_ASSIGNMENT_DUE_DAYS
     return (today or timezone.localdate()) + timedelta(days=days)
@@ -193,7 +208,7 @@ def assignment_check_attitude_complaints(
     window_days = settings.KEFU_TRAINING_ATTITUDE_WINDOW_DAYS
     course = etiquette_course()
     if course is None:
-        logger.info("attitude rule: no active etiquette course to assign")
+        _log_no_course_once()
         return None
     User.objects.select_for_update().filter(pk=staff.pk).first()
     previous = TrainingAssignment.objects.filter(

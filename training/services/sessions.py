@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from config.errors import Conflict, IllegalTransition, InvalidInput
@@ -162,9 +163,10 @@ def _attendance_changes(
         if entry.status not in E.values:
             raise InvalidInput(_("Unknown attendance status."), field="status")
         if entry.status == E.ATTENDED:
-            if session.starts_at > now:
+            # From the session's (local) day on: people sign in before it starts.
+            if timezone.localdate(session.starts_at) > timezone.localdate(now):
                 raise InvalidInput(
-                    _("Attendance cannot be recorded before the session starts."),
+                    _("Attendance can be recorded from the day of the session on."),
                     field="status",
                 )
             hours = _clean_hours(
@@ -243,8 +245,12 @@ def _close_assignments(
 
 
 def _complete(session: TrainingSession, *, now: datetime, actor) -> TrainingSession:
-    if session.starts_at > now:
-        raise InvalidInput(_("A session that has not started cannot be completed."))
+    if session.ends_at > now:
+        raise InvalidInput(
+            _("The session runs until %(end)s: complete it after it ends.")
+            % {"end": date_format(timezone.localtime(session.ends_at), "Y-m-d H:i")},
+            field="complete",
+        )
     session.status = S.COMPLETED
     session.completed_at = now
     session.save(update_fields=["status", "completed_at"])

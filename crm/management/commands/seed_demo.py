@@ -6,6 +6,7 @@ that is already there. Each app contributes its own part through ``<app>.demo``
 """
 
 import importlib
+import os
 import random
 import time
 
@@ -64,23 +65,28 @@ class Command(BaseCommand):
         self._print_logins(ctx)
 
     def _seed_apps(self, ctx, options):
-        for app_label in APP_ORDER:
-            if app_label in options["skip"]:
-                continue
+        apps = [a for a in APP_ORDER if a not in options["skip"]]
+        for number, app_label in enumerate(apps, start=1):
             try:
                 module = importlib.import_module(f"{app_label}.demo")
             except ModuleNotFoundError as exc:
                 if exc.name != f"{app_label}.demo":
                     raise
                 continue
+            # Progress: which step of how many, before the (long) step runs.
+            self.stdout.write(f"[{number}/{len(apps)}] {app_label} …")
+            self.stdout.flush()
             step = time.monotonic()
             module.seed(ctx)
             self.stdout.write(f"  {app_label}: done in {time.monotonic() - step:.1f}s")
 
     def _print_logins(self, ctx):
+        # The address ``make run`` serves (scripts/run.sh reads HOST and PORT).
+        host = os.environ.get("HOST", "127.0.0.1")
+        port = os.environ.get("PORT", "8000")
         self.stdout.write("")
         self.stdout.write(
-            "Demo logins (http://127.0.0.1:8000/admin/), password for all: "
+            f"Demo logins (http://{host}:{port}/admin/), password for all: "
         )
         self.stdout.write(f"  {DEMO_PASSWORD}")
         for username, role, name in ctx.logins:
