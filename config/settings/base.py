@@ -198,6 +198,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "partners.deliver_webhooks",
         "schedule": 60.0,
     },
+    # Webhook retention: held deliveries and the partner event feed.
+    "partners-prune-webhook-backlog": {
+        "task": "partners.prune_webhook_backlog",
+        "schedule": crontab(hour=3, minute=40),
+    },
     "partners-purge-idempotency-records": {
         "task": "partners.purge_idempotency_records",
         "schedule": crontab(minute=17),
@@ -295,6 +300,13 @@ KEFU_WEBHOOK_TIMEOUT_SECONDS = env.int("KEFU_WEBHOOK_TIMEOUT_SECONDS", default=1
 KEFU_WEBHOOK_BACKOFF_MAX_SECONDS = 6 * 3600  # the longest wait between two tries
 KEFU_WEBHOOK_LEASE_SECONDS = 120  # a worker's hold on a delivery it is attempting
 KEFU_WEBHOOK_SWEEP_SECONDS = 50  # one sweep's budget (beat runs it every minute)
+# Days a disabled endpoint holds its undelivered events (then they are
+# cancelled), and days the partner event feed (GET /api/v1/events/) keeps them.
+KEFU_WEBHOOK_RETENTION_DAYS = env.int("KEFU_WEBHOOK_RETENTION_DAYS", default=14)
+# The event feed lists only events older than this many seconds: ids are taken
+# when a transaction inserts, not when it commits, so a younger id may still
+# become visible behind a higher one a reader has already passed.
+KEFU_EVENTS_SETTLE_SECONDS = env.int("KEFU_EVENTS_SETTLE_SECONDS", default=5)
 # partners: webhook URL rules (partners/webhook_http.py). https only and public
 # addresses only unless told otherwise (local development, tests, intranet).
 KEFU_WEBHOOK_ALLOW_HTTP = env.bool("KEFU_WEBHOOK_ALLOW_HTTP", default=False)
