@@ -27,6 +27,7 @@ every crm task is registered from the one module Celery discovers.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from celery import shared_task
@@ -117,7 +118,10 @@ def _message(row: Notification) -> EmailMessage:
 
 
 def notification_emails_deliver(
-    *, now: datetime | None = None, batch: int = DELIVERY_BATCH
+    *,
+    now: datetime | None = None,
+    batch: int = DELIVERY_BATCH,
+    budget_seconds: float | None = None,
 ) -> int:
     """Send pending notification e-mails; returns how many were sent.
 
@@ -125,16 +129,21 @@ def notification_emails_deliver(
     it still holds it; a failure frees the lease for the next run (not this
     one: a broken mail server does not burn all attempts in a second), and
     after ``KEFU_NOTIFICATION_MAX_ATTEMPTS`` started sends the row is failed.
+    With ``budget_seconds`` (the task passes what its soft time limit leaves)
+    no send starts after the budget; the rows left are released for the next
+    run.
     """
+    deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
     sent = 0
     tried: set[int] = set()
     _give_up_exhausted(now or timezone.now())
-    while True:
+    while deadline is None or time.monotonic() < deadline:
         claimed = _claim_emails(now or timezone.now(), batch, exclude=tried)
         if not claimed:
             return sent
         tried.update(lease.pk for lease in claimed)
-        sent += _deliver_claimed(claimed)
+        sent += _deliver_claimed(claimed, deadline=deadline)
+    return sent
 
 
 def _start_send(lease: Lease) -> bool:
@@ -154,8 +163,9 @@ def _start_send(lease: Lease) -> bool:
     )
 
 
-def _deliver_claimed(claimed: list[Lease]) -> int:
-    """Send the leased rows; returns how many this worker marked sent."""
+def _deliver_claimed(claimed: list[Lease], deadline: float | None = None) -> int:
+    """Send the leased rows; returns how many this worker marked sent. Past
+    ``deadline`` (``time.monotonic()``), the rows not started are released."""
     sent = 0
     rows = Notification.objects.select_related("recipient").in_bulk(
         [lease.pk for lease in claimed]
@@ -172,6 +182,9 @@ def _deliver_claimed(claimed: list[Lease]) -> int:
                 fields=LEASE,
                 email_status=Notification.EmailStatus.SKIPPED,
             )
+            continue
+        if deadline is not None and time.monotonic() >= deadline:
+            outbox_update(Notification, lease, release=True, fields=LEASE)
             continue
         if not _start_send(lease):  # our lease expired; another worker has it
             continue
@@ -203,6 +216,13 @@ def _deliver_claimed(claimed: list[Lease]) -> int:
     return sent
 
 
-@shared_task(name="crm.deliver_notification_emails")
-def deliver_notification_emails() -> int:
-    return notification_emails_deliver()
+# Seconds kept between the last send a run starts and its soft time limit (one
+# SMTP exchange, EMAIL_TIMEOUT, and the database work around it).
+EMAIL_SEND_MARGIN = 30
+
+
+@shared_task(bind=True, name="crm.deliver_notification_emails")
+def deliver_notification_emails(self) -> int:
+    soft = self.soft_time_limit or self.app.conf.task_soft_time_limit
+    budget = soft - EMAIL_SEND_MARGIN if soft else None
+    return notification_emails_deliver(budget_seconds=budget)

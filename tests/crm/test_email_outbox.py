@@ -134,3 +134,26 @@ def test_retry_leaves_rows_that_are_not_failed(org):
     Notification.objects.filter(pk=rows[0].pk).update(email_status="sent")
     assert notification_email_retry(actor=org.agent_a, notifications=rows) == 0
     assert Notification.objects.get(pk=rows[0].pk).email_status == "sent"
+
+
+def test_no_send_starts_past_the_budget_and_the_rows_are_released(org, monkeypatch):
+    _raise_notifications(org.agent_a, 3)
+    assert notification_emails_deliver(budget_seconds=0) == 0
+    assert mail.outbox == []
+    assert not Notification.objects.filter(email_lease_until__isnull=False).exists()
+    assert set(Notification.objects.values_list("email_attempts", flat=True)) == {0}
+
+
+def test_the_task_budget_stays_under_its_soft_limit(monkeypatch):
+    from crm import notification_emails
+
+    seen = {}
+    monkeypatch.setattr(
+        notification_emails,
+        "notification_emails_deliver",
+        lambda **kw: seen.update(kw) or 0,
+    )
+    task = notification_emails.deliver_notification_emails
+    task.apply()
+    soft = task.soft_time_limit
+    assert seen["budget_seconds"] == soft - notification_emails.EMAIL_SEND_MARGIN > 0
