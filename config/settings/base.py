@@ -366,7 +366,9 @@ KEFU_WEBHOOK_DISABLE_AFTER_FAILURES = env.int(
 )
 KEFU_WEBHOOK_TIMEOUT_SECONDS = env.int("KEFU_WEBHOOK_TIMEOUT_SECONDS", default=10)
 KEFU_WEBHOOK_BACKOFF_MAX_SECONDS = 6 * 3600  # the longest wait between two tries
-KEFU_WEBHOOK_LEASE_SECONDS = 120  # a worker's hold on a delivery it is attempting
+KEFU_WEBHOOK_LEASE_SECONDS = env.int(
+    "KEFU_WEBHOOK_LEASE_SECONDS", default=120
+)  # a worker's hold on the one delivery it is attempting
 KEFU_WEBHOOK_SWEEP_SECONDS = 50  # one sweep's budget (beat runs it every minute)
 # Days a disabled endpoint holds its undelivered events (then they are
 # cancelled), and days the partner event feed (GET /api/v1/events/) keeps them.
