@@ -78,3 +78,10 @@ def test_pool_children_are_recycled():
         == settings.CELERY_WORKER_MAX_MEMORY_PER_CHILD
         > 0
     )
+
+
+def test_a_webhook_lease_covers_one_whole_attempt():
+    """Otherwise the check before each POST would never pass."""
+    from partners.webhooks import _row_seconds
+
+    assert _row_seconds() < settings.KEFU_WEBHOOK_LEASE_SECONDS
