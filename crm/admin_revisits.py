@@ -22,7 +22,7 @@ from crm.admin_customers import history_table
 from crm.models import Interaction, Notification, Revisit, RevisitRule
 from crm.notifications import KIND_LABELS, kind_label
 from crm.selectors import sees_personal_data
-from crm.services.reminders import notification_mark_read
+from crm.services.reminders import notification_email_retry, notification_mark_read
 
 
 class DueFilter(admin.SimpleListFilter):
@@ -315,9 +315,13 @@ class NotificationAdmin(ScopedModelAdmin):
         "email_status",
     )
     list_display_links = ("title",)
-    list_filter = (NotificationKindFilter, ("read_at", admin.EmptyFieldListFilter))
+    list_filter = (
+        NotificationKindFilter,
+        "email_status",
+        ("read_at", admin.EmptyFieldListFilter),
+    )
     search_fields = ("title", "body")
-    actions = ("mark_read",)
+    actions = ("mark_read", "retry_emails")
     readonly_fields = (
         "kind_name",
         "title",
@@ -326,6 +330,7 @@ class NotificationAdmin(ScopedModelAdmin):
         "created_at",
         "read_at",
         "email_status",
+        "email_attempts",
         "emailed_at",
     )
     fields = readonly_fields
@@ -356,6 +361,15 @@ class NotificationAdmin(ScopedModelAdmin):
         if obj is not None and request.method == "GET":
             notification_mark_read(actor=request.user, notifications=[obj])
         return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description=_("Send failed e-mails again"), permissions=["view"])
+    def retry_emails(self, request, queryset):
+        count = notification_email_retry(
+            actor=request.user, notifications=list(queryset)
+        )
+        self.message_user(
+            request, _("%(count)d e-mail(s) scheduled again.") % {"count": count}
+        )
 
     @admin.action(description=_("Mark as read"), permissions=["view"])
     def mark_read(self, request, queryset):

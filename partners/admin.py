@@ -154,7 +154,20 @@ class WebhookEndpointAdmin(ScopedModelAdmin):
     search_fields = ("url", "partner__name")
     list_select_related = ("partner",)
     autocomplete_fields = ("partner",)
-    readonly_fields = ("consecutive_failures", "disabled_at", "created_at")
+    readonly_fields = (
+        "consecutive_failures",
+        "disabled_at",
+        "held_deliveries",
+        "created_at",
+    )
+
+    @admin.display(description=_("held deliveries"))
+    def held_deliveries(self, obj):
+        """Events raised while the endpoint is disabled: they go out, oldest
+        first, when it is enabled again (within the retention period)."""
+        if obj is None or obj.pk is None:
+            return 0
+        return selectors.webhook_held_count(endpoint=obj)
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -218,13 +231,20 @@ class WebhookDeliveryAdmin(ScopedModelAdmin):
         "complaint_reference",
         "endpoint",
         "status",
+        "held",
         "attempts",
         "last_outcome",
         "last_status_code",
         "next_attempt_at",
         "delivered_at",
     )
-    list_filter = ("status", "last_outcome", "event", "endpoint__partner")
+    list_filter = (
+        "status",
+        ("endpoint__is_active", admin.BooleanFieldListFilter),
+        "last_outcome",
+        "event",
+        "endpoint__partner",
+    )
     search_fields = ("complaint_reference", "event_id", "endpoint__url")
     list_select_related = ("endpoint", "endpoint__partner")
     date_hierarchy = "created_at"
@@ -253,6 +273,12 @@ class WebhookDeliveryAdmin(ScopedModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("held (endpoint disabled)"), boolean=True)
+    def held(self, obj):
+        return obj.status == WebhookDelivery.Status.PENDING and not (
+            obj.endpoint.is_active
+        )
 
     @admin.action(
         description=_("Retry the selected deliveries now"),

@@ -33,5 +33,6 @@ class PartnersConfig(AppConfig):
                     partner="delivery__endpoint__partner"
                 ),
                 "partners.IdempotencyRecord": ScopePaths(partner="partner"),
+                "partners.PartnerEvent": ScopePaths(partner="partner"),
             }
         )

@@ -204,8 +204,49 @@ class WebhookEndpoint(models.Model):
         return self.url
 
 
+class PartnerEvent(models.Model):
+    """One event about a partner's complaint: the partner's replayable feed.
+
+    Written by ``webhook_enqueue`` in the transaction of the change, whether or
+    not the partner has endpoints and whatever their state, so a partner can
+    list and replay what happened (``GET /api/v1/events/?after=<id>``). ``id``
+    is the cursor: it only grows. Kept ``KEFU_WEBHOOK_RETENTION_DAYS`` days.
+    """
+
+    partner = models.ForeignKey(
+        "crm.PartnerOrganisation",
+        verbose_name=_("partner organisation"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    event_id = models.UUIDField(_("event ID"), unique=True, default=uuid.uuid4)
+    event = models.CharField(_("event"), max_length=50, choices=WebhookEvent.choices)
+    complaint_reference = models.CharField(
+        _("complaint reference"), max_length=20, blank=True, db_index=True
+    )
+    # Encrypted at rest like the deliveries' payloads (erasure redacts it).
+    payload = EncryptedJSONField(_("payload"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("partner event")
+        verbose_name_plural = _("partner events")
+        ordering = ["pk"]
+        indexes = [
+            models.Index(fields=["partner", "id"], name="partner_event_cursor"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} {self.complaint_reference}"
+
+
 class WebhookDelivery(models.Model):
-    """Outbox row: one event for one endpoint, with its delivery state."""
+    """Outbox row: one event for one endpoint, with its delivery state.
+
+    Written for every subscribed endpoint whatever its state: a disabled
+    endpoint holds its rows (not attempted) until it is enabled again or they
+    pass ``KEFU_WEBHOOK_RETENTION_DAYS`` (then they are cancelled).
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -241,6 +282,8 @@ class WebhookDelivery(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
     lease_until = models.DateTimeField(_("leased until"), null=True, blank=True)
+    # Who holds the lease: a worker records an attempt only with its own token.
+    lease_token = models.UUIDField(_("lease token"), null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(
         _("last response code"), null=True, blank=True
     )

@@ -9,12 +9,20 @@ the partner itself (the partner API, where the key names the partner).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from crm import scoping
-from partners.models import ApiKey, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from partners.models import (
+    ApiKey,
+    PartnerEvent,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 def api_key_list(*, user) -> QuerySet[ApiKey]:
@@ -47,7 +55,16 @@ def webhook_delivery_list(*, user) -> QuerySet[WebhookDelivery]:
 def webhook_deliveries_of(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
     """The delivery log of ``endpoint``, which the caller already read through
     ``webhook_endpoints_of`` (its partner's own)."""
-    return WebhookDelivery.objects.filter(endpoint=endpoint)
+    return WebhookDelivery.objects.filter(endpoint=endpoint).select_related("endpoint")
+
+
+def webhook_held_count(*, endpoint: WebhookEndpoint) -> int:
+    """Deliveries ``endpoint`` holds while disabled (pending, not attempted)."""
+    if endpoint.is_active:
+        return 0
+    return WebhookDelivery.objects.filter(
+        endpoint=endpoint, status=WebhookDelivery.Status.PENDING
+    ).count()
 
 
 def webhook_attempt_list(*, user) -> QuerySet[WebhookAttempt]:
@@ -67,4 +84,23 @@ def webhook_deliveries_due(*, now: datetime) -> QuerySet[WebhookDelivery]:
         )
         .exclude(lease_until__gt=now)
         .order_by("next_attempt_at", "pk")
+    )
+
+
+def partner_events_after(
+    *, partner, after: int, limit: int, now: datetime | None = None
+) -> list[PartnerEvent]:
+    """The partner's own events with an id above ``after``, by id, at most
+    ``limit`` (the events feed; None: none).
+
+    Events younger than ``KEFU_EVENTS_SETTLE_SECONDS`` are left for the next
+    read: an id is drawn when a transaction inserts, not when it commits, so a
+    lower id could still appear behind one a reader has already passed.
+    """
+    now = now or timezone.now()
+    settled = now - timedelta(seconds=settings.KEFU_EVENTS_SETTLE_SECONDS)
+    return list(
+        scoping.visible_to_partner(partner, PartnerEvent.objects.all())
+        .filter(pk__gt=after, created_at__lte=settled)
+        .order_by("pk")[:limit]
     )

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from config.api.scopes import Scope
 from config.errors import InvalidInput
 from crm.models import PartnerOrganisation
-from partners.models import ApiKey, WebhookEndpoint, WebhookEvent
+from partners.models import ApiKey, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from partners.webhook_http import WebhookURLRefused, webhook_target
 
 KEY_PREFIX = "kefu"
@@ -186,7 +186,8 @@ def webhook_endpoint_update(
     no lock is held during a DNS lookup); an unchanged one is not checked
     again, so an endpoint whose URL is no longer allowed can still be
     deactivated (its deliveries are refused anyway). Re-activating an endpoint
-    clears its failure count and auto-disable mark.
+    clears its failure count and auto-disable mark and makes the backlog it
+    held while disabled due now, in the order it was raised.
     """
     checked = None
     if "url" in changes and changes["url"] != endpoint.url:
@@ -206,14 +207,30 @@ def webhook_endpoint_update(
             if events != endpoint.events:
                 endpoint.events = events
                 fields.append("events")
-        if "is_active" in fields and endpoint.is_active:
+        reactivated = "is_active" in fields and endpoint.is_active
+        if reactivated:
             endpoint.consecutive_failures = 0
             endpoint.disabled_at = None
             fields += ["consecutive_failures", "disabled_at"]
         if fields:
             endpoint.full_clean()
             endpoint.save(update_fields=[*fields, "updated_at"])
+        if reactivated:
+            # The backlog held while disabled goes out now, oldest first (the
+            # sweep takes due rows by (next_attempt_at, id)).
+            WebhookDelivery.objects.filter(
+                endpoint=endpoint, status=WebhookDelivery.Status.PENDING
+            ).update(next_attempt_at=timezone.now())
+            transaction.on_commit(_trigger_delivery)
     return endpoint
+
+
+def _trigger_delivery() -> None:
+    # Imported here: the task module reaches DRF, which loads this module's
+    # authentication class while it starts (an import loop at module level).
+    from partners.webhook_outbox import webhook_delivery_trigger
+
+    webhook_delivery_trigger()
 
 
 @transaction.atomic

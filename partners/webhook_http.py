@@ -32,6 +32,7 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -218,7 +219,9 @@ def webhook_post(
     target: WebhookTarget, body: bytes, headers: dict, *, timeout: float
 ) -> tuple[int | None, str, str]:
     """POST ``body`` to a checked target; return (status code or None, error
-    text for staff, start of the answer). Never raises for network trouble."""
+    text for staff, start of the answer). Never raises for network trouble;
+    Celery's ``SoftTimeLimitExceeded`` (an ``Exception``) is re-raised, never
+    taken for a failed attempt."""
     kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     connection = None
     error = ""
@@ -226,6 +229,9 @@ def webhook_post(
         candidate = kind(target.host, target.port, address=address, timeout=timeout)
         try:
             candidate.connect()
+        except SoftTimeLimitExceeded:
+            candidate.close()
+            raise  # the task's time is up: not the receiver's failure
         except Exception as exc:  # refused, unreachable, timeout, TLS
             candidate.close()
             error = _describe(exc)
@@ -241,9 +247,13 @@ def webhook_post(
         response = connection.getresponse()
         try:
             excerpt = response.read(RESPONSE_READ_LIMIT).decode("utf-8", "replace")
+        except SoftTimeLimitExceeded:
+            raise
         except Exception:  # the status came; a slow or broken body changes nothing
             excerpt = ""
         return response.status, "", excerpt
+    except SoftTimeLimitExceeded:
+        raise  # the task's time is up: not the receiver's failure
     except Exception as exc:  # timeouts, resets, malformed answers
         return None, _describe(exc), ""
     finally:

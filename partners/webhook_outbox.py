@@ -16,7 +16,12 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from partners.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from partners.models import (
+    PartnerEvent,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from partners.tasks import deliver_webhooks
 
 logger = logging.getLogger(__name__)
@@ -47,8 +52,10 @@ def complaint_payload_data(complaint) -> dict:
 def webhook_enqueue(
     *, event: str, complaint, extra: dict | None = None
 ) -> list[WebhookDelivery]:
-    """Write one delivery per active endpoint of the complaint's partner that
-    subscribed to ``event``; nothing for complaints that came from no partner.
+    """Record the event in the partner's feed (``PartnerEvent``) and write one
+    delivery per endpoint of the complaint's partner that subscribed to
+    ``event``, active or not (a disabled endpoint holds its rows until it is
+    enabled again); nothing for complaints that came from no partner.
 
     Call inside the transaction of the change. Delivery is triggered on commit
     (and by the beat sweep should the trigger be lost).
@@ -58,15 +65,6 @@ def webhook_enqueue(
     partner_id = getattr(complaint, "source_partner_id", None)
     if partner_id is None:
         return []
-    endpoints = [
-        e
-        for e in WebhookEndpoint.objects.filter(
-            partner_id=partner_id, is_active=True
-        ).only("pk", "events")
-        if event in (e.events or [])
-    ]
-    if not endpoints:
-        return []
     event_id = uuid.uuid4()
     now = timezone.now()
     payload = {
@@ -75,6 +73,23 @@ def webhook_enqueue(
         "created_at": now.isoformat(),
         "data": {**complaint_payload_data(complaint), **(extra or {})},
     }
+    PartnerEvent.objects.create(
+        partner_id=partner_id,
+        event_id=event_id,
+        event=event,
+        complaint_reference=complaint.reference or "",
+        payload=payload,
+        created_at=now,
+    )
+    endpoints = [
+        e
+        for e in WebhookEndpoint.objects.filter(partner_id=partner_id).only(
+            "pk", "events", "is_active"
+        )
+        if event in (e.events or [])
+    ]
+    if not endpoints:
+        return []
     rows = WebhookDelivery.objects.bulk_create(
         [
             WebhookDelivery(
@@ -88,11 +103,13 @@ def webhook_enqueue(
             for endpoint in endpoints
         ]
     )
-    transaction.on_commit(_trigger_delivery)
+    if any(e.is_active for e in endpoints):
+        transaction.on_commit(webhook_delivery_trigger)
     return rows
 
 
-def _trigger_delivery() -> None:
+def webhook_delivery_trigger() -> None:
+    """Publish the delivery task (call on commit)."""
     try:
         deliver_webhooks.delay()
     except Exception:  # the beat sweep delivers within a minute anyway

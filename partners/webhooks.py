@@ -30,11 +30,19 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from config.outbox import (
+    Lease,
+    OutboxFields,
+    outbox_claim,
+    outbox_held,
+    outbox_holds,
+)
 from partners import selectors
 from partners.models import (
+    PartnerEvent,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -65,18 +73,23 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
-def _lease(batch: int, now) -> list[int]:
-    """Claim up to ``batch`` due deliveries for this worker; return their ids."""
-    lease_seconds = settings.KEFU_WEBHOOK_LEASE_SECONDS
-    with transaction.atomic():
-        qs = selectors.webhook_deliveries_due(now=now)
-        if connection.features.has_select_for_update_skip_locked:
-            qs = qs.select_for_update(skip_locked=True, of=("self",))
-        ids = list(qs.values_list("pk", flat=True)[:batch])
-        WebhookDelivery.objects.filter(pk__in=ids).update(
-            lease_until=now + timedelta(seconds=lease_seconds)
-        )
-    return ids
+# Lease fields of WebhookDelivery (config.outbox).
+LEASE = OutboxFields(until="lease_until", token="lease_token")
+
+
+def _row_seconds() -> float:
+    """The longest one attempt can take: the POST's timeout for connecting and
+    again for the answer, plus a margin for the database work around it."""
+    return 2 * settings.KEFU_WEBHOOK_TIMEOUT_SECONDS + 5
+
+
+def _claim(now, exclude: set[int]) -> Lease | None:
+    """Lease the next due delivery (one row: the lease covers one attempt)."""
+    due = selectors.webhook_deliveries_due(now=now).exclude(pk__in=exclude)
+    leases = outbox_claim(
+        due, now=now, seconds=settings.KEFU_WEBHOOK_LEASE_SECONDS, fields=LEASE
+    )
+    return leases[0] if leases else None
 
 
 def _post(url: str, body: bytes, headers: dict) -> tuple[str, int | None, str, str]:
@@ -99,12 +112,23 @@ def _post(url: str, body: bytes, headers: dict) -> tuple[str, int | None, str, s
     return Outcome.FAILED, code, error, excerpt
 
 
-def webhook_attempt(*, delivery_id: int) -> WebhookDelivery | None:
-    """Make one attempt of a leased delivery and record it. Safe to run twice:
-    a delivery no longer pending is left alone."""
+def webhook_attempt(*, lease: Lease) -> WebhookDelivery | None:
+    """Make one attempt of a leased delivery and record it.
+
+    The lease is checked right before the POST and the result is recorded only
+    while the token is still ours (``config.outbox``): a worker whose lease
+    passed to another never posts, and one that posted and lost the lease
+    meanwhile does not overwrite the new holder's record. Safe to run twice: a
+    delivery no longer pending is left alone. Celery's ``SoftTimeLimitExceeded``
+    is not a delivery failure: it propagates and the lease expires.
+    """
     delivery = (
         WebhookDelivery.objects.select_related("endpoint")
-        .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
+        .filter(
+            pk=lease.pk,
+            status=WebhookDelivery.Status.PENDING,
+            lease_token=lease.token,
+        )
         .first()
     )
     if delivery is None:
@@ -121,6 +145,15 @@ def webhook_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         "X-Kefu-Event": delivery.event,
         "X-Kefu-Delivery": str(delivery.event_id),
     }
+    if not outbox_holds(
+        WebhookDelivery,
+        lease,
+        now=timezone.now(),
+        margin=_row_seconds(),
+        fields=LEASE,
+    ):
+        logger.info("webhook delivery %s: lease too short or lost", delivery.pk)
+        return None
     started = time.monotonic()
     outcome, code, error, excerpt = _post(endpoint.url, body, headers)
     duration = int((time.monotonic() - started) * 1000)
@@ -129,7 +162,7 @@ def webhook_attempt(*, delivery_id: int) -> WebhookDelivery | None:
             "webhook delivery %s to endpoint %s %s", delivery.pk, endpoint.pk, error
         )
     return _record(
-        delivery_id=delivery.pk,
+        lease=lease,
         outcome=outcome,
         code=code,
         error=error,
@@ -139,10 +172,17 @@ def webhook_attempt(*, delivery_id: int) -> WebhookDelivery | None:
 
 
 @transaction.atomic
-def _record(*, delivery_id, outcome, code, error, excerpt, duration) -> WebhookDelivery:
+def _record(
+    *, lease, outcome, code, error, excerpt, duration
+) -> WebhookDelivery | None:
     now = timezone.now()
     ok = outcome == WebhookDelivery.Outcome.DELIVERED
-    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+    delivery = (
+        outbox_held(WebhookDelivery, lease, fields=LEASE).select_for_update().first()
+    )
+    if delivery is None:  # the lease passed to another worker: theirs to record
+        logger.warning("webhook delivery %s: lease lost, result dropped", lease.pk)
+        return None
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
     delivery.attempts += 1
     WebhookAttempt.objects.create(
@@ -159,6 +199,7 @@ def _record(*, delivery_id, outcome, code, error, excerpt, duration) -> WebhookD
     delivery.last_outcome = outcome
     delivery.last_attempt_at = now
     delivery.lease_until = None
+    delivery.lease_token = None
     endpoint_fields = []
     if ok:
         delivery.status = WebhookDelivery.Status.DELIVERED
@@ -193,6 +234,7 @@ def _record(*, delivery_id, outcome, code, error, excerpt, duration) -> WebhookD
             "last_outcome",
             "last_attempt_at",
             "lease_until",
+            "lease_token",
             "delivered_at",
         ]
     )
@@ -201,31 +243,70 @@ def _record(*, delivery_id, outcome, code, error, excerpt, duration) -> WebhookD
     return delivery
 
 
-def webhook_deliver_due(*, batch: int = 100, now=None) -> dict[str, int]:
-    """Lease and attempt every due delivery (in batches); return counts."""
+def webhook_deliver_due(
+    *, now=None, budget_seconds: float | None = None
+) -> dict[str, int]:
+    """Lease and attempt due deliveries one at a time; return counts.
+
+    A new row is taken only while the sweep's budget (``budget_seconds``,
+    default ``KEFU_WEBHOOK_SWEEP_SECONDS``; the task passes what its soft time
+    limit leaves) still covers one whole attempt, so the sweep ends before the
+    time limit instead of being cut in the middle of a POST.
+    """
     counts = {"delivered": 0, "failed": 0}
-    deadline = time.monotonic() + settings.KEFU_WEBHOOK_SWEEP_SECONDS
+    if budget_seconds is None:
+        budget_seconds = settings.KEFU_WEBHOOK_SWEEP_SECONDS
+    deadline = time.monotonic() + budget_seconds
     seen: set[int] = set()
-    while time.monotonic() < deadline:
-        ids = _lease(batch, now or timezone.now())
-        if not ids or seen.issuperset(ids):
+    while time.monotonic() + _row_seconds() <= deadline:
+        lease = _claim(now or timezone.now(), seen)
+        if lease is None:
             break  # nothing due, or only rows this sweep already tried
-        seen.update(ids)
-        for delivery_id in ids:
-            result = webhook_attempt(delivery_id=delivery_id)
-            if result is None:
-                continue
-            if result.status == WebhookDelivery.Status.DELIVERED:
-                counts["delivered"] += 1
-            else:
-                counts["failed"] += 1
+        seen.add(lease.pk)
+        result = webhook_attempt(lease=lease)
+        if result is None:
+            continue
+        if result.status == WebhookDelivery.Status.DELIVERED:
+            counts["delivered"] += 1
+        else:
+            counts["failed"] += 1
     return counts
 
 
 def webhook_delivery_retry(*, actor, deliveries) -> int:
-    """Schedule undelivered deliveries (also given-up ones) for an attempt now."""
-    return deliveries.exclude(status=WebhookDelivery.Status.DELIVERED).update(
-        status=WebhookDelivery.Status.PENDING,
-        next_attempt_at=timezone.now(),
-        lease_until=None,
+    """Schedule undelivered deliveries (also given-up ones) for an attempt now.
+
+    A row a worker is attempting right now (lease running) is left to it.
+    """
+    return (
+        deliveries.exclude(status=WebhookDelivery.Status.DELIVERED)
+        .exclude(lease_until__gt=timezone.now())
+        .update(
+            status=WebhookDelivery.Status.PENDING,
+            next_attempt_at=timezone.now(),
+            lease_until=None,
+            lease_token=None,
+        )
     )
+
+
+@transaction.atomic
+def webhook_backlog_prune(*, now=None) -> dict[str, int]:
+    """Apply ``KEFU_WEBHOOK_RETENTION_DAYS`` (task
+    ``partners.prune_webhook_backlog``, daily): deliveries a disabled endpoint
+    has held longer are cancelled (kept in the log, never sent), and partner
+    events older are deleted from the feed. Idempotent."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.KEFU_WEBHOOK_RETENTION_DAYS)
+    cancelled = WebhookDelivery.objects.filter(
+        status=WebhookDelivery.Status.PENDING,
+        endpoint__is_active=False,
+        created_at__lt=cutoff,
+    ).update(
+        status=WebhookDelivery.Status.CANCELLED,
+        lease_until=None,
+        lease_token=None,
+        last_error="held past the retention period while the endpoint was disabled",
+    )
+    deleted, _per_model = PartnerEvent.objects.filter(created_at__lt=cutoff).delete()
+    return {"cancelled": cancelled, "events_deleted": deleted}

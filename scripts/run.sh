@@ -17,6 +17,8 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+# One worker for every queue (no -Q: it consumes all of CELERY_TASK_QUEUES);
+# production runs workers per queue, see docs/operations.md.
 "$BIN/celery" -A config worker --loglevel=INFO --concurrency=2 \
   --logfile=var/log/worker.log &
 pids+=($!)

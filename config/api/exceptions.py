@@ -6,21 +6,34 @@ Every error answers ``{"code": str, "message": str, "errors": {field: [str]}}``.
 dots, e.g. ``customer.phone``) and is empty otherwise. Domain errors of the
 services (``config.errors``) map onto HTTP: InvalidInput → 400, NotPermitted →
 403, NotFound → 404, Conflict / IllegalTransition / VersionConflict → 409.
+A database that cannot be reached (``OperationalError``, ``InterfaceError``:
+PostgreSQL restarting, the connection dropped) is ``503`` with ``Retry-After``
+and code ``database_unavailable``: the request did nothing (every change is
+one transaction) and may be retried, with its ``Idempotency-Key`` for a POST.
 """
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from config.errors import DomainError
 
 NON_FIELD = "non_field_errors"
+# Seconds a client should wait before retrying when the database is down.
+RETRY_AFTER_SECONDS = 30
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+logger = logging.getLogger(__name__)
 
 
 def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
@@ -64,8 +77,23 @@ def error_body(code: str, message: str, errors: dict | None = None) -> dict:
     return {"code": code, "message": str(message), "errors": errors or {}}
 
 
+def database_unavailable_body() -> dict:
+    return error_body(
+        "database_unavailable",
+        _("The service is temporarily unavailable. Try again shortly."),
+    )
+
+
 def exception_handler(exc, context):
     """DRF ``EXCEPTION_HANDLER``: domain errors and DRF errors in one shape."""
+    if isinstance(exc, DATABASE_ERRORS):
+        logger.error("database unavailable: %s", exc, exc_info=exc)
+        set_rollback()  # what DRF does for the errors it handles
+        return Response(
+            database_unavailable_body(),
+            status=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, DomainError):
         errors = {exc.field: [str(exc.message)]} if exc.field else {}
         return Response(error_body(exc.code, exc.message, errors), status=exc.status)

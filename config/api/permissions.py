@@ -30,8 +30,11 @@ class ScopeOrModelPermission(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
-        if getattr(view, "action", "") is None:
-            # No handler for this method: let DRF answer 405, not a 403.
+        if getattr(view, "action", "") is None or (
+            not hasattr(view, "action") and not hasattr(view, request.method.lower())
+        ):
+            # No handler for this method (a viewset's action is None; a plain
+            # APIView lacks the method): let DRF answer 405, not a 403.
             return True
         action = _action(view, request)
         if isinstance(request.auth, PartnerCredential):

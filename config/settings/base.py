@@ -9,6 +9,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -128,6 +129,9 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # E-mail: console by default; production sets EMAIL_URL (smtp+tls://user:pw@host:587).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# A mail server that accepts the connection and never answers must not hold a
+# worker until its hard time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="kefu@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -176,6 +180,70 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+# Queues (issue 14): a slow webhook receiver or a long KPI run must not hold up
+# the e-mails and the SLA sweep. Each task is routed to one queue by name, and
+# each queue has its own (soft, hard) time limits in seconds. A worker started
+# without -Q consumes every queue below (`make run`: one worker for all); in
+# production run workers per queue (docs/operations.md).
+KEFU_TASK_QUEUES: dict[str, tuple[str, ...]] = {
+    # periodic sweeps and reminders: short, every minute, must not wait
+    "sweeps": (
+        "complaints.sla_sweep",
+        "crm.revisit_sweep",
+        "crm.revisit_plan_by_rules",
+        "training.certification_sweep",
+        "partners.prune_webhook_backlog",
+        "partners.purge_idempotency_records",
+    ),
+    "email": ("crm.deliver_notification_emails",),
+    "webhooks": ("partners.deliver_webhooks",),
+    "kpi": ("kpi.compute_snapshots", "kpi.compute_period"),
+    # everything else: heartbeat, SLA recompute after a policy change, the
+    # attitude-training rule
+    "default": (
+        "kefu.heartbeat",
+        "complaints.sla_policy_recompute",
+        "training.attitude_check",
+    ),
+}
+KEFU_QUEUE_TIME_LIMITS: dict[str, tuple[int, int]] = {
+    "sweeps": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
+    # the e-mail run stops starting sends EMAIL_SEND_MARGIN s before its soft
+    # limit (crm.notification_emails)
+    "email": (110, 150),
+    # the delivery sweep stops taking rows KEFU_WEBHOOK_SWEEP_SECONDS (50) after
+    # it starts, well before its soft limit
+    "webhooks": (80, 120),
+    "kpi": (1500, 1800),
+    "default": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
+}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in KEFU_TASK_QUEUES]
+CELERY_TASK_ROUTES = {
+    task: {"queue": queue, "routing_key": queue}
+    for queue, tasks in KEFU_TASK_QUEUES.items()
+    for task in tasks
+}
+CELERY_TASK_ANNOTATIONS = {
+    task: {
+        "soft_time_limit": KEFU_QUEUE_TIME_LIMITS[queue][0],
+        "time_limit": KEFU_QUEUE_TIME_LIMITS[queue][1],
+    }
+    for queue, tasks in KEFU_TASK_QUEUES.items()
+    for task in tasks
+}
+# Worker sizing (issue 14: the worker's memory grew ~0.55 kB per task without
+# levelling off). A pool child is replaced after this many tasks or once its
+# resident memory passes this many kilobytes (checked after each task), so
+# whatever a task leaks (a library cache, a large queryset kept alive) is
+# returned to the system instead of accumulating for the worker's lifetime.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int(
+    "CELERY_WORKER_MAX_TASKS_PER_CHILD", default=1000
+)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int(
+    "CELERY_WORKER_MAX_MEMORY_PER_CHILD",
+    default=300_000,  # kB, i.e. ~300 MB
+)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
@@ -197,6 +265,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "partners-deliver-webhooks": {
         "task": "partners.deliver_webhooks",
         "schedule": 60.0,
+    },
+    # Webhook retention: held deliveries and the partner event feed.
+    "partners-prune-webhook-backlog": {
+        "task": "partners.prune_webhook_backlog",
+        "schedule": crontab(hour=3, minute=40),
     },
     "partners-purge-idempotency-records": {
         "task": "partners.purge_idempotency_records",
@@ -303,8 +376,17 @@ KEFU_WEBHOOK_DISABLE_AFTER_FAILURES = env.int(
 )
 KEFU_WEBHOOK_TIMEOUT_SECONDS = env.int("KEFU_WEBHOOK_TIMEOUT_SECONDS", default=10)
 KEFU_WEBHOOK_BACKOFF_MAX_SECONDS = 6 * 3600  # the longest wait between two tries
-KEFU_WEBHOOK_LEASE_SECONDS = 120  # a worker's hold on a delivery it is attempting
+KEFU_WEBHOOK_LEASE_SECONDS = env.int(
+    "KEFU_WEBHOOK_LEASE_SECONDS", default=120
+)  # a worker's hold on the one delivery it is attempting
 KEFU_WEBHOOK_SWEEP_SECONDS = 50  # one sweep's budget (beat runs it every minute)
+# Days a disabled endpoint holds its undelivered events (then they are
+# cancelled), and days the partner event feed (GET /api/v1/events/) keeps them.
+KEFU_WEBHOOK_RETENTION_DAYS = env.int("KEFU_WEBHOOK_RETENTION_DAYS", default=14)
+# The event feed lists only events older than this many seconds: ids are taken
+# when a transaction inserts, not when it commits, so a younger id may still
+# become visible behind a higher one a reader has already passed.
+KEFU_EVENTS_SETTLE_SECONDS = env.int("KEFU_EVENTS_SETTLE_SECONDS", default=5)
 # partners: webhook URL rules (partners/webhook_http.py). https only and public
 # addresses only unless told otherwise (local development, tests, intranet).
 KEFU_WEBHOOK_ALLOW_HTTP = env.bool("KEFU_WEBHOOK_ALLOW_HTTP", default=False)

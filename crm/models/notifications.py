@@ -11,7 +11,8 @@ class Notification(models.Model):
     ``key`` is unique: whoever raises a notification names it (e.g.
     ``revisit:42:due_soon``), so raising it twice, from a re-run or a concurrent
     job, stores it once. E-mail delivery reads rows whose ``email_status`` is
-    pending, leases them and marks them sent (see ``crm.notifications``).
+    pending, leases them and marks them sent (see ``crm.notification_emails``).
+    ``email_attempts`` counts sends that were *started* for this row.
     """
 
     class EmailStatus(models.TextChoices):
@@ -43,6 +44,8 @@ class Notification(models.Model):
     email_lease_until = models.DateTimeField(
         _("e-mail leased until"), null=True, blank=True
     )
+    # Who holds the lease (config.outbox): only its holder records the result.
+    email_lease_token = models.UUIDField(_("lease token"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
 
     class Meta:

@@ -18,7 +18,11 @@ from crm.services.privacy import (
     privacy_request_execute,
     privacy_request_reject,
 )
-from crm.services.reminders import notification_mark_read, revisit_sweep
+from crm.services.reminders import (
+    notification_email_retry,
+    notification_mark_read,
+    revisit_sweep,
+)
 from crm.services.revisits import (
     revisit_cancel,
     revisit_complete,
@@ -49,6 +53,7 @@ __all__ = [
     "customer_upsert",
     "interaction_record",
     "notification_emails_deliver",
+    "notification_email_retry",
     "notification_mark_read",
     "personal_data_access_log",
     "personal_data_bulk_access_log",

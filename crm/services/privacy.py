@@ -462,6 +462,8 @@ def _erase_webhook_payloads(complaints, redact) -> None:
     _redact_rows(deliveries, redact)
     attempt_model = apps.get_model("partners", "WebhookAttempt")
     _redact_rows(attempt_model.objects.filter(delivery__in=deliveries), redact)
+    event_model = apps.get_model("partners", "PartnerEvent")  # the event feed
+    _redact_rows(event_model.objects.filter(complaint_reference__in=references), redact)
 
 
 def _anonymised_response(value, customer: Customer, redact):

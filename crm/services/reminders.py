@@ -30,7 +30,7 @@ from django.utils.translation import override
 
 from crm import selectors
 from crm.models import Notification, Revisit
-from crm.notifications import notify_many
+from crm.notifications import enqueue_delivery_on_commit, notify_many
 
 logger = logging.getLogger(__name__)
 
@@ -180,3 +180,22 @@ def notification_mark_read(*, actor, notifications) -> int:
     return Notification.objects.filter(
         pk__in=ids, recipient=actor, read_at__isnull=True
     ).update(read_at=timezone.now())
+
+
+@transaction.atomic
+def notification_email_retry(*, actor, notifications) -> int:
+    """Send failed e-mails again (the admin's action): back to pending with a
+    fresh count of attempts, delivery published on commit. Rows that are not
+    failed are left alone; returns how many were rescheduled."""
+    count = Notification.objects.filter(
+        pk__in=[n.pk for n in notifications],
+        email_status=Notification.EmailStatus.FAILED,
+    ).update(
+        email_status=Notification.EmailStatus.PENDING,
+        email_attempts=0,
+        email_lease_until=None,
+        email_lease_token=None,
+    )
+    if count:
+        enqueue_delivery_on_commit()
+    return count

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from config.api.scopes import Scope
 from partners.models import (
     ApiKey,
+    PartnerEvent,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
@@ -81,6 +82,45 @@ class WebhookEndpointUpdateSerializer(serializers.Serializer):
 STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
 
 
+class PartnerEventSerializer(serializers.ModelSerializer):
+    """One event of the feed: ``payload`` is the webhook body, byte for byte
+    the same JSON as the push (``payload.id`` is ``X-Kefu-Delivery``)."""
+
+    payload = serializers.JSONField()
+
+    class Meta:
+        model = PartnerEvent
+        fields = (
+            "id",
+            "event_id",
+            "event",
+            "complaint_reference",
+            "created_at",
+            "payload",
+        )
+
+
+class PartnerEventQuerySerializer(serializers.Serializer):
+    after = serializers.IntegerField(
+        required=False,
+        default=0,
+        min_value=0,
+        help_text=_("Return events whose id is above this one (0: from the start)."),
+    )
+    page_size = serializers.IntegerField(
+        required=False, default=100, min_value=1, max_value=500
+    )
+
+
+class PartnerEventPageSerializer(serializers.Serializer):
+    results = PartnerEventSerializer(many=True)
+    cursor = serializers.IntegerField(
+        help_text=_("Pass as ?after= on the next call (the last id returned).")
+    )
+    has_more = serializers.BooleanField()
+    next = serializers.URLField(allow_null=True)
+
+
 class WebhookDeliverySerializer(serializers.ModelSerializer):
     """A partner's view of a delivery: only a coarse outcome.
 
@@ -115,6 +155,20 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "next_attempt_at",
             "delivered_at",
             "created_at",
+            "held",
+        )
+
+    held = serializers.SerializerMethodField(
+        help_text=_(
+            "True while the delivery waits because its endpoint is disabled: "
+            "it goes out when the endpoint is enabled again, unless it is older "
+            "than the retention period by then (then it is cancelled)."
+        )
+    )
+
+    def get_held(self, obj) -> bool:
+        return obj.status == WebhookDelivery.Status.PENDING and not (
+            obj.endpoint.is_active
         )
 
     @extend_schema_field(

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from config.api.credentials import partner_of
@@ -14,6 +15,9 @@ from config.api.scopes import Scope
 from partners import selectors, services
 from partners.api.serializers import (
     ApiKeyInfoSerializer,
+    PartnerEventPageSerializer,
+    PartnerEventQuerySerializer,
+    PartnerEventSerializer,
     WebhookDeliverySerializer,
     WebhookEndpointCreatedSerializer,
     WebhookEndpointInputSerializer,
@@ -117,4 +121,47 @@ class WebhookEndpointViewSet(
         )
         return self.get_paginated_response(
             WebhookDeliverySerializer(page, many=True).data
+        )
+
+
+@extend_schema(tags=["events"])
+class PartnerEventListView(APIView):
+    """The partner's own events since a cursor: list and replay what the
+    webhooks pushed (or would have), e.g. after a receiver was down.
+
+    Ordered by ``id``, which only grows; pass the last ``cursor`` as ``?after=``
+    to continue. Events are kept ``KEFU_WEBHOOK_RETENTION_DAYS`` days and
+    listed once they are a few seconds old (``KEFU_EVENTS_SETTLE_SECONDS``).
+    Scope ``complaints:read``; partners only.
+    """
+
+    permission_classes = [ScopeOrModelPermission]
+    required_scopes = {"get": Scope.COMPLAINTS_READ}
+    required_perms: dict = {}
+
+    @extend_schema(
+        summary="List events since a cursor",
+        parameters=[PartnerEventQuerySerializer],
+        responses={200: PartnerEventPageSerializer},
+        operation_id="events_list",
+    )
+    def get(self, request):
+        query = PartnerEventQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        after = query.validated_data["after"]
+        size = query.validated_data["page_size"]
+        rows = selectors.partner_events_after(
+            partner=partner_of(request), after=after, limit=size + 1
+        )
+        has_more = len(rows) > size
+        rows = rows[:size]
+        cursor = rows[-1].pk if rows else after
+        url = request.build_absolute_uri()
+        return Response(
+            {
+                "results": PartnerEventSerializer(rows, many=True).data,
+                "cursor": cursor,
+                "has_more": has_more,
+                "next": replace_query_param(url, "after", cursor) if has_more else None,
+            }
         )

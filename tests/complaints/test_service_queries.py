@@ -133,8 +133,8 @@ CASES = [
         "complaint_receive",
         None,
         None,
-        # no roles, scope or auto-assignee; plus the partner's webhook endpoints
-        # and the ``complaint.created`` outbox row
+        # no roles, scope or auto-assignee; plus the partner's event feed row,
+        # its webhook endpoints and the ``complaint.created`` outbox row
         lambda t: s.complaint_receive(
             actor=None,
             customer=t.x["customer"],
@@ -144,7 +144,7 @@ CASES = [
             description=DESCRIPTION,
             source_partner=t.x["partner"],
         ),
-        21,
+        22,
         setup=lambda t: {
             "customer": CustomerFactory(),
             "partner": WebhookEndpointFactory(partner=PartnerFactory()).partner,
@@ -477,7 +477,7 @@ CASES = [
         None,
         None,
         # customer_upsert (the partner's own customers by identifier digests, the
-        # new customer, its external id) plus receive_from_partner's 21
+        # new customer, its external id) plus receive_from_partner's 22
         lambda t: s.complaint_submit(
             actor=None,
             partner=t.x["partner"],
@@ -487,7 +487,7 @@ CASES = [
             subject=SUBJECT,
             description=DESCRIPTION,
         ),
-        38,
+        39,
         setup=lambda t: {
             "partner": WebhookEndpointFactory(partner=PartnerFactory()).partner,
         },

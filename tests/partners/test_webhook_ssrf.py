@@ -584,6 +584,7 @@ def test_partners_see_only_a_coarse_outcome(
         "next_attempt_at",
         "delivered_at",
         "created_at",
+        "held",
     }
     assert (row["last_outcome"], row["last_status_class"]) == ("failed", None)
     for leak in ("Connection", "refused", "Errno", "last_error"):

@@ -45,19 +45,21 @@ def fake_complaint(partner, reference="TS202611250001", status="received"):
     )
 
 
-def test_enqueue_writes_one_row_per_active_subscribed_endpoint(partner_a, partner_b):
+def test_enqueue_writes_one_row_per_subscribed_endpoint_active_or_not(
+    partner_a, partner_b
+):
     hit = WebhookEndpointFactory(partner=partner_a, events=["complaint.created"])
     hit2 = WebhookEndpointFactory(partner=partner_a)
     WebhookEndpointFactory(partner=partner_a, events=["complaint.resolved"])
-    WebhookEndpointFactory(partner=partner_a, is_active=False)
+    held = WebhookEndpointFactory(partner=partner_a, is_active=False)
     WebhookEndpointFactory(partner=partner_b)
 
     rows = webhook_enqueue(
         event="complaint.created", complaint=fake_complaint(partner_a)
     )
 
-    assert sorted(r.endpoint_id for r in rows) == sorted([hit.pk, hit2.pk])
-    assert WebhookDelivery.objects.count() == 2
+    assert sorted(r.endpoint_id for r in rows) == sorted([hit.pk, hit2.pk, held.pk])
+    assert WebhookDelivery.objects.count() == 3
     row = WebhookDelivery.objects.first()
     assert row.payload["event"] == "complaint.created"
     assert row.payload["data"]["reference"] == "TS202611250001"
@@ -180,9 +182,9 @@ def test_endpoint_is_disabled_after_consecutive_failures(partner_a, settings):
         ).count()
         == 3
     )
-    # A disabled endpoint gets no new deliveries and its due ones wait.
+    # A disabled endpoint holds new deliveries (issue 14); none is attempted.
     webhook_enqueue(event="complaint.created", complaint=fake_complaint(partner_a))
-    assert WebhookDelivery.objects.count() == 3
+    assert WebhookDelivery.objects.count() == 4
     assert webhook_deliver_due(now=timezone.now() + timedelta(days=1)) == {
         "delivered": 0,
         "failed": 0,
@@ -270,14 +272,14 @@ def test_delivery_task_is_queued_once_the_change_commits(
 
 def test_a_broker_failure_does_not_break_the_commit(partner_a, monkeypatch):
     from partners import tasks
-    from partners.webhook_outbox import _trigger_delivery
+    from partners.webhook_outbox import webhook_delivery_trigger
 
     def boom():
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(tasks.deliver_webhooks, "delay", boom)
 
-    _trigger_delivery()  # logged; the beat sweep delivers within a minute
+    webhook_delivery_trigger()  # logged; the beat sweep delivers within a minute
 
 
 def test_endpoint_secret_is_encrypted_at_rest(partner_a):
