@@ -194,8 +194,10 @@ KEFU_TASK_QUEUES: dict[str, tuple[str, ...]] = {
         "training.certification_sweep",
         "partners.prune_webhook_backlog",
         "partners.purge_idempotency_records",
+        "complaints.auto_close",
     ),
-    "email": ("crm.deliver_notification_emails",),
+    # mail in and out: SMTP sends, the IMAP/Maildir poll (network-bound)
+    "email": ("crm.deliver_notification_emails", "complaints.poll_inbound_email"),
     "webhooks": ("partners.deliver_webhooks",),
     "kpi": ("kpi.compute_snapshots", "kpi.compute_period"),
     # everything else: heartbeat, SLA recompute after a policy change, the
