@@ -231,3 +231,28 @@ class SlaPolicyForm(forms.ModelForm):
             "sort_order",
             "is_active",
         )
+
+
+class CapaTransitionForm(forms.Form):
+    """One CAPA transition (``complaints.services.capa.CAPA_ACTIONS``): the
+    actions its status allows, a note and the version the page showed."""
+
+    action = forms.ChoiceField(label=_("action"), widget=forms.RadioSelect)
+    note = forms.CharField(
+        label=_("note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Required to report completion (what was done) and to verify "
+            "(how effectiveness was checked)."
+        ),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, capa, **kwargs):
+        from complaints.services.capa import CAPA_ACTIONS, capa_actions_for
+
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [
+            (name, CAPA_ACTIONS[name][1]) for name in capa_actions_for(capa)
+        ]

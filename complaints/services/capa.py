@@ -15,6 +15,7 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from complaints.models import CapaEvent, Complaint, ComplaintEvent, CorrectiveAction
 from complaints.services import clock, permissions
@@ -363,3 +364,49 @@ def capa_verify(
         data={"effective": bool(effective)},
     )
     return locked
+
+
+# The transitions people trigger (admin buttons, API actions): name → (the
+# status it leads to, its label). "start" from ``ineffective`` is the reopen
+# after a verification found the action not effective.
+CAPA_ACTIONS: dict[str, tuple[str, str]] = {
+    "start": (CS.IN_PROGRESS, gettext_lazy("Start work")),
+    "complete": (CS.COMPLETED, gettext_lazy("Report completed")),
+    "verify_effective": (CS.VERIFIED, gettext_lazy("Verified: effective")),
+    "verify_ineffective": (
+        CS.INEFFECTIVE,
+        gettext_lazy("Verified: not effective (reopen)"),
+    ),
+}
+# The actions that need a note (what was done; how effectiveness was checked).
+CAPA_NOTE_ACTIONS = frozenset({"complete", "verify_effective", "verify_ineffective"})
+
+
+def capa_actions_for(capa: CorrectiveAction) -> list[str]:
+    """The actions the CAPA's status allows (whoever asks; the services check
+    the actor)."""
+    allowed = CAPA_TRANSITIONS[capa.status]
+    return [
+        name
+        for name, (to_status, _label) in CAPA_ACTIONS.items()
+        if to_status in allowed
+    ]
+
+
+def capa_perform(
+    *, actor, capa: CorrectiveAction, action: str, note: str = "", version=None
+) -> CorrectiveAction:
+    """Run the service of ``action`` (a key of ``CAPA_ACTIONS``)."""
+    if action == "start":
+        return capa_start(actor=actor, capa=capa, version=version)
+    if action == "complete":
+        return capa_complete(actor=actor, capa=capa, note=note, version=version)
+    if action in ("verify_effective", "verify_ineffective"):
+        return capa_verify(
+            actor=actor,
+            capa=capa,
+            effective=action == "verify_effective",
+            note=note,
+            version=version,
+        )
+    raise InvalidInput(_("Unknown action."), field="action")

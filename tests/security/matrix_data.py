@@ -611,6 +611,12 @@ complaints_complaint_workflow       GET             200  200  200  200  200  302
                                     GET out         200  404  404  404  404  404  404  404  404  LOG  LOG
                                     POST            200  200  200  200  200  302  302  302  404  LOG  LOG
                                     POST out        200  404  404  404  404  404  404  404  404  LOG  LOG
+# CAPA transition page (start, complete, verify): who may see the CAPA; the
+# services decide who may do what (an empty POST is an invalid form: 200)
+complaints_correctiveaction_transition GET      200  200  200  403  200  403  403  403  403  LOG  LOG
+                                    GET out         200  404  404  403  404  403  403  403  403  LOG  LOG
+                                    POST            200  200  200  403  200  403  403  403  403  LOG  LOG
+                                    POST out        200  404  404  403  404  403  403  403  403  LOG  LOG
 training_trainingsession_attendance GET             200  403  403  403  403  403  403  403  200  LOG  LOG
                                     POST            200  403  403  403  403  403  403  403  200  LOG  LOG
 auth_user_password_change           GET             200  200  302  403  403  403  403  302  302  LOG  LOG

@@ -303,6 +303,9 @@ def admin_view_request(w, cell: Cell):
         complaint = w.comp_b if out else w.comp_a
         url = reverse(f"admin:{name}", args=[complaint.pk])
         return method, url, {}, complaint
+    if name == "complaints_correctiveaction_transition":
+        capa = w.capa_b if out else w.capa_a
+        return method, reverse(f"admin:{name}", args=[capa.pk]), {}, capa
     if name == "training_trainingsession_attendance":
         url = reverse(f"admin:{name}", args=[w.session.pk])
         return method, url, {}, w.session
