@@ -438,6 +438,8 @@ API_BODY = {
     },
     "complaints/{reference}/feedback/": {"csat": 4, "nps": 8, "comment": "满意"},
     "complaints/{reference}/note/": {"body": "内部备注"},
+    "capas/{pk}/complete/": {"note": "矩阵测试"},
+    "capas/{pk}/verify/": {"effective": True, "note": "矩阵测试"},
     "webhooks/": {
         "url": "https://hooks.matrix.example.cn/kefu",
         "events": ["complaint.created"],
@@ -459,6 +461,8 @@ def api_object(w, placeholder: str, principal: str, out: bool, path: str):
         if key:
             return w.pcust_b if out else w.pcust_a
         return w.cust_b if out else w.cust_a
+    if placeholder == "pk" and path.startswith("capas/"):
+        return w.capa_b if out else w.capa_a
     if placeholder == "pk":
         return w.endpoint_b if out else w.endpoint_a
     raise LookupError(placeholder)
@@ -491,6 +495,7 @@ def api_state(obj):
 LIST_IDS = {
     "customers/": lambda rows: {r["code"] for r in rows},
     "complaints/": lambda rows: {r["reference"] for r in rows},
+    "capas/": lambda rows: {r["id"] for r in rows},
     "revisits/": lambda rows: {r["id"] for r in rows},
     "training/records/": lambda rows: {r["employee_no"] for r in rows},
     "kpi/results/": lambda rows: {r["staff_id"] for r in rows},
@@ -507,6 +512,7 @@ def list_never(w, path: str, principal: str) -> set:
         | ({w.cust_a.code} if key else {w.pcust_a.code}),
         "complaints/": {w.comp_b.reference, w.pcomp_b.reference}
         | ({w.comp_a.reference} if key else {w.pcomp_a.reference}),
+        "capas/": {w.capa_b.pk},
         "revisits/": {w.rev_b.pk} | ({w.rev_a.pk} if key else set()),
         # trainers read every training record
         "training/records/": set()
