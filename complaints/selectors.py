@@ -46,6 +46,13 @@ from crm import scoping
 from crm.models import CustomerExternalId, User
 from crm.roles import Role
 
+# CAPA statuses with work still to do (the overdue sweep's concern).
+CAPA_UNFINISHED = (
+    CorrectiveAction.Status.OPEN,
+    CorrectiveAction.Status.IN_PROGRESS,
+    CorrectiveAction.Status.INEFFECTIVE,
+)
+
 LIST_RELATED = ("customer", "category", "subcategory", "assignee", "team")
 # Personal identifiers are decrypted on load; no complaint view shows them.
 CUSTOMER_PII = ("customer__phone", "customer__email", "customer__address")
@@ -161,6 +168,21 @@ def corrective_action_list(*, user) -> QuerySet[CorrectiveAction]:
 
 
 # --- figures and sweeps -------------------------------------------------------
+
+
+def capas_to_remind(*, today) -> QuerySet[CorrectiveAction]:
+    """Unfinished CAPAs due by ``today`` (a local date) whose owner was not
+    reminded yet (the overdue sweep; not scoped)."""
+    return CorrectiveAction.objects.filter(
+        status__in=CAPA_UNFINISHED, due_date__lte=today, due_reminded_at__isnull=True
+    ).order_by("pk")
+
+
+def capas_to_escalate(*, due_by) -> QuerySet[CorrectiveAction]:
+    """Unfinished CAPAs due on or before ``due_by`` not escalated yet."""
+    return CorrectiveAction.objects.filter(
+        status__in=CAPA_UNFINISHED, due_date__lte=due_by, escalated_at__isnull=True
+    ).order_by("pk")
 
 
 def sla_targets(complaints: QuerySet[Complaint] | None = None) -> QuerySet[SlaTarget]:

@@ -49,6 +49,8 @@ class CorrectiveActionAdmin(ScopedModelAdmin):
         "verification_note",
         "verified_by",
         "verified_at",
+        "due_reminded_at",
+        "escalated_at",
         "created_by",
         "department",
         "team",

@@ -76,6 +76,14 @@ class CorrectiveAction(models.Model):
         related_name="+",
     )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    # Set once by the overdue sweep (a conditional UPDATE: exactly once even
+    # under two sweeps); cleared when the due date changes.
+    due_reminded_at = models.DateTimeField(
+        _("owner reminded of the due date at"), null=True, blank=True
+    )
+    escalated_at = models.DateTimeField(
+        _("escalated to the manager at"), null=True, blank=True
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -108,6 +116,8 @@ class CapaEvent(AppendOnlyModel):
         STARTED = "started", _("work started")
         COMPLETED = "completed", _("completed")
         VERIFIED = "verified", _("effectiveness checked")
+        DUE_REMINDED = "due_reminded", _("owner reminded of the due date")
+        ESCALATED = "escalated", _("overdue: escalated to the manager")
 
     capa = models.ForeignKey(
         CorrectiveAction,

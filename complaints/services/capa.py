@@ -238,8 +238,12 @@ def capa_update(
     before = {name: _json(getattr(locked, name)) for name in diff}
     for name, value in diff.items():
         setattr(locked, name, value)
+    extra = []
+    if "due_date" in diff:  # a new due date is reminded and escalated anew
+        locked.due_reminded_at = locked.escalated_at = None
+        extra = ["due_reminded_at", "escalated_at"]
     locked.version += 1
-    locked.save(update_fields=[*sorted(diff), "version", "updated_at"])
+    locked.save(update_fields=[*sorted(diff), *extra, "version", "updated_at"])
     _event(
         locked,
         EK.UPDATED,
