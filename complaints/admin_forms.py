@@ -92,6 +92,15 @@ class WorkflowForm(forms.Form):
         choices=[("", "---------"), *Complaint.CauseType.choices],
     )
     impact_scope = forms.CharField(label=_("impact scope"), required=False)
+    root_cause = forms.CharField(
+        label=_("root cause"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text=_(
+            "Closing: required for a service-quality or process complaint "
+            "attributed to a staff error or the process."
+        ),
+    )
     resolution_type = forms.ChoiceField(
         label=_("resolution type"),
         required=False,

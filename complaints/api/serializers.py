@@ -305,6 +305,18 @@ class NoteInputSerializer(VersionedSerializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class CloseInputSerializer(NoteInputSerializer):
+    root_cause = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "Required for a service-quality or process complaint attributed to a "
+            "staff error or the process (unless recorded before)."
+        ),
+    )
+
+
 class ReasonInputSerializer(VersionedSerializer):
     reason = serializers.CharField()
 

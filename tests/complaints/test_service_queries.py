@@ -343,7 +343,9 @@ CASES = [
         "complaint_close",
         "resolved",
         "complaint_handler_a",
-        lambda t: s.complaint_close(actor=t.actor, complaint=t.complaint),
+        lambda t: s.complaint_close(
+            actor=t.actor, complaint=t.complaint, root_cause="未培训"
+        ),
         7,
     ),
     Case(

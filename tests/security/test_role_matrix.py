@@ -424,6 +424,7 @@ API_BODY = {
         "note": "矩阵测试",
         "body": "您好，已收到您的投诉。",
         "cause_hypothesis": "派送员未按约定时间派送",
+        "root_cause": "派送员未经培训上岗",
         "resolution_type": "apology",
         "severity": "high",
         "assignee": "mx_agent_a",
