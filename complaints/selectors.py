@@ -170,6 +170,17 @@ def corrective_action_list(*, user) -> QuerySet[CorrectiveAction]:
 # --- figures and sweeps -------------------------------------------------------
 
 
+def spike_complaints(*, since, until) -> QuerySet[Complaint]:
+    """Complaints with a subcategory received in [since, until] and not linked
+    to a CAPA the spike rule drafted yet (the spike sweep; not scoped)."""
+    return Complaint.objects.filter(
+        subcategory__isnull=False,
+        department__isnull=False,
+        received_at__gte=since,
+        received_at__lte=until,
+    ).exclude(corrective_actions__spike_key__isnull=False)
+
+
 def capas_to_remind(*, today) -> QuerySet[CorrectiveAction]:
     """Unfinished CAPAs due by ``today`` (a local date) whose owner was not
     reminded yet (the overdue sweep; not scoped)."""

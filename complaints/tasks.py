@@ -43,3 +43,11 @@ def capa_overdue_sweep() -> dict[str, int]:
     from complaints.services.capa_sweep import capa_overdue_sweep as sweep
 
     return sweep()
+
+
+@shared_task(name="complaints.capa_spike_sweep")
+def capa_spike_sweep() -> int:
+    """Draft a CAPA per complaint spike of a subcategory (beat: every 10 min)."""
+    from complaints.services.capa_spike import capa_spike_sweep as sweep
+
+    return sweep()

@@ -84,6 +84,11 @@ class CorrectiveAction(models.Model):
     escalated_at = models.DateTimeField(
         _("escalated to the manager at"), null=True, blank=True
     )
+    # Set on a CAPA drafted by the spike rule (complaints.services.capa_spike):
+    # unique, so one spike never drafts two.
+    spike_key = models.CharField(
+        _("spike"), max_length=100, unique=True, null=True, blank=True, editable=False
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
