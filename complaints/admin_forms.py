@@ -14,6 +14,7 @@ from complaints.models import (
     BusinessCalendar,
     Category,
     Complaint,
+    CorrectiveAction,
     SlaPolicy,
     SlaTarget,
 )
@@ -256,12 +257,23 @@ class CapaTransitionForm(forms.Form):
             "(how effectiveness was checked)."
         ),
     )
+    evidence = forms.FileField(
+        label=_("evidence file"),
+        required=False,
+        help_text=_(
+            "With “Attach evidence”: the same file types and size as complaint attachments."
+        ),
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, capa, **kwargs):
         from complaints.services.capa import CAPA_ACTIONS, capa_actions_for
 
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [
-            (name, CAPA_ACTIONS[name][1]) for name in capa_actions_for(capa)
-        ]
+        choices = [(name, CAPA_ACTIONS[name][1]) for name in capa_actions_for(capa)]
+        if capa.status not in (
+            CorrectiveAction.Status.VERIFIED,
+            CorrectiveAction.Status.CANCELLED,
+        ):
+            choices.append(("evidence", _("Attach evidence")))
+        self.fields["action"].choices = choices

@@ -293,6 +293,23 @@ def inbound_email_list(*, user) -> QuerySet:
     )
 
 
+def capa_evidence_list(*, user) -> QuerySet:
+    """Evidence files of the CAPA records ``user`` may see."""
+    from complaints.models import CapaEvidence
+
+    return scoping.visible_to(user, CapaEvidence.objects.all()).select_related(
+        "uploaded_by"
+    )
+
+
+def capa_evidence_for_download(*, user, pk: int):
+    """The evidence file ``pk`` if ``user`` may see CAPAs and its CAPA is in
+    their scope, else None."""
+    if not user.has_perm("complaints.view_correctiveaction"):
+        return None
+    return capa_evidence_list(user=user).filter(pk=pk).first()
+
+
 def attachment_for_download(*, user, pk: int):
     """The attachment ``pk`` if ``user`` may download it, else None: the user
     may view attachments and the complaint is in their scope (crm.scoping)."""

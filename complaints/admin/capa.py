@@ -14,15 +14,30 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from complaints import selectors, services
 from complaints.admin.inlines import ReadOnlyInline
 from complaints.admin_forms import CapaTransitionForm
-from complaints.models import CapaEvent, CorrectiveAction
+from complaints.models import CapaEvent, CapaEvidence, CorrectiveAction
 from complaints.services.capa import CAPA_ACTIONS, capa_actions_for, capa_perform
 from crm.admin_base import SERVICE_ERRORS, ScopedModelAdmin, adopt_saved
+
+
+class CapaEvidenceInline(ReadOnlyInline):
+    model = CapaEvidence
+    selector = staticmethod(selectors.capa_evidence_list)
+    fields = ("created_at", "download", "content_type", "size", "uploaded_by")
+    readonly_fields = fields
+    verbose_name_plural = _("evidence")
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        """A link to the scoped download view (files are not under MEDIA_URL)."""
+        url = reverse("complaints:capa-evidence-download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.original_name)
 
 
 class CapaEventInline(ReadOnlyInline):
@@ -66,7 +81,7 @@ class CorrectiveActionAdmin(ScopedModelAdmin):
         *readonly_fields,
     )
 
-    inlines = [CapaEventInline]
+    inlines = [CapaEvidenceInline, CapaEventInline]
     change_form_template = "admin/complaints/correctiveaction/change_form.html"
 
     def has_delete_permission(self, request, obj=None):
@@ -133,17 +148,22 @@ class CorrectiveActionAdmin(ScopedModelAdmin):
         capa = get_object_or_404(self.get_queryset(request), pk=pk)
         change_url = reverse("admin:complaints_correctiveaction_change", args=[pk])
         if request.method == "POST":
-            form = CapaTransitionForm(request.POST, capa=capa)
+            form = CapaTransitionForm(request.POST, request.FILES, capa=capa)
             if form.is_valid():
                 data = form.cleaned_data
                 try:
-                    capa_perform(
-                        actor=request.user,
-                        capa=capa,
-                        action=data["action"],
-                        note=data["note"],
-                        version=data["version"],
-                    )
+                    if data["action"] == "evidence":
+                        services.capa_attach_evidence(
+                            actor=request.user, capa=capa, file=data["evidence"]
+                        )
+                    else:
+                        capa_perform(
+                            actor=request.user,
+                            capa=capa,
+                            action=data["action"],
+                            note=data["note"],
+                            version=data["version"],
+                        )
                 except SERVICE_ERRORS as exc:
                     self.show_refusal(request, exc, form=form)
                 else:

@@ -110,6 +110,44 @@ class CorrectiveAction(models.Model):
         return self.title
 
 
+def evidence_path(instance, filename):
+    return f"capa/{instance.capa_id}/{filename}"
+
+
+class CapaEvidence(models.Model):
+    """A file that shows a CAPA's work or its effect (training records, photos,
+    checklists); the same limits as complaint attachments, served only by the
+    scoped download view."""
+
+    capa = models.ForeignKey(
+        CorrectiveAction,
+        verbose_name=_("corrective action (CAPA)"),
+        on_delete=models.CASCADE,
+        related_name="evidence",
+    )
+    file = models.FileField(_("file"), upload_to=evidence_path, max_length=300)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("CAPA evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return self.original_name
+
+
 class CapaEvent(AppendOnlyModel):
     """One change of a CAPA (``complaints.services.capa``), append-only: who,
     what, the status before and after, the note given."""
@@ -123,6 +161,7 @@ class CapaEvent(AppendOnlyModel):
         VERIFIED = "verified", _("effectiveness checked")
         DUE_REMINDED = "due_reminded", _("owner reminded of the due date")
         ESCALATED = "escalated", _("overdue: escalated to the manager")
+        EVIDENCE = "evidence", _("evidence attached")
 
     capa = models.ForeignKey(
         CorrectiveAction,

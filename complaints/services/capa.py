@@ -17,7 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from complaints.models import CapaEvent, Complaint, ComplaintEvent, CorrectiveAction
+from complaints.models import (
+    CapaEvent,
+    CapaEvidence,
+    Complaint,
+    ComplaintEvent,
+    CorrectiveAction,
+)
 from complaints.services import clock, permissions
 from complaints.services.events import event_record
 from config.errors import IllegalTransition, InvalidInput, NotPermitted, VersionConflict
@@ -414,3 +420,36 @@ def capa_perform(
             version=version,
         )
     raise InvalidInput(_("Unknown action."), field="action")
+
+
+@transaction.atomic
+def capa_attach_evidence(
+    *, actor, capa: CorrectiveAction, file, name: str = "", content_type: str = ""
+) -> CapaEvidence:
+    """Store an evidence file on a CAPA (its owner, or a lead in scope), with
+    the limits of complaint attachments (``InvalidInput`` on ``file``, nothing
+    stored); not on a verified or cancelled CAPA. Writes the ``evidence`` event."""
+    from complaints.services.attachments import checked_upload, storage_name
+
+    locked = _lock_capa(capa, None)
+    _require_owner_or_lead(actor, locked)
+    if locked.status in (CS.VERIFIED, CS.CANCELLED):
+        raise IllegalTransition(_("This corrective action is finished."))
+    name, size, sniffed = checked_upload(file, name=name, content_type=content_type)
+    evidence = CapaEvidence(
+        capa=locked,
+        original_name=name,
+        content_type=sniffed,
+        size=size,
+        uploaded_by=actor,
+    )
+    evidence.file.save(storage_name(name), file, save=False)
+    evidence.save()
+    _event(
+        locked,
+        EK.EVIDENCE,
+        actor=actor,
+        note=name,
+        data={"evidence_id": evidence.pk, "size": size, "type": sniffed},
+    )
+    return evidence

@@ -428,6 +428,17 @@ CASES = [
         setup=_capa,
     ),
     Case(
+        "capa_attach_evidence",
+        "capa_attach_evidence",
+        "received",
+        "complaint_handler_a",
+        lambda t: s.capa_attach_evidence(
+            actor=t.actor, capa=t.x["capa"], file=t.x["file"]
+        ),
+        5,
+        setup=lambda t: {**_capa(t), "file": _jpeg()},
+    ),
+    Case(
         "capa_complete",
         "capa_complete",
         "received",

@@ -650,6 +650,8 @@ kpi:export                     GET      200  200  200  200  200  200  200  200  
                                GET xlsx 200  200  200  200  200  200  200  200  200  LOG  LOG
 complaints:attachment-download GET      200  200  200  200  200  404  404  404  404  LOG  LOG
                                GET out  200  404  404  404  404  404  404  404  404  LOG  LOG
+complaints:capa-evidence-download GET   200  200  200  404  200  404  404  404  404  LOG  LOG
+                               GET out  200  404  404  404  404  404  404  404  404  LOG  LOG
 # the customer's pages, no login: a POST without the right details shows the form again
 public:track                   GET      200  200  200  200  200  200  200  200  200  200  200
                                POST     200  200  200  200  200  200  200  200  200  200  200

@@ -368,6 +368,9 @@ def page_request(w, cell: Cell):
             must.get(cell.principal, ()),
             never,
         )
+    if name == "complaints:capa-evidence-download":
+        evidence = w.evidence_b if out else w.evidence_a
+        return method, reverse(name, args=[evidence.pk]), None, *nothing
     if name == "complaints:attachment-download":
         attachment = w.attachment_b if out else w.attachment_a
         return method, reverse(name, args=[attachment.pk]), None, *nothing
