@@ -230,8 +230,8 @@ _ACTIONS = (
         service=services.complaint_close,
         roles=permissions.RESOLVERS,
         statuses=leading_to(S.CLOSED),
-        api_input=s.NoteInputSerializer,
-        panel={"note": TEXT},
+        api_input=s.CloseInputSerializer,
+        panel={"note": TEXT, "root_cause": "root_cause"},
         summary="resolved → closed",
     ),
     ComplaintAction(

@@ -14,6 +14,7 @@ from complaints.models import (
     BusinessCalendar,
     Category,
     Complaint,
+    CorrectiveAction,
     SlaPolicy,
     SlaTarget,
 )
@@ -92,6 +93,15 @@ class WorkflowForm(forms.Form):
         choices=[("", "---------"), *Complaint.CauseType.choices],
     )
     impact_scope = forms.CharField(label=_("impact scope"), required=False)
+    root_cause = forms.CharField(
+        label=_("root cause"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text=_(
+            "Closing: required for a service-quality or process complaint "
+            "attributed to a staff error or the process."
+        ),
+    )
     resolution_type = forms.ChoiceField(
         label=_("resolution type"),
         required=False,
@@ -235,3 +245,39 @@ class SlaPolicyForm(forms.ModelForm):
             "sort_order",
             "is_active",
         )
+
+
+class CapaTransitionForm(forms.Form):
+    """One CAPA transition (``complaints.services.capa.CAPA_ACTIONS``): the
+    actions its status allows, a note and the version the page showed."""
+
+    action = forms.ChoiceField(label=_("action"), widget=forms.RadioSelect)
+    note = forms.CharField(
+        label=_("note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Required to report completion (what was done) and to verify "
+            "(how effectiveness was checked)."
+        ),
+    )
+    evidence = forms.FileField(
+        label=_("evidence file"),
+        required=False,
+        help_text=_(
+            "With “Attach evidence”: the same file types and size as complaint attachments."
+        ),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, capa, **kwargs):
+        from complaints.services.capa import CAPA_ACTIONS, capa_actions_for
+
+        super().__init__(*args, **kwargs)
+        choices = [(name, CAPA_ACTIONS[name][1]) for name in capa_actions_for(capa)]
+        if capa.status not in (
+            CorrectiveAction.Status.VERIFIED,
+            CorrectiveAction.Status.CANCELLED,
+        ):
+            choices.append(("evidence", _("Attach evidence")))
+        self.fields["action"].choices = choices

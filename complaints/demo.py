@@ -202,6 +202,14 @@ class Plan:
     times: dict[str, datetime] = field(default_factory=dict)
 
 
+# The root cause written on closing, per cause type (closing a service-quality or
+# process complaint of a staff error or the process needs one).
+DEMO_ROOT_CAUSES = {
+    "staff_error": "派送员未按规范操作，岗前培训不足",
+    "process": "网点交接流程缺少复核环节",
+}
+
+
 def _timeline(rng: random.Random, received_at: datetime, plan: Plan) -> None:
     """Step times from received_at; 10 % of steps are late."""
 
@@ -554,7 +562,12 @@ def _through_services(org: Org, plan: Plan, now: datetime) -> int:
         (
             "close",
             resolver,
-            lambda c, a: services.complaint_close(actor=a, complaint=c),
+            # a staff error or process cause: the root cause (改进) on closing
+            lambda c, a: services.complaint_close(
+                actor=a,
+                complaint=c,
+                root_cause=DEMO_ROOT_CAUSES.get(plan.cause_type, ""),
+            ),
         ),
     ]
     for name, actor, step in steps:

@@ -58,6 +58,7 @@ def register() -> None:
             "complaints.InboundEmail": _complaint_paths("complaint__"),
             "complaints.CorrectiveAction": _capa_paths(),
             "complaints.CapaEvent": _capa_paths("capa__"),
+            "complaints.CapaEvidence": _capa_paths("capa__"),
             "complaints.Category": CONFIG,
             "complaints.SlaPolicy": CONFIG,
             "complaints.SlaPolicyChange": CONFIG,

@@ -47,6 +47,13 @@ from crm import scoping
 from crm.models import CustomerExternalId, User
 from crm.roles import Role
 
+# CAPA statuses with work still to do (the overdue sweep's concern).
+CAPA_UNFINISHED = (
+    CorrectiveAction.Status.OPEN,
+    CorrectiveAction.Status.IN_PROGRESS,
+    CorrectiveAction.Status.INEFFECTIVE,
+)
+
 LIST_RELATED = ("customer", "category", "subcategory", "assignee", "team")
 # Personal identifiers are decrypted on load; no complaint view shows them.
 CUSTOMER_PII = ("customer__phone", "customer__email", "customer__address")
@@ -205,6 +212,32 @@ def corrective_action_list(*, user) -> QuerySet[CorrectiveAction]:
 # --- figures and sweeps -------------------------------------------------------
 
 
+def spike_complaints(*, since, until) -> QuerySet[Complaint]:
+    """Complaints with a subcategory received in [since, until] and not linked
+    to a CAPA the spike rule drafted yet (the spike sweep; not scoped)."""
+    return Complaint.objects.filter(
+        subcategory__isnull=False,
+        department__isnull=False,
+        received_at__gte=since,
+        received_at__lte=until,
+    ).exclude(corrective_actions__spike_key__isnull=False)
+
+
+def capas_to_remind(*, today) -> QuerySet[CorrectiveAction]:
+    """Unfinished CAPAs due by ``today`` (a local date) whose owner was not
+    reminded yet (the overdue sweep; not scoped)."""
+    return CorrectiveAction.objects.filter(
+        status__in=CAPA_UNFINISHED, due_date__lte=today, due_reminded_at__isnull=True
+    ).order_by("pk")
+
+
+def capas_to_escalate(*, due_by) -> QuerySet[CorrectiveAction]:
+    """Unfinished CAPAs due on or before ``due_by`` not escalated yet."""
+    return CorrectiveAction.objects.filter(
+        status__in=CAPA_UNFINISHED, due_date__lte=due_by, escalated_at__isnull=True
+    ).order_by("pk")
+
+
 def sla_targets(complaints: QuerySet[Complaint] | None = None) -> QuerySet[SlaTarget]:
     """SLA clocks (optionally of a set of complaints, already scoped by the
     caller), excluding cancelled ones: met on time ⇔ ``met_at <= due_at``;
@@ -300,6 +333,23 @@ def inbound_email_list(*, user) -> QuerySet:
     return scoping.visible_to(user, InboundEmail.objects.all()).select_related(
         "complaint"
     )
+
+
+def capa_evidence_list(*, user) -> QuerySet:
+    """Evidence files of the CAPA records ``user`` may see."""
+    from complaints.models import CapaEvidence
+
+    return scoping.visible_to(user, CapaEvidence.objects.all()).select_related(
+        "uploaded_by"
+    )
+
+
+def capa_evidence_for_download(*, user, pk: int):
+    """The evidence file ``pk`` if ``user`` may see CAPAs and its CAPA is in
+    their scope, else None."""
+    if not user.has_perm("complaints.view_correctiveaction"):
+        return None
+    return capa_evidence_list(user=user).filter(pk=pk).first()
 
 
 def attachment_for_download(*, user, pk: int):

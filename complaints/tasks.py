@@ -35,3 +35,19 @@ def auto_close() -> int:
     from complaints.services.closing import complaints_auto_close
 
     return complaints_auto_close()
+
+
+@shared_task(name="complaints.capa_overdue_sweep")
+def capa_overdue_sweep() -> dict[str, int]:
+    """Remind CAPA owners on the due date, escalate overdue ones (beat: hourly)."""
+    from complaints.services.capa_sweep import capa_overdue_sweep as sweep
+
+    return sweep()
+
+
+@shared_task(name="complaints.capa_spike_sweep")
+def capa_spike_sweep() -> int:
+    """Draft a CAPA per complaint spike of a subcategory (beat: every 10 min)."""
+    from complaints.services.capa_spike import capa_spike_sweep as sweep
+
+    return sweep()

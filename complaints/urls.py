@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from complaints.views import attachment_download
+from complaints.views import attachment_download, capa_evidence_download
 
 app_name = "complaints"
 
@@ -11,5 +11,10 @@ urlpatterns = [
         "attachments/<int:pk>/download/",
         attachment_download,
         name="attachment-download",
+    ),
+    path(
+        "capa-evidence/<int:pk>/download/",
+        capa_evidence_download,
+        name="capa-evidence-download",
     ),
 ]

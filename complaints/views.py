@@ -14,12 +14,7 @@ from django.views.decorators.http import require_safe
 from complaints import selectors
 
 
-@login_required
-@require_safe
-def attachment_download(request, pk: int):
-    attachment = selectors.attachment_for_download(user=request.user, pk=pk)
-    if attachment is None or not attachment.file:
-        raise Http404
+def _file_response(attachment):
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:
@@ -34,3 +29,21 @@ def attachment_download(request, pk: int):
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_safe
+def capa_evidence_download(request, pk: int):
+    evidence = selectors.capa_evidence_for_download(user=request.user, pk=pk)
+    if evidence is None or not evidence.file:
+        raise Http404
+    return _file_response(evidence)
+
+
+@login_required
+@require_safe
+def attachment_download(request, pk: int):
+    attachment = selectors.attachment_for_download(user=request.user, pk=pk)
+    if attachment is None or not attachment.file:
+        raise Http404
+    return _file_response(attachment)

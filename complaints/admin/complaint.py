@@ -157,6 +157,7 @@ class ComplaintAdmin(ScopedModelAdmin):
                     "impact_scope",
                     "cause_hypothesis",
                     "cause_type",
+                    "root_cause",
                     "resolution_type",
                     "resolution_summary",
                     "compensation_amount",

@@ -9,11 +9,19 @@ from rest_framework import serializers
 from complaints.models import (
     Complaint,
     ComplaintEvent,
+    CorrectiveAction,
     SatisfactionSurvey,
     SlaTarget,
 )
+from complaints.services.capa import CAPA_ACTIONS, capa_actions_for
 from crm.api.serializers import require_contact_details
 
+CAPA_ACTION_NAMES = tuple(CAPA_ACTIONS)
+CAPA_OPEN_STATUSES = (
+    CorrectiveAction.Status.OPEN,
+    CorrectiveAction.Status.IN_PROGRESS,
+    CorrectiveAction.Status.INEFFECTIVE,
+)
 TOP_LEVEL_CATEGORIES = ("service_quality", "attitude", "process", "product", "other")
 
 
@@ -297,6 +305,18 @@ class NoteInputSerializer(VersionedSerializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class CloseInputSerializer(NoteInputSerializer):
+    root_cause = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "Required for a service-quality or process complaint attributed to a "
+            "staff error or the process (unless recorded before)."
+        ),
+    )
+
+
 class ReasonInputSerializer(VersionedSerializer):
     reason = serializers.CharField()
 
@@ -361,3 +381,70 @@ class AttachInputSerializer(serializers.Serializer):
     file = serializers.FileField(
         help_text=_("The file (multipart/form-data); size and types are limited.")
     )
+
+
+# --- CAPA (corrective and preventive actions) ------------------------------------
+
+
+class StaffRefSerializer(serializers.Serializer):
+    """A staff member as the API names them."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField(source="get_full_name")
+
+
+class CapaSerializer(serializers.Serializer):
+    """A CAPA: its action, owner, due date, linked complaints (references),
+    completion and verification, and the actions its status allows."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    kind = serializers.ChoiceField(choices=CorrectiveAction.Kind.choices)
+    status = serializers.ChoiceField(choices=CorrectiveAction.Status.choices)
+    root_cause = serializers.CharField()
+    action = serializers.CharField()
+    owner = StaffRefSerializer()
+    due_date = serializers.DateField()
+    overdue = serializers.SerializerMethodField()
+    complaints = serializers.SerializerMethodField()
+    completion_note = serializers.CharField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    verification_note = serializers.CharField()
+    verified_by = StaffRefSerializer(allow_null=True)
+    verified_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    version = serializers.IntegerField()
+    actions = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_overdue(self, obj) -> bool:
+        return obj.status in CAPA_OPEN_STATUSES and obj.due_date < timezone.localdate()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_complaints(self, obj) -> list[str]:
+        return sorted(c.reference for c in obj.complaints.all())
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=CAPA_ACTION_NAMES))
+    )
+    def get_actions(self, obj) -> list[str]:
+        return capa_actions_for(obj)
+
+
+class CapaCompleteSerializer(serializers.Serializer):
+    note = serializers.CharField(help_text=_("What was done."))
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+class CapaVerifySerializer(serializers.Serializer):
+    effective = serializers.BooleanField(
+        help_text=_("False: not effective; the action goes back to work.")
+    )
+    note = serializers.CharField(help_text=_("How effectiveness was checked."))
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+class CapaStartSerializer(serializers.Serializer):
+    version = serializers.IntegerField(required=False, min_value=1)

@@ -19,7 +19,7 @@ One module per subject; every name stays importable from ``complaints.models``
 """
 
 from complaints.models.append_only import AppendOnlyModel, AppendOnlyQuerySet
-from complaints.models.capa import CapaEvent, CorrectiveAction
+from complaints.models.capa import CapaEvent, CapaEvidence, CorrectiveAction
 from complaints.models.complaint import (
     Complaint,
     ComplaintAttachment,
@@ -46,6 +46,7 @@ __all__ = [
     "BusinessCalendar",
     "CalendarDay",
     "CapaEvent",
+    "CapaEvidence",
     "Category",
     "Channel",
     "Complaint",

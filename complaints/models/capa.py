@@ -76,6 +76,19 @@ class CorrectiveAction(models.Model):
         related_name="+",
     )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    # Set once by the overdue sweep (a conditional UPDATE: exactly once even
+    # under two sweeps); cleared when the due date changes.
+    due_reminded_at = models.DateTimeField(
+        _("owner reminded of the due date at"), null=True, blank=True
+    )
+    escalated_at = models.DateTimeField(
+        _("escalated to the manager at"), null=True, blank=True
+    )
+    # Set on a CAPA drafted by the spike rule (complaints.services.capa_spike):
+    # unique, so one spike never drafts two.
+    spike_key = models.CharField(
+        _("spike"), max_length=100, unique=True, null=True, blank=True, editable=False
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -97,6 +110,44 @@ class CorrectiveAction(models.Model):
         return self.title
 
 
+def evidence_path(instance, filename):
+    return f"capa/{instance.capa_id}/{filename}"
+
+
+class CapaEvidence(models.Model):
+    """A file that shows a CAPA's work or its effect (training records, photos,
+    checklists); the same limits as complaint attachments, served only by the
+    scoped download view."""
+
+    capa = models.ForeignKey(
+        CorrectiveAction,
+        verbose_name=_("corrective action (CAPA)"),
+        on_delete=models.CASCADE,
+        related_name="evidence",
+    )
+    file = models.FileField(_("file"), upload_to=evidence_path, max_length=300)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("CAPA evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return self.original_name
+
+
 class CapaEvent(AppendOnlyModel):
     """One change of a CAPA (``complaints.services.capa``), append-only: who,
     what, the status before and after, the note given."""
@@ -108,6 +159,9 @@ class CapaEvent(AppendOnlyModel):
         STARTED = "started", _("work started")
         COMPLETED = "completed", _("completed")
         VERIFIED = "verified", _("effectiveness checked")
+        DUE_REMINDED = "due_reminded", _("owner reminded of the due date")
+        ESCALATED = "escalated", _("overdue: escalated to the manager")
+        EVIDENCE = "evidence", _("evidence attached")
 
     capa = models.ForeignKey(
         CorrectiveAction,

@@ -186,6 +186,14 @@ class Complaint(models.Model):
     cause_type = models.CharField(
         _("cause type"), max_length=32, choices=CauseType.choices, blank=True
     )
+    root_cause = models.TextField(
+        _("root cause"),
+        blank=True,
+        help_text=_(
+            "Required to close a service-quality or process complaint attributed "
+            "to a staff error or the process (改进)."
+        ),
+    )
     resolution_type = models.CharField(
         _("resolution type"), max_length=32, choices=ResolutionType.choices, blank=True
     )

@@ -18,6 +18,7 @@ from complaints.services.analysis import (
 from complaints.services.assignment import complaint_assign, complaint_escalate
 from complaints.services.attachments import complaint_attach
 from complaints.services.capa import (
+    capa_attach_evidence,
     capa_complete,
     capa_create,
     capa_link_complaints,
@@ -61,6 +62,7 @@ from complaints.services.surveys import survey_answer_by_token
 
 __all__ = [
     "TRANSITIONS",
+    "capa_attach_evidence",
     "capa_complete",
     "capa_create",
     "capa_link_complaints",

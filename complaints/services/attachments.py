@@ -148,18 +148,11 @@ def sniff_content_type(file) -> str | None:
     return None
 
 
-@transaction.atomic
-def complaint_attach(
-    *, actor, complaint, file, name: str = "", content_type: str = ""
-) -> ComplaintAttachment:
-    """Store ``file`` (a Django ``File``/``UploadedFile``) on the complaint.
-
-    Refused (InvalidInput on ``file``, nothing stored): no file, empty, too big,
-    a declared or implied type off the allow-list, content that is markup or
-    script, or content whose type is not the one its name implies.
-    """
-    locked = lock(complaint)
-    permissions.require(actor, locked, permissions.WORKERS)
+def checked_upload(
+    file, *, name: str = "", content_type: str = ""
+) -> tuple[str, int, str]:
+    """(clean name, size, sniffed type) of an upload that passes the attachment
+    limits (the rules above); ``InvalidInput`` on ``file`` otherwise."""
     if file is None:
         raise InvalidInput(_("Choose a file."), field="file")
     name = _clean_name(name or getattr(file, "name", ""))
@@ -192,6 +185,27 @@ def complaint_attach(
             % {"type": guessed},
             field="file",
         )
+    return name, size, sniffed
+
+
+def storage_name(name: str) -> str:
+    """A random file name keeping the (checked) extension."""
+    return _storage_name(name)
+
+
+@transaction.atomic
+def complaint_attach(
+    *, actor, complaint, file, name: str = "", content_type: str = ""
+) -> ComplaintAttachment:
+    """Store ``file`` (a Django ``File``/``UploadedFile``) on the complaint.
+
+    Refused (InvalidInput on ``file``, nothing stored): no file, empty, too big,
+    a declared or implied type off the allow-list, content that is markup or
+    script, or content whose type is not the one its name implies.
+    """
+    locked = lock(complaint)
+    permissions.require(actor, locked, permissions.WORKERS)
+    name, size, sniffed = checked_upload(file, name=name, content_type=content_type)
     attachment = ComplaintAttachment(
         complaint=locked,
         original_name=name,

@@ -15,8 +15,15 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from complaints.models import CapaEvent, Complaint, ComplaintEvent, CorrectiveAction
+from complaints.models import (
+    CapaEvent,
+    CapaEvidence,
+    Complaint,
+    ComplaintEvent,
+    CorrectiveAction,
+)
 from complaints.services import clock, permissions
 from complaints.services.events import event_record
 from config.errors import IllegalTransition, InvalidInput, NotPermitted, VersionConflict
@@ -237,8 +244,12 @@ def capa_update(
     before = {name: _json(getattr(locked, name)) for name in diff}
     for name, value in diff.items():
         setattr(locked, name, value)
+    extra = []
+    if "due_date" in diff:  # a new due date is reminded and escalated anew
+        locked.due_reminded_at = locked.escalated_at = None
+        extra = ["due_reminded_at", "escalated_at"]
     locked.version += 1
-    locked.save(update_fields=[*sorted(diff), "version", "updated_at"])
+    locked.save(update_fields=[*sorted(diff), *extra, "version", "updated_at"])
     _event(
         locked,
         EK.UPDATED,
@@ -363,3 +374,82 @@ def capa_verify(
         data={"effective": bool(effective)},
     )
     return locked
+
+
+# The transitions people trigger (admin buttons, API actions): name → (the
+# status it leads to, its label). "start" from ``ineffective`` is the reopen
+# after a verification found the action not effective.
+CAPA_ACTIONS: dict[str, tuple[str, str]] = {
+    "start": (CS.IN_PROGRESS, gettext_lazy("Start work")),
+    "complete": (CS.COMPLETED, gettext_lazy("Report completed")),
+    "verify_effective": (CS.VERIFIED, gettext_lazy("Verified: effective")),
+    "verify_ineffective": (
+        CS.INEFFECTIVE,
+        gettext_lazy("Verified: not effective (reopen)"),
+    ),
+}
+# The actions that need a note (what was done; how effectiveness was checked).
+CAPA_NOTE_ACTIONS = frozenset({"complete", "verify_effective", "verify_ineffective"})
+
+
+def capa_actions_for(capa: CorrectiveAction) -> list[str]:
+    """The actions the CAPA's status allows (whoever asks; the services check
+    the actor)."""
+    allowed = CAPA_TRANSITIONS[capa.status]
+    return [
+        name
+        for name, (to_status, _label) in CAPA_ACTIONS.items()
+        if to_status in allowed
+    ]
+
+
+def capa_perform(
+    *, actor, capa: CorrectiveAction, action: str, note: str = "", version=None
+) -> CorrectiveAction:
+    """Run the service of ``action`` (a key of ``CAPA_ACTIONS``)."""
+    if action == "start":
+        return capa_start(actor=actor, capa=capa, version=version)
+    if action == "complete":
+        return capa_complete(actor=actor, capa=capa, note=note, version=version)
+    if action in ("verify_effective", "verify_ineffective"):
+        return capa_verify(
+            actor=actor,
+            capa=capa,
+            effective=action == "verify_effective",
+            note=note,
+            version=version,
+        )
+    raise InvalidInput(_("Unknown action."), field="action")
+
+
+@transaction.atomic
+def capa_attach_evidence(
+    *, actor, capa: CorrectiveAction, file, name: str = "", content_type: str = ""
+) -> CapaEvidence:
+    """Store an evidence file on a CAPA (its owner, or a lead in scope), with
+    the limits of complaint attachments (``InvalidInput`` on ``file``, nothing
+    stored); not on a verified or cancelled CAPA. Writes the ``evidence`` event."""
+    from complaints.services.attachments import checked_upload, storage_name
+
+    locked = _lock_capa(capa, None)
+    _require_owner_or_lead(actor, locked)
+    if locked.status in (CS.VERIFIED, CS.CANCELLED):
+        raise IllegalTransition(_("This corrective action is finished."))
+    name, size, sniffed = checked_upload(file, name=name, content_type=content_type)
+    evidence = CapaEvidence(
+        capa=locked,
+        original_name=name,
+        content_type=sniffed,
+        size=size,
+        uploaded_by=actor,
+    )
+    evidence.file.save(storage_name(name), file, save=False)
+    evidence.save()
+    _event(
+        locked,
+        EK.EVIDENCE,
+        actor=actor,
+        note=name,
+        data={"evidence_id": evidence.pk, "size": size, "type": sniffed},
+    )
+    return evidence

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from complaints import selectors
-from complaints.models import Complaint, ComplaintEvent, SlaTarget
+from complaints.models import Category, Complaint, ComplaintEvent, SlaTarget
 from complaints.services import clock, followups, permissions, sla
 from complaints.services.common import (
     FINAL_STATUSES,
@@ -27,18 +27,62 @@ EK = ComplaintEvent.Kind
 TK = SlaTarget.Kind
 
 
+# Closing a complaint of these (top-level) categories attributed to these cause
+# types needs its root cause: the improvement step (改进) starts from it.
+ROOT_CAUSE_CATEGORIES = frozenset({"service_quality", "process"})
+ROOT_CAUSE_CAUSE_TYPES = frozenset(
+    {Complaint.CauseType.STAFF_ERROR, Complaint.CauseType.PROCESS}
+)
+
+
+def _require_root_cause(complaint: Complaint) -> None:
+    if complaint.root_cause.strip() or (
+        complaint.cause_type not in ROOT_CAUSE_CAUSE_TYPES
+    ):
+        return
+    # ids, not instances: the category's code in one small query only here
+    code, name = Category.objects.filter(pk=complaint.category_id).values_list(
+        "code", "name"
+    ).first() or ("", "")
+    if code in ROOT_CAUSE_CATEGORIES:
+        raise InvalidInput(
+            _(
+                "Root cause (root_cause) is required to close a %(category)s "
+                "complaint attributed to %(cause)s."
+            )
+            % {"category": name, "cause": complaint.get_cause_type_display()},
+            field="root_cause",
+        )
+
+
 @transaction.atomic
 def complaint_close(
-    *, actor, complaint: Complaint, note: str = "", version: int | None = None
+    *,
+    actor,
+    complaint: Complaint,
+    note: str = "",
+    root_cause: str = "",
+    version: int | None = None,
 ) -> Complaint:
-    """resolved → closed. Clocks still running are cancelled."""
+    """resolved → closed. Clocks still running are cancelled.
+
+    ``root_cause`` (改进) is stored when given; it is required (InvalidInput on
+    ``root_cause``, nothing changed) for a complaint of a category in
+    ``ROOT_CAUSE_CATEGORIES`` whose cause type is in ``ROOT_CAUSE_CAUSE_TYPES``.
+    """
     locked = lock(complaint, version)
     permissions.require(actor, locked, permissions.RESOLVERS)
+    root_cause = (root_cause or "").strip()
+    fields = ["status", "closed_at"]
+    if root_cause and root_cause != locked.root_cause:
+        locked.root_cause = root_cause
+        fields.append("root_cause")
+    _require_root_cause(locked)
     now = clock.now()
     change = transition(locked, S.CLOSED, actor=actor, note=note)
     locked.closed_at = now
     sla.sla_cancel_open(complaint=locked, at=now)
-    save(locked, ["status", "closed_at"], original=complaint)
+    save(locked, fields, original=complaint)
     followups.on_status_changed(
         complaint=locked,
         actor=change.actor,

@@ -298,6 +298,16 @@ CELERY_BEAT_SCHEDULE["complaints-auto-close"] = {
     "task": "complaints.auto_close",
     "schedule": crontab(minute=23),
 }
+# CAPA due-date reminders and escalations (each once; hourly so a stopped beat
+# catches up the same day).
+CELERY_BEAT_SCHEDULE["complaints-capa-spike-sweep"] = {
+    "task": "complaints.capa_spike_sweep",
+    "schedule": crontab(minute="*/10"),
+}
+CELERY_BEAT_SCHEDULE["complaints-capa-overdue-sweep"] = {
+    "task": "complaints.capa_overdue_sweep",
+    "schedule": crontab(minute=41),
+}
 
 # crm: revisit reminders and notification e-mails (see crm/services/reminders.py).
 CELERY_BEAT_SCHEDULE.update(
@@ -415,6 +425,14 @@ KEFU_BASE_URL = env.str("KEFU_BASE_URL", default="http://localhost:8000")
 KEFU_SURVEY_TTL_DAYS = env.int("KEFU_SURVEY_TTL_DAYS", default=7)
 # Resolved complaints neither confirmed nor disputed close after this many days.
 KEFU_AUTO_CLOSE_DAYS = env.int("KEFU_AUTO_CLOSE_DAYS", default=7)
+# CAPA overdue sweep: the owner is reminded on the due date, the department's
+# manager is told this many days after it when the CAPA is still not completed.
+KEFU_CAPA_ESCALATE_AFTER_DAYS = env.int("KEFU_CAPA_ESCALATE_AFTER_DAYS", default=1)
+# Spike rule: this many complaints of one subcategory (and department) received
+# within the window draft one CAPA for the department's manager (0: off).
+KEFU_CAPA_SPIKE_THRESHOLD = env.int("KEFU_CAPA_SPIKE_THRESHOLD", default=5)
+KEFU_CAPA_SPIKE_WINDOW_HOURS = env.int("KEFU_CAPA_SPIKE_WINDOW_HOURS", default=24)
+KEFU_CAPA_SPIKE_DUE_DAYS = env.int("KEFU_CAPA_SPIKE_DUE_DAYS", default=14)
 # A customer's e-mail reopens a complaint resolved at most this many days ago.
 KEFU_REOPEN_WINDOW_DAYS = env.int("KEFU_REOPEN_WINDOW_DAYS", default=30)
 # The public tracking page: tries per client address and window.

@@ -139,6 +139,8 @@ def test_workflow_panel_calls_services_and_shows_domain_errors(org, client):
 
 def test_list_actions_call_services(org, client):
     done = walk(make_complaint(actor=org.agent_a), "resolved", actor=org.admin)
+    # a staff error in service quality: closing needs the root cause recorded
+    Complaint.objects.filter(pk=done.pk).update(root_cause="派送员未经培训上岗")
     open_one = make_complaint(actor=org.agent_a)
     client.force_login(org.supervisor_a)
     response = client.post(

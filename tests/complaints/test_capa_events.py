@@ -222,6 +222,10 @@ def test_the_admin_shows_the_events_and_edits_through_the_service(org, client):
         "events-INITIAL_FORMS": "2",
         "events-MIN_NUM_FORMS": "0",
         "events-MAX_NUM_FORMS": "0",
+        "evidence-TOTAL_FORMS": "0",
+        "evidence-INITIAL_FORMS": "0",
+        "evidence-MIN_NUM_FORMS": "0",
+        "evidence-MAX_NUM_FORMS": "0",
     }
     response = client.post(
         url,

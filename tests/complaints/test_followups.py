@@ -115,7 +115,7 @@ CASES = [
     (
         "close",
         "resolved",
-        lambda o, c: s.complaint_close(actor=o.admin, complaint=c),
+        lambda o, c: s.complaint_close(actor=o.admin, complaint=c, root_cause="未培训"),
         [(STATUS, "resolved", "closed")],
         0,
     ),

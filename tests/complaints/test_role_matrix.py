@@ -51,7 +51,7 @@ ACTIONS = {
     ),
     "close": (
         "resolved",
-        lambda a, c: s.complaint_close(actor=a, complaint=c),
+        lambda a, c: s.complaint_close(actor=a, complaint=c, root_cause="未培训"),
         RESOLVERS,
     ),
     "confirm": (

@@ -343,7 +343,9 @@ CASES = [
         "complaint_close",
         "resolved",
         "complaint_handler_a",
-        lambda t: s.complaint_close(actor=t.actor, complaint=t.complaint),
+        lambda t: s.complaint_close(
+            actor=t.actor, complaint=t.complaint, root_cause="未培训"
+        ),
         7,
     ),
     Case(
@@ -424,6 +426,17 @@ CASES = [
         lambda t: s.capa_start(actor=t.actor, capa=t.x["capa"]),
         5,
         setup=_capa,
+    ),
+    Case(
+        "capa_attach_evidence",
+        "capa_attach_evidence",
+        "received",
+        "complaint_handler_a",
+        lambda t: s.capa_attach_evidence(
+            actor=t.actor, capa=t.x["capa"], file=t.x["file"]
+        ),
+        5,
+        setup=lambda t: {**_capa(t), "file": _jpeg()},
     ),
     Case(
         "capa_complete",

@@ -18,7 +18,7 @@ ACTIONS = {
         actor=a, complaint=c, resolution_type="apology"
     ),
     "confirm": lambda a, c: s.complaint_confirm(actor=a, complaint=c),
-    "close": lambda a, c: s.complaint_close(actor=a, complaint=c),
+    "close": lambda a, c: s.complaint_close(actor=a, complaint=c, root_cause="未培训"),
     "reopen": lambda a, c: s.complaint_reopen(actor=a, complaint=c, reason="不满意"),
     "reject": lambda a, c: s.complaint_reject(actor=a, complaint=c, reason="重复"),
 }

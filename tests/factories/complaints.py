@@ -107,7 +107,10 @@ def walk(complaint, to_status: str, *, actor):
         "resolve": lambda c: s.complaint_resolve(
             actor=actor, complaint=c, resolution_type="redelivery"
         ),
-        "close": lambda c: s.complaint_close(actor=actor, complaint=c),
+        # a service-quality complaint of a staff error: closing needs the root cause
+        "close": lambda c: s.complaint_close(
+            actor=actor, complaint=c, root_cause="派送员未经培训上岗"
+        ),
         "reopen": lambda c: s.complaint_reopen(
             actor=actor, complaint=c, reason="客户对处理结果不满意"
         ),

@@ -35,7 +35,7 @@ def test_supervisor_walks_a_complaint_to_closed(org, staff_client):
         ("reply", {"body": "您好，包裹已重新派送。"}, "replied"),
         ("resolve", {"resolution_type": "redelivery"}, "resolved"),
         ("confirm", {}, "resolved"),
-        ("close", {"note": "客户确认"}, "closed"),
+        ("close", {"note": "客户确认", "root_cause": "分拣流程缺少复核"}, "closed"),
     ]
     for action, body, status in steps:
         response = post(client, complaint, action, body)

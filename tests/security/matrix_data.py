@@ -611,6 +611,12 @@ complaints_complaint_workflow       GET             200  200  200  200  200  302
                                     GET out         200  404  404  404  404  404  404  404  404  LOG  LOG
                                     POST            200  200  200  200  200  302  302  302  404  LOG  LOG
                                     POST out        200  404  404  404  404  404  404  404  404  LOG  LOG
+# CAPA transition page (start, complete, verify): who may see the CAPA; the
+# services decide who may do what (an empty POST is an invalid form: 200)
+complaints_correctiveaction_transition GET      200  200  200  403  200  403  403  403  403  LOG  LOG
+                                    GET out         200  404  404  403  404  403  403  403  403  LOG  LOG
+                                    POST            200  200  200  403  200  403  403  403  403  LOG  LOG
+                                    POST out        200  404  404  403  404  403  403  403  403  LOG  LOG
 training_trainingsession_attendance GET             200  403  403  403  403  403  403  403  200  LOG  LOG
                                     POST            200  403  403  403  403  403  403  403  200  LOG  LOG
 auth_user_password_change           GET             200  200  302  403  403  403  403  302  302  LOG  LOG
@@ -644,6 +650,8 @@ kpi:export                     GET      200  200  200  200  200  200  200  200  
                                GET xlsx 200  200  200  200  200  200  200  200  200  LOG  LOG
 complaints:attachment-download GET      200  200  200  200  200  404  404  404  404  LOG  LOG
                                GET out  200  404  404  404  404  404  404  404  404  LOG  LOG
+complaints:capa-evidence-download GET   200  200  200  404  200  404  404  404  404  LOG  LOG
+                               GET out  200  404  404  404  404  404  404  404  404  LOG  LOG
 # the customer's pages, no login: a POST without the right details shows the form again
 public:track                   GET      200  200  200  200  200  200  200  200  200  200  200
                                POST     200  200  200  200  200  200  200  200  200  200  200
@@ -671,10 +679,27 @@ api-docs                       GET      200  200  200  200  200  200  200  200  
 # the row in scope (404), then the lifecycle rules of complaints.services (403 for
 # the role, 409 for the state: e.g. a received complaint cannot be resolved).
 # A method the route does not have is 405 to anyone signed in. ANON: 401.
+# CAPAs (staff only): view_correctiveaction, then the row in scope (404), then the
+# services (role 403, status 409: an open CAPA cannot be verified); ``in`` is
+# team A's open CAPA owned by its handler.
 
 API = table(
     """
 /api/v1/…                                         ADM  MGR  SUP  AGT  HDL  AM   RS   QA   TRN  ANON KEY
+capas/                                 GET        200  200  200  403  200  403  403  403  403  401  403
+                                       DELETE     405  405  405  405  405  405  405  405  405  401  405
+capas/{pk}/                            GET in     200  200  200  403  200  403  403  403  403  401  403
+                                       GET out    200  404  404  403  404  403  403  403  403  401  403
+                                       PUT in     405  405  405  405  405  405  405  405  405  401  405
+capas/{pk}/start/                      POST in    200  200  200  403  200  403  403  403  403  401  403
+                                       POST out   200  404  404  403  404  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  401  405
+capas/{pk}/complete/                   POST in    200  200  200  403  200  403  403  403  403  401  403
+                                       POST out   200  404  404  403  404  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  401  405
+capas/{pk}/verify/                     POST in    409  409  409  403  403  403  403  403  403  401  403
+                                       POST out   409  404  404  403  404  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  401  405
 complaints/                            GET        200  200  200  200  200  200  200  200  403  401  200
                                        POST       201  201  201  201  201  201  201  403  403  401  201
                                        DELETE     405  405  405  405  405  405  405  405  405  401  405

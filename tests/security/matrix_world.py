@@ -210,6 +210,16 @@ def build_world() -> World:
         due_date=due,
         complaints=[w.comp_b],
     )
+    w.evidence_a = complaints.capa_attach_evidence(
+        actor=w.complaint_handler_a,
+        capa=w.capa_a,
+        file=SimpleUploadedFile("培训签到表.jpg", JPEG, "image/jpeg"),
+    )
+    w.evidence_b = complaints.capa_attach_evidence(
+        actor=w.complaint_handler_b,
+        capa=w.capa_b,
+        file=SimpleUploadedFile("培训签到表.jpg", JPEG, "image/jpeg"),
+    )
     w.category = model("complaints.Category").objects.get(code="service_quality")
     w.calendar = model("complaints.BusinessCalendar").objects.get(is_default=True)
     w.calendar_day = model("complaints.CalendarDay").objects.create(

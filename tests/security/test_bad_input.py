@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -28,10 +29,12 @@ from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.urls import reverse
 from django.urls.converters import IntConverter
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from complaints.models import Complaint
+from complaints.services import capa_create
 from config.api.pagination import KefuCursorPagination
 from config.api.scopes import Scope
 from crm.models import Customer
@@ -179,6 +182,14 @@ def world(org, settings):
     RevisitFactory(customer=w.customer)
     w.complaint = make_complaint(customer=w.customer, source_partner=partner)
     make_complaint(customer=CustomerFactory(department=org.dept_a))
+    w.capa = capa_create(
+        actor=org.supervisor_a,
+        title="派送员服务礼仪整改",
+        root_cause="派送员未经礼仪培训上岗",
+        action="全员参加礼仪培训并抽查",
+        owner=org.complaint_handler_a,
+        due_date=timezone.localdate() + timedelta(days=30),
+    )
     inspection(
         inspector=org.qa_inspector_a, staff=org.agent_a, at=local(2026, 11, 3, 10)
     )
@@ -198,7 +209,7 @@ def _fill(path: str, w: World, value: str | None = None) -> str:
     real = {
         "reference": w.complaint.reference,
         "code": w.customer.code,
-        "id": str(w.webhook.pk),
+        "id": str(w.capa.pk if path.startswith("/api/v1/capas/") else w.webhook.pk),
     }
     return re.sub(
         r"\{(\w+)\}", lambda m: value if value is not None else real[m[1]], path

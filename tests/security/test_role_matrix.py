@@ -303,6 +303,9 @@ def admin_view_request(w, cell: Cell):
         complaint = w.comp_b if out else w.comp_a
         url = reverse(f"admin:{name}", args=[complaint.pk])
         return method, url, {}, complaint
+    if name == "complaints_correctiveaction_transition":
+        capa = w.capa_b if out else w.capa_a
+        return method, reverse(f"admin:{name}", args=[capa.pk]), {}, capa
     if name == "training_trainingsession_attendance":
         url = reverse(f"admin:{name}", args=[w.session.pk])
         return method, url, {}, w.session
@@ -365,6 +368,9 @@ def page_request(w, cell: Cell):
             must.get(cell.principal, ()),
             never,
         )
+    if name == "complaints:capa-evidence-download":
+        evidence = w.evidence_b if out else w.evidence_a
+        return method, reverse(name, args=[evidence.pk]), None, *nothing
     if name == "complaints:attachment-download":
         attachment = w.attachment_b if out else w.attachment_a
         return method, reverse(name, args=[attachment.pk]), None, *nothing
@@ -421,6 +427,7 @@ API_BODY = {
         "note": "矩阵测试",
         "body": "您好，已收到您的投诉。",
         "cause_hypothesis": "派送员未按约定时间派送",
+        "root_cause": "派送员未经培训上岗",
         "resolution_type": "apology",
         "severity": "high",
         "assignee": "mx_agent_a",
@@ -435,6 +442,8 @@ API_BODY = {
     },
     "complaints/{reference}/feedback/": {"csat": 4, "nps": 8, "comment": "满意"},
     "complaints/{reference}/note/": {"body": "内部备注"},
+    "capas/{pk}/complete/": {"note": "矩阵测试"},
+    "capas/{pk}/verify/": {"effective": True, "note": "矩阵测试"},
     "webhooks/": {
         "url": "https://hooks.matrix.example.cn/kefu",
         "events": ["complaint.created"],
@@ -456,6 +465,8 @@ def api_object(w, placeholder: str, principal: str, out: bool, path: str):
         if key:
             return w.pcust_b if out else w.pcust_a
         return w.cust_b if out else w.cust_a
+    if placeholder == "pk" and path.startswith("capas/"):
+        return w.capa_b if out else w.capa_a
     if placeholder == "pk":
         return w.endpoint_b if out else w.endpoint_a
     raise LookupError(placeholder)
@@ -488,6 +499,7 @@ def api_state(obj):
 LIST_IDS = {
     "customers/": lambda rows: {r["code"] for r in rows},
     "complaints/": lambda rows: {r["reference"] for r in rows},
+    "capas/": lambda rows: {r["id"] for r in rows},
     "revisits/": lambda rows: {r["id"] for r in rows},
     "training/records/": lambda rows: {r["employee_no"] for r in rows},
     "kpi/results/": lambda rows: {r["staff_id"] for r in rows},
@@ -504,6 +516,7 @@ def list_never(w, path: str, principal: str) -> set:
         | ({w.cust_a.code} if key else {w.pcust_a.code}),
         "complaints/": {w.comp_b.reference, w.pcomp_b.reference}
         | ({w.comp_a.reference} if key else {w.pcomp_a.reference}),
+        "capas/": {w.capa_b.pk},
         "revisits/": {w.rev_b.pk} | ({w.rev_a.pk} if key else set()),
         # trainers read every training record
         "training/records/": set()
