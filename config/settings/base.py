@@ -195,6 +195,8 @@ KEFU_TASK_QUEUES: dict[str, tuple[str, ...]] = {
         "partners.prune_webhook_backlog",
         "partners.purge_idempotency_records",
         "complaints.auto_close",
+        "complaints.capa_overdue_sweep",
+        "complaints.capa_spike_sweep",
     ),
     # mail in and out: SMTP sends, the IMAP/Maildir poll (network-bound)
     "email": ("crm.deliver_notification_emails", "complaints.poll_inbound_email"),

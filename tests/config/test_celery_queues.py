@@ -19,6 +19,8 @@ EXPECTED = {
     "partners.prune_webhook_backlog": "sweeps",
     "partners.purge_idempotency_records": "sweeps",
     "complaints.auto_close": "sweeps",
+    "complaints.capa_overdue_sweep": "sweeps",
+    "complaints.capa_spike_sweep": "sweeps",
     "crm.deliver_notification_emails": "email",
     "complaints.poll_inbound_email": "email",
     "partners.deliver_webhooks": "webhooks",
