@@ -302,6 +302,23 @@ def inbound_email_list(*, user) -> QuerySet:
     )
 
 
+def customer_message_list(*, user) -> QuerySet:
+    """Messages to customers ``user`` may read (administrators: crm.roles gives
+    no other role the permission; addresses and texts are personal data)."""
+    from complaints.models import CustomerMessage
+
+    return scoping.visible_to(user, CustomerMessage.objects.all()).select_related(
+        "complaint"
+    )
+
+
+def message_template_list(*, user) -> QuerySet:
+    """The edited message templates (configuration; administrators edit them)."""
+    from complaints.models import MessageTemplate
+
+    return scoping.visible_to(user, MessageTemplate.objects.all())
+
+
 def attachment_for_download(*, user, pk: int):
     """The attachment ``pk`` if ``user`` may download it, else None: the user
     may view attachments and the complaint is in their scope (crm.scoping)."""

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
+from string import Formatter
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -151,11 +152,18 @@ def render_text(text: str, values: dict) -> str:
 
 
 def template_check(text: str) -> None:
-    """Raise ``ValueError`` if ``text`` is not a usable template (admin form)."""
+    """Raise ``ValueError`` if ``text`` is not a usable template: malformed
+    braces or a variable other than ``VARIABLES`` (admin form)."""
     try:
+        names = {
+            field for _l, field, _f, _c in Formatter().parse(text) if field is not None
+        }
         render_text(text, dict.fromkeys(VARIABLES, "x"))
     except (ValueError, KeyError, IndexError, AttributeError) as exc:
         raise ValueError(str(exc)) from exc
+    unknown = names - set(VARIABLES)
+    if unknown:
+        raise ValueError(", ".join(sorted(unknown)))
 
 
 def render(kind: str, channel: str, language: str, values: dict) -> tuple[str, str]:

@@ -390,3 +390,38 @@ def test_erasure_masks_the_outbox(org):
     assert (row.address, row.subject, row.body) == ("", ERASED_TEXT, ERASED_TEXT)
     assert (row.status, row.last_error) == (MS.FAILED, "customer erased")
     assert Complaint.objects.filter(pk=complaint.pk).exists()
+
+
+# --- admin --------------------------------------------------------------------
+
+
+def test_reply_shows_its_delivery_on_the_complaint_page(org, client):
+    with _daytime():
+        complaint = make_complaint(actor=org.agent_a)
+        walk(complaint, "replied", actor=org.supervisor_a)
+        md.customer_messages_deliver()
+    client.force_login(org.supervisor_a)
+    html = client.get(
+        f"/admin/complaints/complaint/{complaint.pk}/change/"
+    ).content.decode()
+    assert "短信 · 已发送" in html
+    # and the timeline carries the sent messages
+    assert complaint.events.filter(kind=EK.MESSAGE_SENT).count() == 3
+
+
+def test_template_admin_refuses_an_unknown_variable(org, client):
+    client.force_login(org.admin)
+    url = "/admin/complaints/messagetemplate/add/"
+    data = {
+        "kind": "reply",
+        "channel": "sms",
+        "language": "zh-hans",
+        "subject": "",
+        "body": "您好 {customer_name}",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert not MessageTemplate.objects.exists()
+    data["body"] = "您好，{reference}：{reply}"
+    assert client.post(url, data).status_code == 302
+    assert MessageTemplate.objects.get().body == "您好，{reference}：{reply}"
