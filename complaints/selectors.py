@@ -312,13 +312,6 @@ def customer_message_list(*, user) -> QuerySet:
     )
 
 
-def message_template_list(*, user) -> QuerySet:
-    """The edited message templates (configuration; administrators edit them)."""
-    from complaints.models import MessageTemplate
-
-    return scoping.visible_to(user, MessageTemplate.objects.all())
-
-
 def attachment_for_download(*, user, pk: int):
     """The attachment ``pk`` if ``user`` may download it, else None: the user
     may view attachments and the complaint is in their scope (crm.scoping)."""

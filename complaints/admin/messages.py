@@ -90,7 +90,6 @@ class MessageTemplateForm(forms.ModelForm):
 
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(ScopedModelAdmin):
-    selector = staticmethod(selectors.message_template_list)
     form = MessageTemplateForm
     list_display = ("kind", "channel", "language", "subject", "updated_at")
     list_filter = ("kind", "channel", "language")

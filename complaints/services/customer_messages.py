@@ -44,7 +44,7 @@ from complaints.models import (
     MessageTemplate,
     SlaTarget,
 )
-from complaints.services import links
+from complaints.services import clock, links
 from complaints.services.events import event_record
 from complaints.services.message_delivery import (
     customer_messages_deliver,
@@ -303,7 +303,7 @@ def message_queue(
     ).first()
     if existing is not None:
         return existing
-    now = now or timezone.now()
+    now = now or clock.now()  # the change's time (seed_demo replays history)
     language = _language()
     context = {
         "reference": complaint.reference,
