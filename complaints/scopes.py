@@ -56,6 +56,7 @@ def register() -> None:
             "complaints.SatisfactionSurvey": _complaint_paths("complaint__"),
             # Administrators only (crm.roles gives no other role a permission).
             "complaints.InboundEmail": _complaint_paths("complaint__"),
+            "complaints.CustomerMessage": _complaint_paths("complaint__"),
             "complaints.CorrectiveAction": _capa_paths(),
             "complaints.CapaEvent": _capa_paths("capa__"),
             "complaints.CapaEvidence": _capa_paths("capa__"),
@@ -65,5 +66,6 @@ def register() -> None:
             "complaints.BusinessCalendar": CONFIG,
             "complaints.CalendarDay": CONFIG,
             "complaints.AssignmentRule": CONFIG,
+            "complaints.MessageTemplate": CONFIG,
         }
     )

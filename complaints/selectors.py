@@ -352,6 +352,16 @@ def capa_evidence_for_download(*, user, pk: int):
     return capa_evidence_list(user=user).filter(pk=pk).first()
 
 
+def customer_message_list(*, user) -> QuerySet:
+    """Messages to customers ``user`` may read (administrators: crm.roles gives
+    no other role the permission; addresses and texts are personal data)."""
+    from complaints.models import CustomerMessage
+
+    return scoping.visible_to(user, CustomerMessage.objects.all()).select_related(
+        "complaint"
+    )
+
+
 def attachment_for_download(*, user, pk: int):
     """The attachment ``pk`` if ``user`` may download it, else None: the user
     may view attachments and the complaint is in their scope (crm.scoping)."""

@@ -2,6 +2,9 @@
 
 from celery import shared_task
 
+# Published by the messages to customers; registered from here with the rest.
+from complaints.services.message_delivery import deliver_customer_messages  # noqa: F401
+
 
 @shared_task(name="complaints.sla_sweep")
 def sla_sweep() -> dict[str, int]:

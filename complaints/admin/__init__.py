@@ -9,12 +9,14 @@ Importing the submodules registers their admins:
 - ``capa``: corrective actions
 - ``surveys``: satisfaction surveys
 - ``inbound``: received e-mail and its quarantine (read-only)
+- ``messages``: messages to customers (outbox, read-only) and their templates
 """
 
 from complaints.admin.capa import CorrectiveActionAdmin
 from complaints.admin.categories import AssignmentRuleAdmin, CategoryAdmin
 from complaints.admin.complaint import ComplaintAdmin
 from complaints.admin.inbound import InboundEmailAdmin
+from complaints.admin.messages import CustomerMessageAdmin, MessageTemplateAdmin
 from complaints.admin.sla import BusinessCalendarAdmin, CalendarDayAdmin, SlaPolicyAdmin
 from complaints.admin.surveys import SatisfactionSurveyAdmin
 
@@ -25,7 +27,9 @@ __all__ = [
     "CategoryAdmin",
     "ComplaintAdmin",
     "CorrectiveActionAdmin",
+    "CustomerMessageAdmin",
     "InboundEmailAdmin",
+    "MessageTemplateAdmin",
     "SatisfactionSurveyAdmin",
     "SlaPolicyAdmin",
 ]

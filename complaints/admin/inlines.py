@@ -147,8 +147,24 @@ class SlaTargetInline(ReadOnlyInline):
 class ReplyInline(ReadOnlyInline):
     model = ComplaintReply
     selector = staticmethod(selectors.complaint_reply_list)
-    fields = ("sent_at", "channel", "author", "body")
+    fields = ("sent_at", "channel", "author", "body", "delivery")
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("messages")
+
+    @admin.display(description=_("delivered to the customer"))
+    def delivery(self, obj):
+        """The message that carries the reply: channel and status (sent,
+        failed with the error, pending), or a dash when none was queued."""
+        rows = list(obj.messages.all())
+        if not rows:
+            return "—"
+        row = rows[-1]
+        text = f"{row.get_channel_display()} · {row.get_status_display()}"
+        if row.status == row.Status.FAILED and row.last_error:
+            text = f"{text} ({row.last_error})"
+        return text
 
 
 class NoteInline(ReadOnlyInline):

@@ -13,6 +13,7 @@ One module per subject; every name stays importable from ``complaints.models``
 - ``events``: ComplaintEvent (append-only), ImmutableRowError
 - ``survey``: SatisfactionSurvey
 - ``inbound``: InboundEmail (received mail, quarantine)
+- ``messages``: CustomerMessage (outbox to the customer), MessageTemplate
 - ``capa``: CorrectiveAction, CapaEvent (append-only)
 - ``policy_changes``: SlaPolicyChange (append-only)
 - ``append_only``: the base of append-only audit rows
@@ -34,6 +35,12 @@ from complaints.models.events import (
 )
 from complaints.models.inbound import InboundEmail
 from complaints.models.intake import AssignmentRule, ReferenceCounter
+from complaints.models.messages import (
+    CustomerMessage,
+    MessageChannel,
+    MessageKind,
+    MessageTemplate,
+)
 from complaints.models.policy_changes import SlaPolicyChange
 from complaints.models.sla import BusinessCalendar, CalendarDay, SlaPolicy, SlaTarget
 from complaints.models.survey import SatisfactionSurvey
@@ -55,6 +62,10 @@ __all__ = [
     "ComplaintEventQuerySet",
     "ComplaintNote",
     "ComplaintReply",
+    "CustomerMessage",
+    "MessageChannel",
+    "MessageKind",
+    "MessageTemplate",
     "CorrectiveAction",
     "ImmutableRowError",
     "InboundEmail",

@@ -59,6 +59,9 @@ class ComplaintEvent(models.Model):
         ARCHIVED = "archived", _("archived")
         CUSTOMER_MESSAGE = "customer_message", _("message from customer")
         AUTO_CLOSED = "auto_closed", _("closed automatically")
+        MESSAGE_SENT = "message_sent", _("message to customer sent")
+        MESSAGE_FAILED = "message_failed", _("message to customer failed")
+        MESSAGE_NOT_SENT = "message_not_sent", _("no message to customer")
 
     complaint = models.ForeignKey(
         Complaint,

@@ -6,7 +6,9 @@ The complaint services call one function per moment — ``on_complaint_created``
 follow-ups write (a revisit, a training assignment, a webhook outbox row)
 commits or rolls back with the change itself.
 
-Downward calls are written out here (crm's confirmation revisit). Apps above
+Downward calls and complaints' own follow-ups are written out here (crm's
+confirmation revisit; the messages to the customer of
+``complaints.services.customer_messages``). Apps above
 complaints — training (the attitude rule) and partners (webhook rows) — are not
 imported: they ``register(moment, handler)`` in their ``AppConfig.ready()``,
 and each moment runs its handlers synchronously, in registration order (the
@@ -20,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 
+from complaints.services import customer_messages
 from crm.services.revisits import revisit_plan_for_resolved_complaint
 
 
@@ -72,12 +75,18 @@ def _run(moment: Moment, **arguments) -> None:
 
 
 def on_complaint_created(*, complaint, actor) -> None:
-    """A complaint was received (``complaint_receive``)."""
+    """A complaint was received (``complaint_receive``): the customer's
+    acknowledgement is queued, then the registered handlers run."""
+    customer_messages.queue_acknowledgement(complaint=complaint)
     _run(Moment.CREATED, complaint=complaint, actor=actor)
 
 
 def on_status_changed(*, complaint, actor, from_status, to_status) -> None:
-    """The complaint's status changed (any lifecycle service)."""
+    """The complaint's status changed (any lifecycle service): the customer's
+    status notice (handling started, on hold) is queued, then the handlers."""
+    customer_messages.queue_status_notice(
+        complaint=complaint, from_status=from_status, to_status=to_status
+    )
     _run(
         Moment.STATUS_CHANGED,
         complaint=complaint,
@@ -88,7 +97,9 @@ def on_status_changed(*, complaint, actor, from_status, to_status) -> None:
 
 
 def on_complaint_replied(*, complaint, actor, reply) -> None:
-    """A customer-facing reply was recorded (``complaint_reply``)."""
+    """A customer-facing reply was recorded (``complaint_reply``): it is
+    queued for delivery to the customer, then the handlers run."""
+    customer_messages.queue_reply(complaint=complaint, reply=reply)
     _run(Moment.REPLIED, complaint=complaint, actor=actor, reply=reply)
 
 
@@ -97,6 +108,7 @@ def on_complaint_resolved(*, complaint, actor) -> None:
     confirmation revisit (due within 24 h by the default rule, once), then the
     registered handlers (the partner's webhook rows)."""
     revisit_plan_for_resolved_complaint(complaint=complaint)
+    customer_messages.queue_resolved(complaint=complaint)
     _run(Moment.RESOLVED, complaint=complaint, actor=actor)
 
 

@@ -33,6 +33,7 @@ from complaints.services.closing import complaint_reopen
 from complaints.services.common import lock
 from complaints.services.events import event_record
 from complaints.services.intake import complaint_receive
+from complaints.services.links import outbound_message_id  # noqa: F401 (its home was here)
 from config.errors import Conflict, DomainError, InvalidInput, NotPermitted
 from crm import pii, scoping
 from crm.services.customers import customer_upsert
@@ -45,7 +46,7 @@ Outcome = InboundEmail.Outcome
 # reference: "TS" + YYYYMMDD + a sequence of at least four digits).
 SUBJECT_REFERENCE = re.compile(r"\[\s*(TS\d{12,})\s*\]", re.IGNORECASE)
 # Message-IDs of the mail Kefu sends about a complaint: ``<kefu.TS….<random>@host>``
-# (outbound_message_id below); a reply's In-Reply-To/References carry them back.
+# (links.outbound_message_id); a reply's In-Reply-To/References carry them back.
 OUTBOUND_ID = re.compile(r"<kefu\.(TS\d{12,})\.[^@>]+@[^>]+>", re.IGNORECASE)
 AUTO_SENDERS = re.compile(
     r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply)(\+.*)?@", re.IGNORECASE
@@ -77,13 +78,6 @@ class ParsedMail:
     in_reply_to: list[str]
     auto_reason: str
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
-
-
-def outbound_message_id(reference: str, token: str, domain: str = "") -> str:
-    """The Message-ID for mail sent about complaint ``reference`` (so that the
-    customer's reply finds its complaint even without the subject tag)."""
-    domain = domain or settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "kefu"
-    return f"<kefu.{reference}.{token}@{domain}>"
 
 
 def _digest_key(raw: bytes) -> str:

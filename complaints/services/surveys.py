@@ -5,25 +5,31 @@ A survey token is ``django.core.signing`` of (complaint id, cycle) with a
 timestamp: it cannot be forged or moved to another complaint, it expires after
 ``KEFU_SURVEY_TTL_DAYS``, and it is single-use because the cycle's survey can
 be answered once (``survey_record_answer``). The outbound messages (issue 13,
-"Outbound messages") put ``survey_url`` and ``tracking_url`` into their texts.
+"Outbound messages") put ``survey_url`` and ``tracking_url`` into their texts;
+the links are made in ``complaints.services.links`` (re-exported here).
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from complaints import selectors
 from complaints.models import Complaint, SatisfactionSurvey
+from complaints.services.links import SALT, survey_token, survey_url, tracking_url
 from complaints.services.resolution import survey_record_answer
 from config.errors import Conflict, DomainError, NotFound
 
-SALT = "kefu.complaints.survey"
+__all__ = [
+    "SALT",
+    "survey_answer_by_token",
+    "survey_for_token",
+    "survey_token",
+    "survey_url",
+    "tracking_url",
+]
 S = Complaint.Status
 
 
@@ -33,29 +39,6 @@ class SurveyLinkExpired(DomainError):
 
     status = 410
     code = "survey_link_expired"
-
-
-def survey_token(complaint: Complaint, *, cycle: int | None = None) -> str:
-    cycle = cycle or complaint.reopened_count + 1
-    return signing.dumps({"c": complaint.pk, "n": cycle}, salt=SALT, compress=True)
-
-
-def _absolute(path: str) -> str:
-    return settings.KEFU_BASE_URL.rstrip("/") + path
-
-
-def survey_url(complaint: Complaint) -> str:
-    """The absolute survey link of the complaint's current resolution cycle."""
-    return _absolute(
-        reverse("public:survey", kwargs={"token": survey_token(complaint)})
-    )
-
-
-def tracking_url(complaint: Complaint) -> str:
-    """The absolute tracking link, the reference filled in (the customer still
-    gives the last digits of the phone or the e-mail)."""
-    query = urlencode({"reference": complaint.reference})
-    return _absolute(f"{reverse('public:track')}?{query}")
 
 
 def survey_for_token(token: str) -> tuple[Complaint, SatisfactionSurvey | None]:

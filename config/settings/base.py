@@ -198,8 +198,12 @@ KEFU_TASK_QUEUES: dict[str, tuple[str, ...]] = {
         "complaints.capa_overdue_sweep",
         "complaints.capa_spike_sweep",
     ),
-    # mail in and out: SMTP sends, the IMAP/Maildir poll (network-bound)
-    "email": ("crm.deliver_notification_emails", "complaints.poll_inbound_email"),
+    # mail in and out: SMTP sends, messages to customers, the IMAP/Maildir poll
+    "email": (
+        "crm.deliver_notification_emails",
+        "complaints.deliver_customer_messages",
+        "complaints.poll_inbound_email",
+    ),
     "webhooks": ("partners.deliver_webhooks",),
     "kpi": ("kpi.compute_snapshots", "kpi.compute_period"),
     # everything else: heartbeat, SLA recompute after a policy change, the
@@ -293,6 +297,11 @@ CELERY_BEAT_SCHEDULE["complaints-sla-sweep"] = {
 # Customer mail (Maildir, and IMAP when KEFU_IMAP_URL is set), every minute.
 CELERY_BEAT_SCHEDULE["complaints-poll-inbound-email"] = {
     "task": "complaints.poll_inbound_email",
+    "schedule": 60.0,
+}
+# Messages to customers: the outbox sweep (also published after each commit).
+CELERY_BEAT_SCHEDULE["complaints-deliver-customer-messages"] = {
+    "task": "complaints.deliver_customer_messages",
     "schedule": 60.0,
 }
 # Resolved complaints the customer never answered close after KEFU_AUTO_CLOSE_DAYS.
@@ -435,6 +444,22 @@ KEFU_CAPA_ESCALATE_AFTER_DAYS = env.int("KEFU_CAPA_ESCALATE_AFTER_DAYS", default
 KEFU_CAPA_SPIKE_THRESHOLD = env.int("KEFU_CAPA_SPIKE_THRESHOLD", default=5)
 KEFU_CAPA_SPIKE_WINDOW_HOURS = env.int("KEFU_CAPA_SPIKE_WINDOW_HOURS", default=24)
 KEFU_CAPA_SPIKE_DUE_DAYS = env.int("KEFU_CAPA_SPIKE_DUE_DAYS", default=14)
+# Messages to customers (outbox complaints.CustomerMessage): the backend of SMS
+# and WeChat ("console": logged, the default; "file": one JSON file per message
+# in KEFU_MESSAGE_FILE_DIR; "http": POSTed to KEFU_SMS_URL / KEFU_WECHAT_URL).
+# E-mail goes through Django's mail (EMAIL_URL).
+KEFU_MESSAGE_BACKEND = env.str("KEFU_MESSAGE_BACKEND", default="console")
+KEFU_MESSAGE_FILE_DIR = env.str("KEFU_MESSAGE_FILE_DIR", default="var/messages")
+KEFU_SMS_URL = env.str("KEFU_SMS_URL", default="")
+KEFU_WECHAT_URL = env.str("KEFU_WECHAT_URL", default="")
+KEFU_MESSAGE_HTTP_TIMEOUT = env.float("KEFU_MESSAGE_HTTP_TIMEOUT", default=10.0)
+KEFU_MESSAGE_LEASE_SECONDS = env.int("KEFU_MESSAGE_LEASE_SECONDS", default=60)
+KEFU_MESSAGE_MAX_ATTEMPTS = env.int("KEFU_MESSAGE_MAX_ATTEMPTS", default=5)
+# The language of messages to customers (zh-hans or en; templates per language).
+KEFU_MESSAGE_LANGUAGE = env.str("KEFU_MESSAGE_LANGUAGE", default="zh-hans")
+# No SMS/WeChat from QUIET_START to QUIET_END local time unless urgent.
+KEFU_QUIET_HOURS_START = env.int("KEFU_QUIET_HOURS_START", default=21)
+KEFU_QUIET_HOURS_END = env.int("KEFU_QUIET_HOURS_END", default=8)
 # A customer's e-mail reopens a complaint resolved at most this many days ago.
 KEFU_REOPEN_WINDOW_DAYS = env.int("KEFU_REOPEN_WINDOW_DAYS", default=30)
 # The public tracking page: tries per client address and window.

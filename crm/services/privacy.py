@@ -407,6 +407,30 @@ def _persons_rows(customer: Customer) -> dict:
     return found
 
 
+# Outboxes of messages to the customer (complaints.CustomerMessage, by label:
+# crm imports no higher app): the address and the text are masked, the row kept
+# (kind, channel, status and times stay for the record); unsent ones are failed.
+_OUTBOX_MASKED = {"complaints.customermessage": ("address", "subject", "body")}
+
+
+def _erase_outbox_messages(rows: dict) -> int:
+    masked = 0
+    for model, objects in rows.items():
+        fields = _OUTBOX_MASKED.get(model._meta.label_lower)
+        if not fields:
+            continue
+        for obj in model._base_manager.filter(pk__in=[o.pk for o in objects]):
+            for name in fields:
+                setattr(obj, name, "" if name == "address" else ERASED_TEXT)
+            update = list(fields)
+            if obj.status in ("pending", "sending"):  # nobody to send it to now
+                obj.status, obj.last_error = "failed", "customer erased"
+                update += ["status", "last_error"]
+            obj.save(update_fields=update)
+            masked += 1
+    return masked
+
+
 def _erase_attachments(rows: dict) -> int:
     """Delete the complaints' attachments: the rows now, the files once the
     erasure commits (a rollback keeps both); the file names in the complaints'
@@ -542,6 +566,7 @@ def customer_erase(*, actor, customer: Customer) -> Customer:
         for obj in objects
     ]
     Interaction.objects.filter(customer=customer).update(summary=ERASED_TEXT)
+    _erase_outbox_messages(rows)
     _redact_rows(_mentioned(Notification, ("title", "body"), mentions), redact)
     _erase_webhook_payloads(complaints, redact)
     customer.contacts.all().delete()

@@ -23,8 +23,11 @@ def test_the_registered_follow_ups_are_exactly_these():
     }
 
 
-def test_registering_a_handler_twice_runs_it_once():
+def test_registering_a_handler_twice_runs_it_once(monkeypatch):
     # A complaint that came from no partner: the webhook handler does nothing.
+    # The reply's message to the customer is complaints' own step (not a
+    # registered handler) and needs a real complaint: left out here.
+    monkeypatch.setattr(followups.customer_messages, "queue_reply", lambda **_: None)
     complaint = SimpleNamespace(source_partner_id=None)
     calls = []
 

@@ -121,10 +121,11 @@ def test_someone_outside_the_revisits_scope_is_refused(org):
 
 def test_query_count_of_a_problem_found(org, django_assert_num_queries):
     """Pinned: the revisit (lock, completion, interaction, link) plus the
-    complaint's own intake (reference, routing, SLA clocks, event, follow-ups)."""
+    complaint's own intake (reference, routing, SLA clocks, event, follow-ups,
+    the customer's acknowledgement: 4)."""
     customer = CustomerFactory(department=org.dept_a, owner=org.account_manager_a)
     revisit = RevisitFactory(customer=customer, assignee=org.account_manager_a)
-    with django_assert_num_queries(43):
+    with django_assert_num_queries(47):
         revisit_complete_with_complaint(
             actor=org.account_manager_a,
             revisit=revisit,

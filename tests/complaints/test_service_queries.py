@@ -122,7 +122,8 @@ CASES = [
             subject=SUBJECT,
             description=DESCRIPTION,
         ),
-        24,
+        # + the customer's message (customer_messages): its lookups and INSERT
+        28,
         setup=lambda t: {
             "customer": CustomerFactory(department=t.org.dept_a),
             "rule": AssignmentRuleFactory(team=t.org.team_a),
@@ -144,7 +145,8 @@ CASES = [
             description=DESCRIPTION,
             source_partner=t.x["partner"],
         ),
-        22,
+        # + the customer's message (customer_messages): its lookups and INSERT
+        26,
         setup=lambda t: {
             "customer": CustomerFactory(),
             "partner": WebhookEndpointFactory(partner=PartnerFactory()).partner,
@@ -168,7 +170,8 @@ CASES = [
             description="客户反映快递员态度恶劣。",
             attributed_staff=t.x["staff"],
         ),
-        40,
+        # + the customer's message (customer_messages): its lookups and INSERT
+        44,
         setup=_etiquette_and_one_attitude_complaint,
     ),
     Case(
@@ -238,7 +241,8 @@ CASES = [
         "analyzing",
         "complaint_handler_a",
         lambda t: s.complaint_start_handling(actor=t.actor, complaint=t.complaint),
-        6,
+        # + the customer's message (customer_messages): its lookups and INSERT
+        10,
     ),
     Case(
         "reply",
@@ -249,7 +253,8 @@ CASES = [
         lambda t: s.complaint_reply(
             actor=t.actor, complaint=t.complaint, body="已处理"
         ),
-        16,
+        # + the customer's message (customer_messages): its lookups and INSERT
+        20,
     ),
     Case(
         "record_contact",
@@ -275,7 +280,8 @@ CASES = [
         "received",
         "complaint_handler_a",
         lambda t: s.complaint_hold(actor=t.actor, complaint=t.complaint, reason="等待"),
-        9,
+        # + the customer's message (customer_messages): its lookups and INSERT
+        14,
     ),
     Case(
         "resume",
@@ -320,7 +326,8 @@ CASES = [
         lambda t: s.complaint_resolve(
             actor=t.actor, complaint=t.complaint, resolution_type="apology"
         ),
-        26,
+        # + the customer's message (customer_messages): its lookups and INSERT
+        29,
     ),
     Case(
         "confirm",
@@ -500,7 +507,8 @@ CASES = [
             subject=SUBJECT,
             description=DESCRIPTION,
         ),
-        39,
+        # + the customer's message (customer_messages): its lookups and INSERT
+        43,
         setup=lambda t: {
             "partner": WebhookEndpointFactory(partner=PartnerFactory()).partner,
         },
@@ -521,7 +529,8 @@ CASES = [
             category="attitude",
             subject="回访发现：快递员态度差",
         ),
-        44,
+        # + the customer's message (customer_messages): its lookups and INSERT
+        48,
         setup=lambda t: {
             "revisit": RevisitFactory(
                 customer=CustomerFactory(
@@ -568,7 +577,8 @@ CASES = [
         # parse, the Message-ID check, a new customer (upsert), a whole
         # complaint_receive, the row's update.
         lambda t: s.inbound_email_receive(raw=PLAIN_MAIL, source="maildir"),
-        38,
+        # + the customer's message (customer_messages): its lookups and INSERT
+        42,
     ),
     Case(
         "inbound_retry",

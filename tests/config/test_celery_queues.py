@@ -22,6 +22,7 @@ EXPECTED = {
     "complaints.capa_overdue_sweep": "sweeps",
     "complaints.capa_spike_sweep": "sweeps",
     "crm.deliver_notification_emails": "email",
+    "complaints.deliver_customer_messages": "email",
     "complaints.poll_inbound_email": "email",
     "partners.deliver_webhooks": "webhooks",
     "kpi.compute_snapshots": "kpi",

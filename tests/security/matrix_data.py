@@ -120,6 +120,8 @@ ADMIN_OBJECTS: dict[str, tuple[str | dict[str, str], str | None]] = {
     "complaints.complaint": ("comp_a", "comp_b"),
     "complaints.correctiveaction": ("capa_a", "capa_b"),
     "complaints.inboundemail": ("inbound_a", None),
+    "complaints.customermessage": ("message_a", None),
+    "complaints.messagetemplate": ("message_template", None),
     "complaints.satisfactionsurvey": ("survey_a", "survey_b"),
     "complaints.slapolicy": ("sla_policy", None),
     "crm.contact": ("contact_a", "contact_b"),
@@ -278,6 +280,22 @@ complaints.inboundemail       changelist  200  403  403  403  403  403  403  403
                               history     200  302  302  302  302  302  302  302  302  LOG  LOG
                               delete      403  403  403  403  403  403  403  403  403  LOG  LOG
                               save        403  403  403  403  403  403  403  403  403  LOG  LOG
+# messages to customers (addresses and texts: personal data): administrators
+# only, read-only (written by the services); the row of a complaint in scope is
+# found and refused (403), not hidden (trainers: out of scope, 302)
+complaints.customermessage    changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  403  403  403  403  403  403  403  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        403  403  403  403  403  403  403  403  403  LOG  LOG
+# their templates: administrators edit them (an empty form is sent back: 200)
+complaints.messagetemplate    changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         200  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  403  403  403  403  403  403  403  403  LOG  LOG
 complaints.satisfactionsurvey changelist  200  200  200  200  200  200  200  403  403  LOG  LOG
                               add         403  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  200  200  200  200  200  403  403  LOG  LOG

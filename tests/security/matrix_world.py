@@ -334,4 +334,19 @@ def build_world() -> World:
         raw=b"From: nobody\r\nSubject: matrix\r\n\r\nno sender address\r\n",
         source="webhook",
     )
+    # --- messages to customers: comp_a's acknowledgement, and one template -----------------
+    messages = model("complaints.CustomerMessage").objects
+    w.message_a = messages.filter(complaint=w.comp_a).order_by("pk").first() or (
+        messages.create(
+            complaint=w.comp_a,
+            kind="acknowledgement",
+            trigger_key="matrix",
+            channel="sms",
+            address="13800000000",
+            body="matrix",
+        )
+    )
+    w.message_template = model("complaints.MessageTemplate").objects.create(
+        kind="acknowledgement", channel="sms", language="zh-hans", body="{reference}"
+    )
     return w
