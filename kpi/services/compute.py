@@ -627,13 +627,23 @@ def _scorecards(period, templates, staff_rows, staff_scores, now):
 def kpi_compute_recent_months(
     *, actor=None, today: date | None = None, months: int = 2
 ) -> list[str]:
-    """The current month and the ``months - 1`` before it (the nightly job),
-    newest first; computed together in one pass per source."""
+    """The nightly job: the current month and the ``months - 1`` before it, then
+    the quarters and years those months belong to (the current quarter and year,
+    and the previous ones while a late change of last month still counts in
+    them), computed together in one pass per source.
+
+    Returns the period keys, months newest first, then quarters, then years."""
     today = today or timezone.localdate()
-    periods = []
+    days = []
     day = today.replace(day=1)
     for _ in range(months):
-        periods.append(period_for(KpiPeriod.Kind.MONTH, day))
+        days.append(day)
         day = (day - timedelta(days=1)).replace(day=1)
+    periods = []
+    for kind in (KpiPeriod.Kind.MONTH, KpiPeriod.Kind.QUARTER, KpiPeriod.Kind.YEAR):
+        for day in days:
+            period = period_for(kind, day)
+            if period not in periods:
+                periods.append(period)
     kpi_compute_periods(actor=actor, periods=periods)
     return [p.key for p in periods]

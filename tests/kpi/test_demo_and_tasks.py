@@ -1,6 +1,6 @@
 """seed_demo fills the KPI pages; the nightly task recomputes two months."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from kpi.models import KpiPeriod, KpiResult, QualityInspection, ScorecardResult
+from kpi.services import kpi_compute_recent_months
 from kpi.tasks import compute_period, compute_snapshots
 
 pytestmark = pytest.mark.django_db
@@ -42,11 +43,27 @@ def test_seed_demo_computes_the_last_12_months_idempotently():
 
 
 @pytest.mark.usefixtures("local_day_edge")  # also at 23:30 UTC = 07:30 CST
-def test_nightly_task_computes_current_and_previous_month(org):
+def _quarter(day):
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def test_nightly_task_computes_months_quarters_and_years(org):
     keys = compute_snapshots()
     today = timezone.localdate()
-    previous = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-    assert keys == [today.strftime("%Y-%m"), previous]
+    previous = today.replace(day=1) - timedelta(days=1)
+    quarters = list(dict.fromkeys([_quarter(today), _quarter(previous)]))
+    years = list(dict.fromkeys([str(today.year), str(previous.year)]))
+    assert keys == [
+        today.strftime("%Y-%m"),
+        previous.strftime("%Y-%m"),
+        *quarters,
+        *years,
+    ]
+    assert set(
+        KpiPeriod.objects.filter(computed_at__isnull=False).values_list(
+            "kind", flat=True
+        )
+    ) == {KpiPeriod.Kind.MONTH, KpiPeriod.Kind.QUARTER, KpiPeriod.Kind.YEAR}
     assert set(
         KpiPeriod.objects.filter(computed_at__isnull=False).values_list(
             "key", flat=True
@@ -61,3 +78,32 @@ def test_nightly_task_computes_current_and_previous_month(org):
 def test_beat_schedules_the_nightly_task(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "kpi.compute_snapshots" in tasks
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        # mid-quarter: one quarter, one year
+        (date(2026, 11, 20), ["2026-11", "2026-10", "2026-Q4", "2026"]),
+        # first month of a quarter: last month still counts in the previous one
+        (date(2026, 10, 3), ["2026-10", "2026-09", "2026-Q4", "2026-Q3", "2026"]),
+        # New Year: last December still counts in last year's quarter and year
+        (
+            date(2027, 1, 2),
+            ["2027-01", "2026-12", "2027-Q1", "2026-Q4", "2027", "2026"],
+        ),
+    ],
+)
+def test_nightly_periods_follow_the_months_they_cover(org, today, expected):
+    keys = kpi_compute_recent_months(today=today)
+    assert keys == expected
+    computed = KpiPeriod.objects.filter(computed_at__isnull=False)
+    assert sorted(computed.values_list("key", flat=True)) == sorted(expected)
+    quarter = computed.get(key=expected[2])
+    assert quarter.kind == KpiPeriod.Kind.QUARTER
+    assert (quarter.end.year * 12 + quarter.end.month) - (
+        quarter.start.year * 12 + quarter.start.month
+    ) == 3
+    # every period has its results (one per active indicator and subject)
+    assert KpiResult.objects.filter(period=quarter).exists()
+    assert KpiResult.objects.filter(period__key=expected[-1]).exists()
