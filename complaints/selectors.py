@@ -391,6 +391,22 @@ def complaints_received_between(*, start, end) -> QuerySet[Complaint]:
     ).exclude(status=Complaint.Status.REJECTED)
 
 
+def capas_fallen_due_between(*, start, end, today) -> QuerySet[CorrectiveAction]:
+    """CAPAs due on a local date in [start, end) that has passed (before
+    ``today``), cancelled ones left out (unscoped: the KPI ``capa_on_time_rate``)."""
+    return CorrectiveAction.objects.filter(
+        due_date__gte=start, due_date__lt=min(end, today)
+    ).exclude(status=CorrectiveAction.Status.CANCELLED)
+
+
+def capa_verifications_between(*, start, end) -> QuerySet[CapaEvent]:
+    """Effectiveness checks of CAPAs recorded in [start, end), one row per check
+    (an action found not effective and checked again counts twice)."""
+    return CapaEvent.objects.filter(
+        kind=CapaEvent.Kind.VERIFIED, created_at__gte=start, created_at__lt=end
+    )
+
+
 def complaints_first_resolved_between(*, start, end) -> QuerySet[Complaint]:
     """Complaints first resolved in [start, end), rejected ones left out."""
     return Complaint.objects.filter(

@@ -330,3 +330,11 @@ def revisits_due_between(*, start, end) -> QuerySet[Revisit]:
     return Revisit.objects.filter(due_at__gte=start, due_at__lt=end).exclude(
         status=Revisit.Status.CANCELLED
     )
+
+
+def revisits_done_between(*, start, end) -> QuerySet[Revisit]:
+    """Revisits done in [start, end) (unscoped: the KPI revisit satisfaction and
+    problem-found rate count every row)."""
+    return Revisit.objects.filter(
+        status=Revisit.Status.DONE, done_at__gte=start, done_at__lt=end
+    )

@@ -5,6 +5,7 @@ from decimal import Decimal as D
 import pytest
 
 from config.errors import InvalidInput, NotPermitted
+from kpi.measures import MEASURES
 from kpi.models import Indicator, ScorecardLine, ScorecardTemplate
 from kpi.services import scorecard_set_lines
 
@@ -23,6 +24,12 @@ CODES = {
     "qa_score_avg",
     "training_hours_ytd",
     "assessment_pass_rate",
+    # the improvement step (kpi 0005)
+    "reply_4h_rate",
+    "revisit_satisfaction_avg",
+    "revisit_problem_rate",
+    "capa_on_time_rate",
+    "capa_effective_rate",
 }
 
 
@@ -34,6 +41,9 @@ def test_migration_creates_every_indicator_with_both_names():
     assert indicators["frt_avg"].direction == Indicator.Direction.LOWER
     assert indicators["nps"].unit == Indicator.Unit.NPS
     assert all(i.name_en and i.definition for i in indicators.values())
+    assert indicators["capa_effective_rate"].name_zh == "纠正措施有效率"
+    # every indicator has a measure, so none is computed as "no data" forever
+    assert set(indicators) <= set(MEASURES)
 
 
 @pytest.mark.django_db
