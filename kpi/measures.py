@@ -416,6 +416,18 @@ MEASURES: dict[str, Measure] = {
             numerator=lambda w: Q(replied_at__lte=F("received_at") + REPLY_TARGET),
         ),
         Measure(
+            "first_contact_resolution_rate",
+            COMPLAINTS_RESOLVED,
+            "rate",
+            # taken by a staff member (not a partner's system or a letter)
+            sample=lambda w: Q(created_by__isnull=False),
+            # resolved by the first person the customer reached: still theirs,
+            # never escalated, never reopened
+            numerator=lambda w: Q(
+                assignee=F("created_by"), escalation_level=0, reopened_count=0
+            ),
+        ),
+        Measure(
             "revisit_satisfaction_avg",
             REVISITS_DONE,
             "avg",

@@ -1,5 +1,6 @@
 """Indicators of the improvement step (issue 16): the 4-hour reply target,
-revisit satisfaction and problems found, CAPA timeliness and effectiveness.
+first-contact resolution, revisit satisfaction and problems found, CAPA
+timeliness and effectiveness.
 
 Copied data, like 0002: the migration stays what it was when written. None of
 them is on a default scorecard (managers add them to one in the admin).
@@ -23,6 +24,18 @@ INDICATORS = [
         "Share of complaints received in the period whose first reply to the "
         "customer came within 4 hours of receipt (elapsed time); a complaint not "
         "yet replied counts as a miss once 4 hours have passed.",
+    ),
+    (
+        "first_contact_resolution_rate",
+        "首问解决率",
+        "First-contact resolution",
+        "percent",
+        "higher",
+        "70",
+        45,
+        "Share of complaints first resolved in the period, taken by a staff "
+        "member, that were resolved while still with that person: never handed "
+        "to someone else, escalated or reopened.",
     ),
     (
         "revisit_satisfaction_avg",

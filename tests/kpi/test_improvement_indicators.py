@@ -214,3 +214,69 @@ def test_capa_on_time_and_effective_by_local_dates(org):
     kpi_compute_period(actor=None, period=period, now=local(2026, 10, 14, 23, 50))
     on_time = result(period, "capa_on_time_rate", SubjectType.STAFF, owner.pk)
     assert figures(on_time) == (D(2), D(2), D("100.0000"))
+
+
+# --- first-contact resolution -----------------------------------------------------
+
+
+@pytest.mark.usefixtures("complaint_links")
+def test_first_contact_resolution_is_kept_by_the_taker_to_the_end(org):
+    policy_24x7()
+    a, lead, handler = org.agent_a, org.supervisor_a, org.complaint_handler_a
+
+    def day(d, h, m=0):
+        return local(2026, 11, d, h, m)
+
+    def resolved(d, **more):
+        return complaint_story(
+            agent=a,
+            lead=lead,
+            received=day(d, 9),
+            respond=day(d, 9, 5),
+            analyse=(day(d, 9, 10), day(d, 9, 20)),
+            handle=day(d, 9, 30),
+            reply=day(d, 10),
+            resolve=day(d, 11),
+            **more,
+        )
+
+    resolved(2)  # taken and resolved by agent_a: first contact
+    resolved(3)  # the same
+    resolved(
+        4,
+        reopen=day(5, 9),
+        handle_again=day(5, 10),
+        reply_again=day(5, 11),
+        resolve_again=day(5, 12),
+    )  # reopened: not first contact
+    handed = resolved(6, assignee=handler)  # handed to the handler: counts for them
+    escalated = complaint_story(
+        agent=a,
+        lead=lead,
+        received=day(9, 9),
+        respond=day(9, 9, 5),
+        analyse=(day(9, 9, 10), day(9, 9, 20)),
+        handle=day(9, 9, 30),
+    )
+    with at(day(9, 9, 40)):
+        escalated = cs.complaint_escalate(
+            actor=lead, complaint=escalated, reason="客户要求主管回电"
+        )
+    with at(day(9, 10)):
+        escalated = cs.complaint_reply(actor=a, complaint=escalated, body="已处理。")
+    with at(day(9, 11)):
+        cs.complaint_resolve(actor=lead, complaint=escalated, resolution_type="apology")
+    complaint_story(agent=a, lead=lead, received=day(10, 9))  # not resolved
+    period = month(2026, 11)
+
+    kpi_compute_period(actor=None, period=period, now=local(2026, 12, 1, 9))
+
+    r = result(period, "first_contact_resolution_rate", SubjectType.STAFF, a.pk)
+    assert figures(r) == (D(2), D(4), D("50.0000"))
+    assert handed.assignee_id == handler.pk
+    r = result(period, "first_contact_resolution_rate", SubjectType.STAFF, handler.pk)
+    assert figures(r) == (D(0), D(1), D("0.0000"))
+    team = result(
+        period, "first_contact_resolution_rate", SubjectType.TEAM, org.team_a.pk
+    )
+    assert figures(team) == (D(2), D(5), D("40.0000"))

@@ -26,6 +26,7 @@ CODES = {
     "assessment_pass_rate",
     # the improvement step (kpi 0005)
     "reply_4h_rate",
+    "first_contact_resolution_rate",
     "revisit_satisfaction_avg",
     "revisit_problem_rate",
     "capa_on_time_rate",
