@@ -25,6 +25,7 @@ KIND_LABELS = {
     "complaint_assigned": _("complaint assigned"),
     "complaint_escalated": _("complaint escalated"),
     "capa_assigned": _("corrective action assigned"),
+    "kpi_monthly_report": _("monthly KPI report"),
     "sla_warned": _("SLA warning"),
     "sla_breached": _("SLA breached"),
     "revisit_due_soon": _("revisit due soon"),

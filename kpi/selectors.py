@@ -362,5 +362,26 @@ def export_rows(user, period) -> QuerySet:
     )
 
 
+def period_before(period: KpiPeriod) -> KpiPeriod | None:
+    """The computed period of the same kind that ends where ``period`` starts."""
+    return KpiPeriod.objects.filter(
+        kind=period.kind, end=period.start, computed_at__isnull=False
+    ).first()
+
+
+def report_recipients():
+    """Active managers with a department: who gets the monthly reporting pack
+    (a system read for the beat job)."""
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True, groups__name=Role.MANAGER, department__isnull=False
+        )
+        .select_related("department")
+        .order_by("pk")
+        .distinct()
+    )
+
+
 def as_of(period: KpiPeriod) -> datetime:
     return period.computed_at or timezone.now()

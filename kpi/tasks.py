@@ -4,6 +4,7 @@ from celery import shared_task
 
 from kpi import selectors
 from kpi.services.compute import kpi_compute_period, kpi_compute_recent_months
+from kpi.services.reports import kpi_send_monthly_reports
 
 
 @shared_task(name="kpi.compute_snapshots")
@@ -18,3 +19,9 @@ def compute_period(period_id: int) -> None:
     period = selectors.period_get(pk=period_id)
     if period is not None:
         kpi_compute_period(actor=None, period=period)
+
+
+@shared_task(name="kpi.send_monthly_reports")
+def send_monthly_reports() -> int:
+    """Monthly: last month's reporting pack to each manager, once per month."""
+    return kpi_send_monthly_reports()

@@ -12,4 +12,5 @@ urlpatterns = [
     path("drill/<slug:code>/", views.drill_down, name="drill"),
     path("recompute/", views.recompute, name="recompute"),
     path("export/", views.export, name="export"),
+    path("report/", views.report, name="report"),
 ]

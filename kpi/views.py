@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kpi import charts, exports, selectors
+from kpi import charts, exports, reports, selectors
 from kpi.models import KpiPeriod, SubjectType
 from kpi.periods import FIRST_YEAR, LAST_YEAR, parse_key, period_for
 from kpi.services.compute import kpi_compute_period, window_for
@@ -299,4 +299,28 @@ def export(request):
         name = f"kpi-{period.key}.csv"
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def report(request):
+    """The reporting pack (XLSX) of one dashboard scope and period: the
+    department or team given by ``?scope=`` (the first one of the reader's when
+    absent); a scope that is not the reader's is 404, staff without a dashboard 403."""
+    user = request.user
+    scopes = selectors.dashboard_scopes(user)
+    if not scopes:
+        raise PermissionDenied
+    wanted = request.GET.get("scope")
+    scope = next((s for s in scopes if s.key == wanted), None) if wanted else scopes[0]
+    period = _period(request)
+    if scope is None or period is None or period.computed_at is None:
+        raise Http404
+    response = HttpResponse(
+        reports.report_pack(user, period, scope),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{reports.filename(period, scope)}"'
+    )
     return response

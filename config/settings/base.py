@@ -205,7 +205,7 @@ KEFU_TASK_QUEUES: dict[str, tuple[str, ...]] = {
         "complaints.poll_inbound_email",
     ),
     "webhooks": ("partners.deliver_webhooks",),
-    "kpi": ("kpi.compute_snapshots", "kpi.compute_period"),
+    "kpi": ("kpi.compute_snapshots", "kpi.compute_period", "kpi.send_monthly_reports"),
     # everything else: heartbeat, SLA recompute after a policy change, the
     # attitude-training rule
     "default": (
@@ -268,6 +268,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "kpi-compute-snapshots": {
         "task": "kpi.compute_snapshots",
         "schedule": crontab(hour=2, minute=15),
+    },
+    # The monthly reporting pack, after the 1st's snapshots; re-runs send nothing
+    # twice (one notification key per manager and month).
+    "kpi-send-monthly-reports": {
+        "task": "kpi.send_monthly_reports",
+        "schedule": crontab(day_of_month="1", hour=8, minute=30),
     },
     # partners
     "partners-deliver-webhooks": {

@@ -27,6 +27,7 @@ EXPECTED = {
     "partners.deliver_webhooks": "webhooks",
     "kpi.compute_snapshots": "kpi",
     "kpi.compute_period": "kpi",
+    "kpi.send_monthly_reports": "kpi",
     "kefu.heartbeat": "default",
     "complaints.sla_policy_recompute": "default",
     "training.attitude_check": "default",

@@ -666,6 +666,9 @@ kpi:recompute                  GET      405  405  405  405  405  405  405  405  
                                POST     302  302  403  403  403  403  403  403  403  LOG  LOG
 kpi:export                     GET      200  200  200  200  200  200  200  200  200  LOG  LOG
                                GET xlsx 200  200  200  200  200  200  200  200  200  LOG  LOG
+# the monthly reporting pack: a dashboard scope of the reader's (``out``: department B)
+kpi:report                     GET      200  200  200  403  403  403  403  403  403  LOG  LOG
+                               GET out  200  404  404  403  403  403  403  403  403  LOG  LOG
 complaints:attachment-download GET      200  200  200  200  200  404  404  404  404  LOG  LOG
                                GET out  200  404  404  404  404  404  404  404  404  LOG  LOG
 complaints:capa-evidence-download GET   200  200  200  404  200  404  404  404  404  LOG  LOG

@@ -368,6 +368,9 @@ def page_request(w, cell: Cell):
             must.get(cell.principal, ()),
             never,
         )
+    if name == "kpi:report":
+        scope = f"&scope=department:{w.dept_b.pk}" if out else ""
+        return method, reverse(name) + period + scope, None, *nothing
     if name == "complaints:capa-evidence-download":
         evidence = w.evidence_b if out else w.evidence_a
         return method, reverse(name, args=[evidence.pk]), None, *nothing
