@@ -26,6 +26,7 @@ KIND_LABELS = {
     "complaint_escalated": _("complaint escalated"),
     "capa_assigned": _("corrective action assigned"),
     "kpi_monthly_report": _("monthly KPI report"),
+    "audit_opened": _("service-standard audit opened"),
     "sla_warned": _("SLA warning"),
     "sla_breached": _("SLA breached"),
     "revisit_due_soon": _("revisit due soon"),

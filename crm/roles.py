@@ -107,6 +107,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "kpi.kpiresult": R,
         "kpi.scorecardresult": R,
         "kpi.qualityinspection": R,
+        "kpi.auditplan": RW,
+        "kpi.serviceaudit": ("view", "change"),
+        "kpi.auditfinding": R,
     },
     Role.SUPERVISOR: {
         "crm.user": R,
@@ -143,6 +146,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "kpi.kpiresult": R,
         "kpi.scorecardresult": R,
         "kpi.qualityinspection": R,
+        "kpi.auditplan": R,
+        "kpi.serviceaudit": R,
+        "kpi.auditfinding": R,
     },
     Role.AGENT: {
         "crm.customer": RW,
@@ -224,6 +230,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "complaints.category": R,
         "kpi.qualityinspection": RW,
         "kpi.inspectionscore": RW,
+        # the auditor of service-standard audits: steps through kpi.services.audits
+        "kpi.auditplan": R,
+        "kpi.serviceaudit": ("view", "change"),
+        "kpi.auditfinding": R,
         "training.course": R,
     },
     Role.TRAINER: {

@@ -276,3 +276,6 @@ class QualityInspectionAdmin(ScopedModelAdmin):
             inspected_at=data.get("inspected_at"),
         )
         adopt_saved(obj, saved)
+
+
+from kpi import admin_audits  # noqa: E402,F401 - registers the audit admins

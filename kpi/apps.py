@@ -12,6 +12,12 @@ class KpiConfig(AppConfig):
 
         configuration = ScopePaths(everyone=frozenset(STAFF_ROLES))
         results = ScopePaths(department="department", team="team", owners=("staff",))
+        audits = ScopePaths(
+            department="department",
+            team="team",
+            owners=("auditor",),
+            department_roles=frozenset({Role.MANAGER, Role.QA_INSPECTOR}),
+        )
         register_scopes(
             {
                 # Managers: their department; supervisors: their team (its own row
@@ -23,6 +29,16 @@ class KpiConfig(AppConfig):
                 "kpi.ScorecardTemplate": configuration,
                 "kpi.ScorecardLine": configuration,
                 "kpi.KpiPeriod": configuration,
+                # Audits: the department's managers and QA inspectors, the team's
+                # supervisor (team audits), the auditor.
+                "kpi.AuditPlan": audits,
+                "kpi.ServiceAudit": audits,
+                "kpi.AuditFinding": ScopePaths(
+                    department="audit__department",
+                    team="audit__team",
+                    owners=("audit__auditor",),
+                    department_roles=frozenset({Role.MANAGER, Role.QA_INSPECTOR}),
+                ),
                 "kpi.QualityInspection": ScopePaths(
                     department="staff__department",
                     team="staff__team",

@@ -445,3 +445,168 @@ class QualityInspection(models.Model):
 
     def __str__(self):
         return f"{self.staff} {self.inspected_at:%Y-%m-%d} {self.total}"
+
+
+class AuditPlan(models.Model):
+    """A standing plan of service-standard audits (季度/半年度审核) of a
+    department or a team: who audits, how often, against which checklist.
+
+    The beat job ``kpi.open_due_audits`` opens one ``ServiceAudit`` per plan and
+    period (quarter or half-year); the audit copies the checklist, so editing the
+    plan later leaves earlier audits as they were audited.
+    """
+
+    class Cadence(models.TextChoices):
+        QUARTERLY = "quarterly", _("quarterly")
+        HALF_YEARLY = "half_yearly", _("half-yearly")
+
+    name = models.CharField(_("name"), max_length=200)
+    department = models.ForeignKey(
+        "crm.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="audit_plans",
+    )
+    team = models.ForeignKey(
+        "crm.Team",
+        verbose_name=_("team"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_plans",
+        help_text=_("Leave empty to audit the whole department."),
+    )
+    cadence = models.CharField(
+        _("cadence"), max_length=16, choices=Cadence.choices, default=Cadence.QUARTERLY
+    )
+    auditor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auditor"),
+        on_delete=models.PROTECT,
+        related_name="audit_plans",
+    )
+    checklist = models.TextField(
+        _("checklist"), help_text=_("One item of the service standard per line.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("audit plan")
+        verbose_name_plural = _("audit plans")
+        ordering = ["department_id", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def checklist_items(self) -> list[str]:
+        return [line.strip() for line in self.checklist.splitlines() if line.strip()]
+
+
+class ServiceAudit(models.Model):
+    """One audit of a plan for one period: opened → in progress → reported.
+    Changed only through ``kpi.services.audits``."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("to be audited")
+        IN_PROGRESS = "in_progress", _("being audited")
+        REPORTED = "reported", _("reported")
+
+    plan = models.ForeignKey(
+        AuditPlan,
+        verbose_name=_("audit plan"),
+        on_delete=models.PROTECT,
+        related_name="audits",
+    )
+    period_key = models.CharField(_("period"), max_length=10)  # 2026-Q4, 2026-H2
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end (exclusive)"))
+    department = models.ForeignKey(
+        "crm.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="audits",
+    )
+    team = models.ForeignKey(
+        "crm.Team",
+        verbose_name=_("team"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audits",
+    )
+    auditor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auditor"),
+        on_delete=models.PROTECT,
+        related_name="audits",
+    )
+    checklist = models.TextField(_("checklist"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    summary = models.TextField(_("summary and conclusion"), blank=True)
+    opened_at = models.DateTimeField(_("opened at"))
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        verbose_name = _("service-standard audit")
+        verbose_name_plural = _("service-standard audits")
+        ordering = ["-period_start", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "period_start"], name="kpi_audit_once_per_period"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.plan.name} · {self.period_key}"
+
+    def checklist_items(self) -> list[str]:
+        return [line.strip() for line in self.checklist.splitlines() if line.strip()]
+
+
+class AuditFinding(models.Model):
+    """A nonconformity found by an audit against one checklist item; a major or
+    critical one needs a corrective action (CAPA) before the audit is reported."""
+
+    class Severity(models.TextChoices):
+        MINOR = "minor", _("minor")
+        MAJOR = "major", _("major")
+        CRITICAL = "critical", _("critical")
+
+    audit = models.ForeignKey(
+        ServiceAudit,
+        verbose_name=_("service-standard audit"),
+        on_delete=models.CASCADE,
+        related_name="findings",
+    )
+    item = models.CharField(_("checklist item"), max_length=300)
+    severity = models.CharField(_("severity"), max_length=16, choices=Severity.choices)
+    description = models.TextField(_("finding"))
+    capa = models.ForeignKey(
+        "complaints.CorrectiveAction",
+        verbose_name=_("corrective action (CAPA)"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_findings",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("audit finding")
+        verbose_name_plural = _("audit findings")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_severity_display()}: {self.item}"

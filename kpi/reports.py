@@ -180,3 +180,52 @@ def last_complete_month(today=None) -> tuple[str, object]:
     today = today or timezone.localdate()
     day = today.replace(day=1) - timedelta(days=1)
     return day.strftime("%Y-%m"), day.replace(day=1)
+
+
+def audit_workbook(audit) -> bytes:
+    """An audit's report as XLSX: the audit, its checklist results, its findings."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_("Audit report"))
+    scope = audit.team.name if audit.team_id else audit.department.name
+    sheet.append([_text(f"{audit.plan.name} · {audit.period_key} · {scope}")])
+    sheet.append([_text(_("auditor")), _text(audit.auditor)])
+    sheet.append([_text(_("status")), _text(audit.get_status_display())])
+    sheet.append([_text(_("Summary and conclusion")), _text(audit.summary or "")])
+    sheet.append([])
+    counts: dict[str, int] = {}
+    for finding in audit.finding_rows:
+        counts[finding.item] = counts.get(finding.item, 0) + 1
+    sheet.append([_text(_("checklist item")), _text(_("Result")), _text(_("findings"))])
+    for item in audit.checklist_items():
+        result = _("nonconforming") if counts.get(item) else _("conforming")
+        sheet.append([_text(item), _text(result), counts.get(item, 0)])
+    sheet = workbook.create_sheet(title=_("findings"))
+    sheet.append(
+        [
+            _text(h)
+            for h in (
+                _("checklist item"),
+                _("severity"),
+                _("finding"),
+                _("corrective action (CAPA)"),
+                _("owner"),
+                _("status"),
+            )
+        ]
+    )
+    for f in audit.finding_rows:
+        sheet.append(
+            [
+                _text(f.item),
+                _text(f.get_severity_display()),
+                _text(f.description),
+                _text(f.capa.title) if f.capa_id else None,
+                _text(f.capa.owner) if f.capa_id else None,
+                _text(f.capa.get_status_display()) if f.capa_id else None,
+            ]
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

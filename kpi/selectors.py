@@ -26,11 +26,14 @@ from crm.models import Department, Team
 from crm.roles import Role
 from kpi.measures import MEASURES, Window, targets_due
 from kpi.models import (
+    AuditFinding,
+    AuditPlan,
     Indicator,
     KpiPeriod,
     KpiResult,
     QualityInspection,
     ScorecardResult,
+    ServiceAudit,
     SubjectType,
 )
 from kpi.periods import last_months
@@ -146,6 +149,45 @@ def quality_inspection_list(*, user) -> QuerySet[QualityInspection]:
     return scoping.visible_to(user, QualityInspection.objects.all()).select_related(
         "staff", "inspector", "complaint", "interaction"
     )
+
+
+def audit_plan_list(*, user) -> QuerySet[AuditPlan]:
+    return scoping.visible_to(user, AuditPlan.objects.all()).select_related(
+        "department", "team", "auditor"
+    )
+
+
+def audit_list(*, user) -> QuerySet[ServiceAudit]:
+    return scoping.visible_to(user, ServiceAudit.objects.all()).select_related(
+        "plan", "department", "team", "auditor"
+    )
+
+
+def audit_finding_list(*, user) -> QuerySet[AuditFinding]:
+    return scoping.visible_to(user, AuditFinding.objects.all()).select_related(
+        "capa", "recorded_by"
+    )
+
+
+def colleagues(user):
+    """Active staff ``user`` may see (the owner choices of an audit's CAPA)."""
+    User = get_user_model()
+    return scoping.visible_to(user, User.objects.filter(is_active=True)).order_by(
+        "username"
+    )
+
+
+def audit_for_report(user, pk: int) -> ServiceAudit:
+    """The audit ``user`` may read, with its findings (2 queries), else 404."""
+    audit = audit_list(user=user).filter(pk=pk).first()
+    if audit is None:
+        raise Http404
+    audit.finding_rows = list(
+        AuditFinding.objects.filter(audit=audit)
+        .select_related("capa", "capa__owner", "recorded_by")
+        .order_by("created_at", "pk")
+    )
+    return audit
 
 
 def computed_periods(kind: str = KpiPeriod.Kind.MONTH, limit: int = 24):

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from kpi import selectors
+from kpi.services.audits import audits_open_due
 from kpi.services.compute import kpi_compute_period, kpi_compute_recent_months
 from kpi.services.reports import kpi_send_monthly_reports
 
@@ -25,3 +26,9 @@ def compute_period(period_id: int) -> None:
 def send_monthly_reports() -> int:
     """Monthly: last month's reporting pack to each manager, once per month."""
     return kpi_send_monthly_reports()
+
+
+@shared_task(name="kpi.open_due_audits")
+def open_due_audits() -> int:
+    """Daily: open this quarter's / half-year's audit of every active plan (once)."""
+    return audits_open_due()

@@ -13,4 +13,5 @@ urlpatterns = [
     path("recompute/", views.recompute, name="recompute"),
     path("export/", views.export, name="export"),
     path("report/", views.report, name="report"),
+    path("audits/<int:pk>/", views.audit_report, name="audit-report"),
 ]

@@ -324,3 +324,30 @@ def report(request):
         f'attachment; filename="{reports.filename(period, scope)}"'
     )
     return response
+
+
+@login_required
+def audit_report(request, pk: int):
+    """An audit's report (HTML, or ``?format=xlsx``): checklist with each item's
+    result, findings with their corrective actions; 404 outside the reader's
+    scope."""
+    audit = selectors.audit_for_report(request.user, pk)
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(
+            reports.audit_workbook(audit),
+            content_type=(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            ),
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="audit-{audit.pk}-{audit.period_key}.xlsx"'
+        )
+        return response
+    by_item: dict[str, list] = {item: [] for item in audit.checklist_items()}
+    for finding in audit.finding_rows:
+        by_item.setdefault(finding.item, []).append(finding)
+    return render(
+        request,
+        "kpi/audit_report.html",
+        {"audit": audit, "checklist": list(by_item.items())},
+    )

@@ -205,7 +205,12 @@ KEFU_TASK_QUEUES: dict[str, tuple[str, ...]] = {
         "complaints.poll_inbound_email",
     ),
     "webhooks": ("partners.deliver_webhooks",),
-    "kpi": ("kpi.compute_snapshots", "kpi.compute_period", "kpi.send_monthly_reports"),
+    "kpi": (
+        "kpi.compute_snapshots",
+        "kpi.compute_period",
+        "kpi.send_monthly_reports",
+        "kpi.open_due_audits",
+    ),
     # everything else: heartbeat, SLA recompute after a policy change, the
     # attitude-training rule
     "default": (
@@ -271,6 +276,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     # The monthly reporting pack, after the 1st's snapshots; re-runs send nothing
     # twice (one notification key per manager and month).
+    # The audit cadence: opens the period's audit of each plan (once).
+    "kpi-open-due-audits": {
+        "task": "kpi.open_due_audits",
+        "schedule": crontab(hour=6, minute=50),
+    },
     "kpi-send-monthly-reports": {
         "task": "kpi.send_monthly_reports",
         "schedule": crontab(day_of_month="1", hour=8, minute=30),

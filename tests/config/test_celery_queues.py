@@ -28,6 +28,7 @@ EXPECTED = {
     "kpi.compute_snapshots": "kpi",
     "kpi.compute_period": "kpi",
     "kpi.send_monthly_reports": "kpi",
+    "kpi.open_due_audits": "kpi",
     "kefu.heartbeat": "default",
     "complaints.sla_policy_recompute": "default",
     "training.attitude_check": "default",

@@ -136,6 +136,8 @@ ADMIN_OBJECTS: dict[str, tuple[str | dict[str, str], str | None]] = {
     "crm.revisitrule": ("revisit_rule", None),
     "crm.team": ("team_a", "team_b"),
     "crm.user": ("agent_a", "agent_b"),
+    "kpi.auditplan": ("audit_plan_a", "audit_plan_b"),
+    "kpi.serviceaudit": ("audit_a", "audit_b"),
     "kpi.indicator": ("indicator", None),
     "kpi.kpiperiod": ("period", None),
     "kpi.kpiresult": ({"*": "kpi_result_a", HDL: "kpi_result_handler"}, "kpi_result_b"),
@@ -438,6 +440,29 @@ crm.user                      changelist  200  200  200  403  403  403  403  200
                               delete out  200  403  403  403  403  403  403  403  403  LOG  LOG
                               save        200  200  302  403  403  403  403  302  302  LOG  LOG
                               save out    200  302  403  403  403  403  403  302  302  LOG  LOG
+# service-standard audits: plans edited by managers, read by the department's QA
+# inspectors and the team's supervisor; audits opened by the cadence (no add page),
+# read-only pages whose steps are on the step page (kpi_serviceaudit_step)
+kpi.auditplan                 changelist  200  200  200  403  403  403  403  200  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  200  403  LOG  LOG
+                              change out  200  302  302  403  403  403  403  302  403  LOG  LOG
+                              history     200  200  200  302  302  302  302  200  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
+                              save out    200  302  403  403  403  403  403  403  403  LOG  LOG
+kpi.serviceaudit              changelist  200  200  200  403  403  403  403  200  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  200  403  LOG  LOG
+                              change out  200  302  302  403  403  403  403  302  403  LOG  LOG
+                              history     200  200  200  302  302  302  302  200  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    403  403  403  403  403  403  403  403  403  LOG  LOG
 # KPI configuration and snapshots: no add page for indicators or results
 kpi.indicator                 changelist  200  200  200  403  403  403  403  403  403  LOG  LOG
                               add         403  403  403  403  403  403  403  403  403  LOG  LOG
@@ -635,6 +660,11 @@ complaints_correctiveaction_transition GET      200  200  200  403  200  403  40
                                     GET out         200  404  404  403  404  403  403  403  403  LOG  LOG
                                     POST            200  200  200  403  200  403  403  403  403  LOG  LOG
                                     POST out        200  404  404  403  404  403  403  403  403  LOG  LOG
+# an audit's step page: the auditor, the department's manager, administrators
+kpi_serviceaudit_step               GET             200  200  403  403  403  403  403  200  403  LOG  LOG
+                                    GET out         200  404  404  403  403  403  403  404  403  LOG  LOG
+                                    POST            200  200  403  403  403  403  403  200  403  LOG  LOG
+                                    POST out        200  404  404  403  403  403  403  404  403  LOG  LOG
 training_trainingsession_attendance GET             200  403  403  403  403  403  403  403  200  LOG  LOG
                                     POST            200  403  403  403  403  403  403  403  200  LOG  LOG
 auth_user_password_change           GET             200  200  302  403  403  403  403  302  302  LOG  LOG
@@ -664,6 +694,11 @@ kpi:drill                      GET      200  200  200  200  403  403  403  403  
                                GET out  200  403  403  403  403  403  403  403  403  LOG  LOG
 kpi:recompute                  GET      405  405  405  405  405  405  405  405  405  LOG  LOG
                                POST     302  302  403  403  403  403  403  403  403  LOG  LOG
+# an audit's report: whoever may read the audit (its department's managers and QA,
+# the team's supervisor, administrators); 404 otherwise
+kpi:audit-report               GET      200  200  200  404  404  404  404  200  404  LOG  LOG
+                               GET out  200  404  404  404  404  404  404  404  404  LOG  LOG
+                               GET xlsx 200  200  200  404  404  404  404  200  404  LOG  LOG
 kpi:export                     GET      200  200  200  200  200  200  200  200  200  LOG  LOG
                                GET xlsx 200  200  200  200  200  200  200  200  200  LOG  LOG
 # the monthly reporting pack: a dashboard scope of the reader's (``out``: department B)

@@ -298,6 +298,27 @@ def build_world() -> World:
     )
     w.scorecard_handler = cards.filter(staff=w.complaint_handler_a).first()
 
+    # --- service-standard audits: one team audit per side, opened by the cadence -----------
+    from kpi.services.audits import audits_open_due
+
+    plan_model = model("kpi.AuditPlan")
+    for side in ("a", "b"):
+        setattr(
+            w,
+            f"audit_plan_{side}",
+            plan_model.objects.create(
+                name=f"mx-audit-{side}",
+                department=w.get(f"dept_{side}"),
+                team=w.get(f"team_{side}"),
+                auditor=w.get(f"qa_inspector_{side}"),
+                checklist="使用标准问候语\n投诉 48 小时内答复客户",
+            ),
+        )
+    audits_open_due(today=today)
+    audits = model("kpi.ServiceAudit").objects
+    w.audit_a = audits.get(plan=w.audit_plan_a)
+    w.audit_b = audits.get(plan=w.audit_plan_b)
+
     # --- notifications: everyone's own inbox ----------------------------------------------
     for name in ("admin", "superuser", *(f"{r}_a" for r in SIDE_ROLES), "agent_b"):
         row, _created = notify(

@@ -306,6 +306,9 @@ def admin_view_request(w, cell: Cell):
     if name == "complaints_correctiveaction_transition":
         capa = w.capa_b if out else w.capa_a
         return method, reverse(f"admin:{name}", args=[capa.pk]), {}, capa
+    if name == "kpi_serviceaudit_step":
+        audit = w.audit_b if out else w.audit_a
+        return method, reverse(f"admin:{name}", args=[audit.pk]), {}, audit
     if name == "training_trainingsession_attendance":
         url = reverse(f"admin:{name}", args=[w.session.pk])
         return method, url, {}, w.session
@@ -368,6 +371,10 @@ def page_request(w, cell: Cell):
             must.get(cell.principal, ()),
             never,
         )
+    if name == "kpi:audit-report":
+        audit = w.audit_b if rest == "out" else w.audit_a
+        fmt = "?format=xlsx" if rest == "xlsx" else ""
+        return method, reverse(name, args=[audit.pk]) + fmt, None, *nothing
     if name == "kpi:report":
         scope = f"&scope=department:{w.dept_b.pk}" if out else ""
         return method, reverse(name) + period + scope, None, *nothing
