@@ -19,12 +19,26 @@ from django.db import transaction
 from django.utils import timezone
 
 from complaints.models import Complaint
-from crm.models import Interaction
+from crm.models import Department, Interaction
 from crm.roles import Role
-from kpi.models import KpiPeriod, QualityInspection
+from kpi.models import (
+    AuditFinding,
+    AuditPlan,
+    KpiPeriod,
+    QualityInspection,
+    ServiceAudit,
+)
 from kpi.periods import aware_range, last_months, period_for
+from kpi.services.audits import (
+    audit_add_finding,
+    audit_raise_capa,
+    audit_report,
+    audit_start,
+    audits_open_due,
+)
 from kpi.services.compute import kpi_compute_periods
 from kpi.services.inspections import inspection_total
+from kpi.services.reports import kpi_send_monthly_reports
 
 COMMENTS = [
     "",
@@ -58,6 +72,93 @@ def seed(ctx) -> None:
         f"  kpi snapshots: {len(periods)} periods, {results} results "
         f"in {time.monotonic() - started:.1f}s"
     )
+    ctx.say(f"  kpi audits: {_seed_audits()} plans created")
+    # last month's reporting pack, announced to each manager (once: keyed)
+    ctx.say(f"  kpi monthly packs: {kpi_send_monthly_reports(today=today)} announced")
+
+
+# The service standard's items a quarterly audit checks (from the seeds' wording).
+AUDIT_CHECKLIST = """接听电话三声内应答，使用标准问候语
+投诉受理后 30 分钟内首次响应
+投诉 48 小时内答复客户（目标 4 小时内）
+答复包含感谢、解决方案与后续跟进
+解决后 24 小时内确认客户结果并回访
+服装整洁、工牌佩戴规范
+服务环境整洁、标识清楚
+客户信息按隐私规定最小化收集与保管"""
+
+
+def _seed_audits() -> int:
+    """Per department: a quarterly plan; last quarter's audit reported with
+    findings (a major one with its CAPA), this quarter's opened. Idempotent."""
+    User = get_user_model()
+    created = 0
+    today = timezone.localdate()
+    last_quarter_day = date(
+        today.year, ((today.month - 1) // 3) * 3 + 1, 1
+    ) - timedelta(days=1)
+    for department in Department.objects.order_by("code"):
+        staff = User.objects.filter(department=department, is_active=True)
+        qa = staff.filter(groups__name=Role.QA_INSPECTOR).order_by("pk").first()
+        manager = staff.filter(groups__name=Role.MANAGER).order_by("pk").first()
+        supervisor = staff.filter(groups__name=Role.SUPERVISOR).order_by("pk").first()
+        if qa is None or manager is None or supervisor is None:
+            continue
+        plan, made = AuditPlan.objects.get_or_create(
+            name=f"{department.name}服务标准季度审核",
+            defaults={
+                "department": department,
+                "cadence": AuditPlan.Cadence.QUARTERLY,
+                "auditor": qa,
+                "checklist": AUDIT_CHECKLIST,
+            },
+        )
+        if not made:
+            continue
+        created += 1
+        audits_open_due(today=last_quarter_day)
+        audit = ServiceAudit.objects.get(
+            plan=plan,
+            period_start__lte=last_quarter_day,
+            period_end__gt=last_quarter_day,
+        )
+        audit = audit_start(actor=qa, audit=audit)
+        items = audit.checklist_items()
+        audit_add_finding(
+            actor=qa,
+            audit=audit,
+            item=items[0],
+            severity=AuditFinding.Severity.MINOR,
+            description="抽听 30 通电话，4 通未使用标准问候语。",
+        )
+        major = audit_add_finding(
+            actor=qa,
+            audit=audit,
+            item=items[2],
+            severity=AuditFinding.Severity.MAJOR,
+            description="本季度 6 件投诉超过 48 小时才答复客户。",
+        )
+        audit_add_finding(
+            actor=qa,
+            audit=audit,
+            item=items[5],
+            severity=AuditFinding.Severity.MINOR,
+            description="两名员工未佩戴工牌。",
+        )
+        audit_raise_capa(
+            actor=manager,
+            finding=major,
+            owner=supervisor,
+            due_date=today + timedelta(days=30),
+            action="主管每日早会检查待答复投诉，超过 24 小时未答复的升级处理。",
+        )
+        audit_report(
+            actor=qa,
+            audit=audit,
+            summary="总体符合服务标准；答复时效为主要不符合项，已提出纠正措施。",
+        )
+    audits_open_due(today=today)  # this quarter's audits, still to do
+    return created
 
 
 @transaction.atomic

@@ -7,7 +7,16 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from kpi.models import KpiPeriod, KpiResult, QualityInspection, ScorecardResult
+from crm.models import Notification
+from kpi.models import (
+    AuditFinding,
+    AuditPlan,
+    KpiPeriod,
+    KpiResult,
+    QualityInspection,
+    ScorecardResult,
+    ServiceAudit,
+)
 from kpi.services import kpi_compute_recent_months
 from kpi.tasks import compute_period, compute_snapshots
 
@@ -29,16 +38,33 @@ def test_seed_demo_computes_the_last_12_months_idempotently():
         "%Y-%m"
     )
     assert ScorecardResult.objects.exists()
+    # service-standard audits: last quarter's reported (a major finding with its
+    # CAPA), this quarter's open; last month's pack announced to each manager
+    reported = ServiceAudit.objects.filter(status=ServiceAudit.Status.REPORTED)
+    assert reported.count() == AuditPlan.objects.count() >= 1
+    major = AuditFinding.objects.get(audit=reported.first(), severity="major")
+    assert major.capa is not None
+    assert ServiceAudit.objects.filter(status=ServiceAudit.Status.OPEN).count() == (
+        AuditPlan.objects.count()
+    )
+    packs = Notification.objects.filter(kind="kpi_monthly_report").count()
+    assert packs >= 1
     counts = (
         KpiResult.objects.count(),
         ScorecardResult.objects.count(),
         QualityInspection.objects.count(),
+        ServiceAudit.objects.count(),
+        AuditFinding.objects.count(),
+        packs,
     )
     _seed()
     assert (
         KpiResult.objects.count(),
         ScorecardResult.objects.count(),
         QualityInspection.objects.count(),
+        ServiceAudit.objects.count(),
+        AuditFinding.objects.count(),
+        Notification.objects.filter(kind="kpi_monthly_report").count(),
     ) == counts
 
 
