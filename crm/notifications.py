@@ -27,6 +27,7 @@ KIND_LABELS = {
     "capa_assigned": _("corrective action assigned"),
     "kpi_monthly_report": _("monthly KPI report"),
     "audit_opened": _("service-standard audit opened"),
+    "product_issue": _("product problem"),
     "sla_warned": _("SLA warning"),
     "sla_breached": _("SLA breached"),
     "revisit_due_soon": _("revisit due soon"),

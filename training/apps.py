@@ -10,12 +10,13 @@ class TrainingConfig(AppConfig):
         from complaints.services import followups
         from crm.roles import STAFF_ROLES, Role
         from crm.scoping import ScopePaths, register_scopes
-        from training.followups import attitude_rule
+        from training.followups import attitude_rule, coaching_rule
 
         # The attitude rule follows a complaint's attribution (complaints does not
         # import training): only a new attributed staff member or category can
         # newly match it.
         followups.register(followups.Moment.ATTRIBUTION_CHANGED, attitude_rule)
+        followups.register(followups.Moment.STATUS_CHANGED, coaching_rule)
 
         # Course catalogue, sessions and requirements: every staff member reads them.
         catalogue = ScopePaths(everyone=frozenset(STAFF_ROLES))

@@ -1,4 +1,4 @@
-"""What training does when a complaint moves: the attitude rule.
+"""What training does when a complaint moves: the attitude rule and coaching.
 
 Registered with complaints' follow-up registry in ``TrainingConfig.ready()``
 (complaints does not import training, which sits above it). Runs inside the
@@ -8,7 +8,10 @@ complaint service's transaction.
 from __future__ import annotations
 
 from complaints.categories import ATTITUDE
-from training.services.assignments import assignment_check_attitude_complaints
+from training.services.assignments import (
+    assignment_check_attitude_complaints,
+    assignment_coaching_for_complaint,
+)
 
 
 def attitude_rule(*, complaint, **_moment) -> None:
@@ -17,3 +20,15 @@ def attitude_rule(*, complaint, **_moment) -> None:
     if complaint.attributed_staff_id is None or complaint.category.code != ATTITUDE:
         return
     assignment_check_attitude_complaints(staff=complaint.attributed_staff)
+
+
+def coaching_rule(*, complaint, to_status, **_moment) -> None:
+    """分类改进: a complaint closed with a staff-error cause coaches the staff
+    member it is attributed to (``assignment_coaching_for_complaint``, once)."""
+    from complaints.models import Complaint
+
+    if (
+        to_status == Complaint.Status.CLOSED
+        and complaint.cause_type == Complaint.CauseType.STAFF_ERROR
+    ):
+        assignment_coaching_for_complaint(complaint=complaint)

@@ -355,6 +355,7 @@ class TrainingAssignment(models.Model):
         FAILED_ASSESSMENT = "failed_assessment", _("failed assessment")
         COMPLAINT_PATTERN = "complaint_pattern", _("complaint pattern")
         CAPA = "capa", _("corrective action")
+        COACHING = "coaching", _("coaching after a complaint")
         OTHER = "other", _("other")
 
     staff = models.ForeignKey(

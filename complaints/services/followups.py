@@ -23,6 +23,7 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from complaints.services import customer_messages
+from complaints.services.improvement import improvement_on_close
 from crm.services.revisits import revisit_plan_for_resolved_complaint
 
 
@@ -83,10 +84,12 @@ def on_complaint_created(*, complaint, actor) -> None:
 
 def on_status_changed(*, complaint, actor, from_status, to_status) -> None:
     """The complaint's status changed (any lifecycle service): the customer's
-    status notice (handling started, on hold) is queued, then the handlers."""
+    status notice (handling started, on hold) is queued; on closing, the
+    classified improvement by cause type (``improvement``); then the handlers."""
     customer_messages.queue_status_notice(
         complaint=complaint, from_status=from_status, to_status=to_status
     )
+    improvement_on_close(complaint=complaint, to_status=to_status)
     _run(
         Moment.STATUS_CHANGED,
         complaint=complaint,

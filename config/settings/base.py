@@ -460,6 +460,9 @@ KEFU_CAPA_ESCALATE_AFTER_DAYS = env.int("KEFU_CAPA_ESCALATE_AFTER_DAYS", default
 KEFU_CAPA_SPIKE_THRESHOLD = env.int("KEFU_CAPA_SPIKE_THRESHOLD", default=5)
 KEFU_CAPA_SPIKE_WINDOW_HOURS = env.int("KEFU_CAPA_SPIKE_WINDOW_HOURS", default=24)
 KEFU_CAPA_SPIKE_DUE_DAYS = env.int("KEFU_CAPA_SPIKE_DUE_DAYS", default=14)
+# 分类改进: who hears of a complaint closed with a product cause (a username;
+# empty: the department's manager).
+KEFU_PRODUCT_OWNER = env.str("KEFU_PRODUCT_OWNER", default="")
 # Messages to customers (outbox complaints.CustomerMessage): the backend of SMS
 # and WeChat ("console": logged, the default; "file": one JSON file per message
 # in KEFU_MESSAGE_FILE_DIR; "http": POSTed to KEFU_SMS_URL / KEFU_WECHAT_URL).
@@ -533,6 +536,9 @@ KEFU_TRAINING_CERT_REMINDER_DAYS = env.list(
 KEFU_TRAINING_PASS_MARK = env.int("KEFU_TRAINING_PASS_MARK", default=60)
 KEFU_TRAINING_ASSIGNMENT_DUE_DAYS = 30
 KEFU_TRAINING_ETIQUETTE_COURSE = env.str("KEFU_TRAINING_ETIQUETTE_COURSE", default="")
+# 分类改进: the course assigned as coaching when a complaint closes with a
+# staff-error cause (a course code; empty: the first active service-skills course).
+KEFU_TRAINING_COACHING_COURSE = env.str("KEFU_TRAINING_COACHING_COURSE", default="")
 KEFU_TRAINING_TOP_PERFORMER_SCORE = 90
 KEFU_TRAINING_TOP_PERFORMER_MIN_ASSESSMENTS = 3
 

@@ -16,7 +16,10 @@ from tests.factories.complaints import make_complaint
 def test_the_registered_follow_ups_are_exactly_these():
     assert followups.registered() == {
         "created": ["partners.followups.complaint_created"],
-        "status_changed": ["partners.followups.complaint_status_changed"],
+        "status_changed": [
+            "training.followups.coaching_rule",
+            "partners.followups.complaint_status_changed",
+        ],
         "replied": ["partners.followups.complaint_replied"],
         "resolved": ["partners.followups.complaint_resolved"],
         "attribution_changed": ["training.followups.attitude_rule"],

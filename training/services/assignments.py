@@ -242,3 +242,38 @@ def assignment_check_attitude_complaints(
         key=f"attitude:{staff.pk}:{pks[-1]}",
     )
     return assignment if created else None
+
+
+def coaching_course() -> Course | None:
+    """The course assigned as coaching: ``KEFU_TRAINING_COACHING_COURSE`` (a
+    course code), else the first active service-skills course by code."""
+    code = settings.KEFU_TRAINING_COACHING_COURSE
+    qs = Course.objects.filter(is_active=True)
+    if code:
+        return qs.filter(code=code).first()
+    return qs.filter(topic=Course.Topic.SERVICE_SKILLS).order_by("code").first()
+
+
+def assignment_coaching_for_complaint(*, complaint) -> TrainingAssignment | None:
+    """分类改进 of a complaint closed with a staff-error cause: coach the
+    attributed staff member (once per complaint: the assignment's key)."""
+    staff = complaint.attributed_staff
+    if staff is None or not staff.is_active:
+        return None
+    course = coaching_course()
+    if course is None:
+        logger.info("coaching rule: no active service-skills course to assign")
+        return None
+    with translation.override(settings.LANGUAGE_CODE):
+        note = _("Coaching after complaint %(reference)s (cause: staff error)") % {
+            "reference": complaint.reference
+        }
+    assignment, created = assignment_create(
+        actor=None,
+        staff=staff,
+        course=course,
+        reason=TrainingAssignment.Reason.COACHING,
+        note=note,
+        key=f"coaching:complaint:{complaint.pk}",
+    )
+    return assignment if created else None
