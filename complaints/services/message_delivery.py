@@ -232,6 +232,39 @@ def customer_messages_deliver(
     return sent
 
 
+def customer_message_retry(*, actor, messages) -> int:
+    """Send failed messages to customers again (administrators: the failed
+    deliveries page): back to ``pending`` with a fresh count of attempts, not
+    before the end of quiet hours, delivery published on commit. Messages of an
+    erased customer and rows that are not failed are left alone; returns how
+    many were rescheduled."""
+    from complaints.services.permissions import require_role
+    from crm.roles import Role
+
+    require_role(actor, frozenset({Role.ADMIN}))
+    now = timezone.now()
+    count = 0
+    with transaction.atomic():
+        rows = (
+            CustomerMessage.objects.select_for_update(of=("self",))
+            .filter(pk__in=[m.pk for m in messages], status=MS.FAILED)
+            .exclude(complaint__customer__is_anonymised=True)
+            .select_related("complaint")
+        )
+        for row in rows:
+            CustomerMessage.objects.filter(pk=row.pk, status=MS.FAILED).update(
+                status=MS.PENDING,
+                attempts=0,
+                lease_until=None,
+                lease_token=None,
+                not_before=release_time(row.channel, row.complaint.severity, now),
+            )
+            count += 1
+        if count:
+            transaction.on_commit(deliver_customer_messages.delay, robust=True)
+    return count
+
+
 # Seconds kept between the last send a run starts and its soft time limit (one
 # provider exchange and the database work around it).
 MESSAGE_SEND_MARGIN = 30
