@@ -21,6 +21,7 @@ complaints are already there.
 from __future__ import annotations
 
 import random
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,12 +33,14 @@ from django.utils import timezone
 
 from complaints import services
 from complaints.business_time import schedule_for_policy
+from complaints.channels import ChannelError
 from complaints.demo_revisits import seed_complaint_revisits
 from complaints.models import (
     AssignmentRule,
     Category,
     Complaint,
     ComplaintEvent,
+    CustomerMessage,
     ReferenceCounter,
     SatisfactionSurvey,
     SlaTarget,
@@ -411,10 +414,37 @@ def _seed_complaints(ctx) -> None:
         ctx.say(f"    complaints through the services: {done}/{len(service_plans)}")
     result = sla_sweep(now=now)
     _seed_capa(ctx, org, now)
+    _seed_messages(ctx, now)
     ctx.say(
         f"  complaints: {bulk_count} bulk + {made} through the services; "
         f"sweep marked {result['warned']} warnings, {result['breached']} breaches"
     )
+
+
+class DemoMessageBackend:
+    """The demo's provider: nothing leaves the machine; every eleventh message
+    is refused (a number the operator reports as not in service), so the
+    timeline and the admin show failed messages beside the sent ones."""
+
+    def send(self, message) -> str:
+        found = re.search(r"m(\d+)(?:@|>|$)", message.message_id)
+        if found and int(found.group(1)) % 11 == 0:
+            raise ChannelError("演示：运营商拒收（号码/地址无效）")
+        return f"demo-{message.message_id}"
+
+
+def _seed_messages(ctx, now: datetime) -> None:
+    """The messages the service path queued (acknowledgements, replies,
+    notices): sent through the demo's provider, a few refused (failed at the
+    first refusal), each written on its complaint's timeline."""
+    from django.test.utils import override_settings
+
+    from complaints.services.message_delivery import customer_messages_deliver
+
+    with override_settings(KEFU_MESSAGE_MAX_ATTEMPTS=1):
+        sent = customer_messages_deliver(now=now, backend=DemoMessageBackend())
+    failed = CustomerMessage.objects.filter(status=CustomerMessage.Status.FAILED)
+    ctx.say(f"  messages to customers: {sent} sent, {failed.count()} failed")
 
 
 # --- the service path -----------------------------------------------------------

@@ -438,3 +438,26 @@ def surveys_answered_between(*, start, end) -> QuerySet[SatisfactionSurvey]:
     return SatisfactionSurvey.objects.filter(
         answered_at__gte=start, answered_at__lt=end
     )
+
+
+def failed_deliveries(*, user) -> tuple[QuerySet, QuerySet]:
+    """The failed-deliveries page (administrators): (failed staff notification
+    e-mails of every recipient, failed messages to customers), newest first;
+    both empty for anyone else."""
+    from complaints.models import CustomerMessage
+    from complaints.services.permissions import has_role
+    from crm.models import Notification
+
+    if user is None or not has_role(user, frozenset({Role.ADMIN})):
+        return Notification.objects.none(), CustomerMessage.objects.none()
+    emails = (
+        Notification.objects.filter(email_status=Notification.EmailStatus.FAILED)
+        .select_related("recipient")
+        .order_by("-created_at", "-pk")
+    )
+    messages = (
+        customer_message_list(user=user)
+        .filter(status=CustomerMessage.Status.FAILED)
+        .order_by("-created_at", "-pk")
+    )
+    return emails, messages

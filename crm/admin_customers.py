@@ -183,7 +183,16 @@ class CustomerAdmin(ScopedModelAdmin):
         (None, {"fields": ("code", "kind", "name", "tier", "lifecycle", "tags")}),
         (
             _("Contact details"),
-            {"fields": ("phone", "email", "address", "birthday", "preferred_channel")},
+            {
+                "fields": (
+                    "phone",
+                    "email",
+                    "address",
+                    "birthday",
+                    "preferred_channel",
+                    "preferred_language",
+                )
+            },
         ),
         (
             _("Relationship"),

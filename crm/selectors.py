@@ -235,12 +235,29 @@ def revisit_rules_active() -> QuerySet[RevisitRule]:
     return RevisitRule.objects.filter(is_active=True)
 
 
+# Revisit rules that contact a customer for the relationship, not about a
+# request of theirs (periodic revisits, birthday and holiday greetings): only
+# customers who consented to be contacted (marketing consent). Transactional
+# ones — the confirmation after a complaint, the new customer's welcome call —
+# need none.
+MARKETING_TRIGGERS = frozenset(
+    {
+        RevisitRule.Trigger.PERIODIC,
+        RevisitRule.Trigger.BIRTHDAY,
+        RevisitRule.Trigger.HOLIDAY,
+    }
+)
+
+
 def customers_for_revisit_rule(*, rule: RevisitRule) -> QuerySet[Customer]:
     """System read (the daily planner): the customers ``rule`` plans revisits
-    for — of its tier if it names one; never churned or anonymised ones."""
+    for — of its tier if it names one; never churned or anonymised ones; for
+    periodic revisits and greetings only those who consented to be contacted."""
     qs = Customer.objects.exclude(lifecycle=Customer.Lifecycle.CHURNED).exclude(
         is_anonymised=True
     )
+    if rule.trigger in MARKETING_TRIGGERS:
+        qs = qs.filter(consent_to_contact=True)
     if rule.tier:
         qs = qs.filter(tier=rule.tier)
     return qs

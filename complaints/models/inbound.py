@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models.complaint import Complaint
+from crm.fields import EncryptedBytesField
 
 
 class InboundEmail(models.Model):
@@ -43,8 +44,9 @@ class InboundEmail(models.Model):
         blank=True,
         related_name="inbound_emails",
     )
-    # Kept only for quarantined mail (staff read it, fix the cause, re-feed it).
-    raw = models.BinaryField(_("raw message"), null=True, blank=True)
+    # Kept only for quarantined mail (staff read it, fix the cause, re-feed it),
+    # encrypted at rest like the customers' identifiers; erasure drops it.
+    raw = EncryptedBytesField(_("raw message"), null=True, blank=True)
     size = models.PositiveIntegerField(_("size (bytes)"), default=0)
     received_at = models.DateTimeField(_("received at"), db_index=True)
 

@@ -271,9 +271,16 @@ def _enqueue_on_commit() -> None:
     transaction.on_commit(_enqueue_delivery, robust=True)
 
 
-def _language() -> str:
-    language = (settings.KEFU_MESSAGE_LANGUAGE or "zh-hans").lower()
-    return language if language in LANGUAGES else "zh-hans"
+def _language(customer=None) -> str:
+    """The customer's preferred language if it has templates, else
+    ``KEFU_MESSAGE_LANGUAGE``, else Chinese."""
+    for language in (
+        getattr(customer, "preferred_language", "") or "",
+        settings.KEFU_MESSAGE_LANGUAGE or "",
+    ):
+        if language.lower() in LANGUAGES:
+            return language.lower()
+    return "zh-hans"
 
 
 def message_queue(
@@ -304,7 +311,7 @@ def message_queue(
     if existing is not None:
         return existing
     now = now or clock.now()  # the change's time (seed_demo replays history)
-    language = _language()
+    language = _language(complaint.customer)
     context = {
         "reference": complaint.reference,
         "subject": complaint.subject,

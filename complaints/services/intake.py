@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -48,6 +49,22 @@ def route(*, category: Category, channel: str):
     if not rule.auto_assign:
         return rule.team, None
     return rule.team, least_loaded_agent(rule.team)
+
+
+def inbound_default_team():
+    """The team of e-mail complaints no assignment rule routes (nobody received
+    them): ``KEFU_INBOUND_TEAM`` (a team code) if it names an active team, else
+    the first active team with a supervisor, else the first active team — an
+    e-mail complaint is never left without a team while one exists."""
+    from crm.models import Team
+
+    teams = Team.objects.filter(is_active=True).order_by("pk")
+    code = settings.KEFU_INBOUND_TEAM
+    return (
+        (teams.filter(code=code).first() if code else None)
+        or teams.filter(supervisor__isnull=False).first()
+        or teams.first()
+    )
 
 
 def least_loaded_agent(team):
@@ -260,6 +277,8 @@ def _route_to(details: _Details, *, actor, customer):
     team, assignee = route(category=details.category, channel=details.channel)
     if team is None and actor is not None and actor.team_id:
         team = actor.team
+    if team is None and details.channel == Complaint.Channel.EMAIL:
+        team = inbound_default_team()
     if (
         actor is not None
         and actor.team_id

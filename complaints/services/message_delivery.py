@@ -159,7 +159,7 @@ def _outgoing(row: CustomerMessage) -> Outgoing:
     )
 
 
-def _deliver_one(lease: Lease) -> int:
+def _deliver_one(lease: Lease, backend=None) -> int:
     row = (
         CustomerMessage.objects.select_related("complaint").filter(pk=lease.pk).first()
     )
@@ -167,7 +167,7 @@ def _deliver_one(lease: Lease) -> int:
         return 0
     attempts = row.attempts + 1
     try:
-        provider_id = backend_for(row.channel).send(_outgoing(row))
+        provider_id = (backend or backend_for(row.channel)).send(_outgoing(row))
     except SoftTimeLimitExceeded:
         raise  # out of time: the lease expires and the row is sent again
     except Exception as exc:  # the provider refused or is unreachable
@@ -202,11 +202,15 @@ def _deliver_one(lease: Lease) -> int:
 
 
 def customer_messages_deliver(
-    *, now: datetime | None = None, budget_seconds: float | None = None
+    *,
+    now: datetime | None = None,
+    budget_seconds: float | None = None,
+    backend=None,
 ) -> int:
     """Send the messages due at ``now`` (default: the current time); returns
     how many this run marked sent. Safe to run concurrently: each row is sent
-    by the holder of its lease only (one row per lease)."""
+    by the holder of its lease only (one row per lease). ``backend`` replaces
+    the channels' backends (the demo's: nothing leaves the machine)."""
     at = now or timezone.now()
     deadline = (
         None if budget_seconds is None else monotonic_time.monotonic() + budget_seconds
@@ -224,8 +228,41 @@ def customer_messages_deliver(
         if not leases:
             break
         tried.add(leases[0].pk)
-        sent += _deliver_one(leases[0])
+        sent += _deliver_one(leases[0], backend)
     return sent
+
+
+def customer_message_retry(*, actor, messages) -> int:
+    """Send failed messages to customers again (administrators: the failed
+    deliveries page): back to ``pending`` with a fresh count of attempts, not
+    before the end of quiet hours, delivery published on commit. Messages of an
+    erased customer and rows that are not failed are left alone; returns how
+    many were rescheduled."""
+    from complaints.services.permissions import require_role
+    from crm.roles import Role
+
+    require_role(actor, frozenset({Role.ADMIN}))
+    now = timezone.now()
+    count = 0
+    with transaction.atomic():
+        rows = (
+            CustomerMessage.objects.select_for_update(of=("self",))
+            .filter(pk__in=[m.pk for m in messages], status=MS.FAILED)
+            .exclude(complaint__customer__is_anonymised=True)
+            .select_related("complaint")
+        )
+        for row in rows:
+            CustomerMessage.objects.filter(pk=row.pk, status=MS.FAILED).update(
+                status=MS.PENDING,
+                attempts=0,
+                lease_until=None,
+                lease_token=None,
+                not_before=release_time(row.channel, row.complaint.severity, now),
+            )
+            count += 1
+        if count:
+            transaction.on_commit(deliver_customer_messages.delay, robust=True)
+    return count
 
 
 # Seconds kept between the last send a run starts and its soft time limit (one

@@ -495,6 +495,9 @@ KEFU_IMAP_URL = env.str("KEFU_IMAP_URL", default="")
 KEFU_INBOUND_SECRET = env.str("KEFU_INBOUND_SECRET", default="")
 # Top-level category code of complaints that arrive by e-mail (staff refine it).
 KEFU_INBOUND_CATEGORY = env.str("KEFU_INBOUND_CATEGORY", default="other")
+# Team (code) of e-mail complaints no assignment rule routes; empty or unknown:
+# the first active team with a supervisor (never left without a team).
+KEFU_INBOUND_TEAM = env.str("KEFU_INBOUND_TEAM", default="")
 KEFU_INBOUND_MAX_BYTES = env.int("KEFU_INBOUND_MAX_BYTES", default=25 * 1024 * 1024)
 
 # complaints

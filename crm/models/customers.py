@@ -123,6 +123,13 @@ class Customer(models.Model):
         choices=ContactChannel.choices,
         blank=True,
     )
+    preferred_language = models.CharField(
+        _("preferred language"),
+        max_length=10,
+        choices=[("zh-hans", "简体中文"), ("en", "English")],
+        blank=True,
+        help_text=_("Language of the messages sent to the customer; empty: Chinese."),
+    )
     consent_to_contact = models.BooleanField(
         _("consents to be contacted"), default=False
     )

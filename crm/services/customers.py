@@ -36,6 +36,7 @@ WRITABLE_FIELDS = (
     "department",
     "tags",
     "preferred_channel",
+    "preferred_language",
     "consent_to_contact",
     "privacy_notice_version",
     "consent_at",

@@ -431,6 +431,38 @@ def _erase_outbox_messages(rows: dict) -> int:
     return masked
 
 
+def _erase_received_mail(rows: dict, mentions: list[str]) -> int:
+    """The raw bytes of received mail (complaints.InboundEmail, by label; kept,
+    encrypted, for quarantined mail only) are dropped: of the rows of the
+    customer's complaints, and of quarantined rows tied to no complaint whose
+    decrypted text names the customer (their e-mail, phone, name). The row and
+    its outcome stay, with the subject redacted and the reason saying why."""
+    if not apps.is_installed("complaints"):
+        return 0
+    model = apps.get_model("complaints", "InboundEmail")
+    linked = {obj.pk for obj in rows.get(model, [])}
+    pattern = (
+        re.compile("|".join(re.escape(m) for m in mentions), re.IGNORECASE)
+        if mentions
+        else None
+    )
+    dropped = 0
+    kept = model._base_manager.filter(raw__isnull=False)
+    for row in kept.iterator():
+        if row.pk not in linked:
+            if pattern is None:
+                continue
+            text = bytes(row.raw).decode("utf-8", errors="replace")
+            if not pattern.search(text) and not pattern.search(row.subject):
+                continue
+            row.subject = pattern.sub(REDACTED, row.subject)
+        row.raw = None
+        row.reason = f"{row.reason} [{ERASED_TEXT}]".strip()[:2000]
+        row.save(update_fields=["raw", "subject", "reason"])
+        dropped += 1
+    return dropped
+
+
 def _erase_attachments(rows: dict) -> int:
     """Delete the complaints' attachments: the rows now, the files once the
     erasure commits (a rollback keeps both); the file names in the complaints'
@@ -531,7 +563,8 @@ def customer_erase(*, actor, customer: Customer) -> Customer:
     """Anonymise the customer (PIPL erasure) keeping statistics intact.
 
     Blanks name, identifiers, address, birthday, tags and notes; deletes contacts,
-    external ids and the complaints' attachments (files too, once committed);
+    external ids and the complaints' attachments (files too, once committed)
+    and the raw bytes of the customer's received mail (quarantine included);
     redacts mentions of the person in the free text of every row pointing at the
     customer or at its complaints, interactions and revisits (events, replies,
     notes, surveys, quality inspections, corrective actions…), in staff
@@ -567,6 +600,7 @@ def customer_erase(*, actor, customer: Customer) -> Customer:
     ]
     Interaction.objects.filter(customer=customer).update(summary=ERASED_TEXT)
     _erase_outbox_messages(rows)
+    _erase_received_mail(rows, mentions)
     _redact_rows(_mentioned(Notification, ("title", "body"), mentions), redact)
     _erase_webhook_payloads(complaints, redact)
     customer.contacts.all().delete()

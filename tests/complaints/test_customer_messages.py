@@ -235,8 +235,6 @@ def test_two_workers_one_send(org, settings):
 def test_concurrent_workers_send_each_message_once(org, settings):
     if connection.vendor != "postgresql":
         pytest.skip("real concurrency needs PostgreSQL (SKIP LOCKED)")
-    for _ in range(6):
-        make_complaint(actor=org.agent_a)
     results = []
 
     def worker():
@@ -245,11 +243,15 @@ def test_concurrent_workers_send_each_message_once(org, settings):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    # In the daytime: SMS queued in quiet hours (21:00-08:00) would wait.
+    with _daytime():
+        for _ in range(6):
+            make_complaint(actor=org.agent_a)
+        threads = [threading.Thread(target=worker) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     assert sum(results) == CustomerMessage.objects.count()
     assert len(_files(settings)) == CustomerMessage.objects.count()
     assert set(CustomerMessage.objects.values_list("attempts", flat=True)) == {1}
@@ -428,3 +430,27 @@ def test_template_admin_refuses_an_unknown_variable(org, client):
     data["body"] = "您好，{reference}：{reply}"
     assert client.post(url, data).status_code == 302
     assert MessageTemplate.objects.get().body == "您好，{reference}：{reply}"
+
+
+def test_the_customers_preferred_language_chooses_the_template(org, settings):
+    settings.KEFU_MESSAGE_LANGUAGE = "zh-hans"
+    english = CustomerFactory(department=org.dept_a, preferred_language="en")
+    chinese = CustomerFactory(department=org.dept_a, preferred_language="")
+    MessageTemplate.objects.create(
+        kind="acknowledgement",
+        channel="sms",
+        language="en",
+        body="Ref {reference}: received.",
+    )
+    with _daytime():
+        a = make_complaint(actor=org.agent_a, customer=english)
+        b = make_complaint(actor=org.agent_a, customer=chinese)
+    first = CustomerMessage.objects.get(complaint=a)
+    assert (first.language, first.body) == ("en", f"Ref {a.reference}: received.")
+    second = CustomerMessage.objects.get(complaint=b)
+    assert second.language == "zh-hans" and second.body.startswith("您好，感谢您的反馈")
+    # the setting is the default of customers who chose none
+    settings.KEFU_MESSAGE_LANGUAGE = "en"
+    with _daytime():
+        c = make_complaint(actor=org.agent_a, customer=chinese)
+    assert CustomerMessage.objects.get(complaint=c).language == "en"

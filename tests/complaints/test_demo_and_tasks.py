@@ -101,3 +101,21 @@ def test_sla_sweep_task_is_named_and_scheduled():
     entry = settings.CELERY_BEAT_SCHEDULE["complaints-sla-sweep"]
     assert entry["task"] == "complaints.sla_sweep"
     assert sla_sweep.apply().get() == {"warned": 0, "breached": 0}
+
+
+def test_demo_sends_the_queued_messages_and_shows_a_few_failed(ctx):
+    from complaints.models import CustomerMessage
+
+    demo.seed(ctx)
+
+    statuses = dict(
+        CustomerMessage.objects.values_list("status").annotate(n=Count("pk"))
+    )
+    assert statuses.get("sent", 0) > statuses.get("failed", 0) > 0
+    assert set(statuses) <= {"sent", "failed", "pending"}
+    failed = CustomerMessage.objects.filter(status="failed").first()
+    assert failed.attempts == 1 and "演示" in failed.last_error
+    assert failed.complaint.events.filter(kind="message_failed").count() == 1
+    sent = CustomerMessage.objects.filter(status="sent").first()
+    assert sent.provider_id.startswith("demo-")
+    assert sent.complaint.events.filter(kind="message_sent").exists()

@@ -497,3 +497,90 @@ def test_the_admin_action_processes_quarantined_mail_again(org, settings, admin_
     assert response.status_code == 302
     assert InboundEmail.objects.get().outcome == InboundEmail.Outcome.CREATED
     assert Complaint.objects.count() == 1
+
+
+# --- a team for mail no rule routes; quarantine encrypted and erased ----------
+
+
+def test_mail_no_rule_routes_goes_to_the_configured_team(inbox, org, settings):
+    from complaints.models import AssignmentRule
+
+    assert not AssignmentRule.objects.filter(is_active=True).exists()
+    settings.KEFU_INBOUND_TEAM = org.team_b.code
+
+    inbox("plain.eml")
+
+    complaint = only_complaint()
+    assert complaint.team == org.team_b
+    assert complaint.department_id == org.team_b.department_id
+    assert complaint.events.filter(kind=EK.ASSIGNED).count() == 1
+
+
+def test_mail_no_rule_routes_without_the_setting_still_gets_a_team(
+    inbox, org, settings
+):
+    from crm.models import Team
+
+    settings.KEFU_INBOUND_TEAM = "no-such-team"  # unknown: never unroutable
+    Team.objects.filter(pk=org.team_a.pk).update(supervisor=None)
+
+    inbox("plain.eml")
+
+    # the first active team with a supervisor
+    assert only_complaint().team == org.team_b
+
+
+def test_a_routing_rule_wins_over_the_default_team(inbox, org, settings):
+    from complaints.models import AssignmentRule
+
+    AssignmentRule.objects.create(name="邮件", channel="email", team=org.team_a)
+    settings.KEFU_INBOUND_TEAM = org.team_b.code
+
+    inbox("plain.eml")
+
+    assert only_complaint().team == org.team_a
+
+
+def test_quarantined_mail_is_stored_encrypted(inbox):
+    from django.db import connection
+
+    inbox("malformed.eml")
+
+    row = InboundEmail.objects.get()
+    assert bytes(row.raw) == raw("malformed.eml")  # the admin reads it back
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT raw FROM complaints_inboundemail WHERE id = %s", [row.pk]
+        )
+        (stored,) = cursor.fetchone()
+    stored = stored if isinstance(stored, str) else bytes(stored).decode()
+    assert stored.startswith("gAAAA")  # a Fernet token
+    assert b"Content-Type" not in stored.encode()
+    assert "boundary" not in stored
+
+
+def test_erasure_drops_the_customers_quarantined_mail(org):
+    from complaints.services.inbound import inbound_email_receive
+    from crm.services import privacy_request_create, privacy_request_execute
+
+    customer = CustomerFactory(
+        department=org.dept_a, name="张三", email="zhang.san@example.cn"
+    )
+    broken = raw("malformed.eml")
+    assert b"zhang.san@example.cn" not in broken
+    theirs = broken.replace(b"From: ", b"From: zhang.san@example.cn\nX-Was: ", 1)
+    assert b"zhang.san@example.cn" in theirs
+    mine, _c = inbound_email_receive(raw=theirs, source="maildir")
+    other, _c = inbound_email_receive(raw=broken, source="maildir")
+    assert mine.outcome == other.outcome == InboundEmail.Outcome.QUARANTINED
+    request = privacy_request_create(
+        actor=org.admin, customer=customer, kind="erase", requested_by="本人"
+    )
+
+    privacy_request_execute(actor=org.admin, request=request)
+
+    mine.refresh_from_db()
+    other.refresh_from_db()
+    assert mine.raw is None and "[已删除]" in mine.reason
+    assert mine.outcome == InboundEmail.Outcome.QUARANTINED  # the record stays
+    assert bytes(other.raw) == broken  # someone else's mail is kept

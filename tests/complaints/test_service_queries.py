@@ -578,7 +578,9 @@ CASES = [
         # complaint_receive, the row's update.
         lambda t: s.inbound_email_receive(raw=PLAIN_MAIL, source="maildir"),
         # + the customer's message (customer_messages): its lookups and INSERT
-        42,
+        # + the default team when no rule routes it (KEFU_INBOUND_TEAM: the
+        # team lookup and the ``assigned`` event)
+        44,
     ),
     Case(
         "inbound_retry",

@@ -97,7 +97,9 @@ def test_the_daily_planner_catches_up_customers_created_in_bulk():
 
 
 def test_key_accounts_are_revisited_monthly_and_planning_twice_adds_nothing(org):
-    key = CustomerFactory(tier=Customer.Tier.KEY, owner=org.account_manager_a)
+    key = CustomerFactory(
+        tier=Customer.Tier.KEY, owner=org.account_manager_a, consent_to_contact=True
+    )
     CustomerFactory(tier=Customer.Tier.REGULAR)
     Revisit.objects.all().delete()  # only the periodic rule's revisits below
     now = timezone.make_aware(datetime(2026, 3, 28, 9, 0))
@@ -119,8 +121,8 @@ def test_birthday_care_is_planned_once_a_year():
     RevisitRule.objects.exclude(trigger="birthday").update(is_active=False)
     RevisitRule.objects.filter(trigger="birthday").update(is_active=True, tier="")
     now = timezone.make_aware(datetime(2026, 6, 10, 8, 0))
-    CustomerFactory(birthday=date(1990, 6, 12))
-    CustomerFactory(birthday=date(1990, 9, 1))
+    CustomerFactory(birthday=date(1990, 6, 12), consent_to_contact=True)
+    CustomerFactory(birthday=date(1990, 9, 1), consent_to_contact=True)
     assert revisit_plan_by_rules(now=now) == 1
     assert revisit_plan_by_rules(now=now + timedelta(days=1)) == 0
     revisit = Revisit.objects.get()
@@ -260,8 +262,8 @@ def test_holiday_care_plans_one_revisit_per_customer_and_year(org):
         holiday_month=2,
         holiday_day=17,
     )
-    key = CustomerFactory(tier=Customer.Tier.KEY)
-    CustomerFactory(tier=Customer.Tier.REGULAR)
+    key = CustomerFactory(tier=Customer.Tier.KEY, consent_to_contact=True)
+    CustomerFactory(tier=Customer.Tier.REGULAR, consent_to_contact=True)
     now = timezone.make_aware(datetime(2026, 2, 12, 8, 0))
     assert revisit_plan_by_rules(now=now) == 1
     assert revisit_plan_by_rules(now=now + timedelta(days=2)) == 0
@@ -272,3 +274,46 @@ def test_holiday_care_plans_one_revisit_per_customer_and_year(org):
     )
     # Next year's holiday is a new occasion.
     assert revisit_plan_by_rules(now=now + timedelta(days=365)) == 1
+
+
+def test_periodic_revisits_and_greetings_need_marketing_consent(org):
+    """Issue 13: periodic revisits and greetings (birthday, holiday) only for
+    customers who consented to be contacted; the confirmation revisit after a
+    complaint is transactional and needs no consent."""
+    from tests.factories.complaints import walk
+
+    RevisitRule.objects.filter(trigger="birthday").update(is_active=True, tier="")
+    RevisitRule.objects.create(
+        name="春节关怀",
+        trigger="holiday",
+        purpose="care",
+        method="sms",
+        offset_hours=9,
+        holiday_month=6,
+        holiday_day=12,
+    )
+    Revisit.objects.all().delete()
+    yes = CustomerFactory(
+        tier=Customer.Tier.KEY, birthday=date(1990, 6, 12), consent_to_contact=True
+    )
+    no = CustomerFactory(
+        tier=Customer.Tier.KEY,
+        birthday=date(1990, 6, 12),
+        consent_to_contact=False,
+        department=org.dept_a,
+    )
+    now = timezone.make_aware(datetime(2026, 6, 10, 8, 0))
+
+    revisit_plan_by_rules(now=now)
+
+    planned = set(Revisit.objects.values_list("customer_id", "rule__trigger"))
+    assert (yes.pk, "birthday") in planned and (yes.pk, "holiday") in planned
+    marketing = {"periodic", "birthday", "holiday"}
+    assert not {(c, t) for c, t in planned if c == no.pk and t in marketing}
+    # (the new customer's welcome call is transactional: both get it)
+    assert (no.pk, "customer_created") in planned
+    # Transactional: the confirmation revisit of a resolved complaint.
+    complaint = make_complaint(actor=org.agent_a, customer=no)
+    walk(complaint, "resolved", actor=org.admin)
+    revisit_plan_for_resolved_complaint(complaint=complaint)
+    assert Revisit.objects.filter(customer=no, purpose="confirmation").exists()

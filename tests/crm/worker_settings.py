@@ -13,3 +13,5 @@ KEFU_TEST_MAIL_DIR = os.environ.get("KEFU_TEST_MAIL_DIR", "")
 KEFU_NOTIFICATION_LEASE_SECONDS = int(
     os.environ.get("KEFU_NOTIFICATION_LEASE_SECONDS", "3")
 )
+# The customer-message worker test (tests/complaints/test_customer_message_worker.py)
+KEFU_MESSAGE_LEASE_SECONDS = int(os.environ.get("KEFU_MESSAGE_LEASE_SECONDS", "3"))

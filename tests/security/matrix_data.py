@@ -665,6 +665,10 @@ kpi_serviceaudit_step               GET             200  200  403  403  403  403
                                     GET out         200  404  404  403  403  403  403  404  403  LOG  LOG
                                     POST            200  200  403  403  403  403  403  200  403  LOG  LOG
                                     POST out        200  404  404  403  403  403  403  404  403  LOG  LOG
+# failed staff e-mails and messages to customers, "send again": administrators
+# (an empty POST selects nothing and goes back to the page: 302)
+complaints_customermessage_failed   GET             200  403  403  403  403  403  403  403  403  LOG  LOG
+                                    POST            302  403  403  403  403  403  403  403  403  LOG  LOG
 training_trainingsession_attendance GET             200  403  403  403  403  403  403  403  200  LOG  LOG
                                     POST            200  403  403  403  403  403  403  403  200  LOG  LOG
 auth_user_password_change           GET             200  200  302  403  403  403  403  302  302  LOG  LOG
