@@ -23,6 +23,7 @@ class Role(models.TextChoices):
     RELATIONS_SPECIALIST = "relations_specialist", _("customer-relations specialist")
     QA_INSPECTOR = "qa_inspector", _("quality inspector")
     TRAINER = "trainer", _("trainer")
+    TECHNICIAN = "technician", _("after-sales engineer")
     PARTNER = "partner", _("partner")
 
 
@@ -46,6 +47,7 @@ ROLE_RANK: dict[str, int] = {
     Role.RELATIONS_SPECIALIST: 0,
     Role.QA_INSPECTOR: 0,
     Role.TRAINER: 0,
+    Role.TECHNICIAN: 0,
 }
 
 
@@ -107,6 +109,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "kpi.kpiresult": R,
         "kpi.scorecardresult": R,
         "kpi.qualityinspection": R,
+        "aftersales.serviceorder": RW,
+        "aftersales.serviceorderevent": R,
+        "aftersales.appointment": RW,
+        "aftersales.returnpolicy": ALL,
+        "aftersales.technician": ALL,
+        "aftersales.appointmentslot": ALL,
     },
     Role.SUPERVISOR: {
         "crm.user": R,
@@ -143,6 +151,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "kpi.kpiresult": R,
         "kpi.scorecardresult": R,
         "kpi.qualityinspection": R,
+        "aftersales.serviceorder": RW,
+        "aftersales.serviceorderevent": R,
+        "aftersales.appointment": RW,
+        "aftersales.returnpolicy": R,
+        "aftersales.technician": R,
+        "aftersales.appointmentslot": RW,
     },
     Role.AGENT: {
         "crm.customer": RW,
@@ -162,6 +176,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "training.course": R,
         "kpi.kpiresult": R,
         "kpi.scorecardresult": R,
+        "aftersales.serviceorder": RW,
+        "aftersales.serviceorderevent": R,
+        "aftersales.appointment": RA,
+        "aftersales.returnpolicy": R,
+        "aftersales.appointmentslot": R,
     },
     Role.COMPLAINT_HANDLER: {
         "crm.customer": RW,
@@ -184,6 +203,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "training.course": R,
         "kpi.kpiresult": R,
         "kpi.scorecardresult": R,
+        "aftersales.serviceorder": RW,
+        "aftersales.serviceorderevent": R,
+        "aftersales.appointment": RA,
+        "aftersales.returnpolicy": R,
+        "aftersales.appointmentslot": R,
     },
     Role.ACCOUNT_MANAGER: {
         "crm.customer": RW,
@@ -240,6 +264,15 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "training.trainingassignment": ALL,
         "training.trainingevent": R,
     },
+    # After-sales engineers: their own visits (scoping: technician__user).
+    Role.TECHNICIAN: {
+        "crm.notification": R,
+        "aftersales.serviceorder": ("view", "change"),
+        "aftersales.serviceorderevent": R,
+        "aftersales.appointment": R,
+        "aftersales.appointmentslot": R,
+        "training.course": R,
+    },
     Role.PARTNER: {
         "crm.customer": RA,
         "complaints.complaint": RA,
@@ -257,6 +290,7 @@ ADMIN_APPS = (
     "training",
     "kpi",
     "partners",
+    "aftersales",
     "axes",  # login lockout: access attempts to unlock
 )
 
