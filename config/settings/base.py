@@ -388,6 +388,10 @@ SPECTACULAR_SETTINGS = {
         "RevisitStatusEnum": "crm.models.Revisit.Status",
         "CustomerKindEnum": "crm.models.Customer.Kind",
         "ComplaintEventKindEnum": "complaints.models.ComplaintEvent.Kind",
+        "ServiceKindEnum": "aftersales.models.ServiceKind",
+        "ServiceOrderStatusEnum": "aftersales.models.ServiceOrder.Status",
+        "ServiceOrderEventKindEnum": "aftersales.models.ServiceOrderEvent.Kind",
+        "AppointmentStatusEnum": "aftersales.models.Appointment.Status",
     },
 }
 KEFU_API_IDEMPOTENCY = "partners.api.idempotency.idempotent"
