@@ -795,6 +795,25 @@ kpi/results/                           GET        200  200  200  200  200  200  
                                        DELETE     405  405  405  405  405  405  405  405  405  401  405
 revisits/                              GET        200  200  200  200  200  200  200  403  403  401  200
                                        DELETE     405  405  405  405  405  405  405  405  405  401  405
+# after-sales service orders (issue 17): desk roles (agents and handlers: the
+# unassigned orders of their team and their own), supervisors their team,
+# managers their department; partners their own. ``in`` is team A's unassigned
+# approved installation (the key: partner A's), ``out`` department B's (partner
+# B's). Booking takes a place in a free slot of the same kind.
+service-orders/                        GET        200  200  200  200  200  403  403  403  403  401  200
+                                       POST       201  201  201  201  201  403  403  403  403  401  201
+                                       DELETE     405  405  405  405  405  405  405  405  405  401  405
+service-orders/{reference}/            GET in     200  200  200  200  200  403  403  403  403  401  200
+                                       GET out    200  404  404  404  404  403  403  403  403  401  404
+                                       PUT in     405  405  405  405  405  405  405  405  405  401  405
+service-orders/{reference}/book/       POST in    201  201  201  201  201  403  403  403  403  401  201
+                                       POST out   201  404  404  404  404  403  403  403  403  401  404
+                                       GET in     405  405  405  405  405  405  405  405  405  401  405
+service-orders/{reference}/events/     GET in     200  200  200  200  200  403  403  403  403  401  200
+                                       GET out    200  404  404  404  404  403  403  403  403  401  404
+                                       PUT in     405  405  405  405  405  405  405  405  405  401  405
+slots/                                 GET        200  200  200  200  200  403  403  403  403  401  200
+                                       DELETE     405  405  405  405  405  405  405  405  405  401  405
 training/records/                      GET        200  200  200  200  200  200  200  200  200  401  200
                                        DELETE     405  405  405  405  405  405  405  405  405  401  405
 webhooks/                              GET        403  403  403  403  403  403  403  403  403  401  200
