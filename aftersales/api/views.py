@@ -71,7 +71,7 @@ class ServiceOrderViewSet(
     }
 
     def get_queryset(self):
-        return selectors.order_list_for(user=self.request.user)
+        return selectors.service_order_list(user=self.request.user)
 
     @extend_schema(
         summary="Request a service order",

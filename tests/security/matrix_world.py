@@ -388,9 +388,22 @@ def _aftersales(w: World, today) -> None:
             actor=w.admin, order=made, to_status="approved"
         )
 
+    orders = model("aftersales.ServiceOrder").objects
     w.so_a = order(w.agent_a, w.cust_a)
-    model("aftersales.ServiceOrder").objects.filter(pk=w.so_a.pk).update(owner=None)
-    w.so_a.refresh_from_db()
     w.so_b = order(w.agent_b, w.cust_b)
+    # booked visits (the day list): team A's and department B's
+    booked_a, booked_b = order(w.agent_a, w.cust_a), order(w.agent_b, w.cust_b)
+    w.appointment_a = aftersales.appointment_book(
+        actor=w.admin, order=booked_a, slot=w.slot_a
+    )
+    w.appointment_b = aftersales.appointment_book(
+        actor=w.admin, order=booked_b, slot=w.slot_a
+    )
+    # team A's desk pool: unassigned orders (agents and handlers of the team)
+    orders.filter(pk__in=[w.so_a.pk, booked_a.pk]).update(owner=None)
+    w.so_a.refresh_from_db()
+    w.return_policy = model("aftersales.ReturnPolicy").objects.create(
+        kind="return", window_days=7, description="7天无理由退货"
+    )
     w.pso_a = order(None, w.pcust_a, w.partner_a)
     w.pso_b = order(None, w.pcust_b, w.partner_b)
