@@ -198,6 +198,7 @@ KEFU_TASK_QUEUES: dict[str, tuple[str, ...]] = {
         "complaints.auto_close",
         "complaints.capa_overdue_sweep",
         "complaints.capa_spike_sweep",
+        "aftersales.visit_reminders",
     ),
     # mail in and out: SMTP sends, messages to customers, the IMAP/Maildir poll
     "email": (
@@ -284,6 +285,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "partners.purge_idempotency_records",
         "schedule": crontab(minute=17),
     },
+}
+# aftersales: the day-before reminders of booked visits (once each)
+CELERY_BEAT_SCHEDULE["aftersales-visit-reminders"] = {
+    "task": "aftersales.visit_reminders",
+    "schedule": crontab(minute="*/15"),
 }
 # training
 CELERY_BEAT_SCHEDULE["training-certification-sweep"] = {
