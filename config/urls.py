@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("partners.api.urls")),
     path("", include("crm.api.urls")),
     path("", include("complaints.api.urls")),
+    path("", include("aftersales.api.urls")),
     path("", include("training.api.urls")),
     path("", include("kpi.api.urls")),
 ]

@@ -34,6 +34,7 @@ KIND_LABELS = {
     "revisit_overdue": _("revisit overdue"),
     "training.assignment": _("training assigned"),
     "training.certification_expiring": _("certificate expiring"),
+    "aftersales_visit": _("after-sales visit tomorrow"),
 }
 
 

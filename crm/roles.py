@@ -23,6 +23,7 @@ class Role(models.TextChoices):
     RELATIONS_SPECIALIST = "relations_specialist", _("customer-relations specialist")
     QA_INSPECTOR = "qa_inspector", _("quality inspector")
     TRAINER = "trainer", _("trainer")
+    TECHNICIAN = "technician", _("after-sales engineer")
     PARTNER = "partner", _("partner")
 
 
@@ -46,6 +47,7 @@ ROLE_RANK: dict[str, int] = {
     Role.RELATIONS_SPECIALIST: 0,
     Role.QA_INSPECTOR: 0,
     Role.TRAINER: 0,
+    Role.TECHNICIAN: 0,
 }
 
 
@@ -110,6 +112,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "kpi.auditplan": RW,
         "kpi.serviceaudit": ("view", "change"),
         "kpi.auditfinding": R,
+        "aftersales.serviceorder": RW,
+        "aftersales.serviceorderevent": R,
+        "aftersales.appointment": RW,
+        "aftersales.returnpolicy": ALL,
+        "aftersales.technician": ALL,
+        "aftersales.appointmentslot": ALL,
     },
     Role.SUPERVISOR: {
         "crm.user": R,
@@ -149,6 +157,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "kpi.auditplan": R,
         "kpi.serviceaudit": R,
         "kpi.auditfinding": R,
+        "aftersales.serviceorder": RW,
+        "aftersales.serviceorderevent": R,
+        "aftersales.appointment": RW,
+        "aftersales.returnpolicy": R,
+        "aftersales.technician": R,
+        "aftersales.appointmentslot": RW,
     },
     Role.AGENT: {
         "crm.customer": RW,
@@ -168,6 +182,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "training.course": R,
         "kpi.kpiresult": R,
         "kpi.scorecardresult": R,
+        "aftersales.serviceorder": RW,
+        "aftersales.serviceorderevent": R,
+        "aftersales.appointment": RA,
+        "aftersales.returnpolicy": R,
+        "aftersales.appointmentslot": R,
     },
     Role.COMPLAINT_HANDLER: {
         "crm.customer": RW,
@@ -190,6 +209,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "training.course": R,
         "kpi.kpiresult": R,
         "kpi.scorecardresult": R,
+        "aftersales.serviceorder": RW,
+        "aftersales.serviceorderevent": R,
+        "aftersales.appointment": RA,
+        "aftersales.returnpolicy": R,
+        "aftersales.appointmentslot": R,
     },
     Role.ACCOUNT_MANAGER: {
         "crm.customer": RW,
@@ -250,6 +274,15 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "training.trainingassignment": ALL,
         "training.trainingevent": R,
     },
+    # After-sales engineers: their own visits (scoping: technician__user).
+    Role.TECHNICIAN: {
+        "crm.notification": R,
+        "aftersales.serviceorder": ("view", "change"),
+        "aftersales.serviceorderevent": R,
+        "aftersales.appointment": R,
+        "aftersales.appointmentslot": R,
+        "training.course": R,
+    },
     Role.PARTNER: {
         "crm.customer": RA,
         "complaints.complaint": RA,
@@ -267,6 +300,7 @@ ADMIN_APPS = (
     "training",
     "kpi",
     "partners",
+    "aftersales",
     "axes",  # login lockout: access attempts to unlock
 )
 

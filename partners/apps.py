@@ -21,6 +21,15 @@ class PartnersConfig(AppConfig):
         followups.register(followups.Moment.REPLIED, webhooks.complaint_replied)
         followups.register(followups.Moment.RESOLVED, webhooks.complaint_resolved)
 
+        # ... and service orders (aftersales does not import partners either).
+        from aftersales import hooks
+
+        hooks.register(hooks.Moment.CREATED, webhooks.service_order_created)
+        hooks.register(
+            hooks.Moment.STATUS_CHANGED, webhooks.service_order_status_changed
+        )
+        hooks.register(hooks.Moment.BOOKED, webhooks.appointment_booked)
+
         # The OpenAPI extension of the Api-Key scheme registers on import.
         from partners.api import authentication  # noqa: F401
 

@@ -28,6 +28,12 @@ class WebhookEvent(models.TextChoices):
     COMPLAINT_STATUS_CHANGED = "complaint.status_changed", _("complaint status changed")
     COMPLAINT_REPLIED = "complaint.replied", _("complaint replied")
     COMPLAINT_RESOLVED = "complaint.resolved", _("complaint resolved")
+    SERVICE_ORDER_CREATED = "service_order.created", _("service order created")
+    SERVICE_ORDER_STATUS_CHANGED = (
+        "service_order.status_changed",
+        _("service order status changed"),
+    )
+    APPOINTMENT_BOOKED = "appointment.booked", _("appointment booked")
 
 
 class ApiKeyQuerySet(models.QuerySet):

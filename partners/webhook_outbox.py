@@ -60,9 +60,41 @@ def webhook_enqueue(
     Call inside the transaction of the change. Delivery is triggered on commit
     (and by the beat sweep should the trigger be lost).
     """
+    partner_id = getattr(complaint, "source_partner_id", None)
+    return webhook_enqueue_data(
+        event=event,
+        partner_id=partner_id,
+        reference=complaint.reference or "",
+        data={**complaint_payload_data(complaint), **(extra or {})},
+    )
+
+
+def service_order_payload_data(order) -> dict:
+    """The ``data`` of a service-order event: no free text (the reason and the
+    outcome stay in Kefu; the partner reads the order through the API)."""
+
+    def iso(value):
+        return value.isoformat() if value else None
+
+    return {
+        "reference": order.reference,
+        "kind": order.kind,
+        "status": order.status,
+        "complaint": order.complaint.reference if order.complaint_id else None,
+        "due_date": iso(order.due_date),
+        "created_at": iso(order.created_at),
+        "updated_at": iso(getattr(order, "updated_at", None)),
+        "completed_at": iso(order.completed_at),
+    }
+
+
+def webhook_enqueue_data(
+    *, event: str, partner_id: int | None, reference: str, data: dict
+) -> list[WebhookDelivery]:
+    """``webhook_enqueue`` for any subject: the feed row and one delivery per
+    subscribed endpoint of ``partner_id`` (nothing when None)."""
     if event not in WebhookEvent.values:
         raise ValueError(f"unknown webhook event {event!r}")
-    partner_id = getattr(complaint, "source_partner_id", None)
     if partner_id is None:
         return []
     event_id = uuid.uuid4()
@@ -71,13 +103,13 @@ def webhook_enqueue(
         "id": str(event_id),
         "event": event,
         "created_at": now.isoformat(),
-        "data": {**complaint_payload_data(complaint), **(extra or {})},
+        "data": data,
     }
     PartnerEvent.objects.create(
         partner_id=partner_id,
         event_id=event_id,
         event=event,
-        complaint_reference=complaint.reference or "",
+        complaint_reference=reference,
         payload=payload,
         created_at=now,
     )
@@ -96,7 +128,7 @@ def webhook_enqueue(
                 endpoint=endpoint,
                 event_id=event_id,
                 event=event,
-                complaint_reference=complaint.reference or "",
+                complaint_reference=reference,
                 payload=payload,
                 next_attempt_at=now,
             )

@@ -43,6 +43,7 @@ def org(db):
             "relations_specialist",
             "qa_inspector",
             "trainer",
+            "technician",
         ):
             user = UserFactory(username=f"{role}_{suffix}", team=team, roles=[role])
             setattr(o, f"{role}_{suffix}", user)

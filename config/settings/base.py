@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "crm",
     "complaints",
+    "aftersales",
     "training",
     "kpi",
     "partners",
@@ -197,6 +198,7 @@ KEFU_TASK_QUEUES: dict[str, tuple[str, ...]] = {
         "complaints.auto_close",
         "complaints.capa_overdue_sweep",
         "complaints.capa_spike_sweep",
+        "aftersales.visit_reminders",
     ),
     # mail in and out: SMTP sends, messages to customers, the IMAP/Maildir poll
     "email": (
@@ -299,6 +301,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "partners.purge_idempotency_records",
         "schedule": crontab(minute=17),
     },
+}
+# aftersales: the day-before reminders of booked visits (once each)
+CELERY_BEAT_SCHEDULE["aftersales-visit-reminders"] = {
+    "task": "aftersales.visit_reminders",
+    "schedule": crontab(minute="*/15"),
 }
 # training
 CELERY_BEAT_SCHEDULE["training-certification-sweep"] = {
@@ -403,6 +410,10 @@ SPECTACULAR_SETTINGS = {
         "RevisitStatusEnum": "crm.models.Revisit.Status",
         "CustomerKindEnum": "crm.models.Customer.Kind",
         "ComplaintEventKindEnum": "complaints.models.ComplaintEvent.Kind",
+        "ServiceKindEnum": "aftersales.models.ServiceKind",
+        "ServiceOrderStatusEnum": "aftersales.models.ServiceOrder.Status",
+        "ServiceOrderEventKindEnum": "aftersales.models.ServiceOrderEvent.Kind",
+        "AppointmentStatusEnum": "aftersales.models.Appointment.Status",
     },
 }
 KEFU_API_IDEMPOTENCY = "partners.api.idempotency.idempotent"

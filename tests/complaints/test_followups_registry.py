@@ -21,7 +21,11 @@ def test_the_registered_follow_ups_are_exactly_these():
             "partners.followups.complaint_status_changed",
         ],
         "replied": ["partners.followups.complaint_replied"],
-        "resolved": ["partners.followups.complaint_resolved"],
+        # aftersales (issue 17): a refund / replacement opens a service order
+        "resolved": [
+            "aftersales.complaint_followups.complaint_resolved",
+            "partners.followups.complaint_resolved",
+        ],
         "attribution_changed": ["training.followups.attitude_rule"],
     }
 

@@ -20,7 +20,7 @@ def _counts():
     }
 
 
-CRM_ONLY = ["complaints", "training", "kpi"]
+CRM_ONLY = ["complaints", "aftersales", "training", "kpi"]
 
 
 def _seed(**options):

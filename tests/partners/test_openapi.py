@@ -58,6 +58,12 @@ CONTRACT = {  # DESIGN §4 paths and methods
     "/api/v1/training/records/": {"get"},
     "/api/v1/kpi/results/": {"get"},
     "/api/v1/webhooks/": {"get", "post"},
+    # issue 17: after-sales service orders and their appointments
+    "/api/v1/service-orders/": {"get", "post"},
+    "/api/v1/service-orders/{reference}/": {"get"},
+    "/api/v1/service-orders/{reference}/book/": {"post"},
+    "/api/v1/service-orders/{reference}/events/": {"get"},
+    "/api/v1/slots/": {"get"},
 }
 
 
@@ -105,7 +111,27 @@ def test_contract_enums_are_exact(schema):
         "complaint.status_changed",
         "complaint.replied",
         "complaint.resolved",
+        "service_order.created",
+        "service_order.status_changed",
+        "appointment.booked",
     }
+    assert enums["ServiceOrderStatusEnum"]["enum"] == [
+        "requested",
+        "approved",
+        "refused",
+        "scheduled",
+        "in_progress",
+        "inspected",
+        "completed",
+        "cancelled",
+    ]
+    assert enums["ServiceKindEnum"]["enum"] == [
+        "return",
+        "exchange",
+        "repair",
+        "installation",
+        "maintenance",
+    ]
     create = enums["ComplaintCreateRequest"]
     assert set(create["required"]) == {
         "customer",
@@ -152,5 +178,6 @@ def test_idempotency_key_is_documented_on_the_creates_only(schema):
         ("post", "/api/v1/complaints/"),
         ("post", "/api/v1/customers/"),
         ("post", "/api/v1/webhooks/"),
+        ("post", "/api/v1/service-orders/"),
     }
     assert "422" in schema["paths"]["/api/v1/complaints/"]["post"]["responses"]

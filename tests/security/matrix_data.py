@@ -107,6 +107,11 @@ OWN = "own notification"
 SELF = "own account"
 
 ADMIN_OBJECTS: dict[str, tuple[str | dict[str, str], str | None]] = {
+    "aftersales.appointment": ("appointment_a", "appointment_b"),
+    "aftersales.appointmentslot": ("slot_a", None),
+    "aftersales.returnpolicy": ("return_policy", None),
+    "aftersales.serviceorder": ("so_a", "so_b"),
+    "aftersales.technician": ("technician_a", None),
     "auth.group": ("role_group", None),
     # the token of the agent (administrators manage it) and the superuser's
     "authtoken.tokenproxy": ("token_agent", "token_root"),
@@ -186,6 +191,50 @@ ADMIN_OBJECTS: dict[str, tuple[str | dict[str, str], str | None]] = {
 ADMIN = table(
     """
 model                                     ADM  MGR  SUP  AGT  HDL  AM   RS   QA   TRN  ANON KEY
+# after-sales (issue 17). Service orders: the desk (agents, handlers: team A's
+# unassigned order), supervisors (team), managers (department); never deleted;
+# the change page's workflow form with an empty POST comes back (the inlines'
+# management forms are missing: 200)
+aftersales.serviceorder       changelist  200  200  200  200  200  403  403  403  403  LOG  LOG
+                              add         200  200  200  200  200  403  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  403  403  403  403  LOG  LOG
+                              change out  200  302  302  302  302  403  403  403  403  LOG  LOG
+                              history     200  200  200  200  200  302  302  302  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  200  200  200  403  403  403  403  LOG  LOG
+                              save out    200  302  302  302  302  403  403  403  403  LOG  LOG
+# visits (the technicians' day list): read-only, written by the booking services
+aftersales.appointment        changelist  200  200  200  200  200  403  403  403  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  403  403  403  403  LOG  LOG
+                              change out  200  302  302  302  302  403  403  403  403  LOG  LOG
+                              history     200  200  200  200  200  302  302  302  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    403  403  403  403  403  403  403  403  403  LOG  LOG
+# configuration: slots (supervisors add them), policies and technicians (managers)
+aftersales.appointmentslot    changelist  200  200  200  200  200  403  403  403  403  LOG  LOG
+                              add         200  200  200  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  403  403  403  403  LOG  LOG
+                              history     200  200  200  200  200  403  403  403  403  LOG  LOG
+                              delete      200  200  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  200  403  403  403  403  403  403  LOG  LOG
+aftersales.returnpolicy       changelist  200  200  200  200  200  403  403  403  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  403  403  403  403  LOG  LOG
+                              history     200  200  200  200  200  403  403  403  403  LOG  LOG
+                              delete      200  200  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
+aftersales.technician         changelist  200  200  200  403  403  403  403  403  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  403  403  LOG  LOG
+                              history     200  200  200  403  403  403  403  403  403  LOG  LOG
+                              delete      200  200  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
 # Django's own admins and the lockout log: administrators only
 auth.group                    changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
                               add         200  403  403  403  403  403  403  403  403  LOG  LOG
@@ -641,7 +690,8 @@ autocomplete                        GET             200  200  200  200  200  200
 jsi18n                              GET             200  200  200  200  200  200  200  200  200  LOG  LOG
 view_on_site                        GET             302  302  302  302  302  302  302  302  302  LOG  LOG
                                     GET out         302  302  302  302  302  302  302  302  302  LOG  LOG
-app_list                            GET auth        200  404  404  404  404  404  404  404  404  LOG  LOG
+app_list                            GET aftersales  200  200  200  200  200  404  404  404  404  LOG  LOG
+                                    GET auth        200  404  404  404  404  404  404  404  404  LOG  LOG
                                     GET authtoken   200  404  404  404  404  404  404  404  404  LOG  LOG
                                     GET axes        200  404  404  404  404  404  404  404  404  LOG  LOG
                                     GET complaints  200  200  200  200  200  200  200  200  404  LOG  LOG
@@ -836,6 +886,25 @@ key/                                   GET        403  403  403  403  403  403  
 kpi/results/                           GET        200  200  200  200  200  200  200  200  200  401  200
                                        DELETE     405  405  405  405  405  405  405  405  405  401  405
 revisits/                              GET        200  200  200  200  200  200  200  403  403  401  200
+                                       DELETE     405  405  405  405  405  405  405  405  405  401  405
+# after-sales service orders (issue 17): desk roles (agents and handlers: the
+# unassigned orders of their team and their own), supervisors their team,
+# managers their department; partners their own. ``in`` is team A's unassigned
+# approved installation (the key: partner A's), ``out`` department B's (partner
+# B's). Booking takes a place in a free slot of the same kind.
+service-orders/                        GET        200  200  200  200  200  403  403  403  403  401  200
+                                       POST       201  201  201  201  201  403  403  403  403  401  201
+                                       DELETE     405  405  405  405  405  405  405  405  405  401  405
+service-orders/{reference}/            GET in     200  200  200  200  200  403  403  403  403  401  200
+                                       GET out    200  404  404  404  404  403  403  403  403  401  404
+                                       PUT in     405  405  405  405  405  405  405  405  405  401  405
+service-orders/{reference}/book/       POST in    201  201  201  201  201  403  403  403  403  401  201
+                                       POST out   201  404  404  404  404  403  403  403  403  401  404
+                                       GET in     405  405  405  405  405  405  405  405  405  401  405
+service-orders/{reference}/events/     GET in     200  200  200  200  200  403  403  403  403  401  200
+                                       GET out    200  404  404  404  404  403  403  403  403  401  404
+                                       PUT in     405  405  405  405  405  405  405  405  405  401  405
+slots/                                 GET        200  200  200  200  200  403  403  403  403  401  200
                                        DELETE     405  405  405  405  405  405  405  405  405  401  405
 training/records/                      GET        200  200  200  200  200  200  200  200  200  401  200
                                        DELETE     405  405  405  405  405  405  405  405  405  401  405

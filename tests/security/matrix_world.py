@@ -370,4 +370,61 @@ def build_world() -> World:
     w.message_template = model("complaints.MessageTemplate").objects.create(
         kind="acknowledgement", channel="sms", language="zh-hans", body="{reference}"
     )
+    _aftersales(w, today)
     return w
+
+
+def _aftersales(w: World, today) -> None:
+    """Service orders (approved installations: bookable), a technician of team
+    A with a roomy slot, one policy row. ``so_a`` is team A's unassigned order
+    (the desk pool), ``so_b`` department B's, ``pso_a``/``pso_b`` the partners'."""
+    from datetime import time
+
+    aftersales = _services("aftersales")
+    tech_user = UserFactory(
+        username="mx_technician_a", team=w.team_a, roles=["technician"]
+    )
+    w.technician_a = model("aftersales.Technician").objects.create(
+        user=tech_user, department=w.dept_a, skills=["installation"], areas=["浦东"]
+    )
+    w.slot_a = model("aftersales.AppointmentSlot").objects.create(
+        technician=w.technician_a,
+        date=today + timedelta(days=1),
+        start=time(9),
+        end=time(11),
+        area="浦东",
+        kind="installation",
+        capacity=20,
+    )
+
+    def order(actor, customer, partner=None):
+        made = aftersales.order_create(
+            actor=actor,
+            partner=partner,
+            kind="installation",
+            customer=customer,
+            product_name="净水器 W5",
+        )
+        return aftersales.order_transition(
+            actor=w.admin, order=made, to_status="approved"
+        )
+
+    orders = model("aftersales.ServiceOrder").objects
+    w.so_a = order(w.agent_a, w.cust_a)
+    w.so_b = order(w.agent_b, w.cust_b)
+    # booked visits (the day list): team A's and department B's
+    booked_a, booked_b = order(w.agent_a, w.cust_a), order(w.agent_b, w.cust_b)
+    w.appointment_a = aftersales.appointment_book(
+        actor=w.admin, order=booked_a, slot=w.slot_a
+    )
+    w.appointment_b = aftersales.appointment_book(
+        actor=w.admin, order=booked_b, slot=w.slot_a
+    )
+    # team A's desk pool: unassigned orders (agents and handlers of the team)
+    orders.filter(pk__in=[w.so_a.pk, booked_a.pk]).update(owner=None)
+    w.so_a.refresh_from_db()
+    w.return_policy = model("aftersales.ReturnPolicy").objects.create(
+        kind="return", window_days=7, description="7天无理由退货"
+    )
+    w.pso_a = order(None, w.pcust_a, w.partner_a)
+    w.pso_b = order(None, w.pcust_b, w.partner_b)

@@ -459,12 +459,17 @@ API_BODY = {
         "events": ["complaint.created"],
     },
     "webhooks/{pk}/": {"description": "矩阵测试", "is_active": False},
+    "service-orders/": {"kind": "installation", "product_name": "净水器 W5"},
 }
 WEBHOOK_HOST = "hooks.matrix.example.cn"
 
 
 def api_object(w, placeholder: str, principal: str, out: bool, path: str):
     key = principal == data.KEY
+    if placeholder == "reference" and path.startswith("service-orders/"):
+        if key:
+            return w.pso_b if out else w.pso_a
+        return w.so_b if out else w.so_a
     if placeholder == "reference":
         if path.endswith("/feedback/") and not key:
             return w.resolved_b if out else w.resolved_a  # resolved: a survey is due
@@ -494,6 +499,8 @@ def api_state(obj):
             "complaints.ComplaintEvent",
             "complaints.ComplaintNote",
             "partners.WebhookEndpoint",
+            "aftersales.ServiceOrder",
+            "aftersales.Appointment",
         )
     )
     answered = (
@@ -514,6 +521,8 @@ LIST_IDS = {
     "training/records/": lambda rows: {r["employee_no"] for r in rows},
     "kpi/results/": lambda rows: {r["staff_id"] for r in rows},
     "webhooks/": lambda rows: {r["id"] for r in rows},
+    "service-orders/": lambda rows: {r["reference"] for r in rows},
+    "slots/": lambda rows: {r["id"] for r in rows},
 }
 
 
@@ -534,6 +543,9 @@ def list_never(w, path: str, principal: str) -> set:
         else {w.agent_b.employee_no} | ({w.agent_a.employee_no} if key else set()),
         "kpi/results/": {w.agent_b.pk} | ({w.agent_a.pk} if key else set()),
         "webhooks/": {w.endpoint_b.pk},
+        "service-orders/": {w.so_b.reference, w.pso_b.reference}
+        | ({w.so_a.reference} if key else {w.pso_a.reference}),
+        "slots/": set(),  # every free slot is offered to every booking desk
     }
     return never[path]
 
@@ -560,6 +572,11 @@ def api_request(w, cell: Cell):
             "complaints/{reference}/note/",
         )
         body = API_BODY["transition"] if transition else API_BODY.get(path, {})
+        if path == "service-orders/":
+            customer = w.pcust_a if cell.principal == data.KEY else w.cust_a
+            body = {**API_BODY[path], "customer": customer.code}
+        if path == "service-orders/{reference}/book/":
+            body = {"slot": w.slot_a.pk}
     return method, f"/api/v1/{url_path}", body, obj
 
 

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 from crm.demo import DEMO_PASSWORD, DemoContext
 from crm.notifications import deliveries_deferred
 
-APP_ORDER = ("crm", "complaints", "training", "kpi")
+APP_ORDER = ("crm", "complaints", "aftersales", "training", "kpi")
 
 
 class Command(BaseCommand):
