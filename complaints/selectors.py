@@ -254,19 +254,31 @@ def _running_targets(**filters) -> QuerySet[SlaTarget]:
         cancelled_at__isnull=True,
         paused_at__isnull=True,
         **filters,
-    ).order_by("pk")
+    )
+
+
+# The sweep's two "what is due" reads filter on exactly the predicate of their
+# partial index (``slatarget_warn_due`` / ``slatarget_breach_due``: running,
+# not paused, not yet marked) and order by that index's column, so PostgreSQL
+# reads the first rows of a small index whatever the size of the table (an
+# ``ORDER BY id`` would walk the primary key over every target ever made).
+# ``pk`` breaks ties only; the LIMIT is the caller's (``sweep.BATCH``).
 
 
 def sla_targets_to_warn(*, now: datetime) -> QuerySet[SlaTarget]:
     """System read (the SLA sweep): running clocks past their warning point
-    and not yet warned, oldest first."""
-    return _running_targets(warned_at__isnull=True, warn_at__lte=now)
+    and not yet warned, earliest warning point first."""
+    return _running_targets(warned_at__isnull=True, warn_at__lte=now).order_by(
+        "warn_at", "pk"
+    )
 
 
 def sla_targets_to_breach(*, now: datetime) -> QuerySet[SlaTarget]:
     """System read (the SLA sweep): running clocks past their due time and not
-    yet marked breached, oldest first."""
-    return _running_targets(breached_at__isnull=True, due_at__lt=now)
+    yet marked breached, earliest due first."""
+    return _running_targets(breached_at__isnull=True, due_at__lt=now).order_by(
+        "due_at", "pk"
+    )
 
 
 def open_complaints_under_policy(*, policy_id: int) -> QuerySet[Complaint]:
