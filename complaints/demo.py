@@ -44,7 +44,12 @@ from complaints.models import (
 )
 from complaints.services import clock
 from complaints.services.reference import format_reference
-from complaints.services.sla import TARGET_FIELDS, policy_for, schedule_for_kind
+from complaints.services.sla import (
+    TARGET_FIELDS,
+    policy_for,
+    schedule_for_kind,
+    sla_state_sync_from,
+)
 from complaints.services.sweep import sla_sweep
 from config.errors import DomainError
 from crm.models import Customer, PartnerOrganisation, User
@@ -397,7 +402,12 @@ def _seed_complaints(ctx) -> None:
     limit = ctx.shared.get("complaints_service_limit", SERVICE_LIMIT)
     bulk_count = max(0, todo - limit)
     if bulk_count:
+        first_pk = (
+            Complaint.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        ) + 1
         _bulk(ctx, org, islice(plans, bulk_count), bulk_count, now)
+        # Rows written outside the services: their SLA state from their targets.
+        sla_state_sync_from(first_pk)
     service_plans = list(plans)
     org.customers = Customer.objects.in_bulk({p.customer_id for p in service_plans})
     made = 0

@@ -229,9 +229,13 @@ class ComplaintAdmin(ScopedModelAdmin):
 
     @admin.display(description=_("SLA"), ordering=selectors.NEXT_DUE)
     def sla_state(self, obj):
+        """The next running clock's due time, coloured by the denormalised SLA
+        state (``sla_paused`` / ``sla_breached`` / ``sla_warned``, kept by the
+        services): grey paused, red breached or overdue, amber warned or due
+        within the hour, green otherwise."""
         if obj.status in (Complaint.Status.CLOSED, Complaint.Status.REJECTED):
             return "—"
-        if obj.status == Complaint.Status.ON_HOLD:
+        if obj.sla_paused or obj.status == Complaint.Status.ON_HOLD:
             return format_html('<span style="color:#777">{}</span>', gettext("paused"))
         due = None
         label = ""
@@ -243,19 +247,34 @@ class ComplaintAdmin(ScopedModelAdmin):
                 and (due is None or value < due)
             ):
                 due, label = value, name
+        breached = (
+            format_html(
+                '<span style="color:#ba2121;font-weight:bold">{}</span> ',
+                gettext("breached"),
+            )
+            if obj.sla_breached
+            else ""
+        )
         if due is None:
-            return "—"
+            return breached or "—"
         now = timezone.now()
         if due < now:
             return format_html(
-                '<span style="color:#ba2121;font-weight:bold">{} {} {}</span>',
+                '{}<span style="color:#ba2121;font-weight:bold">{} {} {}</span>',
+                breached,
                 label,
                 gettext("overdue"),
                 _duration(now - due),
             )
-        colour = "#c77700" if due - now < timezone.timedelta(hours=1) else "#2e7d32"
+        if breached:
+            colour = "#ba2121"
+        elif obj.sla_warned or due - now < timezone.timedelta(hours=1):
+            colour = "#c77700"
+        else:
+            colour = "#2e7d32"
         return format_html(
-            '<span style="color:{}">{} {} {}</span>',
+            '{}<span style="color:{}">{} {} {}</span>',
+            breached,
             colour,
             label,
             gettext("due in"),

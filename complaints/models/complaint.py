@@ -209,6 +209,13 @@ class Complaint(models.Model):
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
     is_archived = models.BooleanField(_("archived"), default=False)
     version = models.PositiveIntegerField(_("version"), default=1)
+    # The SLA state, denormalised from the complaint's SLA targets for the list
+    # filter and colours (a semi-join over millions of targets is too slow).
+    # Written only by complaints.services.sla.sla_state_sync, in the transaction
+    # that changes a target; equal to sla_state_truth() (tested).
+    sla_breached = models.BooleanField(_("SLA breached"), default=False)
+    sla_warned = models.BooleanField(_("SLA warned"), default=False)
+    sla_paused = models.BooleanField(_("SLA paused"), default=False)
 
     class Meta:
         verbose_name = _("complaint")
@@ -227,6 +234,12 @@ class Complaint(models.Model):
             models.Index(fields=["order_number"], name="complaint_order_no"),
             # KPI: complaints resolved / reopened in a period (date range scans).
             models.Index(fields=["first_resolved_at"], name="complaint_first_resolved"),
+            # The "SLA breached: yes" filter: a small slice of the table.
+            models.Index(
+                fields=["received_at"],
+                name="complaint_sla_breached",
+                condition=models.Q(sla_breached=True),
+            ),
         ]
 
     def __str__(self):

@@ -280,8 +280,9 @@ CASES = [
         "received",
         "complaint_handler_a",
         lambda t: s.complaint_hold(actor=t.actor, complaint=t.complaint, reason="等待"),
-        # + the customer's message (customer_messages): its lookups and INSERT
-        14,
+        # + the customer's message (customer_messages): its lookups and INSERT;
+        # + the complaint's SLA state (sla_paused, issue 18)
+        15,
     ),
     Case(
         "resume",
@@ -289,7 +290,8 @@ CASES = [
         "on_hold",
         "complaint_handler_a",
         lambda t: s.complaint_resume(actor=t.actor, complaint=t.complaint),
-        11,
+        # + the complaint's SLA state (sla_paused, issue 18)
+        12,
     ),
     Case(
         "change_severity",
