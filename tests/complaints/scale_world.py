@@ -19,6 +19,7 @@ from datetime import timedelta
 from django.db import connection
 
 from complaints.models import Complaint, SlaTarget
+from crm.models import Customer
 from tests.factories.complaints import make_complaint
 
 # One open complaint in OPEN_EVERY; the rest are closed (the shape of a real
@@ -32,6 +33,22 @@ def populate(org, n: int = 6000) -> Complaint:
     through the services; returns that template complaint."""
     template = make_complaint(actor=org.agent_a)
     table = Complaint._meta.db_table
+    customers = Customer._meta.db_table
+    c_columns = [
+        f.column
+        for f in Customer._meta.concrete_fields
+        if not f.primary_key and f.column not in ("code", "name")
+    ]
+    c_special = {"phone_digest": "NULL", "email_digest": "NULL"}
+    with connection.cursor() as cursor:
+        # Customers to spread the complaints over (no identifiers: unique digests).
+        cursor.execute(
+            f"INSERT INTO {customers} (code, name, {', '.join(c_columns)}) "
+            "SELECT 'ZC' || lpad(g::text, 7, '0'), '客户' || g::text || '号', "
+            + ", ".join(c_special.get(c, f"t.{c}") for c in c_columns)
+            + f" FROM {customers} t, generate_series(1, %s) g WHERE t.id = %s",
+            [max(n // 3, 1), template.customer_id],
+        )
     agents = [org.agent_a.pk, org.agent_b.pk, org.complaint_handler_a.pk]
     columns = [f.column for f in Complaint._meta.concrete_fields if not f.primary_key]
     statuses = "ARRAY[" + ",".join(f"'{s}'" for s in OPEN_STATUSES) + "]"
@@ -51,6 +68,7 @@ def populate(org, n: int = 6000) -> Complaint:
             f"CASE WHEN mod(g, 2) = 0 THEN {org.dept_a.pk} ELSE {org.dept_b.pk} END"
         ),
         "assignee_id": f"(ARRAY{agents}::bigint[])[1 + mod(g, {len(agents)})]",
+        "customer_id": "ids.a[1 + mod(g, array_length(ids.a, 1))]",
         "created_by_id": f"(ARRAY{agents}::bigint[])[1 + mod(g, {len(agents)})]",
         "received_at": "t.received_at - (g || ' minutes')::interval",
         "closed_at": (
@@ -64,6 +82,7 @@ def populate(org, n: int = 6000) -> Complaint:
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(columns)}) "
             f"SELECT {', '.join(expressions)} FROM {table} t, "
+            f"(SELECT array_agg(id) AS a FROM {customers} WHERE code LIKE 'ZC%%') ids, "
             f"generate_series(1, %s) g WHERE t.id = %s",
             [n, template.pk],
         )
@@ -88,7 +107,7 @@ def populate(org, n: int = 6000) -> Complaint:
             f"FROM {table} c WHERE c.id = s.complaint_id AND c.id <> %s",
             [template.pk],
         )
-        for name in (table, targets, "crm_customer"):
+        for name in (table, targets, customers):
             cursor.execute(f"ANALYZE {name}")
     return template
 

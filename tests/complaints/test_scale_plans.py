@@ -92,3 +92,85 @@ def test_revisit_sweep_reads_walk_their_partial_index(world, org):
         assert not seq_scans(plan, REVISITS), plan
     # And the claim itself is that query (same order).
     assert _claim(crm_selectors.revisits_to_remind(until=now), 5)
+
+
+def changelist_plan(client, user, **params) -> tuple[str, list]:
+    """EXPLAIN of the admin changelist's page query for ``user`` with ``params``."""
+    from django.urls import reverse
+
+    client.force_login(user)
+    page = client.get(reverse("admin:complaints_complaint_changelist"), params)
+    assert page.status_code == 200
+    cl = page.context["cl"]
+    return plan_of(cl.queryset[: cl.list_per_page + 1]), list(cl.result_list)
+
+
+@pytest.fixture
+def searchable(world, org):
+    """One complaint with a phone/e-mail customer and a known order number."""
+    from tests.factories.complaints import make_complaint
+    from tests.factories.crm import CustomerFactory
+
+    customer = CustomerFactory(
+        name="欧阳娜娜",
+        phone="+8613912345678",
+        email="ouyang@example.cn",
+        department=org.dept_a,
+    )
+    hit = make_complaint(actor=org.agent_a, customer=customer, order_number="YT88001")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {COMPLAINTS}")
+        cursor.execute("ANALYZE crm_customer")
+    return hit
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        "reference",
+        "YT88001",
+        "order",
+        "139 1234 5678",
+        "ouyang@example.cn",
+        "customer_code",
+        "欧阳娜娜",
+        "第1234单",
+        "客户123号",
+        "欧阳",
+    ],
+)
+def test_each_search_shape_reads_indexes(client, org, searchable, term):
+    hit = searchable
+    term = {
+        "reference": hit.reference,
+        "order": "SF000000001234",
+        "customer_code": "ZC0000123",
+    }.get(term, term)
+    plan, rows = changelist_plan(client, org.supervisor_a, q=term, status__exact="all")
+    assert rows, term
+    assert not seq_scans(plan, COMPLAINTS), plan
+    assert not seq_scans(plan, "crm_customer"), plan
+
+
+def test_trigram_indexes_serve_chinese_substrings(searchable):
+    from crm.models import Customer
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT show_trgm('快件延误')")
+        assert len(cursor.fetchone()[0]) >= 3  # Chinese characters make trigrams
+    plan = plan_of(Customer.objects.filter(name__icontains="客户123号"))
+    assert "customer_name_trgm" in plan, plan
+    plan = plan_of(Complaint.objects.filter(subject__icontains="第1234单"))
+    assert "complaint_subject_trgm" in plan, plan
+
+
+def test_breached_filter_reads_its_partial_index(client, org, world):
+    Complaint.objects.filter(
+        pk__in=Complaint.objects.filter(status="received").values("pk")[:40]
+    ).update(sla_breached=True)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {COMPLAINTS}")
+    plan, rows = changelist_plan(client, org.manager_a, sla_breached="yes")
+    assert rows
+    assert all(c.sla_breached for c in rows)
+    assert not seq_scans(plan, COMPLAINTS), plan
