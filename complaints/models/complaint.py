@@ -234,6 +234,32 @@ class Complaint(models.Model):
             models.Index(fields=["order_number"], name="complaint_order_no"),
             # KPI: complaints resolved / reopened in a period (date range scans).
             models.Index(fields=["first_resolved_at"], name="complaint_first_resolved"),
+            # The work list every role starts from (open: not closed or
+            # rejected; not archived) — a few percent of the table.
+            models.Index(
+                fields=["received_at"],
+                name="complaint_open_work",
+                condition=models.Q(is_archived=False)
+                & ~models.Q(status__in=["closed", "rejected"]),
+            ),
+            # Each role's default work list (not archived; scoped by department,
+            # team or assignee; by status; newest first): crm.scoping's clauses
+            # meet one of these in a BitmapOr, never a scan of the table.
+            models.Index(
+                fields=["department", "status", "received_at"],
+                name="complaint_dept_work",
+                condition=models.Q(is_archived=False),
+            ),
+            models.Index(
+                fields=["team", "status", "received_at"],
+                name="complaint_team_work",
+                condition=models.Q(is_archived=False),
+            ),
+            models.Index(
+                fields=["assignee", "status", "received_at"],
+                name="complaint_assignee_work",
+                condition=models.Q(is_archived=False),
+            ),
             # The "SLA breached: yes" filter: a small slice of the table.
             models.Index(
                 fields=["received_at"],

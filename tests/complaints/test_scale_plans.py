@@ -174,3 +174,25 @@ def test_breached_filter_reads_its_partial_index(client, org, world):
     assert rows
     assert all(c.sla_breached for c in rows)
     assert not seq_scans(plan, COMPLAINTS), plan
+
+
+@pytest.mark.parametrize(
+    "role", ["admin", "manager_a", "supervisor_a", "agent_a", "complaint_handler_a"]
+)
+def test_each_roles_default_list_reads_indexes(client, org, world, role):
+    """The default work list (open, not archived, by next due) and its capped
+    count read indexes for every role that works complaints."""
+    from crm.admin_base import CappedPaginator
+
+    user = getattr(org, role)
+    plan, rows = changelist_plan(client, user)
+    assert rows
+    assert not seq_scans(plan, COMPLAINTS), plan
+    # the count the list shows: COUNT(*) over a LIMITed subquery
+    from django.urls import reverse
+
+    page = client.get(reverse("admin:complaints_complaint_changelist"))
+    cl = page.context["cl"]
+    assert isinstance(cl.paginator, CappedPaginator)
+    count_plan = plan_of(cl.queryset.order_by()[: CappedPaginator.CAP + 1])
+    assert not seq_scans(count_plan, COMPLAINTS), count_plan

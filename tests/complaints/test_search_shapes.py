@@ -94,3 +94,20 @@ def test_search_stays_in_scope(org, client, three):
     assert refs(client, "SF999999999999") == []
     assert refs(client, other.reference) == []
     assert Complaint.objects.filter(order_number="SF999999999999").count() == 1
+
+
+def test_the_list_count_is_capped(org, client, monkeypatch):
+    from crm.admin_base import CappedPaginator
+
+    for _ in range(4):
+        make_complaint(actor=org.agent_a)
+    client.force_login(org.supervisor_a)
+    monkeypatch.setattr(CappedPaginator, "CAP", 3)
+    page = client.get(LIST)
+    cl = page.context["cl"]
+    assert cl.paginator.capped and cl.result_count == 3
+    assert "3+" in page.content.decode()
+    monkeypatch.setattr(CappedPaginator, "CAP", 10)
+    page = client.get(LIST)
+    assert not page.context["cl"].paginator.capped
+    assert page.context["cl"].result_count == 4
