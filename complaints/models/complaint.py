@@ -276,6 +276,17 @@ class Complaint(models.Model):
 
         return reverse("admin:complaints_complaint_change", args=[self.pk])
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # (assignee, status) as loaded: complaints.services.load moves the
+        # agent's open count when a save changes them.
+        instance._load_key = (
+            instance.__dict__.get("assignee_id"),
+            instance.__dict__.get("status"),
+        )
+        return instance
+
 
 class ComplaintReply(models.Model):
     """A customer-facing reply through a channel."""
@@ -370,3 +381,26 @@ class ComplaintAttachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class AgentLoad(models.Model):
+    """How many open complaints (``complaints.services.common.OPEN_STATUSES``)
+    each staff member is assigned: kept by ``complaints.services.load`` in the
+    transaction that assigns, closes, resolves or reopens, so intake picks the
+    least-loaded agent without counting the complaints table."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+    )
+    open_count = models.IntegerField(_("open complaints"), default=0)
+
+    class Meta:
+        verbose_name = _("agent load")
+        verbose_name_plural = _("agent loads")
+
+    def __str__(self):
+        return f"{self.user_id}: {self.open_count}"
