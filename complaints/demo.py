@@ -46,8 +46,14 @@ from complaints.models import (
     SlaTarget,
 )
 from complaints.services import clock
+from complaints.services.load import agent_load_recount
 from complaints.services.reference import format_reference
-from complaints.services.sla import TARGET_FIELDS, policy_for, schedule_for_kind
+from complaints.services.sla import (
+    TARGET_FIELDS,
+    policy_for,
+    schedule_for_kind,
+    sla_state_sync_from,
+)
 from complaints.services.sweep import sla_sweep
 from config.errors import DomainError
 from crm.models import Customer, PartnerOrganisation, User
@@ -400,7 +406,14 @@ def _seed_complaints(ctx) -> None:
     limit = ctx.shared.get("complaints_service_limit", SERVICE_LIMIT)
     bulk_count = max(0, todo - limit)
     if bulk_count:
+        first_pk = (
+            Complaint.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        ) + 1
         _bulk(ctx, org, islice(plans, bulk_count), bulk_count, now)
+        # Rows written outside the services: their SLA state from their
+        # targets, the agents' open counts from the complaints.
+        sla_state_sync_from(first_pk)
+        agent_load_recount()
     service_plans = list(plans)
     org.customers = Customer.objects.in_bulk({p.customer_id for p in service_plans})
     made = 0

@@ -27,7 +27,10 @@ complaints, and each reader decides:
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from functools import reduce
+from operator import or_
 
 from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Least
@@ -44,7 +47,7 @@ from complaints.models import (
     SlaTarget,
 )
 from crm import scoping
-from crm.models import CustomerExternalId, User
+from crm.models import Customer, CustomerExternalId, User
 from crm.roles import Role
 
 # CAPA statuses with work still to do (the overdue sweep's concern).
@@ -91,6 +94,75 @@ def complaint_list(*, user) -> QuerySet[Complaint]:
     return scoping.visible_to(user, Complaint.objects.all()).select_related(
         *LIST_RELATED
     )
+
+
+# --- search by shape ------------------------------------------------------------
+# The complaint search recognises what was typed and looks it up with one
+# indexed query per shape (no ``OR`` across a join, which PostgreSQL can only
+# answer by reading the whole table): a reference exactly (unique index); an
+# order/waybill or customer number exactly (order-number and unique code
+# indexes); a phone or e-mail through its lookup digest (the caller passes the
+# customers found, see crm.selectors.identifier_lookup); other text in the
+# customer's name and the subject, through the pg_trgm GIN indexes on
+# PostgreSQL (config/trigram.py; plain ``icontains`` on SQLite).
+REFERENCE_SHAPE = re.compile(r"^TS\d{12}$", re.IGNORECASE)
+NUMBER_SHAPE = re.compile(r"^(?=[^\s]*\d)[A-Za-z0-9][A-Za-z0-9-]{5,39}$")
+# Substring search needs a trigram: shorter terms match a name's beginning.
+TRIGRAM_MIN = 3
+# Customers named like a text term, at most (their complaints are then one
+# ``customer_id IN (…)`` index read); a broader term should be refined.
+NAMED_CUSTOMERS_MAX = 1000
+
+
+def search_shape(term: str) -> str:
+    """ "reference", "number" (order/waybill/customer number, or a phone's
+    digits), "email" or "text"."""
+    term = term.strip()
+    if REFERENCE_SHAPE.match(term):
+        return "reference"
+    if "@" in term and " " not in term:
+        return "email"
+    digits = term.replace(" ", "").replace("-", "").lstrip("+")
+    if NUMBER_SHAPE.match(term) or (digits.isdigit() and len(digits) >= 7):
+        return "number"
+    return "text"
+
+
+def complaint_search(
+    queryset: QuerySet[Complaint], term: str, *, identified: list[int] | None = None
+) -> QuerySet[Complaint]:
+    """The complaints of ``queryset`` (already scoped) matching ``term`` by its
+    shape; ``identified``: ids of the customers whose phone or e-mail is the
+    term (None when the term is neither or the reader may not search by them)."""
+    term = term.strip()
+    if not term:
+        return queryset
+    shape = search_shape(term)
+    if shape == "reference":
+        return queryset.filter(reference=term.upper())
+    clauses = []
+    if identified is not None:
+        clauses.append(Q(customer_id__in=identified))
+    if shape == "number":
+        variants = sorted({term, term.upper()})
+        clauses.append(Q(order_number__in=variants))
+        by_code = list(
+            Customer.objects.filter(code__in=variants).values_list("pk", flat=True)
+        )
+        if by_code:
+            clauses.append(Q(customer_id__in=by_code))
+    elif identified is None:
+        long_enough = len(term) >= TRIGRAM_MIN
+        lookup = "name__icontains" if long_enough else "name__istartswith"
+        named = Customer.objects.filter(**{lookup: term})
+        ids = list(named.values_list("pk", flat=True)[:NAMED_CUSTOMERS_MAX])
+        if ids:
+            clauses.append(Q(customer_id__in=ids))
+        if long_enough:
+            clauses.append(Q(subject__icontains=term))
+    if not clauses:
+        return queryset.none()
+    return queryset.filter(reduce(or_, clauses))
 
 
 def complaint_list_for_api(*, user) -> QuerySet[Complaint]:
@@ -254,19 +326,31 @@ def _running_targets(**filters) -> QuerySet[SlaTarget]:
         cancelled_at__isnull=True,
         paused_at__isnull=True,
         **filters,
-    ).order_by("pk")
+    )
+
+
+# The sweep's two "what is due" reads filter on exactly the predicate of their
+# partial index (``slatarget_warn_due`` / ``slatarget_breach_due``: running,
+# not paused, not yet marked) and order by that index's column, so PostgreSQL
+# reads the first rows of a small index whatever the size of the table (an
+# ``ORDER BY id`` would walk the primary key over every target ever made).
+# ``pk`` breaks ties only; the LIMIT is the caller's (``sweep.BATCH``).
 
 
 def sla_targets_to_warn(*, now: datetime) -> QuerySet[SlaTarget]:
     """System read (the SLA sweep): running clocks past their warning point
-    and not yet warned, oldest first."""
-    return _running_targets(warned_at__isnull=True, warn_at__lte=now)
+    and not yet warned, earliest warning point first."""
+    return _running_targets(warned_at__isnull=True, warn_at__lte=now).order_by(
+        "warn_at", "pk"
+    )
 
 
 def sla_targets_to_breach(*, now: datetime) -> QuerySet[SlaTarget]:
     """System read (the SLA sweep): running clocks past their due time and not
-    yet marked breached, oldest first."""
-    return _running_targets(breached_at__isnull=True, due_at__lt=now)
+    yet marked breached, earliest due first."""
+    return _running_targets(breached_at__isnull=True, due_at__lt=now).order_by(
+        "due_at", "pk"
+    )
 
 
 def open_complaints_under_policy(*, policy_id: int) -> QuerySet[Complaint]:

@@ -103,8 +103,9 @@ class ComplaintAdmin(ScopedModelAdmin):
         ("received_at", admin.DateFieldListFilter),
         ArchivedFilter,
     )
-    # Prefix/exact lookups use the unique and order-number indexes on big tables.
-    search_fields = ("^reference", "=order_number", "customer__name", "=customer__code")
+    # The search recognises the term's shape (get_search_results,
+    # selectors.complaint_search); search_fields only turns the search box on.
+    search_fields = ("reference",)
     search_help_text = _("Reference, order number, customer name, number or phone")
     # No date_hierarchy: its DISTINCT over a million rows would run on every page.
     autocomplete_fields = ("customer", "attributed_staff")
@@ -229,9 +230,13 @@ class ComplaintAdmin(ScopedModelAdmin):
 
     @admin.display(description=_("SLA"), ordering=selectors.NEXT_DUE)
     def sla_state(self, obj):
+        """The next running clock's due time, coloured by the denormalised SLA
+        state (``sla_paused`` / ``sla_breached`` / ``sla_warned``, kept by the
+        services): grey paused, red breached or overdue, amber warned or due
+        within the hour, green otherwise."""
         if obj.status in (Complaint.Status.CLOSED, Complaint.Status.REJECTED):
             return "—"
-        if obj.status == Complaint.Status.ON_HOLD:
+        if obj.sla_paused or obj.status == Complaint.Status.ON_HOLD:
             return format_html('<span style="color:#777">{}</span>', gettext("paused"))
         due = None
         label = ""
@@ -243,19 +248,34 @@ class ComplaintAdmin(ScopedModelAdmin):
                 and (due is None or value < due)
             ):
                 due, label = value, name
+        breached = (
+            format_html(
+                '<span style="color:#ba2121;font-weight:bold">{}</span> ',
+                gettext("breached"),
+            )
+            if obj.sla_breached
+            else ""
+        )
         if due is None:
-            return "—"
+            return breached or "—"
         now = timezone.now()
         if due < now:
             return format_html(
-                '<span style="color:#ba2121;font-weight:bold">{} {} {}</span>',
+                '{}<span style="color:#ba2121;font-weight:bold">{} {} {}</span>',
+                breached,
                 label,
                 gettext("overdue"),
                 _duration(now - due),
             )
-        colour = "#c77700" if due - now < timezone.timedelta(hours=1) else "#2e7d32"
+        if breached:
+            colour = "#ba2121"
+        elif obj.sla_warned or due - now < timezone.timedelta(hours=1):
+            colour = "#c77700"
+        else:
+            colour = "#2e7d32"
         return format_html(
-            '<span style="color:{}">{} {} {}</span>',
+            '{}<span style="color:{}">{} {} {}</span>',
+            breached,
             colour,
             label,
             gettext("due in"),
@@ -263,21 +283,24 @@ class ComplaintAdmin(ScopedModelAdmin):
         )
 
     def get_search_results(self, request, queryset, search_term):
-        # The customer's phone or e-mail: only for roles that see personal data
-        # (logged); QA inspectors search by reference, order, customer name/number.
+        """Search by the term's shape (``selectors.complaint_search``): one
+        indexed query per shape. A phone number or e-mail only for roles that
+        see personal data (the customers found are logged); QA inspectors search
+        by reference, order or customer number, customer name and subject."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        identified = None
         found = identifier_search(
-            request,
-            queryset,
-            search_term,
-            customer="customer_id",
-            prefix="customer__",
-        )
-        queryset, may_have_duplicates = super().get_search_results(
-            request, queryset, search_term
+            request, queryset, term, customer="customer_id", prefix="customer__"
         )
         if found is not None:
-            queryset |= found
-        return queryset, may_have_duplicates
+            identified = list(
+                found.order_by()
+                .values_list("customer_id", flat=True)
+                .distinct()[: selectors.NAMED_CUSTOMERS_MAX]
+            )
+        return selectors.complaint_search(queryset, term, identified=identified), False
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)

@@ -22,6 +22,7 @@ One module per subject; every name stays importable from ``complaints.models``
 from complaints.models.append_only import AppendOnlyModel, AppendOnlyQuerySet
 from complaints.models.capa import CapaEvent, CapaEvidence, CorrectiveAction
 from complaints.models.complaint import (
+    AgentLoad,
     Complaint,
     ComplaintAttachment,
     ComplaintNote,
@@ -47,6 +48,7 @@ from complaints.models.survey import SatisfactionSurvey
 from complaints.models.taxonomy import Category, Channel, Severity
 
 __all__ = [
+    "AgentLoad",
     "AppendOnlyModel",
     "AppendOnlyQuerySet",
     "AssignmentRule",

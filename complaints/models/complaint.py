@@ -209,6 +209,13 @@ class Complaint(models.Model):
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
     is_archived = models.BooleanField(_("archived"), default=False)
     version = models.PositiveIntegerField(_("version"), default=1)
+    # The SLA state, denormalised from the complaint's SLA targets for the list
+    # filter and colours (a semi-join over millions of targets is too slow).
+    # Written only by complaints.services.sla.sla_state_sync, in the transaction
+    # that changes a target; equal to sla_state_truth() (tested).
+    sla_breached = models.BooleanField(_("SLA breached"), default=False)
+    sla_warned = models.BooleanField(_("SLA warned"), default=False)
+    sla_paused = models.BooleanField(_("SLA paused"), default=False)
 
     class Meta:
         verbose_name = _("complaint")
@@ -227,6 +234,38 @@ class Complaint(models.Model):
             models.Index(fields=["order_number"], name="complaint_order_no"),
             # KPI: complaints resolved / reopened in a period (date range scans).
             models.Index(fields=["first_resolved_at"], name="complaint_first_resolved"),
+            # The work list every role starts from (open: not closed or
+            # rejected; not archived) — a few percent of the table.
+            models.Index(
+                fields=["received_at"],
+                name="complaint_open_work",
+                condition=models.Q(is_archived=False)
+                & ~models.Q(status__in=["closed", "rejected"]),
+            ),
+            # Each role's default work list (not archived; scoped by department,
+            # team or assignee; by status; newest first): crm.scoping's clauses
+            # meet one of these in a BitmapOr, never a scan of the table.
+            models.Index(
+                fields=["department", "status", "received_at"],
+                name="complaint_dept_work",
+                condition=models.Q(is_archived=False),
+            ),
+            models.Index(
+                fields=["team", "status", "received_at"],
+                name="complaint_team_work",
+                condition=models.Q(is_archived=False),
+            ),
+            models.Index(
+                fields=["assignee", "status", "received_at"],
+                name="complaint_assignee_work",
+                condition=models.Q(is_archived=False),
+            ),
+            # The "SLA breached: yes" filter: a small slice of the table.
+            models.Index(
+                fields=["received_at"],
+                name="complaint_sla_breached",
+                condition=models.Q(sla_breached=True),
+            ),
         ]
 
     def __str__(self):
@@ -236,6 +275,17 @@ class Complaint(models.Model):
         from django.urls import reverse
 
         return reverse("admin:complaints_complaint_change", args=[self.pk])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # (assignee, status) as loaded: complaints.services.load moves the
+        # agent's open count when a save changes them.
+        instance._load_key = (
+            instance.__dict__.get("assignee_id"),
+            instance.__dict__.get("status"),
+        )
+        return instance
 
 
 class ComplaintReply(models.Model):
@@ -331,3 +381,26 @@ class ComplaintAttachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class AgentLoad(models.Model):
+    """How many open complaints (``complaints.services.common.OPEN_STATUSES``)
+    each staff member is assigned: kept by ``complaints.services.load`` in the
+    transaction that assigns, closes, resolves or reopens, so intake picks the
+    least-loaded agent without counting the complaints table."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+    )
+    open_count = models.IntegerField(_("open complaints"), default=0)
+
+    class Meta:
+        verbose_name = _("agent load")
+        verbose_name_plural = _("agent loads")
+
+    def __str__(self):
+        return f"{self.user_id}: {self.open_count}"

@@ -189,17 +189,19 @@ class SlaTarget(models.Model):
                 fields=["complaint", "kind", "cycle"], name="slatarget_unique_cycle"
             )
         ]
-        # Partial indexes: the sweep looks only at running clocks, a small
-        # fraction of the table once complaints pile up.
+        # Partial indexes: the sweep looks only at running (not paused) clocks,
+        # a small fraction of the table once complaints pile up; their columns
+        # are the sweep's ORDER BY (complaints.selectors.sla_targets_to_*).
         indexes = [
             # KPI: SLA targets that fell due in a period (sla_compliance_rate).
             models.Index(fields=["due_at"], name="slatarget_due"),
             models.Index(
-                fields=["warn_at"],
+                fields=["warn_at", "id"],
                 name="slatarget_warn_due",
                 condition=models.Q(
                     met_at__isnull=True,
                     cancelled_at__isnull=True,
+                    paused_at__isnull=True,
                     warned_at__isnull=True,
                 ),
             ),
@@ -210,11 +212,12 @@ class SlaTarget(models.Model):
                 condition=models.Q(breached_at__isnull=False),
             ),
             models.Index(
-                fields=["due_at"],
+                fields=["due_at", "id"],
                 name="slatarget_breach_due",
                 condition=models.Q(
                     met_at__isnull=True,
                     cancelled_at__isnull=True,
+                    paused_at__isnull=True,
                     breached_at__isnull=True,
                 ),
             ),

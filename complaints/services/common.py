@@ -115,8 +115,15 @@ def save(complaint: Complaint, fields, *, original: Complaint | None = None) -> 
 
     Only saves: cross-app follow-ups are the calling service's to make.
     """
+    from complaints.services.load import load_move
+
     complaint.version += 1
     complaint.save(update_fields=sorted({*fields, "version", "updated_at"}))
+    # The agents' open counts, in this transaction (as loaded → as saved).
+    after = (complaint.assignee_id, complaint.status)
+    if hasattr(complaint, "_load_key"):
+        load_move(complaint._load_key, after)
+    complaint._load_key = after
     if original is not None and original is not complaint:
         for f in Complaint._meta.concrete_fields:
             setattr(original, f.attname, getattr(complaint, f.attname))

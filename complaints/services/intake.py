@@ -7,16 +7,22 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from complaints.models import AssignmentRule, Category, Complaint, ComplaintEvent
+from complaints.models import (
+    AgentLoad,
+    AssignmentRule,
+    Category,
+    Complaint,
+    ComplaintEvent,
+)
 from complaints.services import clock, followups, permissions, sla
 from complaints.services.assignment import _notify_assignee
 from complaints.services.categories import resolve_category
-from complaints.services.common import OPEN_STATUSES
 from complaints.services.events import event_record
+from complaints.services.load import load_move
 from complaints.services.reference import reference_next
 from config.errors import InvalidInput
 from crm import scoping
@@ -82,14 +88,12 @@ def least_loaded_agent(team):
     )
     if not candidates:
         return None
-    # One grouped count over the (assignee, status) index.
+    # The maintained counts (complaints.services.load), not a count of the
+    # complaints table: one primary-key read whatever the table's size.
     load = dict(
-        Complaint.objects.filter(
-            assignee_id__in=[u.pk for u in candidates], status__in=OPEN_STATUSES
+        AgentLoad.objects.filter(user_id__in=[u.pk for u in candidates]).values_list(
+            "user_id", "open_count"
         )
-        .values_list("assignee_id")
-        .annotate(n=Count("pk"))
-        .order_by()
     )
     return min(candidates, key=lambda u: (load.get(u.pk, 0), u.pk))
 
@@ -327,3 +331,6 @@ def _record_intake(complaint: Complaint, *, actor, team, assignee) -> None:
             },
         )
     complaint.save(update_fields=[due for _m, due, _met in sla.TARGET_FIELDS.values()])
+    # The assignee's open count, in this transaction (complaints.services.load).
+    complaint._load_key = (complaint.assignee_id, complaint.status)
+    load_move(None, complaint._load_key)

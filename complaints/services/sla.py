@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from complaints.business_time import Schedule, schedule_for_policy
@@ -158,6 +158,87 @@ def sla_start_many(
     return targets
 
 
+# The denormalised SLA state of a complaint (Complaint.sla_breached /
+# sla_warned / sla_paused), as conditions on its SLA targets. A target is
+# "running" while neither met nor cancelled.
+SLA_STATE = {
+    "sla_breached": Q(breached_at__isnull=False),
+    "sla_warned": Q(
+        warned_at__isnull=False,
+        breached_at__isnull=True,
+        met_at__isnull=True,
+        cancelled_at__isnull=True,
+    ),
+    "sla_paused": Q(
+        paused_at__isnull=False, met_at__isnull=True, cancelled_at__isnull=True
+    ),
+}
+
+
+def sla_state_truth(complaint_id: int) -> dict[str, bool]:
+    """The SLA state computed from the targets through the ORM (what the
+    fields must equal; the tests compare, the SQL of ``sla_state_sync`` is
+    written separately on purpose)."""
+    targets = SlaTarget.objects.filter(complaint_id=complaint_id)
+    return {
+        field: targets.filter(condition).exists()
+        for field, condition in SLA_STATE.items()
+    }
+
+
+_RUNNING = "met_at IS NULL AND cancelled_at IS NULL"
+# SQL twins of SLA_STATE, on the SLA-target table.
+_STATE_SQL = {
+    "sla_breached": "breached_at IS NOT NULL",
+    "sla_warned": f"warned_at IS NOT NULL AND breached_at IS NULL AND {_RUNNING}",
+    "sla_paused": f"paused_at IS NOT NULL AND {_RUNNING}",
+}
+
+
+def _state_assignments(complaint_id_sql: str) -> str:
+    targets = SlaTarget._meta.db_table
+    return ", ".join(
+        f"{field} = EXISTS (SELECT 1 FROM {targets} "
+        f"WHERE {targets}.complaint_id = {complaint_id_sql} AND {condition})"
+        for field, condition in _STATE_SQL.items()
+    )
+
+
+def sla_state_sync(complaint: Complaint | int) -> None:
+    """Set the complaint's SLA state from its targets: one UPDATE … RETURNING,
+    run by every function here that changes a target's breached / warned /
+    paused / met / cancelled mark, inside the caller's transaction (the
+    complaint row is locked). A ``Complaint`` passed gets the new values too, so
+    the functions here can tell from it when a change cannot alter the state
+    (and skip the query). Lifecycle saves list their fields and never write
+    these three, so a stale instance cannot overwrite them."""
+    pk = complaint if isinstance(complaint, int) else complaint.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Complaint._meta.db_table} SET {_state_assignments('%s')} "
+            f"WHERE id = %s RETURNING {', '.join(_STATE_SQL)}",
+            [pk] * (len(_STATE_SQL) + 1),
+        )
+        row = cursor.fetchone()
+    if row is not None and isinstance(complaint, Complaint):
+        for field, value in zip(_STATE_SQL, row, strict=True):
+            setattr(complaint, field, bool(value))
+
+
+def sla_state_sync_from(first_pk: int, *, step: int = 50_000) -> None:
+    """Set the SLA state of every complaint from id ``first_pk`` on, in id
+    batches (rows written in bulk by ``seed_demo``, outside the services)."""
+    table = Complaint._meta.db_table
+    last = Complaint.objects.order_by("-pk").values_list("pk", flat=True).first()
+    for start in range(first_pk, (last or 0) + 1, step):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {_state_assignments(f'{table}.id')} "
+                "WHERE id >= %s AND id < %s",
+                [start, start + step],
+            )
+
+
 def _target_data(target: SlaTarget, **extra) -> dict:
     data = {
         "target": target.kind,
@@ -189,9 +270,12 @@ def sla_meet(
     target = open_target(complaint, kind)
     if target is None:
         return None
+    changes_state = target.warned_at is not None or target.paused_at is not None
     target.met_at = at
     target.paused_at = None
     target.save(update_fields=["met_at", "paused_at"])
+    if changes_state:
+        sla_state_sync(complaint)
     on_time = at <= target.due_at
     event_record(
         complaint=complaint,
@@ -216,7 +300,8 @@ def sla_pause(*, complaint: Complaint, at: datetime, actor=None) -> int:
         )
     )
     SlaTarget.objects.filter(pk__in=[t.pk for t in targets]).update(paused_at=at)
-    if targets:
+    if targets and not complaint.sla_paused:
+        sla_state_sync(complaint)
         event_record(
             complaint=complaint,
             kind=EK.SLA_PAUSED,
@@ -257,6 +342,7 @@ def sla_resume(*, complaint: Complaint, at: datetime, actor=None) -> int:
     SlaTarget.objects.bulk_update(
         targets, ["paused_minutes", "paused_at", "due_at", "warn_at"]
     )
+    sla_state_sync(complaint)
     event_record(
         complaint=complaint,
         kind=EK.SLA_RESUMED,
@@ -309,12 +395,16 @@ def sla_recompute(*, complaint: Complaint, actor=None, reason: str = "") -> int:
 def sla_cancel_open(*, complaint: Complaint, at: datetime) -> int:
     """Stop clocks that can no longer be met (rejected or closed complaint);
     cancelled targets count neither as met nor as breached."""
-    return SlaTarget.objects.filter(
+    cancelled = SlaTarget.objects.filter(
         complaint=complaint,
         met_at__isnull=True,
         cancelled_at__isnull=True,
         breached_at__isnull=True,
     ).update(cancelled_at=at, paused_at=None)
+    # Only warned or paused marks can change (breached clocks are not cancelled).
+    if cancelled and (complaint.sla_warned or complaint.sla_paused):
+        sla_state_sync(complaint)
+    return cancelled
 
 
 def sla_override_due(
@@ -368,6 +458,7 @@ def _mark_once(
     if not updated:
         return None
     target = SlaTarget.objects.select_related("complaint").get(pk=target_id)
+    sla_state_sync(target.complaint_id)
     try:
         with transaction.atomic():
             event_record(

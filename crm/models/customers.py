@@ -173,6 +173,11 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["owner", "tier"], name="customer_owner_tier"),
             models.Index(fields=["department", "tier"], name="customer_dept_tier"),
+            # Search by phone / e-mail (digests of any customer, in-house or a
+            # partner's: the unique constraints above are partial). The name's
+            # trigram index is PostgreSQL-only (migration 0011).
+            models.Index(fields=["phone_digest"], name="customer_phone_lookup"),
+            models.Index(fields=["email_digest"], name="customer_email_lookup"),
         ]
 
     def __str__(self):

@@ -206,14 +206,15 @@ class Revisit(models.Model):
             models.Index(
                 fields=["assignee", "status", "due_at"], name="revisit_assignee"
             ),
-            # The sweeper's two scans touch only rows still waiting for a reminder.
+            # The sweeper's two scans touch only rows still waiting for a reminder,
+            # in the sweep's order (due_at, id: crm.services.reminders._claim).
             models.Index(
-                fields=["due_at"],
+                fields=["due_at", "id"],
                 condition=models.Q(status="planned", reminded_at__isnull=True),
                 name="revisit_to_remind",
             ),
             models.Index(
-                fields=["due_at"],
+                fields=["due_at", "id"],
                 condition=models.Q(status="planned", escalated_at__isnull=True),
                 name="revisit_to_escalate",
             ),

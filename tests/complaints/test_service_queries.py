@@ -123,7 +123,8 @@ CASES = [
             description=DESCRIPTION,
         ),
         # + the customer's message (customer_messages): its lookups and INSERT
-        28,
+        # + the assignee's open count (AgentLoad upsert, issue 18)
+        29,
         setup=lambda t: {
             "customer": CustomerFactory(department=t.org.dept_a),
             "rule": AssignmentRuleFactory(team=t.org.team_a),
@@ -171,7 +172,8 @@ CASES = [
             attributed_staff=t.x["staff"],
         ),
         # + the customer's message (customer_messages): its lookups and INSERT
-        44,
+        # + the assignee's open count (AgentLoad upsert, issue 18)
+        45,
         setup=_etiquette_and_one_attitude_complaint,
     ),
     Case(
@@ -182,7 +184,8 @@ CASES = [
         lambda t: s.complaint_assign(
             actor=t.actor, complaint=t.complaint, assignee=t.x["agent"]
         ),
-        15,
+        # + the assignee's open count (AgentLoad upsert, issue 18)
+        16,
         setup=lambda t: {"agent": _fresh(t.org.agent_a)},
     ),
     Case(
@@ -280,8 +283,9 @@ CASES = [
         "received",
         "complaint_handler_a",
         lambda t: s.complaint_hold(actor=t.actor, complaint=t.complaint, reason="等待"),
-        # + the customer's message (customer_messages): its lookups and INSERT
-        14,
+        # + the customer's message (customer_messages): its lookups and INSERT;
+        # + the complaint's SLA state (sla_paused, issue 18)
+        15,
     ),
     Case(
         "resume",
@@ -289,7 +293,8 @@ CASES = [
         "on_hold",
         "complaint_handler_a",
         lambda t: s.complaint_resume(actor=t.actor, complaint=t.complaint),
-        11,
+        # + the complaint's SLA state (sla_paused, issue 18)
+        12,
     ),
     Case(
         "change_severity",
@@ -327,7 +332,8 @@ CASES = [
             actor=t.actor, complaint=t.complaint, resolution_type="apology"
         ),
         # + the customer's message (customer_messages): its lookups and INSERT
-        29,
+        # + the assignee's open count (AgentLoad upsert, issue 18)
+        30,
     ),
     Case(
         "confirm",
@@ -363,7 +369,8 @@ CASES = [
         lambda t: s.complaint_reopen(
             actor=t.actor, complaint=t.complaint, reason="不满意"
         ),
-        14,
+        # + the assignee's open count (AgentLoad upsert, issue 18)
+        15,
     ),
     Case(
         "reject",
@@ -373,7 +380,8 @@ CASES = [
         lambda t: s.complaint_reject(
             actor=t.actor, complaint=t.complaint, reason="重复"
         ),
-        9,
+        # + the assignee's open count (AgentLoad upsert, issue 18)
+        10,
     ),
     Case(
         "archive",
