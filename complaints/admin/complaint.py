@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from complaints import selectors, services
-from complaints.actions import ACTIONS
+from complaints.actions import ACTIONS, next_step
 from complaints.admin.filters import (
     ArchivedFilter,
     AssigneeFilter,
@@ -437,6 +437,15 @@ class ComplaintAdmin(ScopedModelAdmin):
             request,
             gettext("%(action)s: done. Complaint %(ref)s is now “%(status)s”.") % names,
         )
+        # Stay on the panel while a next step is offered (it is preselected):
+        # a handler's analysis → handling → reply → resolve is four submits.
+        if ACTIONS[form.cleaned_data["action"]].code != "attach" and (
+            following := next_step(request.user, done)
+        ):
+            return HttpResponseRedirect(
+                reverse("admin:complaints_complaint_workflow", args=[done.pk])
+                + f"?action={following.code}"
+            )
         return HttpResponseRedirect(
             reverse("admin:complaints_complaint_change", args=[done.pk])
         )

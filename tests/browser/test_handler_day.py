@@ -1,0 +1,50 @@
+"""handler01's day: analysis → handling → reply → resolve in the workflow panel."""
+
+from complaints.models import Complaint, ComplaintReply
+from complaints.services import complaint_assign, complaint_start_analysis
+from tests.browser.world import make_world
+from tests.factories.complaints import make_complaint
+
+HANDLER_BUDGET = 8
+
+
+def test_handler_takes_a_complaint_from_analysis_to_resolved(desk):
+    w = make_world()
+    c = make_complaint(actor=w.agent01, customer=w.customer)
+    c = complaint_start_analysis(actor=w.agent01, complaint=c)
+    c = complaint_assign(actor=w.supervisor01, complaint=c, assignee=w.handler01)
+
+    d = desk("handler01")
+    d.goto(f"/admin/complaints/complaint/{c.pk}/change/")
+    d.check("complaint")
+    d.click("text=处理此投诉")
+    d.check("panel-analysis")
+    assert d.page.input_value("select[name=action]") == "record_analysis"
+    d.page.fill("textarea[name=text]", "派送员未按约定时间派送，客户多次催促无果。")
+    d.select("select[name=cause_type]", value="staff_error")
+    d.click("input[type=submit][value=执行]")
+    assert "分析" in d.message()
+    d.check("panel-handling")
+    assert d.page.input_value("select[name=action]") == "start_handling"
+    d.click("input[type=submit][value=执行]")
+    d.check("panel-reply")
+    assert d.page.input_value("select[name=action]") == "reply"
+    d.page.fill(
+        "textarea[name=text]",
+        "李女士您好，感谢您的耐心，已为您加急派送，明天上午送达，我们会再次回访。",
+    )
+    d.click("input[type=submit][value=执行]")
+    d.check("panel-resolve")
+    assert d.page.input_value("select[name=action]") == "resolve"
+    d.select("select[name=resolution_type]", value="redelivery")
+    d.click("input[type=submit][value=执行]")
+    d.check("resolved")
+
+    c.refresh_from_db()
+    assert c.status == Complaint.Status.RESOLVED
+    assert c.analyzed_at and c.replied_at and c.resolved_at
+    assert c.cause_type == "staff_error" and c.resolution_type == "redelivery"
+    assert ComplaintReply.objects.filter(
+        complaint=c, body__contains="加急派送"
+    ).exists()
+    assert d.clicks <= HANDLER_BUDGET, d.clicks
