@@ -33,6 +33,7 @@ ALLOWED_WORDS = {
     "Kefu",
     "CSV",
     "XLSX",
+    "Excel",
     "PDF",
     "VIP",
     "PK",
