@@ -49,7 +49,7 @@ ALLOWED_WORDS = {
     "CS",
 }
 ALLOWED_PATTERNS = (
-    re.compile(r"^[A-Z]{1,4}-?\d[\w-]*$"),  # references and codes: KF-2026..., C0000001
+    re.compile(r"^(?=.*\d)[A-Z0-9]+(?:[-_][A-Z0-9]+)*$"),  # codes: TS2026..., KC-LY01
     re.compile(r"[\w.+-]+@[\w.-]+"),  # e-mail addresses
     re.compile(r"^(?:staff|agent|handler|supervisor|relations|trainer|qa|manager)\w*$"),
 )

@@ -1,0 +1,75 @@
+"""trainer01 records today's attendance before and after a session's start;
+relations01 completes a revisit due today."""
+
+from datetime import datetime, time, timedelta
+
+import time_machine
+from django.utils import timezone
+
+from tests.browser.world import make_world
+from tests.factories.training import (
+    CourseFactory,
+    EnrollmentFactory,
+    TrainingSessionFactory,
+)
+from training.models import Enrollment
+
+TRAINER_BUDGET = 10
+
+
+def at_local(day, hour, minute=0):
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+def test_trainer_records_attendance_before_and_after_the_start(desk):
+    today = timezone.localdate()
+    # 10:00 today in Shanghai (the clock ticks on, for the live server too)
+    with time_machine.travel(at_local(today, 10), tick=True):
+        w = make_world()
+        course = CourseFactory(code="KC-LY01", title="服务礼仪与沟通技巧")
+        started = TrainingSessionFactory(
+            course=course,
+            trainer=w.trainer01,
+            starts_at=at_local(today, 9),
+            ends_at=at_local(today, 15),
+            place="培训室 A",
+        )
+        later = TrainingSessionFactory(
+            course=course,
+            trainer=w.trainer01,
+            starts_at=at_local(today, 14),
+            ends_at=at_local(today, 17),
+            place="培训室 B",
+        )
+        for session in (started, later):
+            for staff in (w.agent01, w.agent09):
+                EnrollmentFactory(session=session, staff=staff)
+
+        d = desk("trainer01")
+        d.goto("/admin/training/trainingsession/?when=today")
+        d.check("today")
+        # Before the start (14:00): people sign in as they arrive
+        d.click(f"a[href*='/trainingsession/{later.pk}/change/']")
+        d.check("later-session")
+        d.click("text=登记出勤")
+        d.check("later-sheet")
+        d.select("select[name='form-0-status']", value=Enrollment.Status.ATTENDED)
+        d.select("select[name='form-1-status']", value=Enrollment.Status.ATTENDED)
+        d.click("input[type=submit][value=保存出勤]")
+        d.check("later-saved")
+        # After the start (09:00): everybody present in one click
+        d.goto("/admin/training/trainingsession/?when=today")
+        d.click(f"a[href*='/trainingsession/{started.pk}/change/']")
+        d.click("text=登记出勤")
+        d.check("started-sheet")
+        d.click("input[name=all_present]")
+        d.check("started-saved")
+
+    for session in (started, later):
+        statuses = set(
+            Enrollment.objects.filter(session=session).values_list("status", flat=True)
+        )
+        assert statuses == {Enrollment.Status.ATTENDED}, (session, statuses)
+    assert d.clicks <= TRAINER_BUDGET, d.clicks
+    assert started.starts_at < at_local(today, 10) < later.starts_at
+    assert later.starts_at - started.starts_at == timedelta(hours=5)
