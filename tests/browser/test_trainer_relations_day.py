@@ -73,3 +73,34 @@ def test_trainer_records_attendance_before_and_after_the_start(desk):
     assert d.clicks <= TRAINER_BUDGET, d.clicks
     assert started.starts_at < at_local(today, 10) < later.starts_at
     assert later.starts_at - started.starts_at == timedelta(hours=5)
+
+
+RELATIONS_BUDGET = 5
+
+
+def test_relations_specialist_completes_a_revisit_due_today(desk):
+    from crm.models import Revisit
+    from tests.factories.crm import RevisitFactory
+
+    w = make_world()
+    revisit = RevisitFactory(
+        customer=w.customer,
+        assignee=w.relations01,
+        due_at=timezone.now() + timedelta(minutes=30),
+        key="browser:1",
+    )
+    d = desk("relations01")
+    d.goto("/admin/crm/revisit/?due=mine_today")
+    d.check("due-today")
+    d.click(f"a[href*='/revisit/{revisit.pk}/change/']")
+    d.check("revisit")
+    d.select("#id_outcome", value=Revisit.Outcome.REACHED)
+    d.page.fill("#id_satisfaction_score", "5")
+    d.page.fill("#id_feedback", "客户表示问题已解决，对处理结果满意。")
+    d.click("input[name=_save]")
+    d.check("saved")
+    revisit.refresh_from_db()
+    assert revisit.status == Revisit.Status.DONE
+    assert revisit.outcome == Revisit.Outcome.REACHED
+    assert revisit.satisfaction_score == 5
+    assert d.clicks <= RELATIONS_BUDGET, d.clicks
