@@ -27,7 +27,7 @@ complaints, and each reader decides:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Least
@@ -422,3 +422,59 @@ def surveys_answered_between(*, start, end) -> QuerySet[SatisfactionSurvey]:
     return SatisfactionSurvey.objects.filter(
         answered_at__gte=start, answered_at__lt=end
     )
+
+
+# --- the home page (kpi.home) -------------------------------------------------
+
+# Open complaints this close to their next due time are "at risk" on the home.
+AT_RISK_WITHIN = timedelta(hours=2)
+
+
+def my_open_complaints(*, user) -> QuerySet[Complaint]:
+    """``user``'s own open complaints, the next SLA due first (``next_due``
+    annotated; NEVER_DUE when no clock runs): an agent's or handler's desk."""
+    from complaints.services.common import OPEN_STATUSES
+
+    return (
+        complaint_list(user=user)
+        .filter(assignee=user, status__in=OPEN_STATUSES)
+        .annotate(next_due=NEXT_DUE)
+        .order_by("next_due", "received_at")
+    )
+
+
+def my_status_counts(*, user) -> dict[str, int]:
+    """How many of ``user``'s own open complaints are in each status."""
+    from django.db.models import Count
+
+    rows = (
+        my_open_complaints(user=user)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return dict(rows)
+
+
+def team_queue(*, user, now: datetime) -> dict[str, list[Complaint]]:
+    """A supervisor's queue among the open complaints ``user`` may see:
+    ``unassigned`` (oldest first) and ``at_risk`` (assigned, next due within
+    AT_RISK_WITHIN or overdue, soonest first), 20 of each."""
+    from complaints.services.common import OPEN_STATUSES
+
+    open_ = (
+        complaint_list(user=user)
+        .filter(status__in=OPEN_STATUSES, is_archived=False)
+        .annotate(next_due=NEXT_DUE)
+    )
+    return {
+        "unassigned": list(
+            open_.filter(assignee__isnull=True).order_by("received_at")[:20]
+        ),
+        "at_risk": list(
+            open_.filter(
+                assignee__isnull=False, next_due__lt=now + AT_RISK_WITHIN
+            ).order_by("next_due")[:20]
+        ),
+    }

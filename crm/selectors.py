@@ -330,3 +330,8 @@ def revisits_due_between(*, start, end) -> QuerySet[Revisit]:
     return Revisit.objects.filter(due_at__gte=start, due_at__lt=end).exclude(
         status=Revisit.Status.CANCELLED
     )
+
+
+def unread_notification_count(*, user) -> int:
+    """How many of ``user``'s own notifications are unread (the home's badge)."""
+    return notification_inbox(user=user).filter(read_at__isnull=True).count()

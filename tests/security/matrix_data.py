@@ -680,6 +680,8 @@ public:survey                  GET      200  200  200  200  200  200  200  200  
 public:inbound-email           POST     403  403  403  403  403  403  403  403  403  403  403
                                GET      405  405  405  405  405  405  405  405  405  405  405
 healthz                        GET      200  200  200  200  200  200  200  200  200  200  200
+# the home: each role's work for today (kpi.home), its own rows only
+home                           GET      200  200  200  200  200  200  200  200  200  LOG  LOG
 set_language                   POST     302  302  302  302  302  302  302  302  302  302  302
 api-schema                     GET      200  200  200  200  200  200  200  200  200  200  200
 api-docs                       GET      200  200  200  200  200  200  200  200  200  200  200
