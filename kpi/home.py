@@ -10,9 +10,11 @@ supervisors — the KPI dashboard. Every list is scoped by its selector.
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from complaints import selectors as complaint_selectors
 from complaints.models import Complaint
@@ -31,7 +33,10 @@ def home(request):
     now = timezone.now()
     is_admin = scoping.has_role(user, Role.ADMIN) or user.is_superuser
     context = {
-        "title": "",
+        # the admin's header: user links, language switch, theme toggle
+        **admin.site.each_context(request),
+        "title": _("My desk"),
+        "subtitle": user.get_full_name() or user.get_username(),
         "now": now,
         "unread": crm_selectors.unread_notification_count(user=user),
         "sections": [],

@@ -9,20 +9,22 @@ from django.utils import timezone
 from kpi.models import QualityInspection
 from kpi.services import kpi_compute_period
 from tests.browser.world import make_world
-from tests.factories.complaints import make_complaint
+from tests.factories.complaints import make_complaint, walk
 from tests.factories.kpi import inspection, local, month
 
 QA_BUDGET = 4
-MANAGER_BUDGET = 3
+MANAGER_BUDGET = 2
 
 
 def test_qa_records_an_inspection_by_reference(desk):
     w = make_world()
     c = make_complaint(actor=w.agent01, customer=w.customer)
+    c = walk(c, "resolved", actor=w.supervisor01)
     d = desk("qa01")
-    d.click("a[href='/admin/kpi/qualityinspection/add/']")
+    d.check("home")
+    d.click(f"#desk-inspections a[href*='complaint={c.reference}']")
     d.check("add-form")
-    d.page.fill("#id_complaint", c.reference)
+    assert d.page.input_value("#id_complaint") == c.reference
     for item, score in zip(
         QualityInspection.CHECKLIST, (9, 8, 10, 7, 9, 10), strict=True
     ):
@@ -51,7 +53,8 @@ def test_manager_opens_the_dashboard_and_drills_into_a_figure(desk):
         actor=None, period=month(last.year, last.month), now=timezone.now()
     )
     d = desk("manager01")
-    d.goto("/kpi/")
+    d.check("home")
+    d.click("a[href='/kpi/']")
     text = d.check("dashboard")
     assert f"{last:%Y}" in text
     d.click("a[href*='/kpi/drill/qa_score_avg/']")
