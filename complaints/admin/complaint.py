@@ -50,6 +50,9 @@ from crm.admin_base import (
 )
 from crm.selectors import sees_personal_data
 
+# The actions whose text is a reply to the customer: the composer offers phrases.
+PHRASE_ACTIONS = ("reply", "resolve")
+
 # (due field, met field) in the order the clocks run.
 SLA_PAIRS = (
     ("first_response_due_at", "first_response_at", _("first response")),
@@ -407,6 +410,7 @@ class ComplaintAdmin(ScopedModelAdmin):
             # Which fields each action reads: the page shows only those.
             "action_fields": {
                 code: sorted(set(action.panel.values()))
+                + (["phrase"] if code in PHRASE_ACTIONS else [])
                 for code, action in ACTIONS.items()
             },
         }

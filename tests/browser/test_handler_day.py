@@ -29,10 +29,11 @@ def test_handler_takes_a_complaint_from_analysis_to_resolved(desk):
     d.click("input[type=submit][value=执行]")
     d.check("panel-reply")
     assert d.page.input_value("select[name=action]") == "reply"
-    d.page.fill(
-        "textarea[name=text]",
-        "李女士您好，感谢您的耐心，已为您加急派送，明天上午送达，我们会再次回访。",
-    )
+    d.page.fill("textarea[name=text]", "李女士您好，感谢您的耐心，已为您加急派送。")
+    # the composer: a standard phrase (服务用语) appended to the text
+    follow_up = "我们会在 24 小时内再次与您联系，确认问题已解决。"
+    d.select("select[name=phrase]", value=follow_up)
+    assert d.page.input_value("textarea[name=text]").endswith(follow_up)
     d.click("input[type=submit][value=执行]")
     d.check("panel-resolve")
     assert d.page.input_value("select[name=action]") == "resolve"
@@ -44,7 +45,6 @@ def test_handler_takes_a_complaint_from_analysis_to_resolved(desk):
     assert c.status == Complaint.Status.RESOLVED
     assert c.analyzed_at and c.replied_at and c.resolved_at
     assert c.cause_type == "staff_error" and c.resolution_type == "redelivery"
-    assert ComplaintReply.objects.filter(
-        complaint=c, body__contains="加急派送"
-    ).exists()
+    reply = ComplaintReply.objects.get(complaint=c, body__contains="加急派送")
+    assert reply.body.endswith(follow_up)
     assert d.clicks <= HANDLER_BUDGET, d.clicks
