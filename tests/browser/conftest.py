@@ -59,6 +59,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
+            # serialized like the project's other transactional tests: a plain
+            # flush before a serialized test loads the content types twice
             item.add_marker(
                 pytest.mark.django_db(transaction=True, serialized_rollback=True)
             )
@@ -141,6 +143,24 @@ class Desk:
 
     def message(self) -> str:
         return " ".join(self.page.locator("ul.messagelist li").all_inner_texts())
+
+
+@pytest.fixture(autouse=True)
+def migration_data(transactional_db):
+    """The rows the data migrations write (role groups, categories, SLA
+    policies, calendars, indicators, standard phrases), written again
+    (idempotent) in case a transactional test before this one emptied them."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group, Permission
+
+    from crm.roles import sync_role_groups
+
+    sync_role_groups(Group, Permission)
+    import_module("complaints.migrations.0002_default_data").forwards(apps, None)
+    import_module("complaints.migrations.0015_phrase_seed").forwards(apps, None)
+    import_module("kpi.migrations.0002_indicators_and_scorecards").create(apps, None)
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
-"""Standard phrases (服务用语): rendering, the composer, the reply checks."""
+"""Standard phrases (服务用语): the library (seeded, edited by supervisors and
+managers), the composer, the reply checks."""
 
 import pytest
 from django.urls import reverse
 
 from complaints import phrases
+from complaints.models import Phrase
 from complaints.services import complaint_reply
 from config.errors import InvalidInput
 from tests.factories.complaints import make_complaint, walk
@@ -11,15 +13,24 @@ from tests.factories.complaints import make_complaint, walk
 pytestmark = pytest.mark.django_db
 
 
-def test_phrases_fill_in_the_customer_reference_and_due(org):
+def test_seeded_phrases_fill_in_the_customer_reference_and_due(org):
     c = make_complaint(actor=org.agent_a)
-    greet = next(p for p in phrases.PHRASES if p.code == "greet")
+    greet = Phrase.objects.get(code="greet")
     assert phrases.render(greet, c) == f"{c.customer.name}您好，感谢您的反馈。"
-    explain = next(p for p in phrases.PHRASES if p.code == "explain")
+    explain = Phrase.objects.get(code="explain")
     assert c.reference in phrases.render(explain, c)
     assert c.reference in phrases.render(explain, c, "en")
-    steps = [p.step for p in phrases.offered(c)]
+    offered = phrases.offered(c)
+    steps = [p.step for p in offered]
     assert steps[0] == "greeting" and steps[-1] == "closing"
+    assert steps == sorted(steps, key=[s for s, _label in phrases.STEPS].index)
+    # a phrase of another category is not offered (attitude, late delivery)
+    assert not {"apology-attitude", "solution-delivery"} & {p.code for p in offered}
+
+
+def test_category_phrases_are_offered_for_their_category(org):
+    late = make_complaint(actor=org.agent_a, subcategory="late")
+    assert "solution-delivery" in {p.code for p in phrases.offered(late)}
 
 
 def test_parts_of_a_solution_reply():
@@ -63,3 +74,27 @@ def test_panel_offers_the_phrases_for_replies(org, client):
     assert f"{c.customer.name}您好，感谢您的反馈。" in values
     assert "phrase" in response.context["action_fields"]["reply"]
     assert "服务用语" in response.content.decode()
+
+
+def test_supervisor_edits_a_phrase_and_the_composer_offers_it(org, client):
+    client.force_login(org.supervisor_a)
+    url = reverse("admin:complaints_phrase_add")
+    bad = client.post(
+        url, {"code": "x", "step": "closing", "text_zh": "{name}再见", "sort_order": 0}
+    )
+    assert bad.status_code == 200 and not Phrase.objects.filter(code="x").exists()
+    response = client.post(
+        url,
+        {
+            "code": "bye",
+            "step": "closing",
+            "text_zh": "{customer_name}，祝您生活愉快！",
+            "sort_order": 0,
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    c = make_complaint(actor=org.agent_a)
+    assert "bye" in {p.code for p in phrases.offered(c)}
+    client.force_login(org.agent_a)
+    assert client.get(url).status_code == 403

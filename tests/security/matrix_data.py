@@ -122,6 +122,7 @@ ADMIN_OBJECTS: dict[str, tuple[str | dict[str, str], str | None]] = {
     "complaints.inboundemail": ("inbound_a", None),
     "complaints.customermessage": ("message_a", None),
     "complaints.messagetemplate": ("message_template", None),
+    "complaints.phrase": ("phrase", None),
     "complaints.satisfactionsurvey": ("survey_a", "survey_b"),
     "complaints.slapolicy": ("sla_policy", None),
     "crm.contact": ("contact_a", "contact_b"),
@@ -296,6 +297,14 @@ complaints.messagetemplate    changelist  200  403  403  403  403  403  403  403
                               history     200  403  403  403  403  403  403  403  403  LOG  LOG
                               delete      200  403  403  403  403  403  403  403  403  LOG  LOG
                               save        200  403  403  403  403  403  403  403  403  LOG  LOG
+# standard phrases (服务用语): supervisors and managers edit them (an empty form
+# is sent back: 200); the composer offers them to everyone who replies
+complaints.phrase             changelist  200  200  200  403  403  403  403  403  403  LOG  LOG
+                              add         200  200  200  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  403  403  LOG  LOG
+                              history     200  200  200  403  403  403  403  403  403  LOG  LOG
+                              delete      200  200  200  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  200  403  403  403  403  403  403  LOG  LOG
 complaints.satisfactionsurvey changelist  200  200  200  200  200  200  200  403  403  LOG  LOG
                               add         403  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  200  200  200  200  200  403  403  LOG  LOG

@@ -349,4 +349,7 @@ def build_world() -> World:
     w.message_template = model("complaints.MessageTemplate").objects.create(
         kind="acknowledgement", channel="sms", language="zh-hans", body="{reference}"
     )
+    w.phrase = model("complaints.Phrase").objects.create(
+        code="matrix", step="greeting", text_zh="{customer_name}您好"
+    )
     return w
