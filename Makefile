@@ -7,7 +7,7 @@ PY := $(BIN)/python
 PYTEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help run test install install-dev migrate messages demo lint format clean bench
+.PHONY: help run test browser install install-dev migrate messages demo lint format clean bench
 
 help:
 	@echo "make run    - set up everything and start web + Celery worker + beat (embedded defaults)"
@@ -43,9 +43,13 @@ demo: migrate
 run: demo
 	bash scripts/run.sh
 
-test: install-dev messages
+test: install-dev messages browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# Chromium + CJK font for tests/browser (Debian packages; quick when present).
+browser:
+	bash scripts/install_browser.sh
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -117,9 +117,28 @@ class WorkflowForm(forms.Form):
     )
     due_at = forms.DateTimeField(label=_("new due time"), required=False)
     file = forms.FileField(label=_("attachment"), required=False)
+    # The reply composer: a standard phrase (complaints.phrases) is inserted
+    # into the text by the panel's script; the field itself is not sent on.
+    phrase = forms.CharField(
+        label=_("standard phrase"), required=False, widget=forms.Select()
+    )
 
     def __init__(self, *args, user=None, complaint=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if complaint is not None:
+            from complaints import phrases
+
+            steps = dict(phrases.STEPS)
+            self.fields["phrase"].widget.choices = [
+                ("", _("— insert a standard phrase —")),
+                *(
+                    (
+                        phrases.render(p, complaint),
+                        f"{steps[p.step]} · {phrases.render(p, complaint)}",
+                    )
+                    for p in phrases.offered(complaint)
+                ),
+            ]
         if user is not None and complaint is not None:
             self.fields["action"].widget.choices = [
                 (action.code, action.label)

@@ -67,5 +67,6 @@ def register() -> None:
             "complaints.CalendarDay": CONFIG,
             "complaints.AssignmentRule": CONFIG,
             "complaints.MessageTemplate": CONFIG,
+            "complaints.Phrase": CONFIG,
         }
     )

@@ -28,7 +28,7 @@ complaints, and each reader decides:
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import reduce
 from operator import or_
 
@@ -545,3 +545,59 @@ def failed_deliveries(*, user) -> tuple[QuerySet, QuerySet]:
         .order_by("-created_at", "-pk")
     )
     return emails, messages
+
+
+# --- the home page (kpi.home) -------------------------------------------------
+
+# Open complaints this close to their next due time are "at risk" on the home.
+AT_RISK_WITHIN = timedelta(hours=2)
+
+
+def my_open_complaints(*, user) -> QuerySet[Complaint]:
+    """``user``'s own open complaints, the next SLA due first (``next_due``
+    annotated; NEVER_DUE when no clock runs): an agent's or handler's desk."""
+    from complaints.services.common import OPEN_STATUSES
+
+    return (
+        complaint_list(user=user)
+        .filter(assignee=user, status__in=OPEN_STATUSES)
+        .annotate(next_due=NEXT_DUE)
+        .order_by("next_due", "received_at")
+    )
+
+
+def my_status_counts(*, user) -> dict[str, int]:
+    """How many of ``user``'s own open complaints are in each status."""
+    from django.db.models import Count
+
+    rows = (
+        my_open_complaints(user=user)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return dict(rows)
+
+
+def team_queue(*, user, now: datetime) -> dict[str, list[Complaint]]:
+    """A supervisor's queue among the open complaints ``user`` may see:
+    ``unassigned`` (oldest first) and ``at_risk`` (assigned, next due within
+    AT_RISK_WITHIN or overdue, soonest first), 20 of each."""
+    from complaints.services.common import OPEN_STATUSES
+
+    open_ = (
+        complaint_list(user=user)
+        .filter(status__in=OPEN_STATUSES, is_archived=False)
+        .annotate(next_due=NEXT_DUE)
+    )
+    return {
+        "unassigned": list(
+            open_.filter(assignee__isnull=True).order_by("received_at")[:20]
+        ),
+        "at_risk": list(
+            open_.filter(
+                assignee__isnull=False, next_due__lt=now + AT_RISK_WITHIN
+            ).order_by("next_due")[:20]
+        ),
+    }

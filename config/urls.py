@@ -6,12 +6,24 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
+from kpi.home import home
 
 admin.site.site_header = _("Kefu customer-service portal")
 admin.site.site_title = _("Kefu")
 admin.site.index_title = _("Service operations")
-# No "view site" link: the portal is the admin (/ has no page of its own).
-admin.site.site_url = None
+# "View site" opens the home: each role's work for today (kpi.home).
+admin.site.site_url = "/"
+_admin_login = admin.site.login
+
+
+def _login_to_the_desk(request, extra_context=None):
+    """The admin login, landing on the home (``/``) unless ``next`` says where."""
+    if "next" not in request.GET and "next" not in request.POST:
+        extra_context = {**(extra_context or {}), "next": "/"}
+    return _admin_login(request, extra_context)
+
+
+admin.site.login = _login_to_the_desk
 
 # Each app contributes ``<app>/api/urls.py``; all share the /api/v1/ prefix.
 api_v1 = [
@@ -25,6 +37,7 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("", home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("kpi/", include("kpi.urls")),

@@ -355,3 +355,8 @@ def revisits_done_between(*, start, end) -> QuerySet[Revisit]:
     return Revisit.objects.filter(
         status=Revisit.Status.DONE, done_at__gte=start, done_at__lt=end
     )
+
+
+def unread_notification_count(*, user) -> int:
+    """How many of ``user``'s own notifications are unread (the home's badge)."""
+    return notification_inbox(user=user).filter(read_at__isnull=True).count()

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
@@ -263,6 +264,12 @@ class QualityInspectionAdmin(ScopedModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)
+
+    def get_changeform_initial_data(self, request):
+        # An inspection is usually recorded as it is done: now, unless changed.
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("inspected_at", timezone.localtime().replace(microsecond=0))
+        return initial
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

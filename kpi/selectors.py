@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -427,3 +427,19 @@ def report_recipients():
 
 def as_of(period: KpiPeriod) -> datetime:
     return period.computed_at or timezone.now()
+
+
+def inspection_queue(*, user, since_days: int = 30) -> QuerySet:
+    """Complaints ``user`` may see, resolved or closed in the last
+    ``since_days`` days and not inspected yet, the latest first (20): the QA
+    inspector's home."""
+    since = timezone.now() - timedelta(days=since_days)
+    return (
+        complaint_selectors.complaint_list(user=user)
+        .filter(
+            status__in=(Complaint.Status.RESOLVED, Complaint.Status.CLOSED),
+            resolved_at__gte=since,
+            inspections__isnull=True,
+        )
+        .order_by("-resolved_at")[:20]
+    )

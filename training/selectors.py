@@ -46,6 +46,7 @@ from training.models import (
     TrainingEvent,
     TrainingRecord,
     TrainingRequirement,
+    TrainingSession,
 )
 
 HOURS_FIELD = DecimalField(max_digits=7, decimal_places=1)
@@ -461,3 +462,24 @@ def assessments_graded_between(*, start: date, end: date) -> QuerySet[Assessment
 def yearly_hours_by_role() -> dict[str, Decimal]:
     """``{role: yearly training hours required}`` (the KPI hours target)."""
     return dict(TrainingRequirement.objects.values_list("role", "yearly_hours"))
+
+
+def sessions_today(*, user) -> QuerySet[TrainingSession]:
+    """Sessions ``user`` may see that start today (local date), not cancelled,
+    by start time, with their course and the count of enrolments still to
+    record (``to_record``): the trainer's home."""
+    from django.db.models import Count
+
+    start = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    return (
+        scoping.visible_to(user, TrainingSession.objects.all())
+        .filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
+        .exclude(status=TrainingSession.Status.CANCELLED)
+        .select_related("course", "trainer")
+        .annotate(
+            to_record=Count(
+                "enrollments", filter=Q(enrollments__status=Enrollment.Status.ENROLLED)
+            )
+        )
+        .order_by("starts_at")
+    )

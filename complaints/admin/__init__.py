@@ -17,6 +17,7 @@ from complaints.admin.categories import AssignmentRuleAdmin, CategoryAdmin
 from complaints.admin.complaint import ComplaintAdmin
 from complaints.admin.inbound import InboundEmailAdmin
 from complaints.admin.messages import CustomerMessageAdmin, MessageTemplateAdmin
+from complaints.admin.phrases import PhraseAdmin
 from complaints.admin.sla import BusinessCalendarAdmin, CalendarDayAdmin, SlaPolicyAdmin
 from complaints.admin.surveys import SatisfactionSurveyAdmin
 
@@ -30,6 +31,7 @@ __all__ = [
     "CustomerMessageAdmin",
     "InboundEmailAdmin",
     "MessageTemplateAdmin",
+    "PhraseAdmin",
     "SatisfactionSurveyAdmin",
     "SlaPolicyAdmin",
 ]

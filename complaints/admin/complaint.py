@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from complaints import selectors, services
-from complaints.actions import ACTIONS
+from complaints.actions import ACTIONS, next_step
 from complaints.admin.filters import (
     ArchivedFilter,
     AssigneeFilter,
@@ -49,6 +49,9 @@ from crm.admin_base import (
     identifier_search,
 )
 from crm.selectors import sees_personal_data
+
+# The actions whose text is a reply to the customer: the composer offers phrases.
+PHRASE_ACTIONS = ("reply", "resolve")
 
 # (due field, met field) in the order the clocks run.
 SLA_PAIRS = (
@@ -430,6 +433,7 @@ class ComplaintAdmin(ScopedModelAdmin):
             # Which fields each action reads: the page shows only those.
             "action_fields": {
                 code: sorted(set(action.panel.values()))
+                + (["phrase"] if code in PHRASE_ACTIONS else [])
                 for code, action in ACTIONS.items()
             },
         }
@@ -460,6 +464,15 @@ class ComplaintAdmin(ScopedModelAdmin):
             request,
             gettext("%(action)s: done. Complaint %(ref)s is now “%(status)s”.") % names,
         )
+        # Stay on the panel while a next step is offered (it is preselected):
+        # a handler's analysis → handling → reply → resolve is four submits.
+        if ACTIONS[form.cleaned_data["action"]].code != "attach" and (
+            following := next_step(request.user, done)
+        ):
+            return HttpResponseRedirect(
+                reverse("admin:complaints_complaint_workflow", args=[done.pk])
+                + f"?action={following.code}"
+            )
         return HttpResponseRedirect(
             reverse("admin:complaints_complaint_change", args=[done.pk])
         )

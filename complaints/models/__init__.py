@@ -14,6 +14,7 @@ One module per subject; every name stays importable from ``complaints.models``
 - ``survey``: SatisfactionSurvey
 - ``inbound``: InboundEmail (received mail, quarantine)
 - ``messages``: CustomerMessage (outbox to the customer), MessageTemplate
+- ``phrases``: Phrase (standard phrases for replies, 服务用语)
 - ``capa``: CorrectiveAction, CapaEvent (append-only)
 - ``policy_changes``: SlaPolicyChange (append-only)
 - ``append_only``: the base of append-only audit rows
@@ -42,6 +43,7 @@ from complaints.models.messages import (
     MessageKind,
     MessageTemplate,
 )
+from complaints.models.phrases import Phrase
 from complaints.models.policy_changes import SlaPolicyChange
 from complaints.models.sla import BusinessCalendar, CalendarDay, SlaPolicy, SlaTarget
 from complaints.models.survey import SatisfactionSurvey
@@ -71,6 +73,7 @@ __all__ = [
     "CorrectiveAction",
     "ImmutableRowError",
     "InboundEmail",
+    "Phrase",
     "ReferenceCounter",
     "SatisfactionSurvey",
     "Severity",

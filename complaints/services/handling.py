@@ -70,6 +70,33 @@ REPLY_STATUSES = OPEN_STATUSES | {S.RESOLVED}
 
 
 @transaction.atomic
+def _check_reply_wording(body: str, *, solution: bool) -> None:
+    """Standard phrases (complaints.phrases): no forbidden phrase; a solution
+    reply has its thanks, solution and follow-up parts (when required)."""
+    from django.conf import settings
+
+    from complaints import phrases
+
+    found = phrases.forbidden_in(body)
+    if found:
+        raise InvalidInput(
+            _("The reply contains forbidden phrases: %(found)s.")
+            % {"found": "、".join(found)},
+            field="body",
+        )
+    if solution and settings.KEFU_SOLUTION_REPLY_PARTS:
+        missing = phrases.reply_parts_missing(body)
+        if missing:
+            raise InvalidInput(
+                _(
+                    "A solution reply thanks the customer, gives the solution and "
+                    "says how we follow up; missing: %(missing)s."
+                )
+                % {"missing": "、".join(missing)},
+                field="body",
+            )
+
+
 def complaint_reply(
     *,
     actor,
@@ -90,6 +117,7 @@ def complaint_reply(
     channel = channel or locked.channel
     if channel not in Complaint.Channel.values:
         raise InvalidInput(_("Unknown channel."), field="channel")
+    _check_reply_wording(body, solution=locked.status == S.HANDLING)
     now = clock.now()
     reply = ComplaintReply.objects.create(
         complaint=locked, author=actor, channel=channel, body=body, sent_at=now

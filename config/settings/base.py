@@ -487,6 +487,15 @@ KEFU_MESSAGE_LEASE_SECONDS = env.int("KEFU_MESSAGE_LEASE_SECONDS", default=60)
 KEFU_MESSAGE_MAX_ATTEMPTS = env.int("KEFU_MESSAGE_MAX_ATTEMPTS", default=5)
 # The language of messages to customers (zh-hans or en; templates per language).
 KEFU_MESSAGE_LANGUAGE = env.str("KEFU_MESSAGE_LANGUAGE", default="zh-hans")
+# Standard phrases (complaints.phrases): a reply containing one of these is
+# refused (comma-separated; the seeds' examples of blaming language).
+KEFU_FORBIDDEN_PHRASES = env.list(
+    "KEFU_FORBIDDEN_PHRASES",
+    default=["你是不是在找茬", "不归我们管", "这不是我们的问题"],
+)
+# The solution reply (handling → replied) must contain thanks, the solution and
+# the follow-up (complaints.phrases.reply_parts_missing).
+KEFU_SOLUTION_REPLY_PARTS = env.bool("KEFU_SOLUTION_REPLY_PARTS", default=False)
 # No SMS/WeChat from QUIET_START to QUIET_END local time unless urgent.
 KEFU_QUIET_HOURS_START = env.int("KEFU_QUIET_HOURS_START", default=21)
 KEFU_QUIET_HOURS_END = env.int("KEFU_QUIET_HOURS_END", default=8)

@@ -289,13 +289,17 @@ def test_panel_proposes_the_next_step_and_says_what_it_did(org, client):
     assert form.initial["action"] == "start_analysis"
     offered = {code for code, _label in form.fields["action"].widget.choices}
     assert "resolve" not in offered and "close" not in offered
-    # After the step: back on the complaint page, with a specific message
+    # After the step: still on the panel, the next step proposed, with a
+    # specific message
     response = client.post(
         workflow_url(complaint),
         {"action": "start_analysis", "version": complaint.version},
         follow=True,
     )
-    assert response.redirect_chain[-1][0] == change_url(complaint)
+    assert response.redirect_chain[-1][0] == (
+        workflow_url(complaint) + "?action=record_analysis"
+    )
+    assert response.context["form"].initial["action"] == "record_analysis"
     texts = [str(m) for m in response.context["messages"]]
     assert any(complaint.reference in t and "分析中" in t for t in texts), texts
     # In analysis, the proposal moves on: record the analysis, then handling

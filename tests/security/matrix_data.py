@@ -127,6 +127,7 @@ ADMIN_OBJECTS: dict[str, tuple[str | dict[str, str], str | None]] = {
     "complaints.inboundemail": ("inbound_a", None),
     "complaints.customermessage": ("message_a", None),
     "complaints.messagetemplate": ("message_template", None),
+    "complaints.phrase": ("phrase", None),
     "complaints.satisfactionsurvey": ("survey_a", "survey_b"),
     "complaints.slapolicy": ("sla_policy", None),
     "crm.contact": ("contact_a", "contact_b"),
@@ -347,6 +348,14 @@ complaints.messagetemplate    changelist  200  403  403  403  403  403  403  403
                               history     200  403  403  403  403  403  403  403  403  LOG  LOG
                               delete      200  403  403  403  403  403  403  403  403  LOG  LOG
                               save        200  403  403  403  403  403  403  403  403  LOG  LOG
+# standard phrases (服务用语): supervisors and managers edit them (an empty form
+# is sent back: 200); the composer offers them to everyone who replies
+complaints.phrase             changelist  200  200  200  403  403  403  403  403  403  LOG  LOG
+                              add         200  200  200  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  403  403  LOG  LOG
+                              history     200  200  200  403  403  403  403  403  403  LOG  LOG
+                              delete      200  200  200  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  200  403  403  403  403  403  403  LOG  LOG
 complaints.satisfactionsurvey changelist  200  200  200  200  200  200  200  403  403  LOG  LOG
                               add         403  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  200  200  200  200  200  403  403  LOG  LOG
@@ -772,6 +781,8 @@ public:survey                  GET      200  200  200  200  200  200  200  200  
 public:inbound-email           POST     403  403  403  403  403  403  403  403  403  403  403
                                GET      405  405  405  405  405  405  405  405  405  405  405
 healthz                        GET      200  200  200  200  200  200  200  200  200  200  200
+# the home: each role's work for today (kpi.home), its own rows only
+home                           GET      200  200  200  200  200  200  200  200  200  LOG  LOG
 set_language                   POST     302  302  302  302  302  302  302  302  302  302  302
 api-schema                     GET      200  200  200  200  200  200  200  200  200  200  200
 api-docs                       GET      200  200  200  200  200  200  200  200  200  200  200

@@ -371,6 +371,9 @@ def build_world() -> World:
         kind="acknowledgement", channel="sms", language="zh-hans", body="{reference}"
     )
     _aftersales(w, today)
+    w.phrase = model("complaints.Phrase").objects.create(
+        code="matrix", step="greeting", text_zh="{customer_name}您好"
+    )
     return w
 
 
