@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.utils.translation import gettext as _
 
-from complaints.models import Complaint, ComplaintEvent
+from complaints.models import AgentLoad, Complaint, ComplaintEvent
 from complaints.services.events import event_record
 from config.errors import IllegalTransition, VersionConflict
 
@@ -32,6 +33,34 @@ OPEN_STATUSES = frozenset(
     {S.RECEIVED, S.ANALYZING, S.HANDLING, S.ON_HOLD, S.REPLIED, S.REOPENED}
 )
 FINAL_STATUSES = frozenset({S.CLOSED, S.REJECTED})
+
+
+# --- each staff member's open count (``complaints.services.load``) -----------------
+
+
+def counted(key) -> int | None:
+    """The assignee whose count ``key`` = (assignee id, status) adds to."""
+    if key is None:
+        return None
+    assignee_id, status = key
+    return assignee_id if assignee_id is not None and status in OPEN_STATUSES else None
+
+
+def load_move(before, after) -> None:
+    """Move the counts from ``before`` to ``after`` ((assignee id, status) or None)."""
+    old, new = counted(before), counted(after)
+    if old == new:
+        return
+    rows = [(pk, delta) for pk, delta in ((old, -1), (new, 1)) if pk is not None]
+    table = AgentLoad._meta.db_table
+    values = ", ".join("(%s, %s)" for _ in rows)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, open_count) VALUES {values} "
+            f"ON CONFLICT (user_id) DO UPDATE SET "
+            f"open_count = {table}.open_count + excluded.open_count",
+            [x for row in rows for x in row],
+        )
 
 
 def can_transition(from_status: str, to_status: str) -> bool:
@@ -115,8 +144,6 @@ def save(complaint: Complaint, fields, *, original: Complaint | None = None) -> 
 
     Only saves: cross-app follow-ups are the calling service's to make.
     """
-    from complaints.services.load import load_move
-
     complaint.version += 1
     complaint.save(update_fields=sorted({*fields, "version", "updated_at"}))
     # The agents' open counts, in this transaction (as loaded → as saved).
