@@ -229,8 +229,9 @@ def _staff(org) -> dict[int, str]:
     return {u.pk: u.username for u in User.objects.all()}
 
 
-STAFF_A = {f"{role}_a" for role in STAFF_READERS if role != "admin"}
-STAFF_B = {f"{role}_b" for role in STAFF_READERS if role != "admin"}
+# the org's staff of each side: every role's member, the technician included
+STAFF_A = {f"{role}_a" for role in (*STAFF_READERS, "technician") if role != "admin"}
+STAFF_B = {f"{role}_b" for role in (*STAFF_READERS, "technician") if role != "admin"}
 EVERYONE = STAFF_A | STAFF_B | {"admin_x"}
 STAFF = {
     "admin": EVERYONE,
