@@ -69,7 +69,6 @@ def _first_response(locked: Complaint, *, at: datetime, actor) -> list[str]:
 REPLY_STATUSES = OPEN_STATUSES | {S.RESOLVED}
 
 
-@transaction.atomic
 def _check_reply_wording(body: str, *, solution: bool) -> None:
     """Standard phrases (complaints.phrases): no forbidden phrase; a solution
     reply has its thanks, solution and follow-up parts (when required)."""
@@ -97,6 +96,7 @@ def _check_reply_wording(body: str, *, solution: bool) -> None:
             )
 
 
+@transaction.atomic
 def complaint_reply(
     *,
     actor,

@@ -419,9 +419,12 @@ def test_notification_kinds_are_shown_by_their_label(org, as_user):
     assert ">complaint_assigned<" not in html
 
 
-def test_admin_has_no_view_site_link_to_a_404(org, as_user):
-    html = as_user(org.agent_a).get("/admin/").content.decode()
-    assert 'href="/"' not in html
+def test_admin_view_site_link_opens_the_home_not_a_404(org, as_user):
+    client = as_user(org.agent_a)
+    html = client.get("/admin/").content.decode()
+    assert 'href="/"' in html  # "view site" and "my desk": the home (kpi.home)
+    home = client.get("/")
+    assert home.status_code == 200 and "我的工作台" in home.content.decode()
 
 
 def test_customer_tags_are_words_not_json(org, as_user):
