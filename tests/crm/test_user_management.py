@@ -70,6 +70,7 @@ def test_roles_rank_admin_over_manager_over_supervisor_over_the_rest():
         Role.RELATIONS_SPECIALIST,
         Role.QA_INSPECTOR,
         Role.TRAINER,
+        Role.TECHNICIAN,
     )
     assert {ROLE_RANK[r] for r in specialists} == {0}
     assert Role.PARTNER not in ROLE_RANK  # not a staff login: no rank to grant
@@ -95,6 +96,7 @@ TARGETS = (
     "relations_specialist_a",
     "qa_inspector_a",
     "trainer_a",
+    "technician_a",
     "supervisor_a",
     "manager_a",
     "agent_b",
@@ -111,6 +113,7 @@ DEPT_A_BELOW_MANAGER = {
     "relations_specialist_a",
     "qa_inspector_a",
     "trainer_a",
+    "technician_a",
     "supervisor_a",
 }
 # Whose account each actor may manage (change, set the password of).
@@ -218,6 +221,7 @@ def test_the_reach_as_a_query_agrees_with_the_table(people, actor_name):
                 Role.RELATIONS_SPECIALIST,
                 Role.QA_INSPECTOR,
                 Role.TRAINER,
+                Role.TECHNICIAN,
             },
         ),
         ("supervisor_a", set()),
@@ -569,6 +573,7 @@ REACH_ROLES_OF_MANAGER = {
     "relations_specialist",
     "qa_inspector",
     "trainer",
+    "technician",
 }
 
 

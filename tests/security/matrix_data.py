@@ -111,7 +111,7 @@ ADMIN_OBJECTS: dict[str, tuple[str | dict[str, str], str | None]] = {
     "aftersales.appointmentslot": ("slot_a", None),
     "aftersales.returnpolicy": ("return_policy", None),
     "aftersales.serviceorder": ("so_a", "so_b"),
-    "aftersales.technician": ("technician_a", None),
+    "aftersales.technician": ("technician_profile_a", None),
     "auth.group": ("role_group", None),
     # the token of the agent (administrators manage it) and the superuser's
     "authtoken.tokenproxy": ("token_agent", "token_root"),

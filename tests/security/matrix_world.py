@@ -387,11 +387,13 @@ def _aftersales(w: World, today) -> None:
     tech_user = UserFactory(
         username="mx_technician_a", team=w.team_a, roles=["technician"]
     )
-    w.technician_a = model("aftersales.Technician").objects.create(
+    # the role's user (``{role}_a`` like every staff principal) and its profile
+    w.technician_a = tech_user
+    w.technician_profile_a = model("aftersales.Technician").objects.create(
         user=tech_user, department=w.dept_a, skills=["installation"], areas=["浦东"]
     )
     w.slot_a = model("aftersales.AppointmentSlot").objects.create(
-        technician=w.technician_a,
+        technician=w.technician_profile_a,
         date=today + timedelta(days=1),
         start=time(9),
         end=time(11),

@@ -87,7 +87,43 @@ def world(org):
     w.session = TrainingSessionFactory(course=w.course)
     for staff in (org.agent_a, org.agent_b):
         EnrollmentFactory(session=w.session, staff=staff)
+    _visit_of_technician_a(w)
     return w
+
+
+def _visit_of_technician_a(w):
+    """An installation of department A booked into technician_a's slot: the
+    one order a technician reaches (and changes: its workflow form's choices)."""
+    from datetime import time
+
+    from aftersales import services as aftersales
+    from aftersales.models import AppointmentSlot, Technician
+
+    profile = Technician.objects.create(
+        user=w.technician_a,
+        department=w.dept_a,
+        skills=["installation"],
+        areas=["浦东"],
+    )
+    slot = AppointmentSlot.objects.create(
+        technician=profile,
+        date=timezone.localdate() + timedelta(days=1),
+        start=time(9),
+        end=time(11),
+        area="浦东",
+        kind="installation",
+        capacity=5,
+    )
+    order = aftersales.order_create(
+        actor=w.agent_a,
+        kind="installation",
+        customer=w.cust_a,
+        product_name="净水器 W5",
+    )
+    order = aftersales.order_transition(
+        actor=w.admin, order=order, to_status="approved"
+    )
+    aftersales.appointment_book(actor=w.admin, order=order, slot=slot)
 
 
 def _request(user):

@@ -181,6 +181,7 @@ def world(org, settings):
     w.customer = CustomerFactory(partner=partner)
     RevisitFactory(customer=w.customer)
     w.complaint = make_complaint(customer=w.customer, source_partner=partner)
+    w.service_order = _partner_service_order(w, partner, org)
     make_complaint(customer=CustomerFactory(department=org.dept_a))
     w.capa = capa_create(
         actor=org.supervisor_a,
@@ -204,10 +205,28 @@ def world(org, settings):
     return w
 
 
+def _partner_service_order(w, partner, org):
+    """The partner's installation, approved (bookable): the service-order
+    endpoints' row."""
+    from aftersales import services as aftersales
+
+    order = aftersales.order_create(
+        actor=None,
+        partner=partner,
+        kind="installation",
+        customer=w.customer,
+        product_name="净水器 W5",
+    )
+    return aftersales.order_transition(
+        actor=org.admin, order=order, to_status="approved"
+    )
+
+
 def _fill(path: str, w: World, value: str | None = None) -> str:
     """``path`` with its parameters replaced by ``value`` or by real rows."""
+    orders = path.startswith("/api/v1/service-orders/")
     real = {
-        "reference": w.complaint.reference,
+        "reference": w.service_order.reference if orders else w.complaint.reference,
         "code": w.customer.code,
         "id": str(w.capa.pk if path.startswith("/api/v1/capas/") else w.webhook.pk),
     }
