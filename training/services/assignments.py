@@ -244,6 +244,9 @@ def assignment_check_attitude_complaints(
     return assignment if created else None
 
 
+_NO_COACHING_COURSE_LOGGED: list[bool] = []
+
+
 def coaching_course() -> Course | None:
     """The course assigned as coaching: ``KEFU_TRAINING_COACHING_COURSE`` (a
     course code), else the first active service-skills course by code."""
@@ -262,7 +265,12 @@ def assignment_coaching_for_complaint(*, complaint) -> TrainingAssignment | None
         return None
     course = coaching_course()
     if course is None:
-        logger.info("coaching rule: no active service-skills course to assign")
+        if not _NO_COACHING_COURSE_LOGGED:  # a configuration fact: said once
+            _NO_COACHING_COURSE_LOGGED.append(True)
+            logger.info(
+                "coaching rule: no active service-skills course to assign "
+                "(said once; staff-error complaints are not turned into coaching)"
+            )
         return None
     with translation.override(settings.LANGUAGE_CODE):
         note = _("Coaching after complaint %(reference)s (cause: staff error)") % {
