@@ -7,6 +7,8 @@ their corrective actions (read-only) and a button per step its status allows
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -19,6 +21,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config.errors import InvalidInput
 from crm.admin_base import SERVICE_ERRORS, ScopedModelAdmin, ScopedTabularInline
 from crm.models import User
 from kpi import selectors
@@ -245,7 +248,7 @@ class ServiceAuditAdmin(ScopedModelAdmin):
                 initial={
                     "version": audit.version,
                     "action": request.GET.get("action"),
-                    "due_date": timezone.localdate() + timezone.timedelta(days=30),
+                    "due_date": timezone.localdate() + timedelta(days=30),
                 },
             )
         context = {
@@ -272,8 +275,6 @@ class ServiceAuditAdmin(ScopedModelAdmin):
                 version=version,
             )
         elif action == "capa":
-            from config.errors import InvalidInput
-
             if data["finding"] is None:
                 raise InvalidInput(gettext("Choose the finding."), field="finding")
             audit_raise_capa(
