@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from config.db_router import replica_reads
 from kpi import charts, exports, reports, selectors
 from kpi.models import KpiPeriod, SubjectType
 from kpi.periods import FIRST_YEAR, LAST_YEAR, parse_key, period_for
@@ -35,6 +36,7 @@ def _period(request, *, required: bool = True) -> KpiPeriod | None:
 
 
 @login_required
+@replica_reads
 def dashboard(request):
     user = request.user
     if not selectors.may_use_dashboard(user):
@@ -95,6 +97,7 @@ def dashboard(request):
 
 
 @login_required
+@replica_reads
 def staff_card(request, pk: int):
     user = request.user
     staff = selectors.staff_member(user, pk)
@@ -215,6 +218,7 @@ def _admin_link(obj) -> str:
 
 
 @login_required
+@replica_reads
 def drill_down(request, code: str):
     period = _period(request)
     if period is None:
@@ -282,6 +286,7 @@ def recompute(request):
 
 
 @login_required
+@replica_reads
 def export(request):
     period = _period(request)
     if period is None:
@@ -303,6 +308,7 @@ def export(request):
 
 
 @login_required
+@replica_reads
 def report(request):
     """The reporting pack (XLSX) of one dashboard scope and period: the
     department or team given by ``?scope=`` (the first one of the reader's when
@@ -327,6 +333,7 @@ def report(request):
 
 
 @login_required
+@replica_reads
 def audit_report(request, pk: int):
     """An audit's report (HTML, or ``?format=xlsx``): checklist with each item's
     result, findings with their corrective actions; 404 outside the reader's
