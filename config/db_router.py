@@ -70,6 +70,5 @@ class ReplicaRouter:
         return True
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
-        if db != DEFAULT_DB_ALIAS and db == replica_alias():
-            return False
-        return None
+        # One schema, migrated on the primary; a replica follows by replication.
+        return db == DEFAULT_DB_ALIAS

@@ -19,6 +19,12 @@ if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
     DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
 KEFU_READ_REPLICA = "replica" if "replica" in DATABASES else None
+# Behind PgBouncer in transaction mode a server-side cursor cannot outlive its
+# transaction: QuerySet.iterator() must fetch client-side (docs/deployment.md).
+for _alias in DATABASES.values():
+    _alias["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
 
 # TLS terminates at the load balancer, which sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -55,7 +55,7 @@ def test_the_replica_is_never_migrated(settings):
     router = ReplicaRouter()
     settings.KEFU_READ_REPLICA = "replica"
     assert router.allow_migrate("replica", "kpi") is False
-    assert router.allow_migrate("default", "kpi") is None
+    assert router.allow_migrate("default", "kpi") is True
 
 
 @REPLICA_DB
@@ -153,3 +153,34 @@ def test_settings_add_the_replica_alias_from_its_url():
         check=True,
     ).stdout.strip()
     assert out == "['default'] None"
+
+
+def test_production_settings_take_the_replica_and_the_pgbouncer_switch():
+    code = (
+        "import django; django.setup();"
+        "from django.conf import settings as s;"
+        "d = s.DATABASES;"
+        "print(sorted(d), s.KEFU_READ_REPLICA, d['replica']['HOST'],"
+        " d['replica']['CONN_HEALTH_CHECKS'],"
+        " [d[a]['DISABLE_SERVER_SIDE_CURSORS'] for a in sorted(d)])"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "SECRET_KEY": "prod-" + "k3y!" * 16,
+            "KEFU_PII_KEY": "prod-pii-" + "x" * 32,
+            "ALLOWED_HOSTS": "kefu.example.cn",
+            "DATABASE_URL": "postgres://kefu@pgbouncer.example:6432/kefu",
+            "DATABASE_REPLICA_URL": "postgres://kefu_ro@replica.example:6432/kefu",
+            "DATABASE_DISABLE_SERVER_SIDE_CURSORS": "true",
+        }
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert out == "['default', 'replica'] replica replica.example True [True, True]"
