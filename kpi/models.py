@@ -354,6 +354,50 @@ class ScorecardResult(models.Model):
         return f"{self.period} {self.staff}"
 
 
+class DashboardSnapshot(models.Model):
+    """What the dashboard shows of one department or team for a period beside
+    its indicators, computed with them: the complaints received by category and
+    by channel, the SLA breaches by clock kind and the latest breaches. The page
+    reads this row and runs no aggregate of its own (a live "breaches by kind"
+    took seconds at a million complaints).
+
+    Lists are stored as computed (category names, channel and clock codes,
+    timestamps in ISO form); labels are translated when shown.
+    """
+
+    period = models.ForeignKey(
+        KpiPeriod,
+        verbose_name=_("period"),
+        on_delete=models.CASCADE,
+        related_name="dashboards",
+        db_index=False,  # the unique index leads with it
+        db_constraint=False,  # derived rows: see KpiResult
+    )
+    subject_type = models.CharField(
+        _("subject type"), max_length=12, choices=SubjectType.choices
+    )
+    subject_id = models.PositiveBigIntegerField(_("subject id"))
+    categories = models.JSONField(_("complaints by category"), default=list)
+    channels = models.JSONField(_("complaints by channel"), default=list)
+    breaches_by_kind = models.JSONField(_("SLA breaches by clock"), default=list)
+    breach_total = models.PositiveIntegerField(_("SLA breaches"), default=0)
+    latest_breaches = models.JSONField(_("latest SLA breaches"), default=list)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("dashboard snapshot")
+        verbose_name_plural = _("dashboard snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "subject_type", "subject_id"],
+                name="kpi_dashboard_unique_subject",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.period} {self.subject_type}:{self.subject_id}"
+
+
 class QualityInspection(models.Model):
     """A QA inspector's checklist score of one complaint or interaction (质检).
 

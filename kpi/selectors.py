@@ -28,6 +28,7 @@ from kpi.measures import MEASURES, Window, targets_due
 from kpi.models import (
     AuditFinding,
     AuditPlan,
+    DashboardSnapshot,
     Indicator,
     KpiPeriod,
     KpiResult,
@@ -310,6 +311,48 @@ def sla_breaches(user, scope: Scope, window: Window, limit: int = 20):
         ]
     )
     return by_kind, latest
+
+
+@dataclass(frozen=True)
+class DashboardFigures:
+    """The dashboard's complaint mix and SLA breaches of one scope and period,
+    labels translated (from ``DashboardSnapshot``)."""
+
+    categories: list[tuple[str, int]]
+    channels: list[tuple[str, int]]
+    breaches_by_kind: list[tuple[str, int]]
+    breach_total: int
+    breaches: list[dict]
+
+
+def dashboard_figures(period: KpiPeriod, scope: Scope) -> DashboardFigures:
+    """What the snapshot of ``period`` holds for ``scope`` (1 query); empty
+    figures for a scope created after the computation. The caller has checked
+    that ``scope`` is one of the reader's (``dashboard_scopes``)."""
+    row = DashboardSnapshot.objects.filter(
+        period=period, subject_type=scope.subject_type, subject_id=scope.subject_id
+    ).first()
+    if row is None:
+        return DashboardFigures([], [], [], 0, [])
+    channel_labels = dict(Complaint.Channel.choices)
+    kind_labels = dict(SlaTarget._meta.get_field("kind").flatchoices)
+    return DashboardFigures(
+        categories=[(label, n) for label, n in row.categories],
+        channels=[(str(channel_labels.get(c, c)), n) for c, n in row.channels],
+        breaches_by_kind=[
+            (str(kind_labels.get(k, k)), n) for k, n in row.breaches_by_kind
+        ],
+        breach_total=row.breach_total,
+        breaches=[
+            {
+                **b,
+                "kind_label": str(kind_labels.get(b["kind"], b["kind"])),
+                "due_at": datetime.fromisoformat(b["due_at"]),
+                "met_at": datetime.fromisoformat(b["met_at"]) if b["met_at"] else None,
+            }
+            for b in row.latest_breaches
+        ],
+    )
 
 
 def staff_member(user, staff_id: int):

@@ -22,7 +22,7 @@ from config.db_router import replica_reads
 from kpi import charts, exports, reports, selectors
 from kpi.models import KpiPeriod, SubjectType
 from kpi.periods import FIRST_YEAR, LAST_YEAR, parse_key, period_for
-from kpi.services.compute import kpi_compute_period, window_for
+from kpi.services.compute import kpi_compute_period
 
 
 def _period(request, *, required: bool = True) -> KpiPeriod | None:
@@ -57,15 +57,13 @@ def dashboard(request):
     }
     if period is not None:
         indicators = selectors.indicators()
-        window = window_for(period, selectors.as_of(period))
         trends, _keys = selectors.trend(
             user, scope.subject_type, scope.subject_id, period.start
         )
         scope_results = selectors.subject_results(
             user, period, scope.subject_type, scope.subject_id
         )
-        categories, channels = selectors.complaint_mix(user, scope, window)
-        breaches_by_kind, breaches = selectors.sla_breaches(user, scope, window)
+        figures = selectors.dashboard_figures(period, scope)
         context.update(
             indicators=indicators,
             scope_results=[(i, scope_results.get(i.code)) for i in indicators],
@@ -86,12 +84,14 @@ def dashboard(request):
                 for i in indicators
                 if i.code in trends
             ],
-            category_chart=charts.bar_chart(categories, title=_("Categories")),
-            channel_chart=charts.bar_chart(channels, title=_("Channels")),
-            has_mix=bool(categories),
-            breaches_chart=charts.bar_chart(breaches_by_kind, title=_("SLA breaches")),
-            breaches=breaches,
-            breach_total=sum(n for _l, n in breaches_by_kind),
+            category_chart=charts.bar_chart(figures.categories, title=_("Categories")),
+            channel_chart=charts.bar_chart(figures.channels, title=_("Channels")),
+            has_mix=bool(figures.categories),
+            breaches_chart=charts.bar_chart(
+                figures.breaches_by_kind, title=_("SLA breaches")
+            ),
+            breaches=figures.breaches,
+            breach_total=figures.breach_total,
         )
     return render(request, "kpi/dashboard.html", context)
 
