@@ -430,3 +430,39 @@ def test_return_exchange_rate_and_its_breakdown_by_product(org, client):
     assert len(numerator.context["rows"]) == 4
     # the breakdown is of the whole sample on the numerator page too
     assert len(numerator.context["breakdown"]) == 2
+
+
+@pytest.mark.parametrize(
+    "code", ["on_time_visit_rate", "first_time_fix_rate", "return_exchange_rate"]
+)
+def test_drill_down_pages_cost_no_query_per_row(org, world, client, code):
+    """The numerator page lists fewer records than the sample page with the
+    same number of queries: nothing is read row by row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _request(org.agent_a, local(2026, 11, 2, 10), "return", "扫地机器人 X1")
+    november = month(2026, 11)
+    kpi_compute_period(actor=None, period=november, now=local(2026, 12, 5, 9))
+    client.force_login(org.manager_a)
+    url = f"/kpi/drill/{code}/?period=2026-11&subject=team:{org.team_a.pk}"
+    client.get(url)  # warm the session and caches
+
+    with CaptureQueriesContext(connection) as few:
+        small = client.get(url + "&part=numerator")
+    with CaptureQueriesContext(connection) as many:
+        large = client.get(url)
+
+    assert len(small.context["rows"]) < len(large.context["rows"])
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_repair_cost_is_shown_in_yuan():
+    from django.utils import translation
+
+    from kpi.templatetags.kpi_tags import kpi_value
+
+    with translation.override("zh-hans"):
+        assert kpi_value(D("130.0000"), "yuan") == "130.00 元"
+    with translation.override("en"):
+        assert kpi_value(D("130.0000"), "yuan") == "130.00 yuan"
