@@ -31,6 +31,7 @@ class Indicator(models.Model):
         SCORE_100 = "score100", _("score (0–100)")
         NPS = "nps", _("NPS points")
         COUNT = "count", _("count")
+        YUAN = "yuan", _("yuan")
 
     class Direction(models.TextChoices):
         HIGHER = "higher", _("higher is better")

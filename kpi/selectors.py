@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -19,12 +20,13 @@ from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from aftersales import selectors as aftersales_selectors
 from complaints import selectors as complaint_selectors
 from complaints.models import Complaint, SlaTarget
 from crm import scoping
 from crm.models import Department, Team
 from crm.roles import Role
-from kpi.measures import MEASURES, Window, targets_due
+from kpi.measures import MEASURES, RETURN_KINDS, Measure, Window, targets_due
 from kpi.models import (
     AuditFinding,
     AuditPlan,
@@ -407,19 +409,60 @@ def drill_records(user, *, code: str, period: KpiPeriod, subject: str, part: str
             if _exists(period, code, subject_type, subject_id)
             else Http404
         )
+    return result, measure, subject_records(measure, result, part=part)
+
+
+def subject_records(measure: Measure, result: KpiResult, *, part: str) -> QuerySet:
+    """The source rows of ``result`` (already authorised): its period, its
+    subject, the sample or the numerator — the computation's filters at the
+    moment it ran (``period.computed_at``)."""
+    period = result.period
     window = window_for(period, period.computed_at or timezone.now())
     path = {
         SubjectType.STAFF: measure.source.staff,
         SubjectType.TEAM: measure.source.team,
         SubjectType.DEPARTMENT: measure.source.department,
-    }[subject_type]
+    }[result.subject_type]
     condition = (
         measure.numerator_q(window) if part == "numerator" else measure.sample_q(window)
     )
-    records = (
-        measure.source.queryset(window).filter(condition).filter(**{path: subject_id})
+    return (
+        measure.source.queryset(window)
+        .filter(condition)
+        .filter(**{path: result.subject_id})
     )
-    return result, measure, records
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """One group of a figure's sample (e.g. a product): its own rate."""
+
+    category: str
+    label: str
+    numerator: int
+    denominator: int
+
+    @property
+    def rate(self):
+        return 100 * Decimal(self.numerator) / self.denominator
+
+
+def drill_breakdown(measure: Measure, result: KpiResult) -> list[BreakdownRow]:
+    """The sample of ``result`` grouped as ``measure.breakdown`` says, each
+    group with its numerator and denominator (one grouped query); [] for a
+    measure without a breakdown. The groups add up to the result."""
+    if measure.breakdown != "product":
+        return []
+    sample = subject_records(measure, result, part="denominator")
+    return [
+        BreakdownRow(
+            category=row["product_category"],
+            label=row["product_name"],
+            numerator=row["matched"],
+            denominator=row["total"],
+        )
+        for row in aftersales_selectors.requests_by_product(sample, kinds=RETURN_KINDS)
+    ]
 
 
 def _exists(period, code, subject_type, subject_id) -> bool:

@@ -180,6 +180,25 @@ COLUMNS = {
         ("score", gettext_lazy("score")),
         ("passed", gettext_lazy("passed")),
     ],
+    "aftersales.Appointment": [
+        ("order.reference", gettext_lazy("service order")),
+        ("slot", gettext_lazy("booked slot")),
+        ("order.checked_in_at", gettext_lazy("checked in at")),
+        ("slot.technician", gettext_lazy("technician")),
+        ("status", gettext_lazy("status")),
+    ],
+    "aftersales.ServiceOrder": [
+        ("reference", gettext_lazy("reference")),
+        ("kind", gettext_lazy("service kind")),
+        ("product_name", gettext_lazy("product")),
+        ("status", gettext_lazy("status")),
+        ("technician", gettext_lazy("technician")),
+        ("created_at", gettext_lazy("requested at")),
+        ("completed_at", gettext_lazy("completed at")),
+        ("turnaround_minutes", gettext_lazy("turnaround (min)")),
+        ("total_cost", gettext_lazy("cost")),
+        ("first_time_fix", gettext_lazy("first-time fix")),
+    ],
 }
 
 
@@ -192,6 +211,8 @@ SELECT_RELATED = {
     "kpi.QualityInspection": ("complaint", "interaction", "staff"),
     "training.Enrollment": ("session__course", "staff"),
     "training.Assessment": ("staff",),
+    "aftersales.Appointment": ("order", "slot__technician__user"),
+    "aftersales.ServiceOrder": ("technician__user",),
 }
 
 
@@ -206,8 +227,12 @@ def _cell(obj, path: str):
 
 
 def _admin_link(obj) -> str:
-    target = getattr(obj, "complaint", None) if not hasattr(obj, "reference") else obj
-    target = target or obj
+    # The record people open: itself when it has a reference, else its
+    # complaint or (an appointment) its service order.
+    if hasattr(obj, "reference"):
+        target = obj
+    else:
+        target = getattr(obj, "complaint", None) or getattr(obj, "order", None) or obj
     meta = target._meta
     try:
         return reverse(
@@ -235,6 +260,7 @@ def drill_down(request, code: str):
     related = SELECT_RELATED.get(measure.source.label, ())
     records = records.select_related(*related).order_by("-pk")
     page = Paginator(records, 50).get_page(request.GET.get("page"))
+    breakdown = selectors.drill_breakdown(measure, result)
     return render(
         request,
         "kpi/drill.html",
@@ -245,6 +271,7 @@ def drill_down(request, code: str):
             "part": part,
             "page": page,
             "headers": [label for _p, label in columns],
+            "breakdown": breakdown,
             "rows": [
                 (_admin_link(obj), [_cell(obj, p) for p, _l in columns])
                 for obj in page.object_list
