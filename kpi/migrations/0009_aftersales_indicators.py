@@ -128,7 +128,7 @@ def remove(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("kpi", "0007_alter_scorecardtemplate_role"),
+        ("kpi", "0008_dashboardsnapshot"),
     ]
 
     operations = [
