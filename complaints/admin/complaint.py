@@ -49,6 +49,7 @@ from crm.admin_base import (
     identifier_search,
 )
 from crm.selectors import sees_personal_data
+from crm.services import personal_data_access_log
 
 # The actions whose text is a reply to the customer: the composer offers phrases.
 PHRASE_ACTIONS = ("reply", "resolve")
@@ -385,6 +386,13 @@ class ComplaintAdmin(ScopedModelAdmin):
     ):
         if obj is not None and obj.pk is not None:
             context["workspace"] = workspace.header(obj, now=timezone.now())
+            beside = workspace.customer_360(user=request.user, complaint=obj)
+            context["customer_360"] = beside
+            if beside["personal"] and request.method == "GET":
+                # The customer's phone and e-mail shown in full: a logged read.
+                personal_data_access_log(
+                    actor=request.user, customer=beside["customer"], action="view"
+                )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # --- workflow panel -------------------------------------------------------

@@ -102,3 +102,124 @@ def test_header_countdown_label_while_paused(org, client):
     client.force_login(org.supervisor_a)
     header = _header(client.get(change_url(c)).content.decode())
     assert "已暂停" in header and "countdown" not in header
+
+
+# --- the customer 360 --------------------------------------------------------------
+
+
+def _aside(html: str) -> str:
+    start = html.index('id="customer-360"')
+    return html[start : html.index("</aside>", start)]
+
+
+def _history(org, customer, n: int):
+    """``n`` earlier complaints of ``customer`` in team A (resolved), a planned
+    and a done revisit, an interaction and an answered survey."""
+    from complaints.models import SatisfactionSurvey
+    from crm.models import Revisit
+    from tests.factories.crm import InteractionFactory, RevisitFactory
+
+    earlier = []
+    for _ in range(n):
+        e = make_complaint(actor=org.supervisor_a, customer=customer)
+        walk(e, "resolved", actor=org.supervisor_a)
+        earlier.append(e)
+    SatisfactionSurvey.objects.filter(complaint=earlier[0]).update(
+        csat=4, nps=9, comment="很满意", answered_at=timezone.now()
+    )
+    RevisitFactory(
+        customer=customer,
+        assignee=org.relations_specialist_a,
+        purpose=Revisit.Purpose.SATISFACTION,
+    )
+    RevisitFactory(customer=customer, status=Revisit.Status.DONE)
+    InteractionFactory(customer=customer, staff=org.agent_a, summary="来电催件")
+    return earlier
+
+
+def test_customer_360_shows_tier_history_revisits_interactions_and_surveys(org, client):
+    from crm.models import Customer, PersonalDataAccess
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(
+        department=org.dept_a, tier=Customer.Tier.KEY, phone="+8613912345678"
+    )
+    earlier = _history(org, customer, 2)
+    current = make_complaint(actor=org.supervisor_a, customer=customer)
+    client.force_login(org.supervisor_a)
+    aside = _aside(client.get(change_url(current)).content.decode())
+    assert customer.get_tier_display() in aside and customer.code in aside
+    # a supervisor works with personal data: shown in full, and the view logged
+    assert "+8613912345678" in aside
+    assert (
+        PersonalDataAccess.objects.filter(
+            actor=org.supervisor_a, customer=customer, action="view"
+        ).count()
+        == 1
+    )
+    assert "以往投诉（2）" in aside
+    for e in earlier:
+        assert reverse("admin:complaints_complaint_change", args=[e.pk]) in aside
+    assert current.reference not in aside
+    assert aside.count("已解决") == 2 and "重新派送" in aside
+    assert (
+        'id="c360-revisits"' in aside
+        and aside.count("<li>", aside.index("c360-revisits")) >= 1
+    )
+    assert "来电催件" in aside
+    assert "满意度 4/5" in aside and "推荐意愿 9/10" in aside and "很满意" in aside
+
+
+def test_customer_360_masks_contact_details_for_qa(org, client):
+    from crm.models import PersonalDataAccess
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(department=org.dept_a, phone="+8613912345678")
+    current = make_complaint(actor=org.supervisor_a, customer=customer)
+    client.force_login(org.qa_inspector_a)
+    response = client.get(change_url(current))
+    assert response.status_code == 200
+    aside = _aside(response.content.decode())
+    assert "+8613912345678" not in aside
+    assert customer.phone_masked in aside
+    assert not PersonalDataAccess.objects.filter(actor=org.qa_inspector_a).exists()
+
+
+def test_customer_360_lists_only_what_the_reader_may_see(org, client):
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(department=org.dept_a)
+    seen = make_complaint(actor=org.supervisor_a, customer=customer)
+    hidden = make_complaint(actor=org.admin, customer=customer)
+    # registered by an administrator and handed to department B: out of
+    # supervisor A's sight
+    complaint_assign(actor=org.admin, complaint=hidden, assignee=org.agent_b)
+    current = make_complaint(actor=org.supervisor_a, customer=customer)
+    client.force_login(org.supervisor_a)
+    aside = _aside(client.get(change_url(current)).content.decode())
+    assert seen.reference in aside and hidden.reference not in aside
+    assert "以往投诉（1）" in aside
+    client.force_login(org.admin)
+    aside = _aside(client.get(change_url(current)).content.decode())
+    assert seen.reference in aside and hidden.reference in aside
+    assert "以往投诉（2）" in aside
+
+
+def test_change_page_query_count_does_not_grow_with_the_history(
+    org, client, django_assert_num_queries, django_assert_max_num_queries
+):
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(department=org.dept_a)
+    _history(org, customer, 1)
+    current = make_complaint(actor=org.supervisor_a, customer=customer)
+    client.force_login(org.supervisor_a)
+    client.get(change_url(current))  # warm caches (content types, session)
+    with django_assert_max_num_queries(40) as small:
+        client.get(change_url(current))
+    _history(org, customer, 8)
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = client.get(change_url(current))
+    aside = _aside(response.content.decode())
+    assert "以往投诉（9）" in aside
+    assert aside[aside.index("c360-complaints") :].split("</ul>")[0].count("<li>") == 5
