@@ -182,3 +182,36 @@ def test_home_queue_query_count_is_pinned(client, org, django_assert_num_queries
         response = client.get("/")
     assert len(response.context["queue"]["unassigned"]) == 8
     assert len(response.context["assignees"]) == 7
+
+
+def test_managers_are_offered_their_department_and_admins_everyone(org):
+    def offered(user):
+        return set(selectors.desk_assignees(user=user).values_list("pk", flat=True))
+
+    side_a = {org.agent_a.pk, org.complaint_handler_a.pk}
+    side_b = {org.agent_b.pk, org.complaint_handler_b.pk}
+    assert offered(org.manager_a) == side_a
+    assert offered(org.admin) == side_a | side_b
+
+
+def test_a_manager_assigns_from_the_home(client, org):
+    c = _unassigned(org)
+    response = _post(client, org.manager_a, c, org.complaint_handler_a)
+    assert response.status_code == 302
+    c.refresh_from_db()
+    assert c.assignee == org.complaint_handler_a
+
+
+@pytest.mark.parametrize("value", ["abc", "999999", "1 OR 1=1"])
+def test_garbage_is_refused_with_a_message_not_a_500(client, org, value):
+    c = _unassigned(org)
+    client.force_login(org.supervisor_a)
+    response = client.post(
+        reverse("home-assign", args=[c.pk]), {"assignee": value, "version": "x"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert _messages(response) == [
+        ("error", f"投诉 {c.reference}：请从列表中选择要分派的同事。")
+    ]
+    c.refresh_from_db()
+    assert c.assignee_id is None
