@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from functools import wraps
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connections
 
 _reading_from_replica: ContextVar[bool] = ContextVar(
     "kefu_reading_from_replica", default=False
@@ -27,7 +27,7 @@ def replica_alias() -> str | None:
     """The alias reads go to inside :func:`reading_from_replica`, or None when
     no replica is configured."""
     alias = getattr(settings, "KEFU_READ_REPLICA", None)
-    return alias if alias and alias in settings.DATABASES else None
+    return alias if alias and alias in connections.settings else None
 
 
 @contextmanager
