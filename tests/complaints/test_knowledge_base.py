@@ -347,3 +347,49 @@ def test_article_list_query_count_does_not_grow_with_rows(
         _article(org, title=f"文章 {i}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(client.get(url).context["cl"].result_list) == 11
+
+
+# --- the demo ------------------------------------------------------------------
+
+
+class _Ctx:
+    def __init__(self):
+        self.lines = []
+
+    def say(self, text):
+        self.lines.append(text)
+
+
+def test_demo_articles_are_seeded_once_through_the_services(org):
+    from complaints.demo_knowledge import ARTICLES, REWRITTEN, seed_articles
+
+    ctx = _Ctx()
+    seed_articles(ctx)
+    seed_articles(ctx)
+    assert ctx.lines == [
+        f"  knowledge base: {len(ARTICLES)} articles",
+        f"  knowledge base: {len(ARTICLES)} articles already there",
+    ]
+    assert Article.objects.count() == len(ARTICLES) == 30
+    assert Article.objects.filter(status="draft").count() == 1
+    assert ArticleVersion.objects.count() == len(REWRITTEN) == 2
+    assert Article.objects.filter(categories__isnull=True).count() == 0
+    late = Article.objects.get(title="快件超过承诺时效未送达")
+    assert late.version == 2
+    assert [c.code for c in late.categories.all()] == ["late"]
+    assert late.owner.groups.filter(name__in=["supervisor", "manager"]).exists()
+    # a late-delivery complaint is offered the demo's late-delivery articles
+    complaint = make_complaint(actor=org.agent_a, subcategory="late")
+    titles = [
+        a.title
+        for a in selectors.article_suggestions(user=org.agent_a, complaint=complaint)
+    ]
+    # the subcategory's articles first, by the words of the subject found
+    # ("快件延误三天未送达"), then the category's (service quality)
+    assert titles == [
+        "快件超过承诺时效未送达",
+        "节假日及大促期间派送延误",
+        "快递员未按约定时间上门取件",
+        "物流信息长时间停滞",
+        "首次回复客户的标准步骤",
+    ]
