@@ -362,8 +362,9 @@ class DashboardSnapshot(models.Model):
     reads this row and runs no aggregate of its own (a live "breaches by kind"
     took seconds at a million complaints).
 
-    Lists are stored as computed (category names, channel and clock codes,
-    timestamps in ISO form); labels are translated when shown.
+    Lists are stored as computed (category codes and names, channel, cause and
+    clock codes, timestamps in ISO form); labels are translated when shown. The
+    cause types feed the Pareto chart, the category × channel cells the heat map.
     """
 
     period = models.ForeignKey(
@@ -380,6 +381,10 @@ class DashboardSnapshot(models.Model):
     subject_id = models.PositiveBigIntegerField(_("subject id"))
     categories = models.JSONField(_("complaints by category"), default=list)
     channels = models.JSONField(_("complaints by channel"), default=list)
+    cause_types = models.JSONField(_("complaints by cause type"), default=list)
+    category_channel = models.JSONField(
+        _("complaints by category and channel"), default=list
+    )
     breaches_by_kind = models.JSONField(_("SLA breaches by clock"), default=list)
     breach_total = models.PositiveIntegerField(_("SLA breaches"), default=0)
     latest_breaches = models.JSONField(_("latest SLA breaches"), default=list)

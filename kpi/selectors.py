@@ -10,7 +10,7 @@ teams or complaints (the dashboard's query-count test pins it).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -18,7 +18,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from aftersales import selectors as aftersales_selectors
 from complaints import selectors as complaint_selectors
@@ -39,7 +41,7 @@ from kpi.models import (
     ServiceAudit,
     SubjectType,
 )
-from kpi.periods import last_months
+from kpi.periods import aware_range, last_months
 from kpi.services.compute import window_for
 
 DASHBOARD_ROLES = (Role.ADMIN, Role.MANAGER, Role.SUPERVISOR)
@@ -325,6 +327,24 @@ class DashboardFigures:
     breaches_by_kind: list[tuple[str, int]]
     breach_total: int
     breaches: list[dict]
+    # chart data (kpi/static/kpi/dashboard_charts.js): each point links to the
+    # complaints behind it in the admin list
+    pareto: list[dict] = field(default_factory=list)
+    heatmap: dict = field(default_factory=dict)
+
+
+def _complaints_link(period: KpiPeriod, scope: Scope):
+    """A function giving the admin complaint list of the scope's complaints
+    received in ``period`` (any status), narrowed by ``params``."""
+    start, end = aware_range(period)
+    common = {
+        "status__exact": "all",
+        "received_at__gte": str(start),
+        "received_at__lt": str(end),
+        scope.subject_type: scope.subject_id,
+    }
+    base = reverse("admin:complaints_complaint_changelist")
+    return lambda params: f"{base}?{urlencode({**common, **params})}"
 
 
 def dashboard_figures(period: KpiPeriod, scope: Scope) -> DashboardFigures:
@@ -338,7 +358,40 @@ def dashboard_figures(period: KpiPeriod, scope: Scope) -> DashboardFigures:
         return DashboardFigures([], [], [], 0, [])
     channel_labels = dict(Complaint.Channel.choices)
     kind_labels = dict(SlaTarget._meta.get_field("kind").flatchoices)
+    cause_labels = dict(Complaint.CauseType.choices)
+    complaints_url = _complaints_link(period, scope)
+    total = sum(n for _c, n in row.cause_types)
+    pareto, running = [], 0
+    for cause, n in row.cause_types:
+        running += n
+        pareto.append(
+            {
+                "label": str(cause_labels.get(cause, cause)),
+                "count": n,
+                "cumulative": round(100 * running / total, 1),
+                "url": complaints_url({"cause_type": cause}),
+            }
+        )
+    category_names = {code: name for code, name, _ch, _n in row.category_channel}
+    channels_seen = sorted({ch for _c, _n, ch, _x in row.category_channel})
+    heatmap = {
+        "categories": [category_names[c] for c in sorted(category_names)],
+        "channels": [str(channel_labels.get(ch, ch)) for ch in channels_seen],
+        "cells": [
+            {
+                "x": channels_seen.index(channel),
+                "y": sorted(category_names).index(code),
+                "count": n,
+                "url": complaints_url(
+                    {"channel__exact": channel, **({"category": code} if code else {})}
+                ),
+            }
+            for code, _name, channel, n in row.category_channel
+        ],
+    }
     return DashboardFigures(
+        pareto=pareto,
+        heatmap=heatmap,
         categories=[(label, n) for label, n in row.categories],
         channels=[(str(channel_labels.get(c, c)), n) for c, n in row.channels],
         breaches_by_kind=[

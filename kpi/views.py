@@ -91,6 +91,8 @@ def dashboard(request):
                 figures.breaches_by_kind, title=_("SLA breaches")
             ),
             breaches=figures.breaches,
+            pareto=figures.pareto,
+            heatmap=figures.heatmap,
             breach_total=figures.breach_total,
         )
     return render(request, "kpi/dashboard.html", context)

@@ -81,17 +81,36 @@ def dashboard_snapshots(period: KpiPeriod, window: Window) -> list[DashboardSnap
     short indexed query per scope with breaches)."""
     categories: dict = defaultdict(Counter)
     channels: dict = defaultdict(Counter)
+    causes: dict = defaultdict(Counter)
+    cells: dict = defaultdict(Counter)
     received = Complaint.objects.filter(
         received_at__gte=window.start, received_at__lt=window.end
     )
     for row in (
         received.order_by()
-        .values("department_id", "team_id", "category__name", "channel")
+        .values(
+            "department_id",
+            "team_id",
+            "category__code",
+            "category__name",
+            "channel",
+            "cause_type",
+        )
         .annotate(n=Count("pk"))
     ):
+        n = row["n"]
         for key in _keys(row["department_id"], row["team_id"]):
-            categories[key][row["category__name"] or "—"] += row["n"]
-            channels[key][row["channel"]] += row["n"]
+            categories[key][row["category__name"] or "—"] += n
+            channels[key][row["channel"]] += n
+            if row["cause_type"]:
+                causes[key][row["cause_type"]] += n
+            cells[key][
+                (
+                    row["category__code"] or "",
+                    row["category__name"] or "—",
+                    row["channel"],
+                )
+            ] += n
 
     missed = _missed(window)
     by_kind: dict = defaultdict(Counter)
@@ -115,6 +134,11 @@ def dashboard_snapshots(period: KpiPeriod, window: Window) -> list[DashboardSnap
                 subject_id=subject_id,
                 categories=_ranked(categories[key]),
                 channels=_ranked(channels[key]),
+                cause_types=_ranked(causes[key]),
+                category_channel=[
+                    [code, name, channel, n]
+                    for (code, name, channel), n in sorted(cells[key].items())
+                ],
                 breaches_by_kind=_ranked(by_kind[key]),
                 breach_total=total,
                 latest_breaches=_latest(missed, field, subject_id) if total else [],

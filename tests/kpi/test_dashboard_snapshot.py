@@ -147,3 +147,55 @@ def test_a_scope_created_after_the_computation_shows_empty_figures(org, november
         november, Scope(SubjectType.TEAM, team.pk, "")
     )
     assert (figures.categories, figures.breach_total, figures.breaches) == ([], 0, [])
+
+
+def test_pareto_and_heat_map_link_to_the_complaints_behind_each_point(client, org):
+    from complaints.models import Complaint
+
+    policy_24x7()
+    made = []
+    for day, channel, cause in (
+        (2, "phone", "staff_error"),
+        (3, "phone", "staff_error"),
+        (4, "email", "staff_error"),
+        (5, "phone", "process"),
+        (6, "email", ""),
+    ):
+        received = local(2026, 11, day, 10)
+        with at(received):
+            made.append(
+                make_complaint(actor=org.agent_a, channel=channel, received_at=received)
+            )
+        Complaint.objects.filter(pk=made[-1].pk).update(cause_type=cause)
+    period = month(2026, 11)
+    kpi_compute_period(actor=None, period=period, now=NOW)
+    scope = Scope(SubjectType.DEPARTMENT, org.dept_a.pk, "")
+    figures = selectors.dashboard_figures(period, scope)
+
+    assert [(p["label"], p["count"], p["cumulative"]) for p in figures.pareto] == [
+        ("员工失误", 3, 75.0),
+        ("流程问题", 1, 100.0),
+    ]
+    heat = figures.heatmap
+    assert heat["channels"] == ["电子邮箱", "电话"]
+    assert len(heat["categories"]) == 1
+    assert sorted((c["x"], c["y"], c["count"]) for c in heat["cells"]) == [
+        (0, 0, 2),
+        (1, 0, 3),
+    ]
+
+    client.force_login(org.manager_a)
+    html = client.get("/kpi/?period=2026-11").content.decode()
+    assert 'id="pareto-data"' in html and 'id="heatmap-data"' in html
+    assert "/static/kpi/vendor/echarts-5.6.0/echarts.min.js" in html
+
+    def listed(url):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        return {c.reference for c in made if c.reference in response.content.decode()}
+
+    by_ref = {c.pk: c.reference for c in made}
+    assert listed(figures.pareto[0]["url"]) == {by_ref[made[i].pk] for i in (0, 1, 2)}
+    assert listed(figures.pareto[1]["url"]) == {made[3].reference}
+    phone = next(c for c in heat["cells"] if c["x"] == 1)
+    assert listed(phone["url"]) == {made[i].reference for i in (0, 1, 3)}
