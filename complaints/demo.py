@@ -34,6 +34,7 @@ from django.utils import timezone
 from complaints import services
 from complaints.business_time import schedule_for_policy
 from complaints.channels import ChannelError
+from complaints.demo_knowledge import seed_articles
 from complaints.demo_revisits import seed_complaint_revisits
 from complaints.models import (
     AssignmentRule,
@@ -381,9 +382,11 @@ def _ensure_rules(org: Org) -> None:
 
 def seed(ctx) -> None:
     """The demo complaints, then the confirmation revisits of the resolved ones
-    (planned even when the complaints were already there: same keys, no doubles)."""
+    (planned even when the complaints were already there: same keys, no doubles),
+    then the knowledge base (``complaints.demo_knowledge``)."""
     _seed_complaints(ctx)
     seed_complaint_revisits(ctx)
+    seed_articles(ctx)
 
 
 def _seed_complaints(ctx) -> None:

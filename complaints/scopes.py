@@ -42,6 +42,18 @@ def _capa_paths(prefix: str = "") -> ScopePaths:
 
 
 CONFIG = ScopePaths(everyone=frozenset(STAFF_ROLES))
+# The knowledge base: its writers and the front line who read it.
+KNOWLEDGE = ScopePaths(
+    everyone=frozenset(
+        {
+            Role.ADMIN,
+            Role.MANAGER,
+            Role.SUPERVISOR,
+            Role.AGENT,
+            Role.COMPLAINT_HANDLER,
+        }
+    )
+)
 
 
 def register() -> None:
@@ -68,5 +80,10 @@ def register() -> None:
             "complaints.AssignmentRule": CONFIG,
             "complaints.MessageTemplate": CONFIG,
             "complaints.Phrase": CONFIG,
+            # The roles that read or write articles; non-editors read the
+            # published ones only (complaints.selectors.article_list).
+            "complaints.Article": KNOWLEDGE,
+            "complaints.ArticleVersion": CONFIG,
+            "complaints.ArticleUse": _complaint_paths("complaint__"),
         }
     )

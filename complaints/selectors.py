@@ -32,10 +32,21 @@ from datetime import UTC, datetime, timedelta
 from functools import reduce
 from operator import or_
 
-from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Least
 
 from complaints.models import (
+    Article,
     CapaEvent,
     Complaint,
     ComplaintAttachment,
@@ -629,3 +640,96 @@ def desk_assignees(*, user) -> QuerySet[User]:
             mine |= Q(department_id=user.department_id, pk__in=handlers.values("pk"))
         people = people.filter(mine)
     return people
+
+
+# --- knowledge base (知识库) ------------------------------------------------------
+
+# Suggestions for a complaint: at most this many, from at most this many words
+# of its subject (Chinese: its two-character words, as Chinese has no spaces).
+SUGGESTIONS = 5
+SUBJECT_WORDS_MAX = 24
+_WORD_RUNS = re.compile(r"[\u3400-\u9fff]+|[A-Za-z0-9]{3,}")
+
+
+def article_list(*, user) -> QuerySet[Article]:
+    """The knowledge articles ``user`` may read: every article for editors
+    (supervisors, managers, administrators), the published ones for the rest."""
+    rows = scoping.visible_to(user, Article.objects.all()).select_related("owner")
+    if not user.has_perm("complaints.change_article"):
+        rows = rows.filter(status=Article.Status.PUBLISHED)
+    return rows
+
+
+def article_search(queryset: QuerySet[Article], term: str) -> QuerySet[Article]:
+    """The articles of ``queryset`` (already narrowed to the reader) with every
+    word of ``term`` in their title, problem, solution or keywords
+    (``icontains``: the knowledge base is small, no trigram index needed)."""
+    for word in term.split():
+        queryset = queryset.filter(
+            Q(title__icontains=word)
+            | Q(problem__icontains=word)
+            | Q(solution__icontains=word)
+            | Q(keywords__icontains=word)
+        )
+    return queryset
+
+
+def subject_words(subject: str) -> list[str]:
+    """The words of a complaint's subject that suggestions look for: each
+    two-character word of a Chinese run, each Latin word of 3+ letters."""
+    words: list[str] = []
+    for run in _WORD_RUNS.findall(subject or ""):
+        if run.isascii():
+            words.append(run.lower())
+        else:
+            words.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return list(dict.fromkeys(words))[:SUBJECT_WORDS_MAX]
+
+
+def article_suggestions(*, user, complaint: Complaint) -> list[Article]:
+    """Up to ``SUGGESTIONS`` published articles for ``complaint`` (one query):
+    those of its category or subcategory and those whose title or keywords
+    contain words of its subject; ranked by category, then by words found, then
+    by use."""
+    categories = [c for c in (complaint.category_id, complaint.subcategory_id) if c]
+    in_category = Exists(
+        Article.categories.through.objects.filter(
+            article_id=OuterRef("pk"), category_id__in=categories
+        )
+    )
+    hits = [
+        Case(
+            When(Q(title__icontains=w) | Q(keywords__icontains=w), then=Value(1)),
+            default=Value(0),
+        )
+        for w in subject_words(complaint.subject)
+    ]
+    rows = (
+        article_list(user=user)
+        .filter(status=Article.Status.PUBLISHED)
+        .annotate(
+            in_category=in_category,
+            hits=reduce(lambda a, b: a + b, hits) if hits else Value(0),
+        )
+        .filter(Q(in_category=True) | Q(hits__gt=0))
+        .order_by("-in_category", "-hits", "-used_count", "title", "pk")
+        .select_related(None)
+        .only("pk", "title", "problem", "used_count", "version")
+    )
+    return list(rows[:SUGGESTIONS])
+
+
+def articles_to_review(*, today) -> QuerySet:
+    """System read (the daily review reminder): ``(pk, review_date)`` of the
+    articles not retired whose review date has passed and whose owner was not
+    yet reminded of that date."""
+    return (
+        Article.objects.exclude(status=Article.Status.RETIRED)
+        .filter(review_date__lt=today)
+        .filter(
+            Q(review_reminded_for__isnull=True)
+            | ~Q(review_reminded_for=F("review_date"))
+        )
+        .order_by("pk")
+        .values_list("pk", "review_date")
+    )

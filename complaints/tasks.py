@@ -54,3 +54,12 @@ def capa_spike_sweep() -> int:
     from complaints.services.capa_spike import capa_spike_sweep as sweep
 
     return sweep()
+
+
+@shared_task(name="complaints.article_review_reminders")
+def article_review_reminders() -> int:
+    """Notify owners of knowledge articles past their review date, once per
+    date (beat: daily)."""
+    from complaints.services.knowledge import article_review_reminders as remind
+
+    return remind()

@@ -25,6 +25,7 @@ KIND_LABELS = {
     "complaint_assigned": _("complaint assigned"),
     "complaint_escalated": _("complaint escalated"),
     "capa_assigned": _("corrective action assigned"),
+    "kb_review_due": _("knowledge article to review"),
     "kpi_monthly_report": _("monthly KPI report"),
     "audit_opened": _("service-standard audit opened"),
     "product_issue": _("product problem"),

@@ -15,6 +15,7 @@ One module per subject; every name stays importable from ``complaints.models``
 - ``inbound``: InboundEmail (received mail, quarantine)
 - ``messages``: CustomerMessage (outbox to the customer), MessageTemplate
 - ``phrases``: Phrase (standard phrases for replies, 服务用语)
+- ``knowledge``: Article, ArticleVersion, ArticleUse (the knowledge base, 知识库)
 - ``capa``: CorrectiveAction, CapaEvent (append-only)
 - ``policy_changes``: SlaPolicyChange (append-only)
 - ``append_only``: the base of append-only audit rows
@@ -37,6 +38,7 @@ from complaints.models.events import (
 )
 from complaints.models.inbound import InboundEmail
 from complaints.models.intake import AssignmentRule, ReferenceCounter
+from complaints.models.knowledge import Article, ArticleUse, ArticleVersion
 from complaints.models.messages import (
     CustomerMessage,
     MessageChannel,
@@ -51,6 +53,9 @@ from complaints.models.taxonomy import Category, Channel, Severity
 
 __all__ = [
     "AgentLoad",
+    "Article",
+    "ArticleUse",
+    "ArticleVersion",
     "AppendOnlyModel",
     "AppendOnlyQuerySet",
     "AssignmentRule",

@@ -47,6 +47,12 @@ from complaints.services.handling import (
 from complaints.services.holds import complaint_hold, complaint_resume
 from complaints.services.inbound import inbound_email_receive, inbound_email_retry
 from complaints.services.intake import complaint_receive
+from complaints.services.knowledge import (
+    article_create,
+    article_review_reminders,
+    article_update,
+    article_use,
+)
 from complaints.services.policy_updates import sla_policy_update
 from complaints.services.resolution import (
     complaint_confirm,
@@ -62,6 +68,10 @@ from complaints.services.surveys import survey_answer_by_token
 
 __all__ = [
     "TRANSITIONS",
+    "article_create",
+    "article_review_reminders",
+    "article_update",
+    "article_use",
     "capa_attach_evidence",
     "capa_complete",
     "capa_create",

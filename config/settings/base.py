@@ -224,6 +224,7 @@ KEFU_TASK_QUEUES: dict[str, tuple[str, ...]] = {
         "complaints.auto_close",
         "complaints.capa_overdue_sweep",
         "complaints.capa_spike_sweep",
+        "complaints.article_review_reminders",
         "aftersales.visit_reminders",
     ),
     # mail in and out: SMTP sends, messages to customers, the IMAP/Maildir poll
@@ -367,6 +368,11 @@ CELERY_BEAT_SCHEDULE["complaints-capa-spike-sweep"] = {
 CELERY_BEAT_SCHEDULE["complaints-capa-overdue-sweep"] = {
     "task": "complaints.capa_overdue_sweep",
     "schedule": crontab(minute=41),
+}
+# Knowledge articles past their review date: the owner is notified once per date.
+CELERY_BEAT_SCHEDULE["complaints-article-review-reminders"] = {
+    "task": "complaints.article_review_reminders",
+    "schedule": crontab(hour=8, minute=5),
 }
 
 # crm: revisit reminders and notification e-mails (see crm/services/reminders.py).

@@ -21,6 +21,7 @@ EXPECTED = {
     "complaints.auto_close": "sweeps",
     "complaints.capa_overdue_sweep": "sweeps",
     "complaints.capa_spike_sweep": "sweeps",
+    "complaints.article_review_reminders": "sweeps",
     "aftersales.visit_reminders": "sweeps",
     "crm.deliver_notification_emails": "email",
     "complaints.deliver_customer_messages": "email",

@@ -118,6 +118,7 @@ ADMIN_OBJECTS: dict[str, tuple[str | dict[str, str], str | None]] = {
     "axes.accessattempt": ("access_attempt", None),
     "axes.accessfailurelog": ("access_failure", None),
     "axes.accesslog": ("access_log", None),
+    "complaints.article": ("article", "article_draft"),
     "complaints.assignmentrule": ("assignment_rule", None),
     "complaints.businesscalendar": ("calendar", None),
     "complaints.calendarday": ("calendar_day", None),
@@ -356,6 +357,19 @@ complaints.phrase             changelist  200  200  200  403  403  403  403  403
                               history     200  200  200  403  403  403  403  403  403  LOG  LOG
                               delete      200  200  200  403  403  403  403  403  403  LOG  LOG
                               save        200  200  200  403  403  403  403  403  403  LOG  LOG
+# knowledge base (知识库): supervisors and managers write; agents and handlers
+# read published articles (a draft is out of their reach: 302); never deleted
+# (retired instead)
+complaints.article            changelist  200  200  200  200  200  403  403  403  403  LOG  LOG
+                              add         200  200  200  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  403  403  403  403  LOG  LOG
+                              change out  200  200  200  302  302  403  403  403  403  LOG  LOG
+                              history     200  200  200  200  200  302  302  302  302  LOG  LOG
+                              history out 200  200  200  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  200  403  403  403  403  403  403  LOG  LOG
+                              save out    200  200  200  403  403  403  403  403  403  LOG  LOG
 complaints.satisfactionsurvey changelist  200  200  200  200  200  200  200  403  403  LOG  LOG
                               add         403  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  200  200  200  200  200  403  403  LOG  LOG
@@ -719,6 +733,12 @@ complaints_correctiveaction_transition GET      200  200  200  403  200  403  40
                                     GET out         200  404  404  403  404  403  403  403  403  LOG  LOG
                                     POST            200  200  200  403  200  403  403  403  403  LOG  LOG
                                     POST out        200  404  404  403  404  403  403  403  403  LOG  LOG
+# knowledge base: "used it" on a complaint's suggested article (POST only; the
+# count is the service's, once per complaint, article and user: 302 back to the
+# complaint; readers of articles only; a complaint out of scope 404)
+complaints_article_use              GET             405  405  405  405  405  405  405  405  405  LOG  LOG
+                                    POST            302  302  302  302  302  403  403  403  403  LOG  LOG
+                                    POST out        302  404  404  404  404  403  403  403  403  LOG  LOG
 # an audit's step page: the auditor, the department's manager, administrators
 kpi_serviceaudit_step               GET             200  200  403  403  403  403  403  200  403  LOG  LOG
                                     GET out         200  404  404  403  403  403  403  404  403  LOG  LOG

@@ -374,6 +374,23 @@ def build_world() -> World:
     w.phrase = model("complaints.Phrase").objects.create(
         code="matrix", step="greeting", text_zh="{customer_name}您好"
     )
+    articles = model("complaints.Article").objects
+    w.article = articles.create(
+        title="matrix",
+        problem="p",
+        solution="s",
+        owner=w.supervisor_a,
+        review_date=today,
+        status="published",
+    )
+    w.article_draft = articles.create(
+        title="matrix draft",
+        problem="p",
+        solution="s",
+        owner=w.supervisor_a,
+        review_date=today,
+        status="draft",
+    )
     return w
 
 

@@ -306,6 +306,10 @@ def admin_view_request(w, cell: Cell):
     if name == "complaints_correctiveaction_transition":
         capa = w.capa_b if out else w.capa_a
         return method, reverse(f"admin:{name}", args=[capa.pk]), {}, capa
+    if name == "complaints_article_use":
+        complaint = w.comp_b if out else w.comp_a
+        url = reverse(f"admin:{name}", args=[w.article.pk, complaint.pk])
+        return method, url, {}, None
     if name == "kpi_serviceaudit_step":
         audit = w.audit_b if out else w.audit_a
         return method, reverse(f"admin:{name}", args=[audit.pk]), {}, audit
