@@ -24,6 +24,8 @@ from crm.roles import Role
 from kpi.models import (
     AuditFinding,
     AuditPlan,
+    Checklist,
+    InspectionScore,
     KpiPeriod,
     QualityInspection,
     ServiceAudit,
@@ -36,8 +38,9 @@ from kpi.services.audits import (
     audit_start,
     audits_open_due,
 )
+from kpi.services.checklists import checklist_active
 from kpi.services.compute import kpi_compute_periods
-from kpi.services.inspections import inspection_total
+from kpi.services.inspections import inspection_total, item_passes
 from kpi.services.reports import kpi_send_monthly_reports
 
 COMMENTS = [
@@ -180,7 +183,7 @@ def _seed_inspections(ctx) -> int:
     start, _end = aware_range(
         period_for(KpiPeriod.Kind.MONTH, _months_ago(timezone.localdate(), 12))
     )
-    rows: list[QualityInspection] = []
+    rows: list = []
     complaints = (
         Complaint.objects.filter(
             received_at__gte=start,
@@ -218,27 +221,53 @@ def _seed_inspections(ctx) -> int:
                     interaction_id=pk,
                 )
             )
-    QualityInspection.objects.bulk_create(rows, batch_size=2000)
+    QualityInspection.objects.bulk_create(
+        [inspection for inspection, _scores in rows], batch_size=2000
+    )
+    InspectionScore.objects.bulk_create(
+        [score for inspection, scores in rows for score in scores(inspection)],
+        batch_size=6000,
+    )
     return len(rows)
 
 
-def _inspection(rng, inspector, staff_id, at, **record) -> QualityInspection:
+def _inspection(rng, inspector, staff_id, at, **record):
+    """An inspection on the call checklist and a maker of its score rows (set
+    in bulk, as history: no coaching is raised for the demo's past)."""
+    checklist = checklist_active(kind=Checklist.Kind.CALL)
+    items = list(checklist.items.order_by("position", "pk"))
     # Most work is good; a few staff have a bad day.
     base = rng.choices([10, 9, 8, 7, 5], weights=[30, 35, 20, 10, 5])[0]
-    scores = {
-        item: max(0, min(10, base + rng.choice([-1, 0, 0, 0, 1])))
-        for item in QualityInspection.CHECKLIST
+    values = {
+        item.code: max(0, min(item.max_score, base + rng.choice([-1, 0, 0, 0, 1])))
+        for item in items
     }
+    results = {item.code: item_passes(item, values[item.code]) for item in items}
+    total = inspection_total(items, values)
     inspected_at = min(at + timedelta(days=rng.randint(1, 5)), timezone.now())
-    return QualityInspection(
+    inspection = QualityInspection(
+        checklist=checklist,
         inspector=inspector,
         staff_id=staff_id,
         inspected_at=inspected_at,
-        total=inspection_total(scores),
+        total=total,
+        passed=all(results.values()) and total >= checklist.pass_mark,
         comments=rng.choice(COMMENTS),
-        **scores,
         **record,
     )
+
+    def scores(saved):
+        return [
+            InspectionScore(
+                inspection=saved,
+                item=item,
+                score=values[item.code],
+                passed=results[item.code],
+            )
+            for item in items
+        ]
+
+    return inspection, scores
 
 
 def _months_ago(day: date, months: int) -> date:

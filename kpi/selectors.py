@@ -28,10 +28,14 @@ from kpi.measures import MEASURES, Window, targets_due
 from kpi.models import (
     AuditFinding,
     AuditPlan,
+    Checklist,
     Indicator,
+    InspectionSample,
+    InspectionScore,
     KpiPeriod,
     KpiResult,
     QualityInspection,
+    SamplingPlan,
     ScorecardResult,
     ServiceAudit,
     SubjectType,
@@ -149,6 +153,40 @@ def quality_inspection_list(*, user) -> QuerySet[QualityInspection]:
     return scoping.visible_to(user, QualityInspection.objects.all()).select_related(
         "staff", "inspector", "complaint", "interaction"
     )
+
+
+def checklist_list(*, user) -> QuerySet[Checklist]:
+    """Inspection checklists, every version (configuration: all staff read)."""
+    return scoping.visible_to(user, Checklist.objects.all())
+
+
+def inspection_score_list(*, user) -> QuerySet[InspectionScore]:
+    return scoping.visible_to(user, InspectionScore.objects.all()).select_related(
+        "item"
+    )
+
+
+def sampling_plan_list(*, user) -> QuerySet[SamplingPlan]:
+    return scoping.visible_to(user, SamplingPlan.objects.all()).select_related(
+        "team", "checklist"
+    )
+
+
+def inspection_sample_list(*, user) -> QuerySet[InspectionSample]:
+    """Samples drawn into the queues ``user`` may see (an inspector: their own
+    and their department's; a supervisor: their team's)."""
+    return scoping.visible_to(user, InspectionSample.objects.all()).select_related(
+        "plan", "complaint", "staff", "inspector", "inspection"
+    )
+
+
+def qa_inspectors(user):
+    """Active QA inspectors ``user`` may see (a sampling plan's inspectors)."""
+    User = get_user_model()
+    return scoping.visible_to(
+        user,
+        User.objects.filter(is_active=True, groups__name=Role.QA_INSPECTOR),
+    ).order_by("username")
 
 
 def audit_plan_list(*, user) -> QuerySet[AuditPlan]:
