@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from complaints.models import Complaint
-from crm.models import Department, Interaction
+from crm.models import Department, Interaction, Team
 from crm.roles import Role
 from kpi.models import (
     AuditFinding,
@@ -28,6 +28,7 @@ from kpi.models import (
     InspectionScore,
     KpiPeriod,
     QualityInspection,
+    SamplingPlan,
     ServiceAudit,
 )
 from kpi.periods import aware_range, last_months, period_for
@@ -42,6 +43,7 @@ from kpi.services.checklists import checklist_active
 from kpi.services.compute import kpi_compute_periods
 from kpi.services.inspections import inspection_total, item_passes
 from kpi.services.reports import kpi_send_monthly_reports
+from kpi.services.sampling import sampling_draw
 
 COMMENTS = [
     "",
@@ -76,8 +78,36 @@ def seed(ctx) -> None:
         f"in {time.monotonic() - started:.1f}s"
     )
     ctx.say(f"  kpi audits: {_seed_audits()} plans created")
+    ctx.say(f"  kpi sampling: {_seed_sampling()} complaints in the QA queues")
     # last month's reporting pack, announced to each manager (once: keyed)
     ctx.say(f"  kpi monthly packs: {kpi_send_monthly_reports(today=today)} announced")
+
+
+def _seed_sampling() -> int:
+    """Per team: a monthly plan of 5 % (at least 2) per agent, inspected by its
+    department's QA inspectors (qa01 in 华东); last month's and this month's
+    draws fill their queues. Idempotent (the draw is)."""
+    User = get_user_model()
+    today = timezone.localdate()
+    checklist = checklist_active(kind=Checklist.Kind.CALL)
+    drawn = 0
+    for team in Team.objects.select_related("department").order_by("code"):
+        inspectors = User.objects.filter(
+            department=team.department_id,
+            groups__name=Role.QA_INSPECTOR,
+            is_active=True,
+        )
+        if checklist is None or not inspectors.exists():
+            continue
+        plan, made = SamplingPlan.objects.get_or_create(
+            name=f"{team.name}月度抽检",
+            defaults={"team": team, "checklist": checklist},
+        )
+        if made:
+            plan.inspectors.set(inspectors)
+        for day in (today.replace(day=1), today):
+            drawn += sampling_draw(plan=plan, day=day)
+    return drawn
 
 
 # The service standard's items a quarterly audit checks (from the seeds' wording).
