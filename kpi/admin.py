@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -327,7 +328,10 @@ class QualityInspectionAdmin(ScopedModelAdmin):
         checklist = self._checklist_for(request)
         items = list(checklist.items.order_by("position", "pk")) if checklist else []
         codes = tuple(item.code for item in items)
-        if kwargs.get("fields"):
+        if "fields" not in kwargs:
+            kwargs["fields"] = flatten_fieldsets(self.get_fieldsets(request, obj))
+        if kwargs["fields"]:
+            # the score fields are declared on the form below, not model fields
             kwargs["fields"] = [f for f in kwargs["fields"] if f not in codes]
         base = super().get_form(request, obj, change, **kwargs)
         attrs = {item.code: score_field(item) for item in items}

@@ -55,6 +55,9 @@ class ChecklistAdmin(ScopedModelAdmin):
     def save_related(self, request, form, formsets, change):
         items = []
         for formset in formsets:
+            # the service writes the items: nothing for Django to save or log
+            formset.new_objects, formset.changed_objects = [], []
+            formset.deleted_objects = []
             if formset.model is not ChecklistItem:
                 continue
             kept = [
