@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -468,16 +468,25 @@ def as_of(period: KpiPeriod) -> datetime:
 
 
 def inspection_queue(*, user, since_days: int = 30) -> QuerySet:
-    """Complaints ``user`` may see, resolved or closed in the last
-    ``since_days`` days and not inspected yet, the latest first (20): the QA
-    inspector's home."""
+    """The QA inspector's home list (20): first the complaints a sampling plan
+    drew into ``user``'s queue and not inspected yet (``sampled``), then the
+    complaints ``user`` may see resolved or closed in the last ``since_days``
+    days without an inspection, the latest first."""
     since = timezone.now() - timedelta(days=since_days)
+    drawn = InspectionSample.objects.filter(
+        complaint=OuterRef("pk"), inspector=user, inspection__isnull=True
+    )
+    inspected = QualityInspection.objects.filter(complaint=OuterRef("pk"))
     return (
         complaint_selectors.complaint_list(user=user)
+        .annotate(sampled=Exists(drawn))
         .filter(
-            status__in=(Complaint.Status.RESOLVED, Complaint.Status.CLOSED),
-            resolved_at__gte=since,
-            inspections__isnull=True,
+            Q(sampled=True)
+            | Q(
+                status__in=(Complaint.Status.RESOLVED, Complaint.Status.CLOSED),
+                resolved_at__gte=since,
+            )
+            & ~Exists(inspected)
         )
-        .order_by("-resolved_at")[:20]
+        .order_by("-sampled", "-resolved_at")[:20]
     )
