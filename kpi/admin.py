@@ -320,7 +320,7 @@ class QualityInspectionAdmin(ScopedModelAdmin):
                 .filter(reference=reference)
                 .first()
             )
-        return default_checklist(complaint, None)
+        return default_checklist(complaint)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None:

@@ -37,7 +37,6 @@ class ChecklistAdmin(ScopedModelAdmin):
     made keep theirs); the service does every write."""
 
     form = ChecklistForm
-    selector = staticmethod(selectors.checklist_list)
     list_display = ("name", "code", "version", "kind", "pass_mark", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("name", "code")

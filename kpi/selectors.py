@@ -28,7 +28,6 @@ from kpi.measures import MEASURES, Window, targets_due
 from kpi.models import (
     AuditFinding,
     AuditPlan,
-    Checklist,
     Indicator,
     InspectionSample,
     InspectionScore,
@@ -153,11 +152,6 @@ def quality_inspection_list(*, user) -> QuerySet[QualityInspection]:
     return scoping.visible_to(user, QualityInspection.objects.all()).select_related(
         "staff", "inspector", "complaint", "interaction"
     )
-
-
-def checklist_list(*, user) -> QuerySet[Checklist]:
-    """Inspection checklists, every version (configuration: all staff read)."""
-    return scoping.visible_to(user, Checklist.objects.all())
 
 
 def inspection_score_list(*, user) -> QuerySet[InspectionScore]:

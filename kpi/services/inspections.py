@@ -67,9 +67,9 @@ def _score(item: ChecklistItem, value) -> Decimal:
     return number.quantize(CENT, ROUND_HALF_UP)
 
 
-def default_checklist(complaint, interaction) -> Checklist | None:
+def default_checklist(complaint) -> Checklist | None:
     """The active version of the checklist of the complaint's pending sample,
-    else the active chat checklist for online/social records, else calls'."""
+    else the active call checklist (the inspector picks another one)."""
     if complaint is not None:
         sample = (
             InspectionSample.objects.filter(
@@ -83,11 +83,6 @@ def default_checklist(complaint, interaction) -> Checklist | None:
             found = checklist_active(code=sample.plan.checklist.code)
             if found is not None:
                 return found
-    channel = (complaint or interaction).channel if (complaint or interaction) else ""
-    if channel in ("online", "social", "email"):
-        found = checklist_active(kind=Checklist.Kind.CHAT)
-        if found is not None:
-            return found
     return checklist_active(kind=Checklist.Kind.CALL)
 
 
@@ -104,7 +99,7 @@ def inspection_record(
     inspected_at: datetime | None = None,
 ) -> QualityInspection:
     """Record one inspection on ``checklist`` (default: the sampled complaint's
-    plan checklist, else the active chat or call checklist).
+    plan checklist, else the active call checklist).
 
     ``scores`` maps every item code of the checklist to 0…its maximum; the
     total (0–100) and the result are computed here, never typed in. ``staff``
@@ -121,7 +116,7 @@ def inspection_record(
     scoping.require_visible(actor, interaction, field="interaction")
     scoping.require_visible(actor, staff, field="staff")
     if checklist is None:
-        checklist = default_checklist(complaint, interaction)
+        checklist = default_checklist(complaint)
     if checklist is None:
         raise InvalidInput(_("Choose the checklist."), field="checklist")
     if not checklist.is_active:
