@@ -31,6 +31,8 @@ CODES = {
     "revisit_problem_rate",
     "capa_on_time_rate",
     "capa_effective_rate",
+    # 质检 by item (kpi 0011)
+    "qa_item_pass_rate",
 }
 
 
