@@ -15,9 +15,9 @@ class AftersalesConfig(AppConfig):
         from complaints.services import followups
 
         register()
-        # A complaint resolved with a refund / replacement opens the matching
-        # service order in the complaint's transaction (complaints does not
-        # import aftersales, which sits above it).
+        # A complaint resolved with a refund / replacement / repair opens the
+        # matching service order in the complaint's transaction (complaints
+        # does not import aftersales, which sits above it).
         followups.register(
             followups.Moment.RESOLVED, complaint_followups.complaint_resolved
         )

@@ -143,6 +143,11 @@ class ServiceOrder(models.Model):
         _("customer confirmed at"), null=True, blank=True
     )
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    # Elapsed minutes from the request (created_at) to completion, stored at
+    # completion so the KPI "average repair turnaround" is a plain database Sum.
+    turnaround_minutes = models.PositiveIntegerField(
+        _("turnaround (min)"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

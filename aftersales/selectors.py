@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aftersales.models import Appointment, ServiceOrder, ServiceOrderEvent
+from django.db.models import Count, F, Q
+
+from aftersales.models import Appointment, ServiceKind, ServiceOrder, ServiceOrderEvent
 from crm.scoping import visible_to
 
 
@@ -35,3 +37,49 @@ def order_timeline(*, order: ServiceOrder, customer_visible_only: bool):
     if customer_visible_only:
         events = events.filter(customer_visible=True)
     return events.order_by("pk")
+
+
+# --- rows the KPI indicators measure (kpi.measures; system reads, unscoped) ------
+
+
+def visits_checked_in_between(*, start, end):
+    """Appointments visited in [start, end): the technician checked in on the
+    order (its check-in instant places the visit in a period) and this is the
+    booking checked in against — live, done, or cancelled only after the
+    check-in (an order cancelled mid-visit). Bookings given up before the visit
+    (rescheduled, cancelled) are not visits."""
+    return Appointment.objects.filter(
+        order__checked_in_at__gte=start, order__checked_in_at__lt=end
+    ).filter(
+        ~Q(status=Appointment.Status.CANCELLED)
+        | Q(cancelled_at__gt=F("order__checked_in_at"))
+    )
+
+
+def repairs_completed_between(*, start, end):
+    """Repair orders completed in [start, end)."""
+    return ServiceOrder.objects.filter(
+        kind=ServiceKind.REPAIR,
+        status=ServiceOrder.Status.COMPLETED,
+        completed_at__gte=start,
+        completed_at__lt=end,
+    )
+
+
+def orders_requested_between(*, start, end):
+    """Service orders of every kind requested in [start, end), except those
+    cancelled (withdrawn or opened by mistake)."""
+    return ServiceOrder.objects.filter(
+        created_at__gte=start, created_at__lt=end
+    ).exclude(status=ServiceOrder.Status.CANCELLED)
+
+
+def requests_by_product(orders, *, kinds):
+    """``orders`` grouped by product (category, name): every order, and those
+    of ``kinds`` — one grouped query, the most requested first."""
+    return (
+        orders.order_by()
+        .values("product_category", "product_name")
+        .annotate(total=Count("pk"), matched=Count("pk", filter=Q(kind__in=kinds)))
+        .order_by("-matched", "-total", "product_category", "product_name")
+    )

@@ -601,3 +601,31 @@ def team_queue(*, user, now: datetime) -> dict[str, list[Complaint]]:
             ).order_by("next_due")[:20]
         ),
     }
+
+
+# Whom the home's one-click assignment offers at most (one drop-down per row).
+DESK_ASSIGNEES_MAX = 100
+# The roles that own complaints day to day (supervisors and managers assign).
+OWNER_ROLES = (Role.AGENT, Role.COMPLAINT_HANDLER)
+
+
+def desk_assignees(*, user) -> QuerySet[User]:
+    """Whom ``user`` may assign a complaint to in one click on the home: the
+    agents and complaint handlers among ``complaint_worker_list`` (exactly the
+    people ``complaint_assign`` accepts from ``user``), narrowed for a
+    supervisor to the members of their teams (their own and those they
+    supervise) and the complaint handlers of their department (to whom a
+    hotline team hands complaints on). Managers and administrators get the
+    agents and handlers of their reach. By team and name; the home shows the
+    first DESK_ASSIGNEES_MAX."""
+    owners = User.objects.filter(groups__name__in=OWNER_ROLES)
+    people = complaint_worker_list(user=user).filter(pk__in=owners.values("pk"))
+    if scoping.has_role(user, Role.SUPERVISOR) and not scoping.sees_everything(user):
+        mine = Q(team__supervisor=user)
+        if user.team_id is not None:
+            mine |= Q(team_id=user.team_id)
+        if user.department_id is not None:
+            handlers = User.objects.filter(groups__name=Role.COMPLAINT_HANDLER)
+            mine |= Q(department_id=user.department_id, pk__in=handlers.values("pk"))
+        people = people.filter(mine)
+    return people

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
-from kpi.home import home
+from kpi.home import assign, home
 
 admin.site.site_header = _("Kefu customer-service portal")
 admin.site.site_title = _("Kefu")
@@ -38,6 +38,7 @@ api_v1 = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", home, name="home"),
+    path("desk/assign/<int:pk>/", assign, name="home-assign"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("kpi/", include("kpi.urls")),

@@ -10,21 +10,35 @@ supervisors — the KPI dashboard. Every list is scoped by its selector.
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from complaints import selectors as complaint_selectors
 from complaints.models import Complaint
+from complaints.services import complaint_assign
 from crm import scoping
 from crm import selectors as crm_selectors
+from crm.admin_base import SERVICE_ERRORS, refusal_text
 from crm.roles import Role
 from kpi import selectors
 from training import selectors as training_selectors
 
 LIST_LIMIT = 30
+
+
+def may_assign(user) -> bool:
+    """Who gets the queue with its one-click assignment: supervisors, managers,
+    administrators (the assignment service checks the complaint itself)."""
+    return (
+        scoping.has_role(user, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+        or user.is_superuser
+    )
 
 
 @staff_member_required
@@ -58,6 +72,11 @@ def home(request):
         for c in queue["at_risk"]:
             c.due = c.next_due
         context["queue"] = queue
+        context["assignees"] = list(
+            complaint_selectors.desk_assignees(user=user)[
+                : complaint_selectors.DESK_ASSIGNEES_MAX
+            ]
+        )
         context["sections"].append("queue")
     if scoping.has_role(user, Role.RELATIONS_SPECIALIST, Role.ACCOUNT_MANAGER):
         context["revisits"] = list(
@@ -72,3 +91,57 @@ def home(request):
         context["sections"].append("inspections")
     context["kpi"] = selectors.may_use_dashboard(user)
     return render(request, "kpi/home.html", context)
+
+
+class DeskAssignForm(forms.Form):
+    """The home's one-click assignment: a colleague the user may assign to
+    (``complaints.selectors.desk_assignees``) and the version the page showed."""
+
+    assignee = forms.ModelChoiceField(queryset=None)
+    version = forms.IntegerField(required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = complaint_selectors.desk_assignees(user=user)
+
+
+@staff_member_required
+@require_POST
+def assign(request, pk: int):
+    """Assign a complaint of the user's queue from the home and return there:
+    ``complaint_assign`` decides (no rule here); its refusal is an error
+    message. 403 for roles that do not assign, 404 for a complaint out of
+    scope."""
+    user = request.user
+    if not may_assign(user):
+        raise PermissionDenied
+    complaint = get_object_or_404(
+        complaint_selectors.complaint_list(user=user).select_related("assignee"),
+        pk=pk,
+    )
+    names = {"ref": complaint.reference}
+    form = DeskAssignForm(request.POST, user=user)
+    if not form.is_valid():
+        messages.error(
+            request,
+            _("Complaint %(ref)s: choose a colleague from the list to assign it to.")
+            % names,
+        )
+        return redirect("home")
+    assignee = form.cleaned_data["assignee"]
+    names["name"] = assignee.get_full_name() or assignee.get_username()
+    try:
+        complaint_assign(
+            actor=user,
+            complaint=complaint,
+            assignee=assignee,
+            version=form.cleaned_data["version"],
+        )
+    except SERVICE_ERRORS as exc:
+        names["error"] = refusal_text(exc)
+        messages.error(
+            request, _("Complaint %(ref)s was not assigned: %(error)s") % names
+        )
+    else:
+        messages.success(request, _("Complaint %(ref)s assigned to %(name)s.") % names)
+    return redirect("home")

@@ -7,19 +7,26 @@ drill-down pages (the very records behind a figure), so the two cannot drift.
 A *source* is a model's rows belonging to a period (e.g. complaints received in
 the period) with the lookup paths that attribute a row to a staff member, a team
 and a department. The rows come from the owning app's selectors
-(``complaints.selectors``, ``crm.selectors``, ``training.selectors``), and the
+(``complaints.selectors``, ``crm.selectors``, ``training.selectors``,
+``aftersales.selectors``), and the
 filters name statuses and codes through those apps' constants, so a renamed
 status or category code cannot silently change a figure. A *measure* turns a
 source into one indicator:
 
-* ``avg``   — value = Σ field / count(field), over the sample rows;
+* ``avg``   — value = Σ field / count(field), over the sample rows (the field
+  may be an expression, e.g. the three costs of a service order added up);
 * ``rate``  — value = 100 × count(sample ∧ numerator) / count(sample);
 * ``count`` — value = count(sample) (0 for a subject with no rows: a true zero);
 * ``nps``   — value = 100 × (promoters − detractors) / count(sample);
 * ``sum``   — value = Σ field (staff); teams and departments: Σ field ÷ headcount.
 
 Rows of rejected complaints (duplicates, spam, not a complaint) are excluded from
-every complaint-based indicator; cancelled revisits from the revisit indicator.
+every complaint-based indicator; cancelled revisits from the revisit indicator;
+cancelled service orders from the return/exchange rate.
+
+The after-sales indicators (issue 17) count where the work happened: a visit
+for the technician who made it, a repair for the technician sent to it, a
+request for the order's owner; teams and departments are the order's.
 """
 
 from __future__ import annotations
@@ -30,8 +37,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import F, Model, Q, QuerySet
+from django.db.models.expressions import Combinable
 from django.utils import timezone
 
+from aftersales import selectors as aftersales_rows
+from aftersales.models import Appointment, ServiceKind, ServiceOrder
 from complaints import selectors as complaint_rows
 from complaints.categories import ATTITUDE
 from complaints.models import (
@@ -111,8 +121,10 @@ class Measure:
     kind: str  # avg | rate | count | nps | sum
     sample: Callable[[Window], Q] = field(default=lambda w: Q())
     numerator: Callable[[Window], Q] | None = None  # rate
-    field: str | None = None  # avg, sum
+    field: str | Combinable | None = None  # avg, sum
     scale: Decimal = Decimal(1)  # avg: e.g. minutes → hours
+    # The drill-down also groups the sample by this (e.g. "product").
+    breakdown: str = ""
 
     def sample_q(self, window: Window) -> Q:
         return self.sample(window)
@@ -199,6 +211,18 @@ def _attended_ytd(w):
 def _assessments_taken(w):
     # Graded results, by date taken.
     return training_rows.assessments_graded_between(start=w.start_date, end=w.end_date)
+
+
+def _visits(w):
+    return aftersales_rows.visits_checked_in_between(start=w.start, end=w.end)
+
+
+def _repairs_completed(w):
+    return aftersales_rows.repairs_completed_between(start=w.start, end=w.end)
+
+
+def _orders_requested(w):
+    return aftersales_rows.orders_requested_between(start=w.start, end=w.end)
 
 
 COMPLAINTS_RECEIVED = Source(
@@ -324,6 +348,34 @@ ASSESSMENTS_TAKEN = Source(
     date_type="date",
 )
 
+VISITS = Source(
+    "visits",
+    Appointment,
+    staff="slot__technician__user",
+    team="order__team",
+    department="order__department",
+    rows=_visits,
+    date_field="order__checked_in_at",
+)
+REPAIRS_COMPLETED = Source(
+    "repairs_completed",
+    ServiceOrder,
+    staff="technician__user",
+    team="team",
+    department="department",
+    rows=_repairs_completed,
+    date_field="completed_at",
+)
+SERVICE_ORDERS_REQUESTED = Source(
+    "service_orders_requested",
+    ServiceOrder,
+    staff="owner",
+    team="team",
+    department="department",
+    rows=_orders_requested,
+    date_field="created_at",
+)
+
 SOURCES = (
     COMPLAINTS_RECEIVED,
     COMPLAINTS_ATTRIBUTED,
@@ -338,7 +390,17 @@ SOURCES = (
     INSPECTION_ITEMS,
     TRAINING_ATTENDED,
     ASSESSMENTS_TAKEN,
+    VISITS,
+    REPAIRS_COMPLETED,
+    SERVICE_ORDERS_REQUESTED,
 )
+
+# Returns and exchanges: the orders of the return/exchange rate's numerator.
+RETURN_KINDS = (ServiceKind.RETURN, ServiceKind.EXCHANGE)
+# A visit is on time when the check-in falls within the booked slot: on the
+# slot's day and between its start and end, both read in local time (the slot
+# is a local date and times; ``__date``/``__time`` convert to Asia/Shanghai).
+CHECKED_IN = "order__checked_in_at"
 
 # --- measures -------------------------------------------------------------------
 
@@ -500,6 +562,46 @@ MEASURES: dict[str, Measure] = {
             ASSESSMENTS_TAKEN,
             "rate",
             numerator=lambda w: Q(passed=True),
+        ),
+        Measure(
+            "on_time_visit_rate",
+            VISITS,
+            "rate",
+            numerator=lambda w: Q(
+                **{
+                    f"{CHECKED_IN}__date": F("slot__date"),
+                    f"{CHECKED_IN}__time__gte": F("slot__start"),
+                    f"{CHECKED_IN}__time__lte": F("slot__end"),
+                }
+            ),
+        ),
+        Measure(
+            "first_time_fix_rate",
+            REPAIRS_COMPLETED,
+            "rate",
+            # no flag recorded is not a first-time fix
+            numerator=lambda w: Q(first_time_fix=True),
+        ),
+        Measure(
+            "repair_turnaround_avg",
+            REPAIRS_COMPLETED,
+            "avg",
+            sample=lambda w: Q(turnaround_minutes__isnull=False),
+            field="turnaround_minutes",
+            scale=Decimal(1) / Decimal(60),
+        ),
+        Measure(
+            "repair_cost_avg",
+            REPAIRS_COMPLETED,
+            "avg",
+            field=F("parts_cost") + F("labour_cost") + F("logistics_cost"),
+        ),
+        Measure(
+            "return_exchange_rate",
+            SERVICE_ORDERS_REQUESTED,
+            "rate",
+            numerator=lambda w: Q(kind__in=RETURN_KINDS),
+            breakdown="product",
         ),
     )
 }

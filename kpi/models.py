@@ -31,6 +31,7 @@ class Indicator(models.Model):
         SCORE_100 = "score100", _("score (0–100)")
         NPS = "nps", _("NPS points")
         COUNT = "count", _("count")
+        YUAN = "yuan", _("yuan")
 
     class Direction(models.TextChoices):
         HIGHER = "higher", _("higher is better")
@@ -354,6 +355,55 @@ class ScorecardResult(models.Model):
         return f"{self.period} {self.staff}"
 
 
+class DashboardSnapshot(models.Model):
+    """What the dashboard shows of one department or team for a period beside
+    its indicators, computed with them: the complaints received by category and
+    by channel, the SLA breaches by clock kind and the latest breaches. The page
+    reads this row and runs no aggregate of its own (a live "breaches by kind"
+    took seconds at a million complaints).
+
+    Lists are stored as computed (category codes and names, channel, cause and
+    clock codes, timestamps in ISO form); labels are translated when shown. The
+    cause types feed the Pareto chart, the category × channel cells the heat map.
+    """
+
+    period = models.ForeignKey(
+        KpiPeriod,
+        verbose_name=_("period"),
+        on_delete=models.CASCADE,
+        related_name="dashboards",
+        db_index=False,  # the unique index leads with it
+        db_constraint=False,  # derived rows: see KpiResult
+    )
+    subject_type = models.CharField(
+        _("subject type"), max_length=12, choices=SubjectType.choices
+    )
+    subject_id = models.PositiveBigIntegerField(_("subject id"))
+    categories = models.JSONField(_("complaints by category"), default=list)
+    channels = models.JSONField(_("complaints by channel"), default=list)
+    cause_types = models.JSONField(_("complaints by cause type"), default=list)
+    category_channel = models.JSONField(
+        _("complaints by category and channel"), default=list
+    )
+    breaches_by_kind = models.JSONField(_("SLA breaches by clock"), default=list)
+    breach_total = models.PositiveIntegerField(_("SLA breaches"), default=0)
+    latest_breaches = models.JSONField(_("latest SLA breaches"), default=list)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("dashboard snapshot")
+        verbose_name_plural = _("dashboard snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "subject_type", "subject_id"],
+                name="kpi_dashboard_unique_subject",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.period} {self.subject_type}:{self.subject_id}"
+
+
 class Checklist(models.Model):
     """A quality-inspection checklist (质检评分表) of one kind, versioned.
 
@@ -465,7 +515,7 @@ class QualityInspection(models.Model):
     """
 
     # The items of the call checklist v1 (the six items scored 0–10 before
-    # checklists were data; migration 0009 made them ChecklistItem codes).
+    # checklists were data; migration 0012 made them ChecklistItem codes).
     CHECKLIST = (
         "polite_language",
         "clarity",

@@ -10,24 +10,29 @@ teams or complaints (the dashboard's query-count test pins it).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
+from aftersales import selectors as aftersales_selectors
 from complaints import selectors as complaint_selectors
 from complaints.models import Complaint, SlaTarget
 from crm import scoping
 from crm.models import Department, Team
 from crm.roles import Role
-from kpi.measures import MEASURES, Window, targets_due
+from kpi.measures import MEASURES, RETURN_KINDS, Measure, Window, targets_due
 from kpi.models import (
     AuditFinding,
     AuditPlan,
+    DashboardSnapshot,
     Indicator,
     InspectionSample,
     InspectionScore,
@@ -39,7 +44,7 @@ from kpi.models import (
     ServiceAudit,
     SubjectType,
 )
-from kpi.periods import last_months
+from kpi.periods import aware_range, last_months
 from kpi.services.compute import window_for
 
 DASHBOARD_ROLES = (Role.ADMIN, Role.MANAGER, Role.SUPERVISOR)
@@ -344,6 +349,99 @@ def sla_breaches(user, scope: Scope, window: Window, limit: int = 20):
     return by_kind, latest
 
 
+@dataclass(frozen=True)
+class DashboardFigures:
+    """The dashboard's complaint mix and SLA breaches of one scope and period,
+    labels translated (from ``DashboardSnapshot``)."""
+
+    categories: list[tuple[str, int]]
+    channels: list[tuple[str, int]]
+    breaches_by_kind: list[tuple[str, int]]
+    breach_total: int
+    breaches: list[dict]
+    # chart data (kpi/static/kpi/dashboard_charts.js): each point links to the
+    # complaints behind it in the admin list
+    pareto: list[dict] = field(default_factory=list)
+    heatmap: dict = field(default_factory=dict)
+
+
+def _complaints_link(period: KpiPeriod, scope: Scope):
+    """A function giving the admin complaint list of the scope's complaints
+    received in ``period`` (any status), narrowed by ``params``."""
+    start, end = aware_range(period)
+    common = {
+        "status__exact": "all",
+        "received_at__gte": str(start),
+        "received_at__lt": str(end),
+        scope.subject_type: scope.subject_id,
+    }
+    base = reverse("admin:complaints_complaint_changelist")
+    return lambda params: f"{base}?{urlencode({**common, **params})}"
+
+
+def dashboard_figures(period: KpiPeriod, scope: Scope) -> DashboardFigures:
+    """What the snapshot of ``period`` holds for ``scope`` (1 query); empty
+    figures for a scope created after the computation. The caller has checked
+    that ``scope`` is one of the reader's (``dashboard_scopes``)."""
+    row = DashboardSnapshot.objects.filter(
+        period=period, subject_type=scope.subject_type, subject_id=scope.subject_id
+    ).first()
+    if row is None:
+        return DashboardFigures([], [], [], 0, [])
+    channel_labels = dict(Complaint.Channel.choices)
+    kind_labels = dict(SlaTarget._meta.get_field("kind").flatchoices)
+    cause_labels = dict(Complaint.CauseType.choices)
+    complaints_url = _complaints_link(period, scope)
+    total = sum(n for _c, n in row.cause_types)
+    pareto, running = [], 0
+    for cause, n in row.cause_types:
+        running += n
+        pareto.append(
+            {
+                "label": str(cause_labels.get(cause, cause)),
+                "count": n,
+                "cumulative": round(100 * running / total, 1),
+                "url": complaints_url({"cause_type": cause}),
+            }
+        )
+    category_names = {code: name for code, name, _ch, _n in row.category_channel}
+    channels_seen = sorted({ch for _c, _n, ch, _x in row.category_channel})
+    heatmap = {
+        "categories": [category_names[c] for c in sorted(category_names)],
+        "channels": [str(channel_labels.get(ch, ch)) for ch in channels_seen],
+        "cells": [
+            {
+                "x": channels_seen.index(channel),
+                "y": sorted(category_names).index(code),
+                "count": n,
+                "url": complaints_url(
+                    {"channel__exact": channel, **({"category": code} if code else {})}
+                ),
+            }
+            for code, _name, channel, n in row.category_channel
+        ],
+    }
+    return DashboardFigures(
+        pareto=pareto,
+        heatmap=heatmap,
+        categories=[(label, n) for label, n in row.categories],
+        channels=[(str(channel_labels.get(c, c)), n) for c, n in row.channels],
+        breaches_by_kind=[
+            (str(kind_labels.get(k, k)), n) for k, n in row.breaches_by_kind
+        ],
+        breach_total=row.breach_total,
+        breaches=[
+            {
+                **b,
+                "kind_label": str(kind_labels.get(b["kind"], b["kind"])),
+                "due_at": datetime.fromisoformat(b["due_at"]),
+                "met_at": datetime.fromisoformat(b["met_at"]) if b["met_at"] else None,
+            }
+            for b in row.latest_breaches
+        ],
+    )
+
+
 def staff_member(user, staff_id: int):
     """The staff member whose card ``user`` may open, else 404."""
     User = get_user_model()
@@ -396,19 +494,60 @@ def drill_records(user, *, code: str, period: KpiPeriod, subject: str, part: str
             if _exists(period, code, subject_type, subject_id)
             else Http404
         )
+    return result, measure, subject_records(measure, result, part=part)
+
+
+def subject_records(measure: Measure, result: KpiResult, *, part: str) -> QuerySet:
+    """The source rows of ``result`` (already authorised): its period, its
+    subject, the sample or the numerator — the computation's filters at the
+    moment it ran (``period.computed_at``)."""
+    period = result.period
     window = window_for(period, period.computed_at or timezone.now())
     path = {
         SubjectType.STAFF: measure.source.staff,
         SubjectType.TEAM: measure.source.team,
         SubjectType.DEPARTMENT: measure.source.department,
-    }[subject_type]
+    }[result.subject_type]
     condition = (
         measure.numerator_q(window) if part == "numerator" else measure.sample_q(window)
     )
-    records = (
-        measure.source.queryset(window).filter(condition).filter(**{path: subject_id})
+    return (
+        measure.source.queryset(window)
+        .filter(condition)
+        .filter(**{path: result.subject_id})
     )
-    return result, measure, records
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """One group of a figure's sample (e.g. a product): its own rate."""
+
+    category: str
+    label: str
+    numerator: int
+    denominator: int
+
+    @property
+    def rate(self):
+        return 100 * Decimal(self.numerator) / self.denominator
+
+
+def drill_breakdown(measure: Measure, result: KpiResult) -> list[BreakdownRow]:
+    """The sample of ``result`` grouped as ``measure.breakdown`` says, each
+    group with its numerator and denominator (one grouped query); [] for a
+    measure without a breakdown. The groups add up to the result."""
+    if measure.breakdown != "product":
+        return []
+    sample = subject_records(measure, result, part="denominator")
+    return [
+        BreakdownRow(
+            category=row["product_category"],
+            label=row["product_name"],
+            numerator=row["matched"],
+            denominator=row["total"],
+        )
+        for row in aftersales_selectors.requests_by_product(sample, kinds=RETURN_KINDS)
+    ]
 
 
 def _exists(period, code, subject_type, subject_id) -> bool:

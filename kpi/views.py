@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from config.db_router import replica_reads
 from kpi import charts, exports, reports, selectors
 from kpi.models import KpiPeriod, SubjectType
 from kpi.periods import FIRST_YEAR, LAST_YEAR, parse_key, period_for
-from kpi.services.compute import kpi_compute_period, window_for
+from kpi.services.compute import kpi_compute_period
 
 
 def _period(request, *, required: bool = True) -> KpiPeriod | None:
@@ -35,6 +36,7 @@ def _period(request, *, required: bool = True) -> KpiPeriod | None:
 
 
 @login_required
+@replica_reads
 def dashboard(request):
     user = request.user
     if not selectors.may_use_dashboard(user):
@@ -55,15 +57,13 @@ def dashboard(request):
     }
     if period is not None:
         indicators = selectors.indicators()
-        window = window_for(period, selectors.as_of(period))
         trends, _keys = selectors.trend(
             user, scope.subject_type, scope.subject_id, period.start
         )
         scope_results = selectors.subject_results(
             user, period, scope.subject_type, scope.subject_id
         )
-        categories, channels = selectors.complaint_mix(user, scope, window)
-        breaches_by_kind, breaches = selectors.sla_breaches(user, scope, window)
+        figures = selectors.dashboard_figures(period, scope)
         context.update(
             indicators=indicators,
             scope_results=[(i, scope_results.get(i.code)) for i in indicators],
@@ -84,17 +84,22 @@ def dashboard(request):
                 for i in indicators
                 if i.code in trends
             ],
-            category_chart=charts.bar_chart(categories, title=_("Categories")),
-            channel_chart=charts.bar_chart(channels, title=_("Channels")),
-            has_mix=bool(categories),
-            breaches_chart=charts.bar_chart(breaches_by_kind, title=_("SLA breaches")),
-            breaches=breaches,
-            breach_total=sum(n for _l, n in breaches_by_kind),
+            category_chart=charts.bar_chart(figures.categories, title=_("Categories")),
+            channel_chart=charts.bar_chart(figures.channels, title=_("Channels")),
+            has_mix=bool(figures.categories),
+            breaches_chart=charts.bar_chart(
+                figures.breaches_by_kind, title=_("SLA breaches")
+            ),
+            breaches=figures.breaches,
+            pareto=figures.pareto,
+            heatmap=figures.heatmap,
+            breach_total=figures.breach_total,
         )
     return render(request, "kpi/dashboard.html", context)
 
 
 @login_required
+@replica_reads
 def staff_card(request, pk: int):
     user = request.user
     staff = selectors.staff_member(user, pk)
@@ -184,6 +189,25 @@ COLUMNS = {
         ("score", gettext_lazy("score")),
         ("passed", gettext_lazy("passed")),
     ],
+    "aftersales.Appointment": [
+        ("order.reference", gettext_lazy("service order")),
+        ("slot", gettext_lazy("booked slot")),
+        ("order.checked_in_at", gettext_lazy("checked in at")),
+        ("slot.technician", gettext_lazy("technician")),
+        ("status", gettext_lazy("status")),
+    ],
+    "aftersales.ServiceOrder": [
+        ("reference", gettext_lazy("reference")),
+        ("kind", gettext_lazy("service kind")),
+        ("product_name", gettext_lazy("product")),
+        ("status", gettext_lazy("status")),
+        ("technician", gettext_lazy("technician")),
+        ("created_at", gettext_lazy("requested at")),
+        ("completed_at", gettext_lazy("completed at")),
+        ("turnaround_minutes", gettext_lazy("turnaround (min)")),
+        ("total_cost", gettext_lazy("cost")),
+        ("first_time_fix", gettext_lazy("first-time fix")),
+    ],
 }
 
 
@@ -197,6 +221,8 @@ SELECT_RELATED = {
     "kpi.InspectionScore": ("item", "inspection__staff"),
     "training.Enrollment": ("session__course", "staff"),
     "training.Assessment": ("staff",),
+    "aftersales.Appointment": ("order", "slot__technician__user"),
+    "aftersales.ServiceOrder": ("technician__user",),
 }
 
 
@@ -211,8 +237,12 @@ def _cell(obj, path: str):
 
 
 def _admin_link(obj) -> str:
-    target = getattr(obj, "complaint", None) if not hasattr(obj, "reference") else obj
-    target = target or obj
+    # The record people open: itself when it has a reference, else its
+    # complaint or (an appointment) its service order.
+    if hasattr(obj, "reference"):
+        target = obj
+    else:
+        target = getattr(obj, "complaint", None) or getattr(obj, "order", None) or obj
     meta = target._meta
     try:
         return reverse(
@@ -223,6 +253,7 @@ def _admin_link(obj) -> str:
 
 
 @login_required
+@replica_reads
 def drill_down(request, code: str):
     period = _period(request)
     if period is None:
@@ -239,6 +270,7 @@ def drill_down(request, code: str):
     related = SELECT_RELATED.get(measure.source.label, ())
     records = records.select_related(*related).order_by("-pk")
     page = Paginator(records, 50).get_page(request.GET.get("page"))
+    breakdown = selectors.drill_breakdown(measure, result)
     return render(
         request,
         "kpi/drill.html",
@@ -249,6 +281,7 @@ def drill_down(request, code: str):
             "part": part,
             "page": page,
             "headers": [label for _p, label in columns],
+            "breakdown": breakdown,
             "rows": [
                 (_admin_link(obj), [_cell(obj, p) for p, _l in columns])
                 for obj in page.object_list
@@ -290,6 +323,7 @@ def recompute(request):
 
 
 @login_required
+@replica_reads
 def export(request):
     period = _period(request)
     if period is None:
@@ -311,6 +345,7 @@ def export(request):
 
 
 @login_required
+@replica_reads
 def report(request):
     """The reporting pack (XLSX) of one dashboard scope and period: the
     department or team given by ``?scope=`` (the first one of the reader's when
@@ -335,6 +370,7 @@ def report(request):
 
 
 @login_required
+@replica_reads
 def audit_report(request, pk: int):
     """An audit's report (HTML, or ``?format=xlsx``): checklist with each item's
     result, findings with their corrective actions; 404 outside the reader's

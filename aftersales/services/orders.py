@@ -292,6 +292,11 @@ def raise_illegal(order: ServiceOrder, to_status: str):
     )
 
 
+def turnaround_minutes(requested_at, completed_at) -> int:
+    """Whole elapsed minutes from the request to completion (never negative)."""
+    return max(int((completed_at - requested_at).total_seconds() // 60), 0)
+
+
 def _money(value, field: str) -> Decimal:
     try:
         amount = Decimal(str(value if value not in (None, "") else 0))
@@ -314,8 +319,9 @@ def order_complete(
     first_time_fix: bool | None = None,
     customer_confirmed: bool = False,
 ) -> ServiceOrder:
-    """in progress / inspected → completed, with the outcome and costs; plans
-    the after-sales satisfaction revisit (once per order)."""
+    """in progress / inspected → completed, with the outcome and costs and the
+    turnaround (minutes from the request); plans the after-sales satisfaction
+    revisit (once per order)."""
     locked = lock(order)
     permissions.require(actor, locked, permissions.FIELD)
     outcome = _require_text(outcome, "outcome", _("Describe the outcome."))
@@ -327,6 +333,7 @@ def order_complete(
         locked.first_time_fix = first_time_fix
     now = timezone.now()
     locked.completed_at = now
+    locked.turnaround_minutes = turnaround_minutes(locked.created_at, now)
     if customer_confirmed:
         locked.customer_confirmed_at = now
     change_status(
@@ -341,6 +348,7 @@ def order_complete(
             "logistics_cost",
             "first_time_fix",
             "completed_at",
+            "turnaround_minutes",
             "customer_confirmed_at",
         ],
     )

@@ -21,7 +21,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from complaints import selectors, services
+from complaints import selectors, services, workspace
 from complaints.actions import ACTIONS, next_step
 from complaints.admin.filters import (
     ArchivedFilter,
@@ -49,18 +49,13 @@ from crm.admin_base import (
     identifier_search,
 )
 from crm.selectors import sees_personal_data
+from crm.services import personal_data_access_log
 
 # The actions whose text is a reply to the customer: the composer offers phrases.
 PHRASE_ACTIONS = ("reply", "resolve")
 
-# (due field, met field) in the order the clocks run.
-SLA_PAIRS = (
-    ("first_response_due_at", "first_response_at", _("first response")),
-    ("analysis_due_at", "analyzed_at", _("analysis")),
-    ("reply_due_at", "replied_at", _("reply")),
-    ("resolution_due_at", "resolved_at", _("resolution")),
-    ("confirmation_due_at", "confirmed_at", _("confirmation")),
-)
+# (due field, met field, name) in the order the clocks run.
+SLA_PAIRS = workspace.SLA_CLOCKS
 
 
 def _duration(delta) -> str:
@@ -385,6 +380,21 @@ class ComplaintAdmin(ScopedModelAdmin):
             reverse("admin:complaints_complaint_change", args=[obj.pk])
         )
 
+    # --- the workspace: header (and the customer 360) beside the record -------
+    def render_change_form(
+        self, request, context, add=False, change=False, form_url="", obj=None
+    ):
+        if obj is not None and obj.pk is not None:
+            context["workspace"] = workspace.header(obj, now=timezone.now())
+            beside = workspace.customer_360(user=request.user, complaint=obj)
+            context["customer_360"] = beside
+            if beside["personal"] and request.method == "GET":
+                # The customer's phone and e-mail shown in full: a logged read.
+                personal_data_access_log(
+                    actor=request.user, customer=beside["customer"], action="view"
+                )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     # --- workflow panel -------------------------------------------------------
     def get_urls(self):
         return [
@@ -429,6 +439,7 @@ class ComplaintAdmin(ScopedModelAdmin):
             % {"ref": complaint.reference},
             "opts": self.model._meta,
             "original": complaint,
+            "workspace": workspace.header(complaint, now=timezone.now()),
             "form": form,
             # Which fields each action reads: the page shows only those.
             "action_fields": {

@@ -47,6 +47,7 @@ class Complaint(models.Model):
         COMPENSATION = "compensation", _("compensation")
         REFUND = "refund", _("refund")
         REPLACEMENT = "replacement", _("replacement")
+        REPAIR = "repair", _("repair")
         REDELIVERY = "redelivery", _("re-delivery")
         PROCESS_FIX = "process_fix", _("process fix")
 

@@ -98,6 +98,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+
+
+def postgres_session_options(database: dict) -> dict:
+    """PostgreSQL sessions start with JIT compilation off (``-c jit=off``;
+    ``DATABASE_PG_OPTIONS`` replaces it, options in the URL win). Kefu's reads
+    are many short queries; one with many correlated subqueries (the training
+    record) paid 0.4 s of JIT compilation for 0.04 s of work once the planner's
+    estimate passed ``jit_above_cost``, and several seconds with large tables.
+    Behind PgBouncer set it on the database instead (docs/deployment.md)."""
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        options = env.str("DATABASE_PG_OPTIONS", default="-c jit=off")
+        if options:
+            database.setdefault("OPTIONS", {}).setdefault("options", options)
+    return database
+
+
+postgres_session_options(DATABASES["default"])
+
+# A streaming read replica (optional): KPI pages, exports and the reporting pack
+# read from it (config/db_router.py); everything else stays on the primary.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = postgres_session_options(env.db_url("DATABASE_REPLICA_URL"))
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+KEFU_READ_REPLICA = "replica" if "replica" in DATABASES else None
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "crm.User"

@@ -5,15 +5,26 @@ DATABASE_URL.
 """
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, postgres_session_options
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
 KEFU_PII_KEY = env.str("KEFU_PII_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
-DATABASES = {"default": env.db_url("DATABASE_URL")}
+DATABASES = {"default": postgres_session_options(env.db_url("DATABASE_URL"))}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = postgres_session_options(env.db_url("DATABASE_REPLICA_URL"))
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+KEFU_READ_REPLICA = "replica" if "replica" in DATABASES else None
+# Behind PgBouncer in transaction mode a server-side cursor cannot outlive its
+# transaction: QuerySet.iterator() must fetch client-side (docs/deployment.md).
+for _alias in DATABASES.values():
+    _alias["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
 
 # TLS terminates at the load balancer, which sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -29,6 +29,7 @@ from crm.models import Department, Team
 from crm.roles import Role
 from kpi.measures import MEASURES, SOURCES, Measure, Window
 from kpi.models import (
+    DashboardSnapshot,
     Indicator,
     KpiPeriod,
     KpiResult,
@@ -38,6 +39,7 @@ from kpi.models import (
 )
 from kpi.periods import aware_range, period_for
 from kpi.scoring import attainment_score, competition_ranks, weighted_score
+from kpi.services.dashboard import dashboard_snapshots
 from training.selectors import yearly_hours_by_role
 
 VALUE_PLACES = Decimal("0.0001")
@@ -309,15 +311,17 @@ def kpi_compute_periods(
 
     results: list[tuple] = []  # rows in RESULT_COLUMNS order
     scorecards: list[tuple] = []  # rows in SCORECARD_COLUMNS order
+    dashboards: list[DashboardSnapshot] = []
     for period in periods:
         rows, staff_scores = _result_rows(
             period, rolled[period.pk], subjects, indicators, codes, now
         )
         results += rows
         scorecards += _scorecards(period, templates, staff_rows, staff_scores, now)
+        dashboards += dashboard_snapshots(period, window_for(period, now))
 
     started = time.perf_counter()
-    _replace_snapshots(periods, results, scorecards, now)
+    _replace_snapshots(periods, results, scorecards, now, dashboards)
     summary.write_seconds = time.perf_counter() - started
     summary.results = len(results)
     summary.scorecards = len(scorecards)
@@ -482,7 +486,11 @@ def _result_rows(
 
 
 def _replace_snapshots(
-    periods: list[KpiPeriod], results: list[tuple], scorecards: list[tuple], now
+    periods: list[KpiPeriod],
+    results: list[tuple],
+    scorecards: list[tuple],
+    now,
+    dashboards: list[DashboardSnapshot],
 ) -> None:
     """Replace the periods' snapshots in one transaction, the period rows locked
     (in pk order) so that concurrent computations queue."""
@@ -496,8 +504,10 @@ def _replace_snapshots(
         )
         KpiResult.objects.filter(period_id__in=period_ids).delete()
         ScorecardResult.objects.filter(period_id__in=period_ids).delete()
+        DashboardSnapshot.objects.filter(period_id__in=period_ids).delete()
         _insert(KpiResult, RESULT_COLUMNS, results)
         _insert(ScorecardResult, SCORECARD_COLUMNS, scorecards)
+        DashboardSnapshot.objects.bulk_create(dashboards, batch_size=500)
         KpiPeriod.objects.filter(pk__in=period_ids).update(computed_at=now)
     for period in periods:
         period.computed_at = now

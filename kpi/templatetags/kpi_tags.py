@@ -16,6 +16,7 @@ SUFFIX = {
     "nps": "",
     "score5": gettext_lazy(" / 5"),
     "score100": gettext_lazy(" / 100"),
+    "yuan": gettext_lazy(" yuan"),
 }
 
 
@@ -28,7 +29,7 @@ def kpi_value(value, unit: str = "") -> str:
     number = Decimal(value)
     if unit == "count":
         return f"{number:.0f}"
-    places = 2 if unit == "score5" else 1
+    places = 2 if unit in ("score5", "yuan") else 1
     return f"{number:.{places}f}{SUFFIX.get(unit, '')}"
 
 

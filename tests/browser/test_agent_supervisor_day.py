@@ -72,3 +72,30 @@ def test_supervisor_hands_a_complaint_to_a_handler(desk):
     assert c.assignee == w.handler01
     assert "刘建国" in d.message() or "刘建国" in d.page.inner_text("body")
     assert d.clicks <= SUPERVISOR_BUDGET, d.clicks
+
+
+ONE_CLICK_BUDGET = 2
+
+
+def test_supervisor_assigns_from_the_home_in_one_click(desk):
+    w = make_world()
+    c = make_complaint(actor=w.supervisor01, customer=w.customer)
+    assert c.assignee_id is None  # in the team's queue on the home
+    d = desk("supervisor01")
+    d.check("home")
+    row = d.page.locator("#desk-queue tr", has_text=c.reference)
+    d.select(
+        f"#desk-queue form[action='/desk/assign/{c.pk}/'] select",
+        label="刘建国 · 华东一组",
+    )
+    d.click(row.locator("input[type=submit]"))
+    text = d.check("assigned")
+    c.refresh_from_db()
+    assert c.assignee == w.handler01
+    assert d.message() == f"投诉 {c.reference} 已分派给 刘建国。"
+    assert d.page.url.endswith("/")
+    # off the unassigned list, which is now empty
+    queue = d.page.inner_text("#desk-queue")
+    assert "没有待分派的投诉。" in queue and c.reference not in queue
+    assert "刘建国" in text
+    assert d.clicks <= ONE_CLICK_BUDGET, d.clicks

@@ -87,3 +87,51 @@ def test_no_missing_migrations():
     out = StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=out)
     assert "No changes detected" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_postgres_sessions_start_without_jit():
+    """JIT compilation cost 10× the work of the training-record query
+    (config/settings/base.py: postgres_session_options)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL session setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+
+
+def test_session_options_in_the_url_win_and_the_variable_can_clear_them():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s;"
+        "print(repr(s.DATABASES['default'].get('OPTIONS', {}).get('options')))"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    base["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    cases = {
+        "postgres://kefu@db:5432/kefu": "'-c jit=off'",
+        "postgres://kefu@db:5432/kefu?options=-c%20work_mem%3D64MB": "'-c work_mem=64MB'",
+        "sqlite:////tmp/kefu.sqlite3": "None",
+    }
+    for url, expected in cases.items():
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            env={**base, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert out == expected, url
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={
+            **base,
+            "DATABASE_URL": "postgres://kefu@db/kefu",
+            "DATABASE_PG_OPTIONS": "",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert out == "None"

@@ -1,4 +1,4 @@
-"""Migration 0009 (issue 16): inspections recorded with the six fixed items
+"""Migration 0012 (issue 16): inspections recorded with the six fixed items
 before checklists were data are moved to the call checklist v1, with their six
 scores as item score rows and their total unchanged."""
 
@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-BEFORE = [("kpi", "0008_checklists_and_sampling")]
+BEFORE = [("kpi", "0011_checklists_and_sampling")]
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -31,7 +31,13 @@ CODES = {
     "revisit_problem_rate",
     "capa_on_time_rate",
     "capa_effective_rate",
-    # 质检 by item (kpi 0011)
+    # after-sales service (kpi 0008)
+    "on_time_visit_rate",
+    "first_time_fix_rate",
+    "repair_turnaround_avg",
+    "repair_cost_avg",
+    "return_exchange_rate",
+    # 质检 by item (kpi 0014)
     "qa_item_pass_rate",
 }
 
@@ -45,6 +51,8 @@ def test_migration_creates_every_indicator_with_both_names():
     assert indicators["nps"].unit == Indicator.Unit.NPS
     assert all(i.name_en and i.definition for i in indicators.values())
     assert indicators["capa_effective_rate"].name_zh == "纠正措施有效率"
+    assert indicators["repair_cost_avg"].unit == Indicator.Unit.YUAN
+    assert indicators["repair_turnaround_avg"].direction == Indicator.Direction.LOWER
     # every indicator has a measure, so none is computed as "no data" forever
     assert set(indicators) <= set(MEASURES)
 
@@ -52,7 +60,12 @@ def test_migration_creates_every_indicator_with_both_names():
 @pytest.mark.django_db
 def test_default_scorecards_weigh_100():
     templates = ScorecardTemplate.objects.prefetch_related("lines")
-    assert {t.role for t in templates} >= {"agent", "complaint_handler", "supervisor"}
+    assert {t.role for t in templates} >= {
+        "agent",
+        "complaint_handler",
+        "supervisor",
+        "technician",
+    }
     for template in templates:
         assert sum(line.weight for line in template.lines.all()) == D(100)
 

@@ -64,12 +64,14 @@ def test_training_hours_year_to_date_against_requirement(training):
     # a staff member without any attendance has a true zero
     zero = _result(period, "training_hours_ytd", SubjectType.STAFF, org.supervisor_a.pk)
     assert zero.value == D(0)
-    # team A: 20 hours over the 4 scorecard holders of the team
+    # team A: 20 hours over the 5 scorecard holders of the team (agent,
+    # handler, relations specialist, supervisor and, since kpi 0008, the
+    # after-sales engineer)
     team = _result(period, "training_hours_ytd", SubjectType.TEAM, org.team_a.pk)
     assert (team.numerator, team.denominator, team.value) == (
         D(20),
-        D(4),
-        D("5.0000"),
+        D(5),
+        D("4.0000"),
     )
 
 

@@ -818,6 +818,12 @@ public:inbound-email           POST     403  403  403  403  403  403  403  403  
 healthz                        GET      200  200  200  200  200  200  200  200  200  200  200
 # the home: each role's work for today (kpi.home), its own rows only
 home                           GET      200  200  200  200  200  200  200  200  200  LOG  LOG
+# the home's one-click assignment (kpi.home.assign), POST only: leads assign a
+# complaint of their scope to a colleague (302 back to the home with a message);
+# other roles 403; a complaint out of scope 404 (administrators reach it)
+home-assign                    POST     302  302  302  403  403  403  403  403  403  LOG  LOG
+                               POST out 302  404  404  403  403  403  403  403  403  LOG  LOG
+                               GET      405  405  405  405  405  405  405  405  405  LOG  LOG
 set_language                   POST     302  302  302  302  302  302  302  302  302  302  302
 api-schema                     GET      200  200  200  200  200  200  200  200  200  200  200
 api-docs                       GET      200  200  200  200  200  200  200  200  200  200  200

@@ -390,6 +390,10 @@ def page_request(w, cell: Cell):
         return method, reverse(name, args=[survey_token(w.resolved_a)]), {}, *nothing
     if name == "public:track":
         return method, reverse(name), {}, *nothing
+    if name == "home-assign":
+        complaint = w.comp_b if out else w.comp_a
+        body = {"assignee": w.agent_a.pk}
+        return method, reverse(name, args=[complaint.pk]), body, *nothing
     if name == "set_language":
         body = {"language": "en", "next": "/kpi/"}
         return method, reverse(name), body, *nothing

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("complaints", "0021_phrase_seed"),
         ("crm", "0012_search_indexes"),
-        ("kpi", "0007_alter_scorecardtemplate_role"),
+        ("kpi", "0010_dashboard_causes_and_cells"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

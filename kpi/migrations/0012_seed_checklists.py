@@ -120,6 +120,6 @@ def seed_checklists(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("kpi", "0008_checklists_and_sampling")]
+    dependencies = [("kpi", "0011_checklists_and_sampling")]
 
     operations = [migrations.RunPython(seed_checklists, migrations.RunPython.noop)]

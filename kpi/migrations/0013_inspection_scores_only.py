@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("kpi", "0009_seed_checklists"),
+        ("kpi", "0012_seed_checklists"),
     ]
 
     operations = [

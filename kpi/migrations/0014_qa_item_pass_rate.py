@@ -36,6 +36,6 @@ def remove(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("kpi", "0010_inspection_scores_only")]
+    dependencies = [("kpi", "0013_inspection_scores_only")]
 
     operations = [migrations.RunPython(create, remove)]
