@@ -29,6 +29,8 @@ KIND_LABELS = {
     "kpi_monthly_report": _("monthly KPI report"),
     "audit_opened": _("service-standard audit opened"),
     "product_issue": _("product problem"),
+    "qa_failed": _("quality inspection below the pass mark"),
+    "qa_samples_drawn": _("complaints to inspect"),
     "sla_warned": _("SLA warning"),
     "sla_breached": _("SLA breached"),
     "revisit_due_soon": _("revisit due soon"),

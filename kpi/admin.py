@@ -7,10 +7,11 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.contrib.admin.utils import flatten_fieldsets
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from complaints import selectors as complaint_selectors
 from config.errors import DomainError
 from crm.admin_base import (
     ScopedModelAdmin,
@@ -19,7 +20,10 @@ from crm.admin_base import (
 )
 from kpi import selectors
 from kpi.models import (
+    Checklist,
+    ChecklistItem,
     Indicator,
+    InspectionScore,
     KpiPeriod,
     KpiResult,
     QualityInspection,
@@ -27,7 +31,7 @@ from kpi.models import (
     ScorecardResult,
     ScorecardTemplate,
 )
-from kpi.services.inspections import inspection_record
+from kpi.services.inspections import default_checklist, inspection_record
 from kpi.services.scorecards import scorecard_set_lines, validate_weights
 
 
@@ -184,16 +188,22 @@ class ComplaintReferenceField(forms.ModelChoiceField):
 
 
 class QualityInspectionForm(forms.ModelForm):
+    """The inspection's record and one score field per item of the checklist
+    chosen (``QualityInspectionAdmin.get_form`` adds them, named by item code)."""
+
     class Meta:
         model = QualityInspection
         fields = (
+            "checklist",
             "complaint",
             "interaction",
             "staff",
             "inspected_at",
-            *QualityInspection.CHECKLIST,
             "comments",
         )
+
+    score_codes: tuple[str, ...] = ()
+    checklist_used: Checklist | None = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -201,21 +211,21 @@ class QualityInspectionForm(forms.ModelForm):
         # change page is read-only: its form has no fields at all.)
         if "staff" in self.fields:
             self.fields["staff"].required = False
-        for item in QualityInspection.CHECKLIST:
-            if item in self.fields:
-                field = self.fields[item]
-                field.min_value, field.max_value = 0, QualityInspection.ITEM_MAX
-                field.validators += [
-                    MinValueValidator(0),
-                    MaxValueValidator(QualityInspection.ITEM_MAX),
-                ]
-                field.widget.attrs.update(min=0, max=QualityInspection.ITEM_MAX, step=1)
-                field.help_text = _("Score from 0 to 10.")
+        if "checklist" in self.fields:
+            self.fields["checklist"].queryset = Checklist.objects.filter(is_active=True)
+            self.fields["checklist"].required = False
+            self.fields["checklist"].help_text = _(
+                "Another checklist: choose it and save; the form then shows its items."
+            )
 
     def clean(self):
         data = super().clean()
+        # Not chosen: the checklist whose items the form shows.
+        checklist = data.get("checklist") or self.checklist_used
+        data["checklist"] = checklist
         complaint, interaction = data.get("complaint"), data.get("interaction")
-        if complaint is None and interaction is None:
+        onsite = checklist is not None and checklist.kind == Checklist.Kind.ONSITE
+        if complaint is None and interaction is None and not onsite:
             raise forms.ValidationError(
                 _("Choose the complaint or interaction inspected.")
             )
@@ -234,6 +244,33 @@ class QualityInspectionForm(forms.ModelForm):
         pass
 
 
+def score_field(item: ChecklistItem) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=item.label,
+        min_value=0,
+        max_value=item.max_score,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"min": 0, "max": item.max_score, "step": 1}),
+        help_text=_("Score from 0 to %(max)s; passes at %(mark)s %% or more.")
+        % {"max": item.max_score, "mark": item.pass_mark.normalize()},
+    )
+
+
+class InspectionScoreInline(ScopedTabularInline):
+    model = InspectionScore
+    selector = staticmethod(selectors.inspection_score_list)
+    fields = ("item", "score", "passed")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(QualityInspection)
 class QualityInspectionAdmin(ScopedModelAdmin):
     form = QualityInspectionForm
@@ -242,16 +279,66 @@ class QualityInspectionAdmin(ScopedModelAdmin):
         "inspected_at",
         "staff",
         "inspector",
+        "checklist",
         "complaint",
         "interaction",
         "total",
+        "passed",
     )
-    list_select_related = ("staff", "inspector", "complaint", "interaction")
+    list_filter = ("passed", "checklist__kind")
+    list_select_related = (
+        "staff",
+        "inspector",
+        "complaint",
+        "interaction",
+        "checklist",
+    )
     raw_id_fields = ("interaction",)
     autocomplete_fields = ("staff",)
-    readonly_fields = ("total",)
+    readonly_fields = ("total", "passed")
     date_hierarchy = "inspected_at"
     search_fields = ("complaint__reference",)
+    inlines = (InspectionScoreInline,)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()
+
+    def _checklist_for(self, request) -> Checklist | None:
+        """The checklist whose items the add form scores: the one posted or
+        asked for (``?checklist=``), else the default of the complaint asked
+        for (its sample's plan, its channel), else the call checklist."""
+        wanted = request.POST.get("checklist") or request.GET.get("checklist")
+        if wanted and str(wanted).isdigit():
+            found = Checklist.objects.filter(pk=wanted, is_active=True).first()
+            if found is not None:
+                return found
+        reference = (request.GET.get("complaint") or "").strip().upper()
+        complaint = None
+        if reference:
+            complaint = (
+                complaint_selectors.complaint_list(user=request.user)
+                .filter(reference=reference)
+                .first()
+            )
+        return default_checklist(complaint)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            return super().get_form(request, obj, change, **kwargs)
+        checklist = self._checklist_for(request)
+        items = list(checklist.items.order_by("position", "pk")) if checklist else []
+        codes = tuple(item.code for item in items)
+        if "fields" not in kwargs:
+            kwargs["fields"] = flatten_fieldsets(self.get_fieldsets(request, obj))
+        if kwargs["fields"]:
+            # the score fields are declared on the form below, not model fields
+            kwargs["fields"] = [f for f in kwargs["fields"] if f not in codes]
+        base = super().get_form(request, obj, change, **kwargs)
+        attrs = {item.code: score_field(item) for item in items}
+        attrs["score_codes"] = codes
+        form = type(base)(base.__name__, (base,), attrs)
+        form.checklist_used = checklist
+        return form
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -269,20 +356,28 @@ class QualityInspectionAdmin(ScopedModelAdmin):
         # An inspection is usually recorded as it is done: now, unless changed.
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("inspected_at", timezone.localtime().replace(microsecond=0))
+        checklist = self._checklist_for(request)
+        if checklist is not None:
+            initial["checklist"] = checklist.pk
         return initial
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         saved = inspection_record(
             actor=request.user,
+            checklist=data.get("checklist"),
             staff=data.get("staff"),
             complaint=data.get("complaint"),
             interaction=data.get("interaction"),
-            scores={i: data[i] for i in QualityInspection.CHECKLIST},
+            scores={code: data.get(code) for code in form.score_codes},
             comments=data.get("comments", ""),
             inspected_at=data.get("inspected_at"),
         )
         adopt_saved(obj, saved)
 
+    def save_related(self, request, form, formsets, change):
+        pass  # the scores are saved by the service
 
-from kpi import admin_audits  # noqa: E402,F401 - registers the audit admins
+
+# registers the audit admins, and those of checklists, sampling plans, the queue
+from kpi import admin_audits, admin_quality  # noqa: E402,F401

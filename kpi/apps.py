@@ -29,6 +29,27 @@ class KpiConfig(AppConfig):
                 "kpi.ScorecardTemplate": configuration,
                 "kpi.ScorecardLine": configuration,
                 "kpi.KpiPeriod": configuration,
+                "kpi.Checklist": configuration,
+                "kpi.ChecklistItem": configuration,
+                # Sampling plans and their queues: the team's department
+                # (managers, QA inspectors), the team's supervisor, the inspector.
+                "kpi.SamplingPlan": ScopePaths(
+                    department="team__department",
+                    team="team",
+                    department_roles=frozenset({Role.MANAGER, Role.QA_INSPECTOR}),
+                ),
+                "kpi.InspectionSample": ScopePaths(
+                    department="team__department",
+                    team="team",
+                    owners=("inspector",),
+                    department_roles=frozenset({Role.MANAGER, Role.QA_INSPECTOR}),
+                ),
+                "kpi.InspectionScore": ScopePaths(
+                    department="inspection__staff__department",
+                    team="inspection__staff__team",
+                    owners=("inspection__staff", "inspection__inspector"),
+                    department_roles=frozenset({Role.MANAGER, Role.QA_INSPECTOR}),
+                ),
                 # Audits: the department's managers and QA inspectors, the team's
                 # supervisor (team audits), the auditor.
                 "kpi.AuditPlan": audits,

@@ -19,13 +19,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from complaints.models import Complaint
-from crm.models import Department, Interaction
+from crm.models import Department, Interaction, Team
 from crm.roles import Role
 from kpi.models import (
     AuditFinding,
     AuditPlan,
+    Checklist,
+    InspectionScore,
     KpiPeriod,
     QualityInspection,
+    SamplingPlan,
     ServiceAudit,
 )
 from kpi.periods import aware_range, last_months, period_for
@@ -36,9 +39,11 @@ from kpi.services.audits import (
     audit_start,
     audits_open_due,
 )
+from kpi.services.checklists import checklist_active
 from kpi.services.compute import kpi_compute_periods
-from kpi.services.inspections import inspection_total
+from kpi.services.inspections import inspection_total, item_passes
 from kpi.services.reports import kpi_send_monthly_reports
+from kpi.services.sampling import sampling_draw
 
 COMMENTS = [
     "",
@@ -73,8 +78,36 @@ def seed(ctx) -> None:
         f"in {time.monotonic() - started:.1f}s"
     )
     ctx.say(f"  kpi audits: {_seed_audits()} plans created")
+    ctx.say(f"  kpi sampling: {_seed_sampling()} complaints in the QA queues")
     # last month's reporting pack, announced to each manager (once: keyed)
     ctx.say(f"  kpi monthly packs: {kpi_send_monthly_reports(today=today)} announced")
+
+
+def _seed_sampling() -> int:
+    """Per team: a monthly plan of 5 % (at least 2) per agent, inspected by its
+    department's QA inspectors (qa01 in 华东); last month's and this month's
+    draws fill their queues. Idempotent (the draw is)."""
+    User = get_user_model()
+    today = timezone.localdate()
+    checklist = checklist_active(kind=Checklist.Kind.CALL)
+    drawn = 0
+    for team in Team.objects.select_related("department").order_by("code"):
+        inspectors = User.objects.filter(
+            department=team.department_id,
+            groups__name=Role.QA_INSPECTOR,
+            is_active=True,
+        )
+        if checklist is None or not inspectors.exists():
+            continue
+        plan, made = SamplingPlan.objects.get_or_create(
+            name=f"{team.name}月度抽检",
+            defaults={"team": team, "checklist": checklist},
+        )
+        if made:
+            plan.inspectors.set(inspectors)
+        for day in (today.replace(day=1), today):
+            drawn += sampling_draw(plan=plan, day=day)
+    return drawn
 
 
 # The service standard's items a quarterly audit checks (from the seeds' wording).
@@ -180,7 +213,7 @@ def _seed_inspections(ctx) -> int:
     start, _end = aware_range(
         period_for(KpiPeriod.Kind.MONTH, _months_ago(timezone.localdate(), 12))
     )
-    rows: list[QualityInspection] = []
+    rows: list = []
     complaints = (
         Complaint.objects.filter(
             received_at__gte=start,
@@ -218,27 +251,53 @@ def _seed_inspections(ctx) -> int:
                     interaction_id=pk,
                 )
             )
-    QualityInspection.objects.bulk_create(rows, batch_size=2000)
+    QualityInspection.objects.bulk_create(
+        [inspection for inspection, _scores in rows], batch_size=2000
+    )
+    InspectionScore.objects.bulk_create(
+        [score for inspection, scores in rows for score in scores(inspection)],
+        batch_size=6000,
+    )
     return len(rows)
 
 
-def _inspection(rng, inspector, staff_id, at, **record) -> QualityInspection:
+def _inspection(rng, inspector, staff_id, at, **record):
+    """An inspection on the call checklist and a maker of its score rows (set
+    in bulk, as history: no coaching is raised for the demo's past)."""
+    checklist = checklist_active(kind=Checklist.Kind.CALL)
+    items = list(checklist.items.order_by("position", "pk"))
     # Most work is good; a few staff have a bad day.
     base = rng.choices([10, 9, 8, 7, 5], weights=[30, 35, 20, 10, 5])[0]
-    scores = {
-        item: max(0, min(10, base + rng.choice([-1, 0, 0, 0, 1])))
-        for item in QualityInspection.CHECKLIST
+    values = {
+        item.code: max(0, min(item.max_score, base + rng.choice([-1, 0, 0, 0, 1])))
+        for item in items
     }
+    results = {item.code: item_passes(item, values[item.code]) for item in items}
+    total = inspection_total(items, values)
     inspected_at = min(at + timedelta(days=rng.randint(1, 5)), timezone.now())
-    return QualityInspection(
+    inspection = QualityInspection(
+        checklist=checklist,
         inspector=inspector,
         staff_id=staff_id,
         inspected_at=inspected_at,
-        total=inspection_total(scores),
+        total=total,
+        passed=all(results.values()) and total >= checklist.pass_mark,
         comments=rng.choice(COMMENTS),
-        **scores,
         **record,
     )
+
+    def scores(saved):
+        return [
+            InspectionScore(
+                inspection=saved,
+                item=item,
+                score=values[item.code],
+                passed=results[item.code],
+            )
+            for item in items
+        ]
+
+    return inspection, scores
 
 
 def _months_ago(day: date, months: int) -> date:

@@ -53,7 +53,7 @@ from complaints.models import (
 )
 from crm import selectors as crm_rows
 from crm.models import Revisit
-from kpi.models import QualityInspection
+from kpi.models import InspectionScore, QualityInspection
 from training import selectors as training_rows
 from training.models import Assessment, Enrollment
 
@@ -196,6 +196,12 @@ def _inspections(w):
     )
 
 
+def _inspection_items(w):
+    return InspectionScore.objects.filter(
+        inspection__inspected_at__gte=w.start, inspection__inspected_at__lt=w.end
+    )
+
+
 def _attended_ytd(w):
     # Same rule as training.selectors.training_records: attended hours of
     # sessions starting in the year — here from 1 January to the period's end.
@@ -310,6 +316,17 @@ INSPECTIONS = Source(
     rows=_inspections,
     date_field="inspected_at",
 )
+# One row per item scored in an inspection of the period (the item of the
+# checklist version used): the QA pass rate by item.
+INSPECTION_ITEMS = Source(
+    "inspection_items",
+    InspectionScore,
+    staff="inspection__staff",
+    team="inspection__staff__team",
+    department="inspection__staff__department",
+    rows=_inspection_items,
+    date_field="inspection__inspected_at",
+)
 TRAINING_ATTENDED = Source(
     "training_attended",
     Enrollment,
@@ -370,6 +387,7 @@ SOURCES = (
     CAPAS_DUE,
     CAPA_VERIFICATIONS,
     INSPECTIONS,
+    INSPECTION_ITEMS,
     TRAINING_ATTENDED,
     ASSESSMENTS_TAKEN,
     VISITS,
@@ -527,6 +545,12 @@ MEASURES: dict[str, Measure] = {
             sample=lambda w: Q(attributed_staff__isnull=False, category__code=ATTITUDE),
         ),
         Measure("qa_score_avg", INSPECTIONS, "avg", field="total"),
+        Measure(
+            "qa_item_pass_rate",
+            INSPECTION_ITEMS,
+            "rate",
+            numerator=lambda w: Q(passed=True),
+        ),
         Measure(
             "training_hours_ytd",
             TRAINING_ATTENDED,

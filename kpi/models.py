@@ -404,16 +404,118 @@ class DashboardSnapshot(models.Model):
         return f"{self.period} {self.subject_type}:{self.subject_id}"
 
 
-class QualityInspection(models.Model):
-    """A QA inspector's checklist score of one complaint or interaction (质检).
+class Checklist(models.Model):
+    """A quality-inspection checklist (质检评分表) of one kind, versioned.
 
-    ``staff`` is the staff member whose work was inspected (by default the
-    complaint's assignee or the interaction's staff member).
+    A checklist family shares its ``code``; each edit of a version that has been
+    used by an inspection creates the next version (``kpi.services.checklists``),
+    so an inspection keeps the very items it was scored on. One version of a
+    family is active: new inspections and sampling plans use it.
 
-    Six checklist items are scored 0–10; ``total`` (0–100) is their sum scaled to
-    100, set by ``kpi.services.inspections.inspection_record``.
+    An item's score is read as a percentage of its ``max_score``; the total
+    (0–100) is the weighted mean of those percentages. The inspection passes
+    when every item reaches its pass mark and the total reaches the checklist's.
     """
 
+    class Kind(models.TextChoices):
+        CALL = "call", _("call")
+        CHAT = "chat", _("online chat")
+        ONSITE = "onsite", _("on-site appearance and environment")
+
+    code = models.SlugField(_("code"), max_length=40)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    pass_mark = models.DecimalField(
+        _("pass mark of the total (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("inspection checklist")
+        verbose_name_plural = _("inspection checklists")
+        ordering = ["kind", "code", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "version"], name="kpi_checklist_code_version"
+            ),
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(is_active=True),
+                name="kpi_checklist_one_active_version",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} v{self.version}"
+
+
+class ChecklistItem(models.Model):
+    """One scored item of a checklist version (never changed once used)."""
+
+    checklist = models.ForeignKey(
+        Checklist,
+        verbose_name=_("inspection checklist"),
+        on_delete=models.CASCADE,
+        related_name="items",
+    )
+    code = models.SlugField(_("code"), max_length=40)
+    label = models.CharField(_("item"), max_length=200)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    weight = models.DecimalField(
+        _("weight"),
+        max_digits=6,
+        decimal_places=2,
+        default=1,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    max_score = models.PositiveSmallIntegerField(
+        _("maximum score"), default=100, validators=[MinValueValidator(1)]
+    )
+    pass_mark = models.DecimalField(
+        _("pass mark (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("The share of the maximum score the item must reach."),
+    )
+
+    class Meta:
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        ordering = ["checklist", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["checklist", "code"], name="kpi_checklist_item_code"
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gt=0), name="kpi_checklist_item_weight"
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+
+class QualityInspection(models.Model):
+    """A QA inspector's checklist score of one complaint, interaction or (on-site
+    checklists) of a staff member's appearance and workplace (质检).
+
+    ``staff`` is the staff member whose work was inspected (by default the
+    complaint's assignee or the interaction's staff member). The scores are
+    ``InspectionScore`` rows, one per item of ``checklist`` (the version used);
+    ``total`` (0–100) and ``passed`` are set by
+    ``kpi.services.inspections.inspection_record``.
+    """
+
+    # The items of the call checklist v1 (the six items scored 0–10 before
+    # checklists were data; migration 0012 made them ChecklistItem codes).
     CHECKLIST = (
         "polite_language",
         "clarity",
@@ -424,6 +526,12 @@ class QualityInspection(models.Model):
     )
     ITEM_MAX = 10
 
+    checklist = models.ForeignKey(
+        Checklist,
+        verbose_name=_("inspection checklist"),
+        on_delete=models.PROTECT,
+        related_name="inspections",
+    )
     inspector = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("inspector"),
@@ -453,25 +561,8 @@ class QualityInspection(models.Model):
         related_name="inspections",
     )
     inspected_at = models.DateTimeField(_("inspected at"))
-    polite_language = models.PositiveSmallIntegerField(
-        _("polite language"), validators=[MaxValueValidator(ITEM_MAX)]
-    )
-    clarity = models.PositiveSmallIntegerField(
-        _("clarity"), validators=[MaxValueValidator(ITEM_MAX)]
-    )
-    tone = models.PositiveSmallIntegerField(
-        _("tone"), validators=[MaxValueValidator(ITEM_MAX)]
-    )
-    listening = models.PositiveSmallIntegerField(
-        _("listening"), validators=[MaxValueValidator(ITEM_MAX)]
-    )
-    accuracy = models.PositiveSmallIntegerField(
-        _("accuracy"), validators=[MaxValueValidator(ITEM_MAX)]
-    )
-    compliance = models.PositiveSmallIntegerField(
-        _("compliance"), validators=[MaxValueValidator(ITEM_MAX)]
-    )
     total = models.DecimalField(_("total score"), max_digits=5, decimal_places=2)
+    passed = models.BooleanField(_("passed"), default=True)
     comments = models.TextField(_("comments"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -487,14 +578,156 @@ class QualityInspection(models.Model):
                 condition=Q(total__gte=0, total__lte=100),
                 name="kpi_inspection_total_range",
             ),
-            models.CheckConstraint(
-                condition=Q(complaint__isnull=False) | Q(interaction__isnull=False),
-                name="kpi_inspection_has_record",
-            ),
         ]
 
     def __str__(self):
         return f"{self.staff} {self.inspected_at:%Y-%m-%d} {self.total}"
+
+
+class InspectionScore(models.Model):
+    """One item's score in one inspection (the item of the version used)."""
+
+    inspection = models.ForeignKey(
+        QualityInspection,
+        verbose_name=_("quality inspection"),
+        on_delete=models.CASCADE,
+        related_name="scores",
+    )
+    item = models.ForeignKey(
+        ChecklistItem,
+        verbose_name=_("checklist item"),
+        on_delete=models.PROTECT,
+        related_name="scores",
+    )
+    score = models.DecimalField(_("score"), max_digits=6, decimal_places=2)
+    passed = models.BooleanField(_("passed"))
+
+    class Meta:
+        verbose_name = _("item score")
+        verbose_name_plural = _("item scores")
+        ordering = ["inspection", "item__position", "item_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["inspection", "item"], name="kpi_inspection_item_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.item}: {self.score}"
+
+
+class SamplingPlan(models.Model):
+    """抽样计划: a share of each agent's closed complaints of one team, per
+    period, drawn daily into the QA inspectors' queues (``InspectionSample``)
+    by ``kpi.draw_inspection_samples``."""
+
+    class Period(models.TextChoices):
+        MONTH = "month", _("month")
+        QUARTER = "quarter", _("quarter")
+
+    name = models.CharField(_("name"), max_length=200)
+    team = models.ForeignKey(
+        "crm.Team",
+        verbose_name=_("team"),
+        on_delete=models.PROTECT,
+        related_name="sampling_plans",
+    )
+    checklist = models.ForeignKey(
+        Checklist,
+        verbose_name=_("inspection checklist"),
+        on_delete=models.PROTECT,
+        related_name="sampling_plans",
+        help_text=_("Inspections use the active version of this checklist."),
+    )
+    period = models.CharField(
+        _("period"), max_length=16, choices=Period.choices, default=Period.MONTH
+    )
+    rate = models.DecimalField(
+        _("share sampled (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("5.00"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(100)],
+    )
+    min_per_agent = models.PositiveSmallIntegerField(_("at least per agent"), default=2)
+    inspectors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("QA inspectors"),
+        related_name="sampling_plans",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sampling plan")
+        verbose_name_plural = _("sampling plans")
+        ordering = ["team_id", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class InspectionSample(models.Model):
+    """A complaint drawn by a sampling plan into an inspector's queue; done
+    when its inspection is recorded. A complaint is drawn once per plan."""
+
+    plan = models.ForeignKey(
+        SamplingPlan,
+        verbose_name=_("sampling plan"),
+        on_delete=models.PROTECT,
+        related_name="samples",
+    )
+    period_key = models.CharField(_("period"), max_length=10)
+    period_start = models.DateField(_("period start"))
+    complaint = models.ForeignKey(
+        "complaints.Complaint",
+        verbose_name=_("complaint"),
+        on_delete=models.PROTECT,
+        related_name="inspection_samples",
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member inspected"),
+        on_delete=models.PROTECT,
+        related_name="inspection_samples",
+    )
+    team = models.ForeignKey(
+        "crm.Team",
+        verbose_name=_("team"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("inspector"),
+        on_delete=models.PROTECT,
+        related_name="inspection_queue",
+    )
+    drawn_on = models.DateField(_("drawn on"))
+    inspection = models.OneToOneField(
+        QualityInspection,
+        verbose_name=_("quality inspection"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sample",
+    )
+
+    class Meta:
+        verbose_name = _("inspection sample")
+        verbose_name_plural = _("inspection samples")
+        ordering = ["-drawn_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "complaint"], name="kpi_sample_once_per_plan"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["inspector", "inspection"], name="kpi_sample_queue"),
+        ]
+
+    def __str__(self):
+        return f"{self.plan} · {self.complaint_id}"
 
 
 class AuditPlan(models.Model):

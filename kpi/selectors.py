@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -34,9 +34,12 @@ from kpi.models import (
     AuditPlan,
     DashboardSnapshot,
     Indicator,
+    InspectionSample,
+    InspectionScore,
     KpiPeriod,
     KpiResult,
     QualityInspection,
+    SamplingPlan,
     ScorecardResult,
     ServiceAudit,
     SubjectType,
@@ -154,6 +157,35 @@ def quality_inspection_list(*, user) -> QuerySet[QualityInspection]:
     return scoping.visible_to(user, QualityInspection.objects.all()).select_related(
         "staff", "inspector", "complaint", "interaction"
     )
+
+
+def inspection_score_list(*, user) -> QuerySet[InspectionScore]:
+    return scoping.visible_to(user, InspectionScore.objects.all()).select_related(
+        "item"
+    )
+
+
+def sampling_plan_list(*, user) -> QuerySet[SamplingPlan]:
+    return scoping.visible_to(user, SamplingPlan.objects.all()).select_related(
+        "team", "checklist"
+    )
+
+
+def inspection_sample_list(*, user) -> QuerySet[InspectionSample]:
+    """Samples drawn into the queues ``user`` may see (an inspector: their own
+    and their department's; a supervisor: their team's)."""
+    return scoping.visible_to(user, InspectionSample.objects.all()).select_related(
+        "plan", "complaint", "staff", "inspector", "inspection"
+    )
+
+
+def qa_inspectors(user):
+    """Active QA inspectors ``user`` may see (a sampling plan's inspectors)."""
+    User = get_user_model()
+    return scoping.visible_to(
+        user,
+        User.objects.filter(is_active=True, groups__name=Role.QA_INSPECTOR),
+    ).order_by("username")
 
 
 def audit_plan_list(*, user) -> QuerySet[AuditPlan]:
@@ -569,16 +601,25 @@ def as_of(period: KpiPeriod) -> datetime:
 
 
 def inspection_queue(*, user, since_days: int = 30) -> QuerySet:
-    """Complaints ``user`` may see, resolved or closed in the last
-    ``since_days`` days and not inspected yet, the latest first (20): the QA
-    inspector's home."""
+    """The QA inspector's home list (20): first the complaints a sampling plan
+    drew into ``user``'s queue and not inspected yet (``sampled``), then the
+    complaints ``user`` may see resolved or closed in the last ``since_days``
+    days without an inspection, the latest first."""
     since = timezone.now() - timedelta(days=since_days)
+    drawn = InspectionSample.objects.filter(
+        complaint=OuterRef("pk"), inspector=user, inspection__isnull=True
+    )
+    inspected = QualityInspection.objects.filter(complaint=OuterRef("pk"))
     return (
         complaint_selectors.complaint_list(user=user)
+        .annotate(sampled=Exists(drawn))
         .filter(
-            status__in=(Complaint.Status.RESOLVED, Complaint.Status.CLOSED),
-            resolved_at__gte=since,
-            inspections__isnull=True,
+            Q(sampled=True)
+            | Q(
+                status__in=(Complaint.Status.RESOLVED, Complaint.Status.CLOSED),
+                resolved_at__gte=since,
+            )
+            & ~Exists(inspected)
         )
-        .order_by("-resolved_at")[:20]
+        .order_by("-sampled", "-resolved_at")[:20]
     )

@@ -6,6 +6,7 @@ from kpi import selectors
 from kpi.services.audits import audits_open_due
 from kpi.services.compute import kpi_compute_period, kpi_compute_recent_months
 from kpi.services.reports import kpi_send_monthly_reports
+from kpi.services.sampling import sampling_draw_due
 
 
 @shared_task(name="kpi.compute_snapshots")
@@ -32,3 +33,9 @@ def send_monthly_reports() -> int:
 def open_due_audits() -> int:
     """Daily: open this quarter's / half-year's audit of every active plan (once)."""
     return audits_open_due()
+
+
+@shared_task(name="kpi.draw_inspection_samples")
+def draw_inspection_samples() -> int:
+    """Daily: each active sampling plan's draw into the inspectors' queues (once)."""
+    return sampling_draw_due()

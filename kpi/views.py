@@ -171,6 +171,13 @@ COLUMNS = {
         ("interaction", gettext_lazy("interaction")),
         ("total", gettext_lazy("total score")),
     ],
+    "kpi.InspectionScore": [
+        ("inspection.inspected_at", gettext_lazy("inspected at")),
+        ("inspection.staff", gettext_lazy("staff member")),
+        ("item", gettext_lazy("checklist item")),
+        ("score", gettext_lazy("score")),
+        ("passed", gettext_lazy("passed")),
+    ],
     "training.Enrollment": [
         ("session", gettext_lazy("session")),
         ("staff", gettext_lazy("staff member")),
@@ -211,6 +218,7 @@ SELECT_RELATED = {
     "complaints.SatisfactionSurvey": ("complaint",),
     "crm.Revisit": ("customer", "assignee"),
     "kpi.QualityInspection": ("complaint", "interaction", "staff"),
+    "kpi.InspectionScore": ("item", "inspection__staff"),
     "training.Enrollment": ("session__course", "staff"),
     "training.Assessment": ("staff",),
     "aftersales.Appointment": ("order", "slot__technician__user"),

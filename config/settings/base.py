@@ -239,6 +239,7 @@ KEFU_TASK_QUEUES: dict[str, tuple[str, ...]] = {
         "kpi.compute_period",
         "kpi.send_monthly_reports",
         "kpi.open_due_audits",
+        "kpi.draw_inspection_samples",
     ),
     # everything else: heartbeat, SLA recompute after a policy change, the
     # attitude-training rule
@@ -309,6 +310,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "kpi-open-due-audits": {
         "task": "kpi.open_due_audits",
         "schedule": crontab(hour=6, minute=50),
+    },
+    # 抽样质检: each sampling plan's daily draw into the inspectors' queues
+    # (reproducible per plan and date; a re-run draws nothing more).
+    "kpi-draw-inspection-samples": {
+        "task": "kpi.draw_inspection_samples",
+        "schedule": crontab(hour=6, minute=40),
     },
     "kpi-send-monthly-reports": {
         "task": "kpi.send_monthly_reports",

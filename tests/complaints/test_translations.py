@@ -1,4 +1,4 @@
-"""Every model, field and choice label of complaints and training has a Chinese
+"""Every model, field and choice label of complaints, training and kpi has a Chinese
 translation in the app's own zh_Hans catalogue (DESIGN: the admin is in Chinese;
 choices reused from ``crm.roles`` are translated in crm's catalogue).
 
@@ -16,7 +16,7 @@ from django.apps import apps
 from django.conf import settings
 from django.utils.functional import Promise
 
-APPS = ["complaints", "training"]
+APPS = ["complaints", "training", "kpi"]
 
 
 def _po(*parts: str) -> dict[str, str]:

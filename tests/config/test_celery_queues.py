@@ -31,6 +31,7 @@ EXPECTED = {
     "kpi.compute_period": "kpi",
     "kpi.send_monthly_reports": "kpi",
     "kpi.open_due_audits": "kpi",
+    "kpi.draw_inspection_samples": "kpi",
     "kefu.heartbeat": "default",
     "complaints.sla_policy_recompute": "default",
     "training.attitude_check": "default",

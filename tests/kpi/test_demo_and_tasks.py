@@ -11,9 +11,11 @@ from crm.models import Notification
 from kpi.models import (
     AuditFinding,
     AuditPlan,
+    InspectionSample,
     KpiPeriod,
     KpiResult,
     QualityInspection,
+    SamplingPlan,
     ScorecardResult,
     ServiceAudit,
 )
@@ -49,7 +51,12 @@ def test_seed_demo_computes_the_last_12_months_idempotently():
     )
     packs = Notification.objects.filter(kind="kpi_monthly_report").count()
     assert packs >= 1
+    # 质检 sampling: a monthly plan per team; qa01 (华东) has a queue
+    assert SamplingPlan.objects.count() == 4
+    queue = InspectionSample.objects.filter(inspector__username="qa01")
+    assert queue.filter(inspection__isnull=True).exists()
     counts = (
+        InspectionSample.objects.count(),
         KpiResult.objects.count(),
         ScorecardResult.objects.count(),
         QualityInspection.objects.count(),
@@ -59,6 +66,7 @@ def test_seed_demo_computes_the_last_12_months_idempotently():
     )
     _seed()
     assert (
+        InspectionSample.objects.count(),
         KpiResult.objects.count(),
         ScorecardResult.objects.count(),
         QualityInspection.objects.count(),

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from complaints.models import Complaint
 from complaints.services import complaint_assign
 from tests.factories.complaints import make_complaint, walk
 from tests.factories.crm import RevisitFactory
@@ -104,6 +105,37 @@ def test_qa_sees_resolved_complaints_not_inspected(client, org):
     response = _home(client, org.qa_inspector_a)
     pks = {c.pk for c in response.context["to_inspect"]}
     assert resolved.pk in pks and open_.pk not in pks
+
+
+def test_qa_sees_the_samples_drawn_for_them_first(client, org):
+    from datetime import date
+
+    from kpi.models import InspectionSample, SamplingPlan
+    from kpi.services.checklists import checklist_active
+
+    # Given a complaint closed two months ago, drawn into qa_inspector_a's queue
+    old = walk(make_complaint(actor=org.agent_a), "closed", actor=org.supervisor_a)
+    Complaint.objects.filter(pk=old.pk).update(
+        resolved_at=timezone.now() - timedelta(days=60)
+    )
+    recent = walk(make_complaint(actor=org.agent_a), "resolved", actor=org.supervisor_a)
+    plan = SamplingPlan.objects.create(
+        name="抽检", team=org.team_a, checklist=checklist_active(code="call")
+    )
+    InspectionSample.objects.create(
+        plan=plan,
+        period_key="2026-09",
+        period_start=date(2026, 9, 1),
+        complaint=old,
+        staff=org.agent_a,
+        team=org.team_a,
+        inspector=org.qa_inspector_a,
+        drawn_on=date(2026, 10, 1),
+    )
+    # Then it heads their list, marked, before the recent one
+    response = _home(client, org.qa_inspector_a)
+    assert [c.pk for c in response.context["to_inspect"]] == [old.pk, recent.pk]
+    assert "抽检" in response.content.decode()
 
 
 def test_manager_gets_the_kpi_link(client, org):

@@ -37,6 +37,8 @@ CODES = {
     "repair_turnaround_avg",
     "repair_cost_avg",
     "return_exchange_rate",
+    # 质检 by item (kpi 0014)
+    "qa_item_pass_rate",
 }
 
 

@@ -144,6 +144,9 @@ ADMIN_OBJECTS: dict[str, tuple[str | dict[str, str], str | None]] = {
     "crm.team": ("team_a", "team_b"),
     "crm.user": ("agent_a", "agent_b"),
     "kpi.auditplan": ("audit_plan_a", "audit_plan_b"),
+    "kpi.checklist": ("checklist", None),
+    "kpi.samplingplan": ("sampling_plan_a", "sampling_plan_b"),
+    "kpi.inspectionsample": ("sample_a", "sample_b"),
     "kpi.serviceaudit": ("audit_a", "audit_b"),
     "kpi.indicator": ("indicator", None),
     "kpi.kpiperiod": ("period", None),
@@ -526,6 +529,38 @@ kpi.auditplan                 changelist  200  200  200  403  403  403  403  200
                               save        200  200  403  403  403  403  403  403  403  LOG  LOG
                               save out    200  302  403  403  403  403  403  403  403  LOG  LOG
 kpi.serviceaudit              changelist  200  200  200  403  403  403  403  200  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  200  403  LOG  LOG
+                              change out  200  302  302  403  403  403  403  302  403  LOG  LOG
+                              history     200  200  200  302  302  302  302  200  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    403  403  403  403  403  403  403  403  403  LOG  LOG
+# 质检 checklists: managers edit (a used version becomes the next version; none
+# is deleted), supervisors and QA inspectors read
+kpi.checklist                 changelist  200  200  200  403  403  403  403  200  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  200  403  LOG  LOG
+                              history     200  200  200  403  403  403  403  200  403  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
+# sampling plans: managers edit their department's, the team's supervisor and the
+# department's QA inspectors read; never deleted (deactivated)
+kpi.samplingplan              changelist  200  200  200  403  403  403  403  200  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  200  403  LOG  LOG
+                              change out  200  302  302  403  403  403  403  302  403  LOG  LOG
+                              history     200  200  200  302  302  302  302  200  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
+                              save out    200  302  403  403  403  403  403  403  403  LOG  LOG
+# the inspectors' queue: drawn by the daily job (no add page), read-only, done by
+# recording the inspection
+kpi.inspectionsample          changelist  200  200  200  403  403  403  403  200  403  LOG  LOG
                               add         403  403  403  403  403  403  403  403  403  LOG  LOG
                               change      200  200  200  403  403  403  403  200  403  LOG  LOG
                               change out  200  302  302  403  403  403  403  302  403  LOG  LOG

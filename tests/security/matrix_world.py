@@ -319,6 +319,33 @@ def build_world() -> World:
     w.audit_a = audits.get(plan=w.audit_plan_a)
     w.audit_b = audits.get(plan=w.audit_plan_b)
 
+    # --- 质检: the call checklist, a sampling plan and a queued sample per side --------
+    w.checklist = model("kpi.Checklist").objects.get(code="call", is_active=True)
+    sampling = model("kpi.SamplingPlan")
+    for side in ("a", "b"):
+        plan = sampling.objects.create(
+            name=f"mx-sampling-{side}",
+            team=w.get(f"team_{side}"),
+            checklist=w.checklist,
+        )
+        plan.inspectors.set([w.get(f"qa_inspector_{side}")])
+        setattr(w, f"sampling_plan_{side}", plan)
+        complaint = w.get(f"comp_{side}")
+        setattr(
+            w,
+            f"sample_{side}",
+            model("kpi.InspectionSample").objects.create(
+                plan=plan,
+                period_key=f"{today:%Y-%m}",
+                period_start=today.replace(day=1),
+                complaint=complaint,
+                staff=w.get(f"agent_{side}"),
+                team=w.get(f"team_{side}"),
+                inspector=w.get(f"qa_inspector_{side}"),
+                drawn_on=today,
+            ),
+        )
+
     # --- notifications: everyone's own inbox ----------------------------------------------
     for name in ("admin", "superuser", *(f"{r}_a" for r in SIDE_ROLES), "agent_b"):
         row, _created = notify(

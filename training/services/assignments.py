@@ -285,3 +285,29 @@ def assignment_coaching_for_complaint(*, complaint) -> TrainingAssignment | None
         key=f"coaching:complaint:{complaint.pk}",
     )
     return assignment if created else None
+
+
+def assignment_coaching(
+    *, staff: User, note: str, key: str
+) -> TrainingAssignment | None:
+    """Coach ``staff`` on the coaching course, once per ``key`` (a rule of
+    another app names its cause in the key, e.g. a failed quality inspection);
+    None when nothing new was assigned (inactive staff, no coaching course, or
+    already assigned)."""
+    if staff is None or not staff.is_active:
+        return None
+    course = coaching_course()
+    if course is None:
+        if not _NO_COACHING_COURSE_LOGGED:  # a configuration fact: said once
+            _NO_COACHING_COURSE_LOGGED.append(True)
+            logger.info("coaching: no active service-skills course to assign")
+        return None
+    assignment, created = assignment_create(
+        actor=None,
+        staff=staff,
+        course=course,
+        reason=TrainingAssignment.Reason.COACHING,
+        note=note,
+        key=key,
+    )
+    return assignment if created else None
