@@ -47,6 +47,23 @@ SUBJECT = "快件延误三天未送达"
 DESCRIPTION = "客户反映快件已延误三天，物流信息未更新。"
 
 
+def _kb_article(t, **overrides):
+    """A published knowledge article of supervisor A's, in category "late"."""
+    from complaints.models import Category
+
+    values = {
+        "title": "快件延误怎么办",
+        "problem": "客户反映快件超过承诺时效仍未送达。",
+        "solution": "查询物流节点，联系网点加急派送，并告知客户预计送达时间。",
+        "owner": t.org.supervisor_a,
+        "review_date": date(2027, 3, 1),
+        "status": "published",
+        "categories": [Category.objects.get(code="late")],
+    }
+    values.update(overrides)
+    return s.article_create(actor=t.org.supervisor_a, **values)
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
@@ -627,6 +644,54 @@ CASES = [
                 assignee=t.org.relations_specialist_a,
             )
         },
+    ),
+    Case(
+        "article_create",
+        "article_create",
+        None,
+        "supervisor_a",
+        # the test's category lookup; SAVEPOINT, the actor's roles, the
+        # owner's validation, the INSERT, the categories' set (read the
+        # current ones, add), RELEASE
+        lambda t: _kb_article(t),
+        8,
+    ),
+    Case(
+        "article_update",
+        "article_update",
+        None,
+        "supervisor_a",
+        # roles; the lock; the earlier text kept as a version; the UPDATE
+        lambda t: s.article_update(
+            actor=t.actor,
+            article=t.x["article"],
+            changes={"solution": "先致歉，再查询物流节点并加急派送。"},
+        ),
+        7,
+        setup=lambda t: {"article": _kb_article(t)},
+    ),
+    Case(
+        "article_use",
+        "article_use",
+        "handling",
+        "complaint_handler_a",
+        # roles; the scope check; the use row (its savepoint); the counter
+        lambda t: s.article_use(
+            actor=t.actor, article=t.x["article"], complaint=t.complaint
+        ),
+        7,
+        setup=lambda t: {"article": _kb_article(t)},
+    ),
+    Case(
+        "article_review_reminders",
+        "article_review_reminders",
+        None,
+        None,
+        # the due articles; per article: the claim, the re-read with its
+        # owner, the notification (get_or_create)
+        lambda t: s.article_review_reminders(today=date(2027, 3, 2)),
+        9,
+        setup=lambda t: {"article": _kb_article(t)},
     ),
 ]
 
