@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from aftersales import selectors, services
@@ -19,6 +21,7 @@ from aftersales.models import (
     ServiceOrderEvent,
     Technician,
 )
+from complaints.admin.complaint import ComplaintAdmin
 from crm.admin_base import ScopedModelAdmin, ScopedTabularInline, adopt_saved
 
 S = ServiceOrder.Status
@@ -304,3 +307,40 @@ class AppointmentSlotAdmin(ScopedModelAdmin):
     list_filter = ("date", "kind", "area")
     list_select_related = ("technician__user",)
     readonly_fields = ("booked",)
+
+
+class ComplaintServiceOrderInline(ScopedTabularInline):
+    """The service orders a complaint opened (refund, replacement, repair), on
+    the complaint's page: reference (a link to the order), kind, status, owner,
+    when requested. Read-only; only the orders the reader may see (the
+    after-sales selector), and only for readers with the view permission."""
+
+    model = ServiceOrder
+    fk_name = "complaint"
+    selector = staticmethod(selectors.service_order_list)
+    fields = ("order", "kind", "status", "owner", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = _("service order")
+    verbose_name_plural = _("service orders of this complaint")
+
+    @admin.display(description=_("reference"))
+    def order(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:aftersales_serviceorder_change", args=[obj.pk]),
+            obj.reference,
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# aftersales sits above complaints: it adds its panel to the complaint's page
+# (the arrow turned round, docs/architecture.md), complaints knows nothing of it.
+if ComplaintServiceOrderInline not in ComplaintAdmin.inlines:
+    ComplaintAdmin.inlines = [*ComplaintAdmin.inlines, ComplaintServiceOrderInline]

@@ -3,6 +3,8 @@ order in the resolving transaction, once per resolution cycle (issue 17)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from aftersales.complaint_followups import complaint_resolved
@@ -181,3 +183,35 @@ def test_a_reopened_complaint_resolved_with_repair_again_opens_its_second_order(
         ("repair", 1, "为客户更换新机"),
         ("repair", 2, "再次维修"),
     ]
+
+
+def test_the_complaint_page_lists_its_service_orders(org, client):
+    complaint = _resolve(org, "replacement")
+    order = ServiceOrder.objects.get(complaint=complaint)
+    url = f"/admin/complaints/complaint/{complaint.pk}/change/"
+    link = f"/admin/aftersales/serviceorder/{order.pk}/change/"
+
+    client.force_login(org.supervisor_a)
+    html = client.get(url).content.decode()
+    assert "本投诉的售后服务单" in html
+    assert link in html and order.reference in html
+
+    # the agent who received it works after-sales orders too
+    client.force_login(org.agent_a)
+    assert link in client.get(url).content.decode()
+
+    # a reader without the after-sales view permission (QA) sees no panel
+    client.force_login(org.qa_inspector_a)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert link not in response.content.decode()
+    assert order.reference not in response.content.decode()
+
+    # a complaint that opened no order shows an empty panel
+    other = make_complaint(actor=org.agent_a)
+    client.force_login(org.supervisor_a)
+    html = client.get(
+        f"/admin/complaints/complaint/{other.pk}/change/"
+    ).content.decode()
+    assert "本投诉的售后服务单" in html
+    assert not re.search(r"/admin/aftersales/serviceorder/\d+/change/", html)
