@@ -2,8 +2,10 @@
 
 For every live appointment of tomorrow (local date) the technician gets a
 notification (crm's notification outbox, keyed by the appointment: a second
-run raises nothing) and the customer's reminder is recorded on the order
-(a customer-visible event); ``customer_reminded_at`` / ``technician_reminded_at``
+run raises nothing) and the reminder is recorded on the order as a
+customer-visible event, which a partner reads on the order's events and passes
+on (the customer-message outbox of complaints needs a complaint: no text goes to
+the customer from here yet); ``customer_reminded_at`` / ``technician_reminded_at``
 mark them done under a row lock, so concurrent or repeated sweeps remind once.
 """
 
@@ -63,7 +65,7 @@ def _remind(appointment: Appointment, *, now: datetime) -> None:
     event(
         order,
         ServiceOrderEvent.Kind.REMINDED,
-        note=_("Visit reminder sent to the customer: %(time)s") % {"time": when},
+        note=_("Reminder of the visit: %(time)s") % {"time": when},
         customer_visible=True,
     )
     appointment.customer_reminded_at = now
