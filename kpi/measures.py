@@ -213,6 +213,14 @@ def _assessments_taken(w):
     return training_rows.assessments_graded_between(start=w.start_date, end=w.end_date)
 
 
+def _knowledge_tests_after(w):
+    # Knowledge tests right after a session, by date taken (their gain over the
+    # test before the course is the measure's field).
+    return training_rows.knowledge_tests_after_between(
+        start=w.start_date, end=w.end_date
+    )
+
+
 def _visits(w):
     return aftersales_rows.visits_checked_in_between(start=w.start, end=w.end)
 
@@ -347,6 +355,16 @@ ASSESSMENTS_TAKEN = Source(
     date_field="taken_on",
     date_type="date",
 )
+KNOWLEDGE_TESTS_AFTER = Source(
+    "knowledge_tests_after",
+    Assessment,
+    staff="staff",
+    team="staff__team",
+    department="staff__department",
+    rows=_knowledge_tests_after,
+    date_field="taken_on",
+    date_type="date",
+)
 
 VISITS = Source(
     "visits",
@@ -390,6 +408,7 @@ SOURCES = (
     INSPECTION_ITEMS,
     TRAINING_ATTENDED,
     ASSESSMENTS_TAKEN,
+    KNOWLEDGE_TESTS_AFTER,
     VISITS,
     REPAIRS_COMPLETED,
     SERVICE_ORDERS_REQUESTED,
@@ -562,6 +581,16 @@ MEASURES: dict[str, Measure] = {
             ASSESSMENTS_TAKEN,
             "rate",
             numerator=lambda w: Q(passed=True),
+        ),
+        Measure(
+            # Training effectiveness: the average gain in points of the
+            # knowledge test right after a session over the same person's test
+            # before it (pairs only: a test without one before counts neither way).
+            "training_effectiveness",
+            KNOWLEDGE_TESTS_AFTER,
+            "avg",
+            sample=lambda w: Q(training_rows.has_knowledge_test_before()),
+            field=training_rows.knowledge_gain_expression(),
         ),
         Measure(
             "on_time_visit_rate",

@@ -206,6 +206,7 @@ class Assessment(models.Model):
         PERFORMANCE = "performance", _("performance review")
 
     class Window(models.TextChoices):
+        BEFORE = "before", _("before the course")
         IMMEDIATE = "immediate", _("immediately after the course")
         ONE_MONTH = "one_month", _("one month after")
         THREE_MONTHS = "three_months", _("three months after")

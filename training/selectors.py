@@ -21,6 +21,8 @@ from django.db.models import (
     Case,
     CharField,
     DecimalField,
+    Exists,
+    ExpressionWrapper,
     F,
     FloatField,
     IntegerField,
@@ -456,6 +458,44 @@ def assessments_graded_between(*, start: date, end: date) -> QuerySet[Assessment
     set when the result is recorded)."""
     return Assessment.objects.filter(
         taken_on__gte=start, taken_on__lt=end, passed__isnull=False
+    )
+
+
+def knowledge_tests_after_between(*, start: date, end: date) -> QuerySet[Assessment]:
+    """Knowledge tests taken right after a session on a day in [start, end),
+    with a score: the rows of the KPI ``training_effectiveness``, which
+    averages ``knowledge_gain_expression()`` over them."""
+    return assessments_graded_between(start=start, end=end).filter(
+        kind=Assessment.Kind.KNOWLEDGE,
+        window=Assessment.Window.IMMEDIATE,
+        session__isnull=False,
+        score__isnull=False,
+    )
+
+
+def _knowledge_tests_before() -> QuerySet[Assessment]:
+    return Assessment.objects.filter(
+        session=OuterRef("session"),
+        staff=OuterRef("staff"),
+        kind=Assessment.Kind.KNOWLEDGE,
+        window=Assessment.Window.BEFORE,
+        score__isnull=False,
+    )
+
+
+def has_knowledge_test_before() -> Exists:
+    """True for a test whose staff member has a scored knowledge test before
+    the same session (the pairs ``training_effectiveness`` counts)."""
+    return Exists(_knowledge_tests_before())
+
+
+def knowledge_gain_expression():
+    """A knowledge test's ``score`` minus the same staff member's score on the
+    session's test before the course; None without a scored test before."""
+    before = _knowledge_tests_before().values("score")[:1]
+    return ExpressionWrapper(
+        F("score") - Subquery(before),
+        output_field=DecimalField(max_digits=6, decimal_places=1),
     )
 
 

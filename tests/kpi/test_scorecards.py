@@ -39,6 +39,7 @@ CODES = {
     "return_exchange_rate",
     # 质检 by item (kpi 0014)
     "qa_item_pass_rate",
+    "training_effectiveness",
 }
 
 

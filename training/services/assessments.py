@@ -104,6 +104,27 @@ def assessments_schedule_for_session(*, session: TrainingSession) -> int:
     return len(rows)
 
 
+def knowledge_test_before_schedule(
+    *, session: TrainingSession, staff_id: int
+) -> Assessment:
+    """The knowledge test before the course of one enrolled staff member, due on
+    the session's first day (local date), created once (unique per session,
+    staff, kind and window). Not graded (no pass mark): its score is the
+    baseline the test after the course is compared with (KPI
+    ``training_effectiveness``)."""
+    assessment, _created = Assessment.objects.get_or_create(
+        session=session,
+        staff_id=staff_id,
+        kind=K.KNOWLEDGE,
+        window=W.BEFORE,
+        defaults={
+            "course_id": session.course_id,
+            "due_on": timezone.localdate(session.starts_at),
+        },
+    )
+    return assessment
+
+
 @transaction.atomic
 def assessment_schedule(
     *,
@@ -173,10 +194,15 @@ def assessment_record_result(
         raise InvalidInput(
             _("The date taken cannot be in the future."), field="taken_on"
         )
-    if assessment.session_id and taken_on < timezone.localdate(
-        assessment.session.starts_at
-    ):
-        raise Conflict(_("The assessment cannot be taken before its session."))
+    if assessment.session_id:
+        first_day = timezone.localdate(assessment.session.starts_at)
+        if assessment.window == W.BEFORE:
+            if taken_on > first_day:
+                raise Conflict(
+                    _("A test before the course is taken by the session's first day.")
+                )
+        elif taken_on < first_day:
+            raise Conflict(_("The assessment cannot be taken before its session."))
     passed = None if assessment.pass_mark is None else score >= assessment.pass_mark
     fields = {
         "score": score,

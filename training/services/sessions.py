@@ -21,7 +21,10 @@ from training.models import (
     TrainingEvent,
     TrainingSession,
 )
-from training.services.assessments import assessments_schedule_for_session
+from training.services.assessments import (
+    assessments_schedule_for_session,
+    knowledge_test_before_schedule,
+)
 from training.services.events import Kind, event, events
 
 S = TrainingSession.Status
@@ -81,6 +84,8 @@ def enrollment_create(
     enrollment.full_clean(exclude=["session", "staff"])
     enrollment.save()
     event(Kind.ENROLLED, actor=actor, staff=staff, session=session)
+    if session.status == S.PLANNED:
+        knowledge_test_before_schedule(session=session, staff_id=staff.pk)
     return enrollment, True
 
 
