@@ -9,6 +9,40 @@ from django.core.cache import cache
 
 from tests.factories import DepartmentFactory, TeamFactory, UserFactory
 
+# pytest-django's django_db marker, positionally: transaction, reset_sequences,
+# databases, serialized_rollback, available_apps.
+_DJANGO_DB_ARGS = (
+    "transaction",
+    "reset_sequences",
+    "databases",
+    "serialized_rollback",
+    "available_apps",
+)
+
+
+def pytest_collection_modifyitems(items):
+    """Every transactional test restores the migrations' rows afterwards
+    (``serialized_rollback``), not only the ones that asked.
+
+    A transactional test's database is flushed when it ends. Without
+    ``serialized_rollback`` the flush is followed by ``post_migrate``, which
+    recreates the content types and permissions under new ids; a later test
+    with ``serialized_rollback`` on the same xdist worker then reloads the
+    serialized rows under their old ids and fails on the natural-key unique
+    constraint (seen: ``django_content_type (admin, logentry) already exists``).
+    With every transactional test serialized, each flush leaves the tables empty
+    and each test starts from the migrations' rows.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None:
+            continue
+        kwargs = dict(zip(_DJANGO_DB_ARGS, marker.args, strict=False))
+        kwargs.update(marker.kwargs)
+        if kwargs.get("transaction") and not kwargs.get("serialized_rollback"):
+            kwargs["serialized_rollback"] = True
+            item.add_marker(pytest.mark.django_db(**kwargs), append=False)
+
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
