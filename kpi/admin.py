@@ -252,7 +252,8 @@ def score_field(item: ChecklistItem) -> forms.DecimalField:
         decimal_places=2,
         widget=forms.NumberInput(attrs={"min": 0, "max": item.max_score, "step": 1}),
         help_text=_("Score from 0 to %(max)s; passes at %(mark)s %% or more.")
-        % {"max": item.max_score, "mark": item.pass_mark.normalize()},
+        # "60", not "6E+1" (Decimal.normalize of 60.00)
+        % {"max": item.max_score, "mark": format(item.pass_mark.normalize(), "f")},
     )
 
 
@@ -302,6 +303,11 @@ class QualityInspectionAdmin(ScopedModelAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()
+
+    def get_readonly_fields(self, request, obj=None):
+        # The total and the verdict come from the scores: none before saving
+        # (an empty add form showed "passed ✓").
+        return self.readonly_fields if obj is not None else ()
 
     def _checklist_for(self, request) -> Checklist | None:
         """The checklist whose items the add form scores: the one posted or

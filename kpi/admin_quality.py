@@ -12,7 +12,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.admin_base import ScopedModelAdmin, ScopedTabularInline, adopt_saved
-from crm.roles import Role
 from kpi import selectors
 from kpi.models import Checklist, ChecklistItem, InspectionSample, SamplingPlan
 from kpi.services.checklists import checklist_is_used, checklist_save
@@ -122,12 +121,9 @@ class SamplingPlanForm(forms.ModelForm):
         if inspectors is not None and not inspectors:
             self.add_error("inspectors", _("Choose at least one QA inspector."))
         if team is not None and inspectors:
-            outside = [
-                u
-                for u in inspectors
-                if u.department_id != team.department_id
-                or not u.groups.filter(name=Role.QA_INSPECTOR).exists()
-            ]
+            # inspectors come from the field's queryset (selectors.qa_inspectors:
+            # QA inspectors only); what is left to check is their department
+            outside = [u for u in inspectors if u.department_id != team.department_id]
             if outside:
                 self.add_error(
                     "inspectors",

@@ -45,7 +45,6 @@ def may_assign(user) -> bool:
 def home(request):
     user = request.user
     now = timezone.now()
-    is_admin = scoping.has_role(user, Role.ADMIN) or user.is_superuser
     context = {
         # the admin's header: user links, language switch, theme toggle
         **admin.site.each_context(request),
@@ -67,7 +66,7 @@ def home(request):
             if status in counts
         ]
         context["sections"].append("mine")
-    if scoping.has_role(user, Role.SUPERVISOR, Role.MANAGER) or is_admin:
+    if may_assign(user):
         queue = complaint_selectors.team_queue(user=user, now=now)
         for c in queue["at_risk"]:
             c.due = c.next_due

@@ -371,6 +371,7 @@ def _complaints_link(period: KpiPeriod, scope: Scope):
     start, end = aware_range(period)
     common = {
         "status__exact": "all",
+        "archived": "all",  # the period's archived complaints are in its figures
         "received_at__gte": str(start),
         "received_at__lt": str(end),
         scope.subject_type: scope.subject_id,
@@ -405,14 +406,15 @@ def dashboard_figures(period: KpiPeriod, scope: Scope) -> DashboardFigures:
             }
         )
     category_names = {code: name for code, name, _ch, _n in row.category_channel}
+    codes = sorted(category_names)
     channels_seen = sorted({ch for _c, _n, ch, _x in row.category_channel})
     heatmap = {
-        "categories": [category_names[c] for c in sorted(category_names)],
+        "categories": [category_names[c] for c in codes],
         "channels": [str(channel_labels.get(ch, ch)) for ch in channels_seen],
         "cells": [
             {
                 "x": channels_seen.index(channel),
-                "y": sorted(category_names).index(code),
+                "y": codes.index(code),
                 "count": n,
                 "url": complaints_url(
                     {"channel__exact": channel, **({"category": code} if code else {})}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -22,7 +22,19 @@ from kpi.models import Checklist, ChecklistItem
 ITEM_FIELDS = ("code", "label", "weight", "max_score", "pass_mark")
 # An item's code names its score field on the inspection form, beside these.
 RESERVED_CODES = frozenset(
-    {"checklist", "complaint", "interaction", "staff", "inspected_at", "comments"}
+    {
+        "checklist",
+        "complaint",
+        "interaction",
+        "staff",
+        "inspected_at",
+        "comments",
+        # the inspection's own fields (read-only on its page) and its id
+        "total",
+        "passed",
+        "inspector",
+        "id",
+    }
 )
 
 
@@ -168,6 +180,14 @@ def checklist_save(
             )
         target = Checklist(code=code, version=1, is_active=is_active)
     else:
+        # The whole family is locked: two edits of its versions at once must
+        # not both save "the next version".
+        list(
+            Checklist.objects.select_for_update()
+            .filter(code=checklist.code)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         checklist = Checklist.objects.select_for_update().get(pk=checklist.pk)
         unchanged = _content(checklist, _stored_items(checklist)) == _content(
             wanted, cleaned
@@ -197,7 +217,14 @@ def checklist_save(
         else:
             _deactivate_others(target)
     target.full_clean(validate_constraints=False)
-    target.save()
+    try:
+        with transaction.atomic():
+            target.save()
+    except IntegrityError:
+        # a concurrent creation of the same code (the family lock covers edits)
+        raise InvalidInput(
+            _("A checklist with this code exists: edit it instead."), field="code"
+        ) from None
     if checklist is not None and target.pk == checklist.pk:
         target.items.all().delete()  # unused: nothing refers to its items yet
     ChecklistItem.objects.bulk_create(

@@ -12,7 +12,8 @@ from collections import Counter, defaultdict
 
 from django.db.models import Count, F, Q
 
-from complaints.models import Complaint, SlaTarget
+from complaints import selectors as complaint_selectors
+from complaints.models import Complaint
 from crm.models import Department, Team
 from kpi.measures import Window, targets_due
 from kpi.models import DashboardSnapshot, KpiPeriod, SubjectType
@@ -45,9 +46,9 @@ def _missed(window: Window):
     """SLA clocks that fell due in the window and were not met on time: the
     ``sla_compliance_rate`` denominator (cancelled and paused clocks excluded)
     minus those met in time."""
-    return targets_due(
-        SlaTarget.objects.filter(cancelled_at__isnull=True), window
-    ).filter(Q(met_at__isnull=True) | Q(met_at__gt=F("due_at")))
+    return targets_due(complaint_selectors.sla_targets(), window).filter(
+        Q(met_at__isnull=True) | Q(met_at__gt=F("due_at"))
+    )
 
 
 def _latest(missed, field: str, subject_id: int) -> list[dict]:

@@ -77,10 +77,11 @@ def sampling_picks(plan: SamplingPlan, day: date) -> list[Pick]:
         .order_by("pk")
         .values_list("pk", "assignee_id")
     )
+    # only this window's candidates (not every complaint the plan ever drew)
     drawn = set(
-        InspectionSample.objects.filter(plan=plan).values_list(
-            "complaint_id", flat=True
-        )
+        InspectionSample.objects.filter(
+            plan=plan, complaint_id__in=[pk for pk, _staff in closed]
+        ).values_list("complaint_id", flat=True)
     )
     period_samples = InspectionSample.objects.filter(plan=plan, period_start=start)
     per_agent = dict(

@@ -410,4 +410,4 @@ def test_complaint_page_panel_costs_the_same_for_one_or_five_articles(
         _article(org, title=f"延误处理 {i}")
     with django_assert_num_queries(len(one.captured_queries)):
         page = client.get(url).content.decode()
-    assert page.count("已采用") == 5
+    assert page.count("采用此文章") == 5

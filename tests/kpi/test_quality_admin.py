@@ -134,3 +134,12 @@ def test_the_queue_links_a_pending_sample_to_the_inspection_form(client, org):
     html = client.get("/admin/kpi/inspectionsample/?pending=1").content.decode()
     assert f"/admin/kpi/qualityinspection/add/?complaint={complaint.reference}" in html
     assert "录入质检" in html
+
+
+def test_the_call_form_shows_plain_pass_marks_and_no_verdict_before_saving(client, org):
+    _login(client, org.qa_inspector_a)
+    html = client.get("/admin/kpi/qualityinspection/add/").content.decode()
+    assert "礼貌用语" in html
+    assert "达到 60%" in html and "E+" not in html  # not "6E+1%"
+    # no total or "passed" before any score is saved
+    assert "field-passed" not in html and "field-total" not in html

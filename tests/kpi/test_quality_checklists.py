@@ -201,6 +201,18 @@ def test_only_those_who_may_edit_checklists_do(org):
             items=[{"code": "staff", "label": "员工"}],
         )
     assert reserved.value.field == "code"
+    # nor the inspection's own read-only fields (the score input would be hidden)
+    for code in ("total", "passed"):
+        with pytest.raises(InvalidInput):
+            checklist_save(
+                actor=org.manager_a,
+                checklist=None,
+                code="new",
+                kind="call",
+                name="新表",
+                pass_mark=0,
+                items=[{"code": code, "label": "总分"}],
+            )
     assert Checklist.objects.count() == 3
 
 

@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('training', '0005_alter_trainingrequirement_role'),
+        ("training", "0005_alter_trainingrequirement_role"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='assessment',
-            name='window',
-            field=models.CharField(blank=True, choices=[('before', 'before the course'), ('immediate', 'immediately after the course'), ('one_month', 'one month after'), ('three_months', 'three months after')], max_length=16, verbose_name='window'),
+            model_name="assessment",
+            name="window",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("before", "before the course"),
+                    ("immediate", "immediately after the course"),
+                    ("one_month", "one month after"),
+                    ("three_months", "three months after"),
+                ],
+                max_length=16,
+                verbose_name="window",
+            ),
         ),
     ]
