@@ -120,6 +120,16 @@ def team_list(*, user) -> QuerySet[Team]:
     )
 
 
+def team_lead(team: Team | None, department: Department | None) -> User | None:
+    """Who answers for a team's people: its supervisor, else the department's
+    manager (no query when ``team``/``department`` are loaded with them)."""
+    if team is not None and team.supervisor_id:
+        return team.supervisor
+    if department is not None and department.manager_id:
+        return department.manager
+    return None
+
+
 # --- customers ----------------------------------------------------------------
 
 

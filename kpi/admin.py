@@ -312,7 +312,13 @@ class QualityInspectionAdmin(ScopedModelAdmin):
     def _checklist_for(self, request) -> Checklist | None:
         """The checklist whose items the add form scores: the one posted or
         asked for (``?checklist=``), else the default of the complaint asked
-        for (its sample's plan, its channel), else the call checklist."""
+        for (its sample's plan, its channel), else the call checklist.
+        Resolved once per request (the form, its initial data and the page ask)."""
+        if not hasattr(request, "_inspection_checklist"):
+            request._inspection_checklist = self._resolve_checklist(request)
+        return request._inspection_checklist
+
+    def _resolve_checklist(self, request) -> Checklist | None:
         wanted = request.POST.get("checklist") or request.GET.get("checklist")
         if wanted and str(wanted).isdigit():
             found = Checklist.objects.filter(pk=wanted, is_active=True).first()

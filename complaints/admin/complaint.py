@@ -54,9 +54,6 @@ from crm.services import personal_data_access_log
 # The actions whose text is a reply to the customer: the composer offers phrases.
 PHRASE_ACTIONS = ("reply", "resolve")
 
-# (due field, met field, name) in the order the clocks run.
-SLA_PAIRS = workspace.SLA_CLOCKS
-
 
 def _duration(delta) -> str:
     minutes = int(abs(delta.total_seconds()) // 60)
@@ -236,16 +233,8 @@ class ComplaintAdmin(ScopedModelAdmin):
             return "—"
         if obj.sla_paused or obj.status == Complaint.Status.ON_HOLD:
             return format_html('<span style="color:#777">{}</span>', gettext("paused"))
-        due = None
-        label = ""
-        for due_field, met_field, name in SLA_PAIRS:
-            value = getattr(obj, due_field)
-            if (
-                value is not None
-                and getattr(obj, met_field) is None
-                and (due is None or value < due)
-            ):
-                due, label = value, name
+        now = timezone.now()
+        found = workspace.next_due(obj, now=now)
         breached = (
             format_html(
                 '<span style="color:#ba2121;font-weight:bold">{}</span> ',
@@ -254,10 +243,10 @@ class ComplaintAdmin(ScopedModelAdmin):
             if obj.sla_breached
             else ""
         )
-        if due is None:
+        if found is None:
             return breached or "—"
-        now = timezone.now()
-        if due < now:
+        due, label = found.due, found.clock
+        if found.overdue:
             return format_html(
                 '{}<span style="color:#ba2121;font-weight:bold">{} {} {}</span>',
                 breached,

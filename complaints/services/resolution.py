@@ -16,6 +16,7 @@ from complaints.services.common import S, lock, require_status, save, transition
 from complaints.services.events import event_record
 from complaints.services.handling import _first_response
 from config.errors import Conflict, InvalidInput, NotPermitted
+from crm import selectors as crm_selectors
 from crm.models import Revisit
 from crm.notifications import notify
 from crm.services.revisits import revisit_create
@@ -230,9 +231,7 @@ def _low_score_recovery(complaint: Complaint, *, cycle: int, csat: int, comment)
     """A low score: notify the team supervisor (else the department manager)
     and plan a recovery revisit, each once per cycle (unique keys)."""
     team, dept = complaint.team, complaint.department
-    lead = team.supervisor if team is not None and team.supervisor_id else None
-    if lead is None and dept is not None and dept.manager_id:
-        lead = dept.manager
+    lead = crm_selectors.team_lead(team, dept)
     if lead is not None:
         notify(
             recipient=lead,

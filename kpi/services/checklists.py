@@ -84,7 +84,9 @@ def _clean_items(items: list[dict]) -> list[dict]:
                 _("Item code %(code)s is used twice.") % {"code": code}, field="code"
             )
         codes.add(code)
-        max_score = item.get("max_score") or 100
+        max_score = item.get("max_score")
+        if max_score is None or max_score == "":
+            max_score = 100  # not given: a percentage scale
         if not isinstance(max_score, int) or max_score < 1:
             raise InvalidInput(_("The maximum score is at least 1."), field="max_score")
         cleaned.append(

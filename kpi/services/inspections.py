@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from config.errors import InvalidInput, NotPermitted
 from crm import scoping
+from crm import selectors as crm_selectors
 from crm.notifications import notify
 from kpi.models import (
     Checklist,
@@ -202,9 +203,7 @@ def _follow_up_failed(inspection: QualityInspection, failed: list[str]) -> None:
             staff=staff, note=note, key=f"coaching:inspection:{inspection.pk}"
         )
         team, dept = staff.team, staff.department
-        lead = team.supervisor if team is not None and team.supervisor_id else None
-        if lead is None and dept is not None and dept.manager_id:
-            lead = dept.manager
+        lead = crm_selectors.team_lead(team, dept)
         if lead is None or lead.pk == staff.pk:
             return
         notify(

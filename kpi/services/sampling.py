@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints.models import Complaint
-from crm.notifications import notify
+from crm.notifications import notify_many
 from kpi.models import InspectionSample, SamplingPlan
 from kpi.periods import bounds
 
@@ -167,15 +167,19 @@ def _tell_inspectors(plan: SamplingPlan, day: date, picks: list[Pick]) -> None:
     counts: dict[int, int] = {}
     for pick in picks:
         counts[pick.inspector_id] = counts.get(pick.inspector_id, 0) + 1
-    for inspector in plan.inspectors.filter(pk__in=counts):
-        notify(
-            recipient=inspector,
-            kind="qa_samples_drawn",
-            title=_("%(count)s complaints to inspect (%(plan)s)")
-            % {"count": counts[inspector.pk], "plan": plan.name},
-            link="/admin/kpi/inspectionsample/?pending=1",
-            key=f"qa:samples:{plan.pk}:{day.isoformat()}:{inspector.pk}",
-        )
+    notify_many(
+        [
+            {
+                "recipient": inspector,
+                "kind": "qa_samples_drawn",
+                "title": _("%(count)s complaints to inspect (%(plan)s)")
+                % {"count": counts[inspector.pk], "plan": plan.name},
+                "link": "/admin/kpi/inspectionsample/?pending=1",
+                "key": f"qa:samples:{plan.pk}:{day.isoformat()}:{inspector.pk}",
+            }
+            for inspector in plan.inspectors.filter(pk__in=counts)
+        ]
+    )
 
 
 def sampling_draw_due(*, today: date | None = None) -> int:

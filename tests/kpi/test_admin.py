@@ -140,3 +140,23 @@ def test_inspection_add_form_refuses_unknown_reference_and_score_90(client, org)
     assert response.status_code == 200
     assert "tone" in response.context["adminform"].form.errors
     assert not QualityInspection.objects.exists()
+
+
+@pytest.mark.django_db
+def test_inspection_add_page_looks_up_the_complaint_once(client, org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    complaint = _assigned_complaint(org)
+    _qa_client(client, org)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(
+            f"/admin/kpi/qualityinspection/add/?complaint={complaint.reference}"
+        )
+    assert page.status_code == 200
+    lookups = [
+        q["sql"]
+        for q in queries.captured_queries
+        if 'FROM "complaints_complaint"' in q["sql"] and complaint.reference in q["sql"]
+    ]
+    assert len(lookups) == 1, lookups

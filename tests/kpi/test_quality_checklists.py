@@ -267,3 +267,23 @@ def test_a_passed_inspection_coaches_nobody(org):
     _call(org)
     assert not TrainingAssignment.objects.filter(reason="coaching").exists()
     assert not Notification.objects.filter(kind="qa_failed").exists()
+
+
+def test_a_maximum_score_of_zero_is_refused_and_none_means_a_percentage(org):
+    def save(code, item):
+        return checklist_save(
+            actor=org.manager_a,
+            checklist=None,
+            code=code,
+            kind="call",
+            name="新表",
+            pass_mark=0,
+            items=[{"code": "greeting", "label": "问候", **item}],
+        )
+
+    with pytest.raises(InvalidInput) as zero:
+        save("zero", {"max_score": 0})
+    assert zero.value.field == "max_score"
+    assert not Checklist.objects.filter(code="zero").exists()
+    made = save("plain", {})
+    assert made.items.get().max_score == 100
