@@ -260,10 +260,17 @@ def _staff_templates(staff_ids: set[int] | None = None):
 
 
 def kpi_compute_period(
-    *, actor=None, period: KpiPeriod, now: datetime | None = None
+    *,
+    actor=None,
+    period: KpiPeriod,
+    now: datetime | None = None,
+    rebuild: bool = True,
+    live: bool = False,
 ) -> ComputeSummary:
     """Compute and store the snapshot of ``period`` (see ``kpi_compute_periods``)."""
-    return kpi_compute_periods(actor=actor, periods=[period], now=now)
+    return kpi_compute_periods(
+        actor=actor, periods=[period], now=now, rebuild=rebuild, live=live
+    )
 
 
 def _rolled(partials: dict[str, dict[tuple, Partial]]):
@@ -286,9 +293,23 @@ def _rolled(partials: dict[str, dict[tuple, Partial]]):
 
 
 def kpi_compute_periods(
-    *, actor=None, periods: list[KpiPeriod], now: datetime | None = None
+    *,
+    actor=None,
+    periods: list[KpiPeriod],
+    now: datetime | None = None,
+    rebuild: bool = True,
+    fresh_from: date | None = None,
+    live: bool = False,
 ) -> ComputeSummary:
     """Compute and store the snapshots of ``periods``; returns timings and counts.
+
+    The figures are sums of the daily rollups (``kpi.services.rollups``):
+    ``rebuild`` rewrites every day of the periods first (a recompute: the
+    figures are exactly the live computation's); without it only the days from
+    ``fresh_from`` (default: the first of last month) and days never rolled are
+    rewritten, the rest read as stored (the nightly job). ``live`` reads the
+    source tables directly instead (one grouped pass per source: the reference
+    the rollups are tested against).
 
     Invariants: afterwards each period has exactly one ``KpiResult`` per (active
     indicator, subject) and one ``ScorecardResult`` per staff member with a role
@@ -304,7 +325,10 @@ def kpi_compute_periods(
     codes = set(indicators) & set(MEASURES)
 
     started = time.perf_counter()
-    rolled = _rolled_by_period(periods, codes, now, summary)
+    if live:
+        rolled = _rolled_by_period(periods, codes, now, summary)
+    else:
+        rolled = _rolled_from_rollups(periods, codes, now, summary, rebuild, fresh_from)
     templates = _staff_templates()
     staff_rows, subjects = _subjects(rolled, templates)
     summary.queries_seconds = time.perf_counter() - started
@@ -337,6 +361,30 @@ def _rolled_by_period(
     for kind in {p.kind for p in periods}:
         windows = {p.pk: window_for(p, now) for p in periods if p.kind == kind}
         partials.update(grouped_partials(windows, codes, summary))
+    return {pid: _rolled(parts) for pid, parts in partials.items()}
+
+
+def _rolled_from_rollups(
+    periods: list[KpiPeriod],
+    codes: set[str],
+    now: datetime,
+    summary: ComputeSummary,
+    rebuild: bool,
+    fresh_from: date | None,
+) -> dict[int, dict]:
+    """As ``_rolled_by_period``, from the daily rollups (brought up to date
+    first: see ``rollups.refresh_rollups``)."""
+    from kpi.services import rollups  # rollups builds on this module
+
+    sources = [s for s in SOURCES if any(MEASURES[c].source is s for c in codes)]
+    started = time.perf_counter()
+    rollups.refresh_rollups(
+        periods, now=now, sources=sources, rebuild=rebuild, fresh_from=fresh_from
+    )
+    summary.sources["rollups_refresh"] = time.perf_counter() - started
+    started = time.perf_counter()
+    partials = rollups.rollup_partials(periods, codes)
+    summary.sources["rollups_read"] = time.perf_counter() - started
     return {pid: _rolled(parts) for pid, parts in partials.items()}
 
 
@@ -655,5 +703,9 @@ def kpi_compute_recent_months(
             period = period_for(kind, day)
             if period not in periods:
                 periods.append(period)
-    kpi_compute_periods(actor=actor, periods=periods)
+    # The days of these months may still change: rewritten; the quarters' and
+    # years' earlier days are read from their stored rollups.
+    kpi_compute_periods(
+        actor=actor, periods=periods, rebuild=False, fresh_from=days[-1]
+    )
     return [p.key for p in periods]
