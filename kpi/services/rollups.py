@@ -190,7 +190,7 @@ def refresh_rollups(
     ``rebuild``: every day of the periods is rewritten (a recompute). Otherwise
     only the days from ``fresh_from`` on (default: the first day of last month),
     which may still change, and days never rolled; earlier days are read as
-    stored."""
+    stored, unless rolled before they were over."""
     if fresh_from is None:
         first = timezone.localdate(now).replace(day=1)
         fresh_from = (first - timedelta(days=1)).replace(day=1)
@@ -204,11 +204,15 @@ def refresh_rollups(
         if rebuild:
             todo = needed
         else:
-            have = set(
-                RolledDay.objects.filter(
+            # a day rolled before it was over (a future day of a recomputed
+            # year) is not settled either
+            have = {
+                day
+                for day, at in RolledDay.objects.filter(
                     source=source.code, day__gte=min(needed), day__lte=max(needed)
-                ).values_list("day", flat=True)
-            )
+                ).values_list("day", "computed_at")
+                if at >= _aware(day + timedelta(days=1))
+            }
             todo = {d for d in needed if d >= fresh_from or d not in have}
         written[source.code] = sum(
             rebuild_source(source, start, end, now) for start, end in _ranges(todo)

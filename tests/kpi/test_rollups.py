@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import CommandError, call_command
 
 from kpi.models import (
     DailyRollup,
@@ -295,3 +297,40 @@ def test_a_team_move_follows_the_staff_member_as_live(org):
         subject_id=org.team_b.pk,
     )
     assert team_b.sample_size == 1
+
+
+def test_the_command_rebuilds_a_range_month_by_month(org):
+    inspection(
+        inspector=org.qa_inspector_a, staff=org.agent_a, at=local(2026, 10, 31, 23)
+    )
+    out = StringIO()
+    call_command(
+        "kpi_rollups", "--from", "2026-10-15", "--to", "2026-11-10", stdout=out
+    )
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("2026-10: ") and lines[1].startswith("2026-11: ")
+    row = DailyRollup.objects.get(indicator="qa_score_avg")
+    assert (row.day, row.staff_id, row.numerator, row.denominator) == (
+        date(2026, 10, 31),
+        org.agent_a.pk,
+        D("100.0000"),
+        D("1.0000"),
+    )
+    days = RolledDay.objects.filter(source="inspections")
+    assert days.count() == 26
+    assert min(days.values_list("day", flat=True)) == date(2026, 10, 15)
+    with pytest.raises(CommandError):
+        call_command("kpi_rollups", "--from", "2026-11-10", "--to", "2026-11-10")
+
+
+def test_a_day_rolled_before_it_was_over_is_rolled_again(org):
+    """A recompute of the year rolls its future days (empty); the nightly does
+    not take them as settled once they are past."""
+    year = period_for(KpiPeriod.Kind.YEAR, date(2026, 1, 1))
+    kpi_compute_periods(actor=None, periods=[year], now=local(2026, 6, 1, 9))
+    inspection(
+        inspector=org.qa_inspector_a, staff=org.agent_a, at=local(2026, 6, 20, 10)
+    )
+    # December's nightly: June is long out of its refresh window
+    kpi_compute_periods(actor=None, periods=[year], now=NINE_LOCAL, rebuild=False)
+    assert _staff_result(year, "qa_score_avg", org.agent_a).sample_size == 1
