@@ -30,7 +30,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Sum, Value, When
+from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -135,35 +135,52 @@ def _days(start: date, end: date):
 
 
 def rebuild_source(source: Source, start: date, end: date, now: datetime) -> int:
-    """Rewrite ``source``'s rollups of the days [start, end); returns the rows.
+    """Rewrite ``source``'s rollups of the days [start, end); returns the rows."""
+    return rebuild_ranges([(source, start, end)], now)[source.code]
 
-    In one transaction, the days' ``RolledDay`` rows locked first (created if
-    missing), so two concurrent rebuilds of the same days queue: exactly one
-    set of rows per day."""
-    codes = [m.code for m in _measures(source)]
+
+def rebuild_ranges(
+    jobs: list[tuple[Source, date, date]], now: datetime
+) -> dict[str, int]:
+    """Rewrite the rollups of each (source, first day, day after the last);
+    ``{source: rows written}``.
+
+    In one transaction: the days' ``RolledDay`` rows are created if missing and
+    locked first (in one order), so two concurrent rebuilds of the same days
+    queue — exactly one set of rows per day; then the old rows go in one
+    delete and each source's new rows are written as soon as grouped (COPY on
+    PostgreSQL)."""
+    written = {source.code: 0 for source, _a, _b in jobs}
+    if not jobs:
+        return written
+    cover, gone = Q(), Q()
+    for source, start, end in jobs:
+        cover |= Q(source=source.code, day__gte=start, day__lt=end)
+        codes = [m.code for m in _measures(source)]
+        gone |= Q(indicator__in=codes, day__gte=start, day__lt=end)
     with transaction.atomic():
         RolledDay.objects.bulk_create(
             [
                 RolledDay(source=source.code, day=day, computed_at=now)
+                for source, start, end in jobs
                 for day in _days(start, end)
             ],
             ignore_conflicts=True,
+            batch_size=2000,
         )
         list(
             RolledDay.objects.select_for_update()
-            .filter(source=source.code, day__gte=start, day__lt=end)
-            .order_by("day")
+            .filter(cover)
+            .order_by("source", "day")
             .values_list("pk", flat=True)
         )
-        rows = _rows(source, start, end, now)
-        DailyRollup.objects.filter(
-            day__gte=start, day__lt=end, indicator__in=codes
-        ).delete()
-        _insert(DailyRollup, ROLLUP_COLUMNS, rows)
-        RolledDay.objects.filter(
-            source=source.code, day__gte=start, day__lt=end
-        ).update(computed_at=now)
-    return len(rows)
+        DailyRollup.objects.filter(gone).delete()
+        for source, start, end in jobs:
+            rows = _rows(source, start, end, now)
+            _insert(DailyRollup, ROLLUP_COLUMNS, rows)
+            written[source.code] += len(rows)
+        RolledDay.objects.filter(cover).update(computed_at=now)
+    return written
 
 
 def _ranges(days: set[date]) -> list[tuple[date, date]]:
@@ -194,7 +211,7 @@ def refresh_rollups(
     if fresh_from is None:
         first = timezone.localdate(now).replace(day=1)
         fresh_from = (first - timedelta(days=1)).replace(day=1)
-    written = {}
+    jobs = []
     for source in sources or SOURCES:
         needed: set[date] = set()
         for period in periods:
@@ -214,10 +231,8 @@ def refresh_rollups(
                 if at >= _aware(day + timedelta(days=1))
             }
             todo = {d for d in needed if d >= fresh_from or d not in have}
-        written[source.code] = sum(
-            rebuild_source(source, start, end, now) for start, end in _ranges(todo)
-        )
-    return written
+        jobs += [(source, start, end) for start, end in _ranges(todo)]
+    return rebuild_ranges(jobs, now)
 
 
 def rollup_partials(
@@ -316,12 +331,13 @@ def rebuild_rollups(
     """Rewrite every source's rollups of the days [start, end) (the
     ``kpi_rollups`` command); ``{source: rows}``."""
     now = now or timezone.now()
-    return {source.code: rebuild_source(source, start, end, now) for source in SOURCES}
+    return rebuild_ranges([(source, start, end) for source in SOURCES], now)
 
 
 __all__ = [
     "day_window",
     "needed_range",
+    "rebuild_ranges",
     "rebuild_rollups",
     "rebuild_source",
     "refresh_rollups",

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from kpi.measures import SOURCES
 from kpi.periods import _add_months
-from kpi.services.rollups import rebuild_source
+from kpi.services.rollups import rebuild_ranges
 
 
 class Command(BaseCommand):
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         while month < end:
             low, high = max(start, month), min(end, _add_months(month, 1))
             started = time.perf_counter()
-            rows = sum(rebuild_source(s, low, high, now) for s in SOURCES)
+            rows = sum(rebuild_ranges([(s, low, high) for s in SOURCES], now).values())
             total += rows
             self.stdout.write(
                 f"{low:%Y-%m}: {rows:,} rollup rows "
