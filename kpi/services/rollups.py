@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from kpi.measures import MEASURES, SOURCES, Source, Window
 from kpi.models import DailyRollup, KpiPeriod, RolledDay
-from kpi.services.compute import Partial, _aggregates, _insert
+from kpi.services.partials import Partial, _aggregates, _insert
 
 ROLLUP_COLUMNS = (
     "day",
