@@ -463,6 +463,7 @@ def timings(label: str) -> None:
     print(
         f"full year (12 monthly snapshots), live: one pass {year:.3f}s "
         f"(queries {summary.queries_seconds:.3f}s, write {summary.write_seconds:.3f}s, "
+        f"dashboard snapshots {summary.dashboard_seconds:.3f}s, "
         f"{summary.results:,} results); month by month {one_by_one:.3f}s; "
         f"identical results: {before == after}"
     )
@@ -481,11 +482,20 @@ def timings(label: str) -> None:
             actor=None, periods=months, rebuild=False, fresh_from=today
         ),
     )
+    summary = kpi_compute_periods(
+        actor=None, periods=months, rebuild=False, fresh_from=today
+    )
     print(
         f"full year from rollups: every day rewritten {rebuilt:.3f}s; last two "
         f"months rewritten {nightly:.3f}s; all days stored {stored:.3f}s; "
         f"identical to live: {same and _results(months) == after}; "
         f"{DailyRollup.objects.count():,} rollup rows"
+    )
+    print(
+        f"  all days stored: queries {summary.queries_seconds:.3f}s (rollups read "
+        f"{summary.sources.get('rollups_read', 0):.3f}s), write "
+        f"{summary.write_seconds:.3f}s, dashboard snapshots "
+        f"{summary.dashboard_seconds:.3f}s"
     )
 
     window = window_for(month, timezone.now())

@@ -55,6 +55,7 @@ class ComputeSummary:
     scorecards: int = 0
     queries_seconds: float = 0.0
     write_seconds: float = 0.0
+    dashboard_seconds: float = 0.0  # the dashboard snapshots (live queries)
     sources: dict[str, float] = field(default_factory=dict)
 
 
@@ -302,7 +303,9 @@ def kpi_compute_periods(
         )
         results += rows
         scorecards += _scorecards(period, templates, staff_rows, staff_scores, now)
+        started = time.perf_counter()
         dashboards += dashboard_snapshots(period, window_for(period, now))
+        summary.dashboard_seconds += time.perf_counter() - started
 
     started = time.perf_counter()
     _replace_snapshots(periods, results, scorecards, now, dashboards)
