@@ -146,6 +146,8 @@ KEFU_HONOR_ACCEPT_LANGUAGE = env.bool("KEFU_HONOR_ACCEPT_LANGUAGE", default=Fals
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One way to show a date and a time in both languages (2026-12-02 09:30).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"
