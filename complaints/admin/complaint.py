@@ -438,6 +438,7 @@ class ComplaintAdmin(ScopedModelAdmin):
                 try:
                     _perform(request.user, complaint, form.cleaned_data)
                 except SERVICE_ERRORS as exc:
+                    _on_panel_field(exc, form.cleaned_data["action"])
                     self.show_refusal(request, exc, form=form)
                 else:
                     return self._after_step(request, complaint, form)
@@ -584,6 +585,15 @@ def _flatten(fields):
             yield from f
         else:
             yield f
+
+
+def _on_panel_field(exc, action_code: str) -> None:
+    """A refusal naming a service argument (e.g. the reply's ``body``) names the
+    panel field that carries it (``text``), so the form shows it there."""
+    field = getattr(exc, "field", None)
+    panel = ACTIONS[action_code].panel
+    if field in panel:
+        exc.field = panel[field]
 
 
 def _perform(actor, complaint, data) -> None:

@@ -536,7 +536,7 @@ KEFU_FORBIDDEN_PHRASES = env.list(
 )
 # The solution reply (handling → replied) must contain thanks, the solution and
 # the follow-up (complaints.phrases.reply_parts_missing).
-KEFU_SOLUTION_REPLY_PARTS = env.bool("KEFU_SOLUTION_REPLY_PARTS", default=False)
+KEFU_SOLUTION_REPLY_PARTS = env.bool("KEFU_SOLUTION_REPLY_PARTS", default=True)
 # No SMS/WeChat from QUIET_START to QUIET_END local time unless urgent.
 KEFU_QUIET_HOURS_START = env.int("KEFU_QUIET_HOURS_START", default=21)
 KEFU_QUIET_HOURS_END = env.int("KEFU_QUIET_HOURS_END", default=8)
