@@ -28,7 +28,14 @@ from complaints.models import Complaint, SlaTarget
 from crm import scoping
 from crm.models import Department, Team
 from crm.roles import Role
-from kpi.measures import MEASURES, RETURN_KINDS, Measure, Window, targets_due
+from kpi.measures import (
+    MEASURES,
+    RETURN_KINDS,
+    Measure,
+    Window,
+    checklist_item_key,
+    targets_due,
+)
 from kpi.models import (
     AuditFinding,
     AuditPlan,
@@ -364,6 +371,8 @@ class DashboardFigures:
     # complaints behind it in the admin list
     pareto: list[dict] = field(default_factory=list)
     heatmap: dict = field(default_factory=dict)
+    # qa_item_pass_rate by checklist item, each row linking to its item scores
+    qa_items: list[dict] = field(default_factory=list)
 
 
 def _complaints_link(period: KpiPeriod, scope: Scope):
@@ -425,9 +434,30 @@ def dashboard_figures(period: KpiPeriod, scope: Scope) -> DashboardFigures:
             for code, _name, channel, n in row.category_channel
         ],
     }
+    drill = reverse("kpi:drill", args=["qa_item_pass_rate"])
+    qa_items = [
+        {
+            "checklist": checklist_name,
+            "label": label,
+            "checks": checks,
+            "passed": passed,
+            "rate": round(Decimal(100 * passed) / checks, 1) if checks else None,
+            "url": f"{drill}?"
+            + urlencode(
+                {
+                    "period": period.key,
+                    "subject": scope.key,
+                    "part": "denominator",
+                    "item": checklist_item_key(checklist, item),
+                }
+            ),
+        }
+        for checklist, item, checklist_name, label, checks, passed in row.qa_items
+    ]
     return DashboardFigures(
         pareto=pareto,
         heatmap=heatmap,
+        qa_items=qa_items,
         categories=[(label, n) for label, n in row.categories],
         channels=[(str(channel_labels.get(c, c)), n) for c, n in row.channels],
         breaches_by_kind=[
@@ -463,13 +493,16 @@ def staff_member(user, staff_id: int):
 # --- drill-down ---------------------------------------------------------------
 
 
-def drill_records(user, *, code: str, period: KpiPeriod, subject: str, part: str):
+def drill_records(
+    user, *, code: str, period: KpiPeriod, subject: str, part: str, item: str = ""
+):
     """The records behind one figure: ``(result, queryset)``.
 
     The result row must be visible to ``user`` (that is the authorisation); the
     records are the measure's source rows for the period, narrowed to the
     subject and to the sample (denominator) or the numerator — the same filters
-    the computation used, at the same moment (``period.computed_at``).
+    the computation used, at the same moment (``period.computed_at``) — and,
+    for a measure that has groups (``Measure.narrow``), to the group ``item``.
     """
     measure = MEASURES.get(code)
     if measure is None:
@@ -498,7 +531,15 @@ def drill_records(user, *, code: str, period: KpiPeriod, subject: str, part: str
             if _exists(period, code, subject_type, subject_id)
             else Http404
         )
-    return result, measure, subject_records(measure, result, part=part)
+    records = subject_records(measure, result, part=part)
+    if item:
+        if measure.narrow is None:
+            raise Http404
+        try:
+            records = records.filter(measure.narrow(item))
+        except ValueError:
+            raise Http404 from None
+    return result, measure, records
 
 
 def subject_records(measure: Measure, result: KpiResult, *, part: str) -> QuerySet:
