@@ -1291,26 +1291,62 @@ CAPAS = [
         "理赔审核与财务打款两个环节串行，平均耗时过长",
         "理赔审核通过后自动推送财务，打款时限缩短至3个工作日",
     ),
+    (
+        "service_quality",
+        "延误件主动告知机制",
+        "中转延误后未主动告知客户，客户多次来电催件",
+        "延误超过24小时的快件由系统自动短信告知客户预计送达时间",
+    ),
+    (
+        "process",
+        "上门派送预约确认",
+        "派送前未与客户确认上门时间，拒绝上门投诉集中",
+        "派送前一小时电话或短信确认，无法上门时登记原因",
+    ),
 ]
+# The walk of each demo CAPA, so the demo shows every state a CAPA reaches
+# through the services (cancelled has none): (days ago it was opened,
+# [(days after opening, step)]). "verified" / "ineffective" steps are the
+# verification by the team's department manager.
+CAPA_WALKS = [
+    (75, [(20, "complete"), (50, "verified")]),  # verified effective
+    (55, [(20, "complete")]),  # completed, awaiting verification
+    (35, [(2, "start")]),  # in progress
+    (80, [(2, "start"), (25, "complete"), (45, "ineffective")]),  # not effective
+    (10, []),  # open
+]
+CAPA_NOTES = {
+    "complete": "已按计划完成整改",
+    "verified": "整改后一个月内同类投诉下降60%",
+    "ineffective": "整改后同类投诉未见下降，需重新分析原因",
+}
 
 
 def _seed_capa(ctx, org: Org, now: datetime) -> None:
+    """The demo's corrective actions, one per state (CAPA_WALKS), through the
+    services. Skipped when they are there (the rules also draft CAPAs while
+    the complaints are seeded: those do not count)."""
     from complaints.models import CorrectiveAction
 
-    if CorrectiveAction.objects.exists():
+    titles = [title for _c, title, _r, _a in CAPAS]
+    if CorrectiveAction.objects.filter(title__in=titles).exists():
         return
     supervisors = {t.supervisor for t in org.teams.values() if t.supervisor_id}
     lead = next(iter(sorted(supervisors, key=lambda u: u.pk)), None)
     if lead is None:
         return
-    for i, (category, title, cause, action) in enumerate(CAPAS):
+    team = next(t for t in org.teams.values() if t.supervisor_id == lead.pk)
+    verifier = team.department.manager if team.department.manager_id else None
+    owner = org.handlers.get(lead.team_id or 0, [lead])[0] if lead.team_id else lead
+    for (category, title, cause, action), (days_ago, walk) in zip(
+        CAPAS, CAPA_WALKS, strict=True
+    ):
         complaints = list(
             Complaint.objects.filter(
                 category__code=category, team__supervisor=lead
             ).order_by("-received_at")[:3]
         )
-        owner = org.handlers.get(lead.team_id or 0, [lead])[0] if lead.team_id else lead
-        start = now - timedelta(days=60 - i * 20)
+        start = now - timedelta(days=days_ago)
         with clock.at(start):
             capa = services.capa_create(
                 actor=lead,
@@ -1321,25 +1357,22 @@ def _seed_capa(ctx, org: Org, now: datetime) -> None:
                 due_date=timezone.localdate(start + timedelta(days=30)),
                 complaints=complaints,
             )
-        if i < 2:
-            with clock.at(start + timedelta(days=20)):
-                capa = services.capa_complete(
-                    actor=owner, capa=capa, note="已按计划完成整改"
-                )
-        if i == 0:
-            verifier = next(
-                (
-                    t.department.manager
-                    for t in org.teams.values()
-                    if t.department.manager_id
-                ),
-                None,
-            )
-            if verifier is not None and verifier.pk != owner.pk:
-                with clock.at(start + timedelta(days=50)):
-                    services.capa_verify(
+        for after, step in walk:
+            if step in ("verified", "ineffective") and (
+                verifier is None or verifier.pk == owner.pk
+            ):
+                break
+            with clock.at(start + timedelta(days=after)):
+                if step == "start":
+                    capa = services.capa_start(actor=owner, capa=capa)
+                elif step == "complete":
+                    capa = services.capa_complete(
+                        actor=owner, capa=capa, note=CAPA_NOTES[step]
+                    )
+                else:
+                    capa = services.capa_verify(
                         actor=verifier,
                         capa=capa,
-                        effective=True,
-                        note="整改后一个月内同类投诉下降60%",
+                        effective=step == "verified",
+                        note=CAPA_NOTES[step],
                     )

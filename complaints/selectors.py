@@ -481,11 +481,16 @@ def attachment_for_download(*, user, pk: int):
 # complaints (duplicates, spam, not a complaint) count for no indicator.
 
 
-def complaints_received_between(*, start, end) -> QuerySet[Complaint]:
-    """Complaints received in [start, end), rejected ones left out."""
-    return Complaint.objects.filter(
-        received_at__gte=start, received_at__lt=end
-    ).exclude(status=Complaint.Status.REJECTED)
+def complaints_received_between(
+    *, start, end, complaints: QuerySet[Complaint] | None = None
+) -> QuerySet[Complaint]:
+    """Complaints (of ``complaints``, default all) received in [start, end),
+    rejected ones left out: what every complaint figure counts (the indicators,
+    the dashboard's mix, the reporting pack)."""
+    qs = Complaint.objects.all() if complaints is None else complaints
+    return qs.filter(received_at__gte=start, received_at__lt=end).exclude(
+        status=Complaint.Status.REJECTED
+    )
 
 
 def capas_fallen_due_between(*, start, end, today) -> QuerySet[CorrectiveAction]:
