@@ -614,6 +614,13 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": (
+        # The embedded filesystem broker has no host: kombu warns "No hostname
+        # was supplied" on every connection. Real brokers keep the warning.
+        {"kombu.connection": {"level": "ERROR"}}
+        if CELERY_BROKER_URL.startswith("filesystem")
+        else {}
+    ),
 }
 
 # --- Login lockout and failed-credential throttling ----------------------------
