@@ -32,6 +32,33 @@ def appointment_list(*, user):
     )
 
 
+def visits_of_day(*, user, day):
+    """A technician's visits of ``day`` (a local date) by start time: booked and
+    done, not cancelled — the home's day list (one query)."""
+    return (
+        appointment_list(user=user)
+        .filter(slot__technician__user=user, slot__date=day)
+        .exclude(status=Appointment.Status.CANCELLED)
+        .select_related("slot", "order__customer")
+        .order_by("slot__start", "pk")
+    )
+
+
+def visits_ahead_count(*, user, after, until) -> int:
+    """How many live visits ``user`` has booked after ``after`` up to ``until``
+    (local dates, inclusive)."""
+    return (
+        appointment_list(user=user)
+        .filter(
+            slot__technician__user=user,
+            slot__date__gt=after,
+            slot__date__lte=until,
+            status=Appointment.Status.BOOKED,
+        )
+        .count()
+    )
+
+
 def order_timeline(*, order: ServiceOrder, customer_visible_only: bool):
     events = ServiceOrderEvent.objects.filter(order=order)
     if customer_visible_only:

@@ -20,6 +20,7 @@ complaints are already there.
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 from collections import defaultdict
@@ -47,6 +48,7 @@ from complaints.models import (
     SlaTarget,
 )
 from complaints.services import clock
+from complaints.services.common import OPEN_STATUSES
 from complaints.services.load import agent_load_recount
 from complaints.services.reference import format_reference
 from complaints.services.sla import (
@@ -160,6 +162,29 @@ SOLUTIONS = {
     "redelivery": "已安排快递员今日重新派送上门，感谢您的反馈。",
     "process_fix": "我们已调整网点派送流程，避免类似问题再次发生，感谢您的建议。",
 }
+# The solution reply of each resolution (handling → replied): thanks, the
+# solution and the follow-up, as the seeds' process (and the reply check,
+# complaints.phrases.REPLY_PARTS) require.
+SOLUTION_REPLIES = {
+    "apology": "感谢您的监督与反馈。我们已对相关人员进行批评教育，并向您郑重致歉。"
+    "我们会在 24 小时内回访，确认您对处理结果是否满意。",
+    "explanation": "感谢您的理解与耐心。经核实，延误系中转站天气原因所致，已为您加急处理。"
+    "我们会跟进派送进度，并再次与您联系确认。",
+    "compensation": "感谢您的反馈。经核实责任在我方，已为您办理赔偿，请注意查收。"
+    "到账后我们会回访确认。",
+    "refund": "感谢您的耐心等待。已为您办理退款，预计 1–3 个工作日到账。"
+    "我们会跟进到账情况，并再次与您联系确认。",
+    "replacement": "感谢您的反馈。已协调商家为您补发/换货，新快件单号已短信发送给您。"
+    "签收后我们会回访确认商品无误。",
+    "redelivery": "感谢您的反馈。已为您安排快递员今日重新派送上门。"
+    "送达后我们会再次与您联系确认。",
+    "process_fix": "感谢您的建议。我们已调整网点派送流程，已为您妥善处理此事。"
+    "我们会跟进整改效果，并回访听取您的意见。",
+}
+REPLY_AGAIN = (
+    "感谢您再次反馈，非常抱歉处理未能让您满意。已按您的要求重新处理并为您办理补偿。"
+    "我们会在 24 小时内回访确认。"
+)
 RESOLUTION_BY_CATEGORY = {
     "service_quality": ["compensation", "redelivery", "refund", "explanation"],
     "attitude": ["apology", "apology", "explanation"],
@@ -404,9 +429,15 @@ def _seed_complaints(ctx) -> None:
         ctx.say("  complaints: no front-line staff, skipped")
         return
     _ensure_rules(org)
-    plans = islice(make_plans(ctx, customers, now), existing, None)
-    todo = ctx.complaints - existing
-    limit = ctx.shared.get("complaints_service_limit", SERVICE_LIMIT)
+    # The live desk (``_seed_desk``) is the newest part of the budget; the
+    # history is the rest, and the service path's share is what the desk leaves.
+    desk_count = desk_size(ctx.complaints, org)
+    history = ctx.complaints - desk_count
+    plans = islice(make_plans(ctx, customers, now), existing, history)
+    todo = max(0, history - existing)
+    limit = max(
+        0, ctx.shared.get("complaints_service_limit", SERVICE_LIMIT) - desk_count
+    )
     bulk_count = max(0, todo - limit)
     if bulk_count:
         first_pk = (
@@ -428,12 +459,14 @@ def _seed_complaints(ctx) -> None:
                 made += _through_services(org, plan, now)
         done = min(start + 100, len(service_plans))
         ctx.say(f"    complaints through the services: {done}/{len(service_plans)}")
+    desk = _seed_desk(ctx, org, now, ctx.complaints - max(existing, history))
     result = sla_sweep(now=now)
     _seed_capa(ctx, org, now)
     _seed_messages(ctx, now)
     ctx.say(
-        f"  complaints: {bulk_count} bulk + {made} through the services; "
-        f"sweep marked {result['warned']} warnings, {result['breached']} breaches"
+        f"  complaints: {bulk_count} bulk + {made} through the services "
+        f"+ {desk} on today's desks; sweep marked {result['warned']} warnings, "
+        f"{result['breached']} breaches"
     )
 
 
@@ -457,8 +490,15 @@ def _seed_messages(ctx, now: datetime) -> None:
 
     from complaints.services.message_delivery import customer_messages_deliver
 
-    with override_settings(KEFU_MESSAGE_MAX_ATTEMPTS=1):
-        sent = customer_messages_deliver(now=now, backend=DemoMessageBackend())
+    # One summary line below instead of a warning per refused message.
+    delivery_log = logging.getLogger("complaints.services.message_delivery")
+    level = delivery_log.level
+    delivery_log.setLevel(logging.ERROR)
+    try:
+        with override_settings(KEFU_MESSAGE_MAX_ATTEMPTS=1):
+            sent = customer_messages_deliver(now=now, backend=DemoMessageBackend())
+    finally:
+        delivery_log.setLevel(level)
     failed = CustomerMessage.objects.filter(status=CustomerMessage.Status.FAILED)
     ctx.say(f"  messages to customers: {sent} sent, {failed.count()} failed")
 
@@ -545,7 +585,7 @@ def _through_services(org: Org, plan: Plan, now: datetime) -> int:
             "reply",
             worker,
             lambda c, a: services.complaint_reply(
-                actor=a, complaint=c, body=SOLUTIONS[plan.resolution_type]
+                actor=a, complaint=c, body=SOLUTION_REPLIES[plan.resolution_type]
             ),
         ),
         (
@@ -575,7 +615,7 @@ def _through_services(org: Org, plan: Plan, now: datetime) -> int:
             "reply2",
             resolver,
             lambda c, a: services.complaint_reply(
-                actor=a, complaint=c, body="已按您的要求重新处理，再次致歉。"
+                actor=a, complaint=c, body=REPLY_AGAIN
             ),
         ),
         (
@@ -625,6 +665,288 @@ def _through_services(org: Org, plan: Plan, now: datetime) -> int:
         with clock.at(at):
             try:
                 result = step(complaint, actor)
+            except DomainError:
+                break
+        if isinstance(result, Complaint):
+            complaint = result
+    return 1
+
+
+# --- today's desks ------------------------------------------------------------------
+# Each agent's open items (a number in DESK_AGENT_RANGE, history included), each
+# complaint handler's items in analysis or handling, made through the services
+# over the last two days so that every status is on somebody's desk.
+DESK_AGENT_RANGE = (6, 12)
+DESK_HANDLER_ITEMS = 3
+DESK_SHARE = 2  # at most 1/DESK_SHARE of the budget
+# The statuses of an agent's desk, in turn (several analyzing and reopened).
+DESK_AGENT_STATUSES = (
+    "analyzing",
+    "received",
+    "handling",
+    "reopened",
+    "replied",
+    "analyzing",
+    "on_hold",
+    "handling",
+    "reopened",
+    "received",
+    "analyzing",
+    "handling",
+)
+DESK_HANDLER_STATUSES = ("analyzing", "handling", "handling", "analyzing")
+# The steps to each status (after receiving).
+DESK_PATHS = {
+    "received": (),
+    "analyzing": ("respond", "start_analysis"),
+    "on_hold": ("respond", "start_analysis", "hold"),
+    "handling": ("respond", "start_analysis", "record_analysis", "start_handling"),
+    "replied": (
+        "respond",
+        "start_analysis",
+        "record_analysis",
+        "start_handling",
+        "reply",
+    ),
+    "reopened": (
+        "respond",
+        "start_analysis",
+        "record_analysis",
+        "start_handling",
+        "reply",
+        "resolve",
+        "reopen",
+    ),
+}
+# Minutes before the urgent analysis clock runs out, for the desk items that
+# are close to a breach (one per agent while they last).
+NEAR_BREACH_MINUTES = (9, 14, 19, 24)
+
+
+def _desk_staff(org: Org):
+    agents, handlers = [], []
+    for user in sorted(org.all_front, key=lambda u: u.username):
+        roles = {g.name for g in user.groups.all()}
+        if Role.COMPLAINT_HANDLER in roles:
+            handlers.append(user)
+        elif Role.AGENT in roles:
+            agents.append(user)
+    return agents, handlers
+
+
+def desk_size(budget: int, org: Org) -> int:
+    """How many of ``budget`` complaints are made for today's desks."""
+    agents, handlers = _desk_staff(org)
+    wanted = len(agents) * sum(DESK_AGENT_RANGE) // 2 + len(handlers) * (
+        DESK_HANDLER_ITEMS
+    )
+    return min(wanted, budget // DESK_SHARE)
+
+
+def _desk_plan(org: Org, count: int) -> list[tuple[User, str]]:
+    """(worker, status) for ``count`` desk complaints: each agent up to their
+    number (6–12, less what they already have open), then the handlers, then
+    the agents again up to 14 while any remain."""
+    agents, handlers = _desk_staff(org)
+    open_now = dict(
+        Complaint.objects.filter(status__in=OPEN_STATUSES, assignee__isnull=False)
+        .values_list("assignee")
+        .annotate(n=models.Count("pk"))
+    )
+    low, high = DESK_AGENT_RANGE
+    want = {
+        a.pk: max(0, low + (i * 5) % (high - low + 1) - open_now.get(a.pk, 0))
+        for i, a in enumerate(agents)
+    }
+    plan: list[tuple[User, str]] = []
+    # round-robin, so a short budget still gives every agent some
+    given = defaultdict(int)
+    while len(plan) < count and any(given[a.pk] < want[a.pk] for a in agents):
+        for a in agents:
+            if len(plan) < count and given[a.pk] < want[a.pk]:
+                status = DESK_AGENT_STATUSES[given[a.pk] % len(DESK_AGENT_STATUSES)]
+                plan.append((a, status))
+                given[a.pk] += 1
+    for h in handlers:
+        for k in range(DESK_HANDLER_ITEMS):
+            if len(plan) < count:
+                plan.append((h, DESK_HANDLER_STATUSES[k % len(DESK_HANDLER_STATUSES)]))
+    extra = [a for a in agents if open_now.get(a.pk, 0) + given[a.pk] < 14]
+    while len(plan) < count and extra:
+        for a in list(extra):
+            if len(plan) >= count:
+                break
+            status = DESK_AGENT_STATUSES[given[a.pk] % len(DESK_AGENT_STATUSES)]
+            plan.append((a, status))
+            given[a.pk] += 1
+            if open_now.get(a.pk, 0) + given[a.pk] >= 14:
+                extra.remove(a)
+    return plan
+
+
+def _desk_routes(org: Org) -> dict[int, list[tuple[str, str]]]:
+    """(category, channel) pairs the assignment rules route to each team's
+    department, those of the team itself first."""
+    pairs = [
+        (cat, chan)
+        for cat, _w in CATEGORY_MIX
+        for chan in ("phone", "online", "onsite")
+    ]
+    routes: dict[int, list[tuple[str, str]]] = {}
+    for team in org.teams.values():
+        own, department = [], []
+        for cat, chan in pairs:
+            routed = org.route(cat, chan)
+            if routed is None:
+                continue
+            if routed.pk == team.pk:
+                own.append((cat, chan))
+            elif routed.department_id == team.department_id:
+                department.append((cat, chan))
+        routes[team.pk] = own or department or pairs[:1]
+    return routes
+
+
+def _seed_desk(ctx, org: Org, now: datetime, count: int) -> int:
+    """``count`` open complaints received over the last two days by the
+    workers of ``_desk_plan`` (through the services: events, SLA clocks and
+    notifications as in production), a few minutes from a breach for some."""
+    if count <= 0:
+        return 0
+    plan = _desk_plan(org, count)
+    rng = random.Random(ctx.seed + 34)
+    routes = _desk_routes(org)
+    customers: dict[int, list[int]] = defaultdict(list)
+    for pk, department_id in Customer.objects.order_by("pk").values_list(
+        "pk", "department_id"
+    ):
+        customers[department_id].append(pk)
+    near = defaultdict(int)
+    made = 0
+    for start in range(0, len(plan), 50):
+        with transaction.atomic():
+            for worker, status in plan[start : start + 50]:
+                pool = customers.get(worker.department_id)
+                if not pool:
+                    continue
+                urgent_minutes = None
+                if status == "analyzing" and near[worker.pk] == 0:
+                    urgent_minutes = NEAR_BREACH_MINUTES[
+                        made % len(NEAR_BREACH_MINUTES)
+                    ]
+                made += _desk_item(
+                    org,
+                    rng,
+                    worker,
+                    status,
+                    now,
+                    customer_id=rng.choice(pool),
+                    route=rng.choice(routes[worker.team_id]),
+                    urgent_minutes=urgent_minutes,
+                )
+                if urgent_minutes is not None:
+                    near[worker.pk] += 1
+        ctx.say(
+            f"    complaints on today's desks: {min(start + 50, len(plan))}/{len(plan)}"
+        )
+    return made
+
+
+def _desk_item(org, rng, worker, status, now, *, customer_id, route, urgent_minutes):
+    """One desk complaint: received by ``worker`` (handed to them by their
+    department's manager when the rules route it elsewhere), then the steps to
+    ``status``. With ``urgent_minutes`` it is urgent and received so that its
+    analysis clock (24×7) runs out that many minutes after ``now``."""
+    category, channel = route
+    subcategory = rng.choice(SUBCATEGORIES[category])
+    subject, description, desired = TEXTS[subcategory or category]
+    severity = "urgent" if urgent_minutes else _pick(rng, SEVERITY_MIX[1:])
+    received_at = now - timedelta(minutes=rng.randint(40, 2 * 24 * 60))
+    if urgent_minutes:
+        policy = policy_for(
+            channel=channel,
+            severity=severity,
+            category=Category.objects.get(code=category),
+        )
+        if policy is None or not (
+            policy.is_24x7 or "analysis" in (policy.elapsed_targets or ())
+        ):
+            return 0
+        received_at = now - timedelta(minutes=policy.analysis_minutes - urgent_minutes)
+    steps = DESK_PATHS[status]
+    gap = (now - received_at) / (len(steps) + 2)
+    lead = worker.department.manager if worker.department_id else None
+    supervisor = worker.team.supervisor if worker.team_id else lead
+    try:
+        with clock.at(received_at):
+            complaint = services.complaint_receive(
+                actor=worker,
+                customer=Customer.objects.get(pk=customer_id),
+                channel=channel,
+                category=category,
+                subcategory=subcategory,
+                severity=severity,
+                subject=subject,
+                description=description,
+                desired_resolution=desired,
+                order_number=f"SF{rng.randrange(10**11, 10**12)}",
+            )
+        at = received_at + timedelta(minutes=1)
+        if complaint.assignee_id != worker.pk and lead is not None:
+            with clock.at(at):
+                complaint = services.complaint_assign(
+                    actor=lead, complaint=complaint, assignee=worker
+                )
+    except DomainError:
+        return 0
+    resolution = rng.choice(RESOLUTION_BY_CATEGORY[category])
+    actions = {
+        "respond": lambda c: services.complaint_reply(
+            actor=worker, complaint=c, body=REPLIES[0]
+        ),
+        "start_analysis": lambda c: services.complaint_start_analysis(
+            actor=worker, complaint=c
+        ),
+        "record_analysis": lambda c: services.complaint_record_analysis(
+            actor=worker,
+            complaint=c,
+            cause_hypothesis="初步判断为派送环节问题，待网点核实",
+            cause_type=rng.choice(CAUSE_BY_CATEGORY[category]),
+            impact_scope="单个客户",
+        ),
+        "hold": lambda c: services.complaint_hold(
+            actor=worker, complaint=c, reason="等待客户提供破损照片"
+        ),
+        "start_handling": lambda c: services.complaint_start_handling(
+            actor=worker, complaint=c
+        ),
+        "reply": lambda c: services.complaint_reply(
+            actor=worker, complaint=c, body=SOLUTION_REPLIES[resolution]
+        ),
+        "resolve": lambda c: services.complaint_resolve(
+            actor=supervisor,
+            complaint=c,
+            resolution_type=resolution,
+            resolution_summary=SOLUTIONS[resolution],
+            compensation_amount=(
+                Decimal("50.00") if resolution in ("compensation", "refund") else None
+            ),
+        ),
+        "reopen": lambda c: services.complaint_reopen(
+            actor=supervisor, complaint=c, reason="客户对处理结果不满意，要求重新处理"
+        ),
+    }
+    for i, step in enumerate(steps, start=1):
+        # the urgent ones answer within minutes (the first response clock is
+        # 10 minutes), the others spread over the time since receiving
+        moment = (
+            received_at + timedelta(minutes=3 + i)
+            if urgent_minutes
+            else received_at + gap * i
+        )
+        with clock.at(moment):
+            try:
+                result = actions[step](complaint)
             except DomainError:
                 break
         if isinstance(result, Complaint):
@@ -969,26 +1291,62 @@ CAPAS = [
         "理赔审核与财务打款两个环节串行，平均耗时过长",
         "理赔审核通过后自动推送财务，打款时限缩短至3个工作日",
     ),
+    (
+        "service_quality",
+        "延误件主动告知机制",
+        "中转延误后未主动告知客户，客户多次来电催件",
+        "延误超过24小时的快件由系统自动短信告知客户预计送达时间",
+    ),
+    (
+        "process",
+        "上门派送预约确认",
+        "派送前未与客户确认上门时间，拒绝上门投诉集中",
+        "派送前一小时电话或短信确认，无法上门时登记原因",
+    ),
 ]
+# The walk of each demo CAPA, so the demo shows every state a CAPA reaches
+# through the services (cancelled has none): (days ago it was opened,
+# [(days after opening, step)]). "verified" / "ineffective" steps are the
+# verification by the team's department manager.
+CAPA_WALKS = [
+    (75, [(20, "complete"), (50, "verified")]),  # verified effective
+    (55, [(20, "complete")]),  # completed, awaiting verification
+    (35, [(2, "start")]),  # in progress
+    (80, [(2, "start"), (25, "complete"), (45, "ineffective")]),  # not effective
+    (10, []),  # open
+]
+CAPA_NOTES = {
+    "complete": "已按计划完成整改",
+    "verified": "整改后一个月内同类投诉下降60%",
+    "ineffective": "整改后同类投诉未见下降，需重新分析原因",
+}
 
 
 def _seed_capa(ctx, org: Org, now: datetime) -> None:
+    """The demo's corrective actions, one per state (CAPA_WALKS), through the
+    services. Skipped when they are there (the rules also draft CAPAs while
+    the complaints are seeded: those do not count)."""
     from complaints.models import CorrectiveAction
 
-    if CorrectiveAction.objects.exists():
+    titles = [title for _c, title, _r, _a in CAPAS]
+    if CorrectiveAction.objects.filter(title__in=titles).exists():
         return
     supervisors = {t.supervisor for t in org.teams.values() if t.supervisor_id}
     lead = next(iter(sorted(supervisors, key=lambda u: u.pk)), None)
     if lead is None:
         return
-    for i, (category, title, cause, action) in enumerate(CAPAS):
+    team = next(t for t in org.teams.values() if t.supervisor_id == lead.pk)
+    verifier = team.department.manager if team.department.manager_id else None
+    owner = org.handlers.get(lead.team_id or 0, [lead])[0] if lead.team_id else lead
+    for (category, title, cause, action), (days_ago, walk) in zip(
+        CAPAS, CAPA_WALKS, strict=True
+    ):
         complaints = list(
             Complaint.objects.filter(
                 category__code=category, team__supervisor=lead
             ).order_by("-received_at")[:3]
         )
-        owner = org.handlers.get(lead.team_id or 0, [lead])[0] if lead.team_id else lead
-        start = now - timedelta(days=60 - i * 20)
+        start = now - timedelta(days=days_ago)
         with clock.at(start):
             capa = services.capa_create(
                 actor=lead,
@@ -999,25 +1357,22 @@ def _seed_capa(ctx, org: Org, now: datetime) -> None:
                 due_date=timezone.localdate(start + timedelta(days=30)),
                 complaints=complaints,
             )
-        if i < 2:
-            with clock.at(start + timedelta(days=20)):
-                capa = services.capa_complete(
-                    actor=owner, capa=capa, note="已按计划完成整改"
-                )
-        if i == 0:
-            verifier = next(
-                (
-                    t.department.manager
-                    for t in org.teams.values()
-                    if t.department.manager_id
-                ),
-                None,
-            )
-            if verifier is not None and verifier.pk != owner.pk:
-                with clock.at(start + timedelta(days=50)):
-                    services.capa_verify(
+        for after, step in walk:
+            if step in ("verified", "ineffective") and (
+                verifier is None or verifier.pk == owner.pk
+            ):
+                break
+            with clock.at(start + timedelta(days=after)):
+                if step == "start":
+                    capa = services.capa_start(actor=owner, capa=capa)
+                elif step == "complete":
+                    capa = services.capa_complete(
+                        actor=owner, capa=capa, note=CAPA_NOTES[step]
+                    )
+                else:
+                    capa = services.capa_verify(
                         actor=verifier,
                         capa=capa,
-                        effective=True,
-                        note="整改后一个月内同类投诉下降60%",
+                        effective=step == "verified",
+                        note=CAPA_NOTES[step],
                     )

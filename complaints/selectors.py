@@ -32,10 +32,12 @@ from datetime import UTC, datetime, timedelta
 from functools import reduce
 from operator import or_
 
+from django.conf import settings
 from django.db.models import (
     Case,
     Exists,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -43,7 +45,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Coalesce, Least, NullIf
 
 from complaints.models import (
     Article,
@@ -479,11 +481,16 @@ def attachment_for_download(*, user, pk: int):
 # complaints (duplicates, spam, not a complaint) count for no indicator.
 
 
-def complaints_received_between(*, start, end) -> QuerySet[Complaint]:
-    """Complaints received in [start, end), rejected ones left out."""
-    return Complaint.objects.filter(
-        received_at__gte=start, received_at__lt=end
-    ).exclude(status=Complaint.Status.REJECTED)
+def complaints_received_between(
+    *, start, end, complaints: QuerySet[Complaint] | None = None
+) -> QuerySet[Complaint]:
+    """Complaints (of ``complaints``, default all) received in [start, end),
+    rejected ones left out: what every complaint figure counts (the indicators,
+    the dashboard's mix, the reporting pack)."""
+    qs = Complaint.objects.all() if complaints is None else complaints
+    return qs.filter(received_at__gte=start, received_at__lt=end).exclude(
+        status=Complaint.Status.REJECTED
+    )
 
 
 def capas_fallen_due_between(*, start, end, today) -> QuerySet[CorrectiveAction]:
@@ -686,12 +693,40 @@ def subject_words(subject: str) -> list[str]:
     return list(dict.fromkeys(words))[:SUBJECT_WORDS_MAX]
 
 
+def _default_article_language() -> str:
+    configured = (settings.KEFU_MESSAGE_LANGUAGE or "").lower()
+    return configured if configured in Article.Language.values else "zh-hans"
+
+
+def complaint_language(complaint: Complaint):
+    """The language ``complaint`` is answered in: its customer's preferred
+    language, else the messages' default (KEFU_MESSAGE_LANGUAGE), else Chinese.
+    A value when the customer is loaded, else an expression (no extra query)."""
+    default = _default_article_language()
+    if Complaint.customer.is_cached(complaint):
+        preferred = (
+            getattr(complaint.customer, "preferred_language", "") or ""
+        ).lower()
+        return preferred if preferred in Article.Language.values else default
+    preferred = Customer.objects.filter(pk=complaint.customer_id).values(
+        "preferred_language"
+    )[:1]
+    return Coalesce(NullIf(Subquery(preferred), Value("")), Value(default))
+
+
 def article_suggestions(*, user, complaint: Complaint) -> list[Article]:
     """Up to ``SUGGESTIONS`` published articles for ``complaint`` (one query):
     those of its category or subcategory and those whose title or keywords
-    contain words of its subject; ranked by category, then by words found, then
-    by use."""
+    contain words of its subject; ranked by the complaint's language
+    (``complaint_language``: articles in it first, the others after), then by
+    category, then by words found, then by use."""
     categories = [c for c in (complaint.category_id, complaint.subcategory_id) if c]
+    language = complaint_language(complaint)
+    same_language = Case(
+        When(language=language, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
     in_category = Exists(
         Article.categories.through.objects.filter(
             article_id=OuterRef("pk"), category_id__in=categories
@@ -710,9 +745,12 @@ def article_suggestions(*, user, complaint: Complaint) -> list[Article]:
         .annotate(
             in_category=in_category,
             hits=reduce(lambda a, b: a + b, hits) if hits else Value(0),
+            same_language=same_language,
         )
         .filter(Q(in_category=True) | Q(hits__gt=0))
-        .order_by("-in_category", "-hits", "-used_count", "title", "pk")
+        .order_by(
+            "-same_language", "-in_category", "-hits", "-used_count", "title", "pk"
+        )
         .select_related(None)
         .only("pk", "title", "problem", "used_count", "version")
     )

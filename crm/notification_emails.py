@@ -4,7 +4,8 @@
 publishes ``crm.deliver_notification_emails`` once the transaction commits;
 beat also runs it every minute. ``notification_emails_deliver`` claims pending
 rows under a lease (``config.outbox``: ``email_lease_until`` and
-``email_lease_token``), sends each with Django's mail outside any transaction,
+``email_lease_token``), sends each with Django's mail outside any transaction
+(with the row's attachments, ``NotificationAttachment``, read with the batch),
 and records the result only while it still holds the lease.
 
 An attempt is counted when the send of *that row* starts (a conditional UPDATE
@@ -109,12 +110,17 @@ def _message(row: Notification) -> EmailMessage:
     # case no outbox can rule out: the SMTP server accepted the message and the
     # worker died before it could mark the row sent.
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "kefu.local"
-    return EmailMessage(
+    message = EmailMessage(
         subject=row.title,
         body=body,
         to=[row.recipient.email],
         headers={"Message-ID": f"<notification-{row.pk}@{domain}>"},
     )
+    for attachment in row.attachments.all():  # prefetched with the batch
+        message.attach(
+            attachment.filename, bytes(attachment.content), attachment.content_type
+        )
+    return message
 
 
 def notification_emails_deliver(
@@ -167,8 +173,10 @@ def _deliver_claimed(claimed: list[Lease], deadline: float | None = None) -> int
     """Send the leased rows; returns how many this worker marked sent. Past
     ``deadline`` (``time.monotonic()``), the rows not started are released."""
     sent = 0
-    rows = Notification.objects.select_related("recipient").in_bulk(
-        [lease.pk for lease in claimed]
+    rows = (
+        Notification.objects.select_related("recipient")
+        .prefetch_related("attachments")
+        .in_bulk([lease.pk for lease in claimed])
     )
     for lease in claimed:
         row = rows.get(lease.pk)

@@ -9,13 +9,15 @@ outbox (``Notification.email_status``), delivered by a Celery task
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Notification
+from crm.models import Notification, NotificationAttachment
 from crm.notification_emails import deliver_notification_emails
 
 # What each ``kind`` passed to ``notify`` is called on screen (the code stays in
@@ -39,6 +41,15 @@ KIND_LABELS = {
     "training.certification_expiring": _("certificate expiring"),
     "aftersales_visit": _("after-sales visit tomorrow"),
 }
+
+
+@dataclass(frozen=True)
+class EmailAttachment:
+    """A file to attach to a notification's e-mail."""
+
+    filename: str
+    content: bytes
+    content_type: str = "application/octet-stream"
 
 
 def kind_label(kind: str) -> str:
@@ -82,6 +93,12 @@ def enqueue_delivery_on_commit() -> None:
     transaction.on_commit(_enqueue_delivery, robust=True)
 
 
+def notification_raised(key: str) -> bool:
+    """Whether the notification ``key`` exists (lets a caller skip building
+    an expensive attachment that ``notify`` would not store)."""
+    return Notification.objects.filter(key=key).exists()
+
+
 def notify(
     *,
     recipient,
@@ -91,10 +108,13 @@ def notify(
     body: str = "",
     link: str = "",
     email: bool = True,
+    attachments: Sequence[EmailAttachment] = (),
 ) -> tuple[Notification, bool]:
     """Raise the notification ``key`` for ``recipient``; return (row, created).
 
     A second call with the same key returns the existing row and creates nothing.
+    ``attachments`` go with the e-mail; they are stored with the row, in the
+    same savepoint (both or neither), and only when an e-mail is to be sent.
     """
     existing = Notification.objects.filter(key=key).first()
     if existing is not None:
@@ -115,6 +135,16 @@ def notify(
                 key=key,
                 email_status=status,
             )
+            if status == Notification.EmailStatus.PENDING and attachments:
+                NotificationAttachment.objects.bulk_create(
+                    NotificationAttachment(
+                        notification=row,
+                        filename=a.filename,
+                        content=a.content,
+                        content_type=a.content_type,
+                    )
+                    for a in attachments
+                )
     except IntegrityError:
         # A concurrent caller raised the same key first.
         return Notification.objects.get(key=key), False

@@ -4,11 +4,15 @@ A composition of the apps' selectors (kpi sits above them all): agents and
 handlers — their open complaints by the next SLA due (a live countdown), counts
 per status, unread notifications; supervisors — unassigned and at-risk
 complaints of their team; relations specialists — revisits due today; trainers —
-today's sessions; QA inspectors — complaints to inspect; managers and
+today's sessions; QA inspectors — complaints to inspect; technicians — today's
+visits (check-in and check-out on the order) and how many are booked ahead; managers and
 supervisors — the KPI dashboard. Every list is scoped by its selector.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
@@ -19,6 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aftersales import selectors as aftersales_selectors
+from aftersales.models import ServiceOrder
 from complaints import selectors as complaint_selectors
 from complaints.models import Complaint
 from complaints.services import complaint_assign
@@ -30,6 +36,8 @@ from kpi import selectors
 from training import selectors as training_selectors
 
 LIST_LIMIT = 30
+# A technician's home counts the visits booked this many days ahead.
+VISITS_AHEAD_DAYS = 7
 
 
 def may_assign(user) -> bool:
@@ -88,6 +96,28 @@ def home(request):
     if scoping.has_role(user, Role.QA_INSPECTOR):
         context["to_inspect"] = list(selectors.inspection_queue(user=user))
         context["sections"].append("inspections")
+    if scoping.has_role(user, Role.TECHNICIAN):
+        today = timezone.localdate()
+        context["visits"] = list(
+            aftersales_selectors.visits_of_day(user=user, day=today)[:LIST_LIMIT]
+        )
+        context["visits_ahead"] = aftersales_selectors.visits_ahead_count(
+            user=user, after=today, until=today + timedelta(days=VISITS_AHEAD_DAYS)
+        )
+        # the visits list, filtered as its date filter does (gte / lt)
+        context["visits_ahead_query"] = urlencode(
+            {
+                "slot__date__gte": today + timedelta(days=1),
+                "slot__date__lt": today + timedelta(days=VISITS_AHEAD_DAYS + 1),
+                "status__exact": "booked",
+            }
+        )
+        # where the next step is the check-out (order_check_out accepts these)
+        context["checkout_statuses"] = (
+            ServiceOrder.Status.IN_PROGRESS,
+            ServiceOrder.Status.INSPECTED,
+        )
+        context["sections"].append("visits")
     context["kpi"] = selectors.may_use_dashboard(user)
     return render(request, "kpi/home.html", context)
 

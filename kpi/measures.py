@@ -136,6 +136,9 @@ class Measure:
     scale: Decimal = Decimal(1)  # avg: e.g. minutes → hours
     # The drill-down also groups the sample by this (e.g. "product").
     breakdown: str = ""
+    # The drill-down's ``item`` parameter narrows the rows to one group of the
+    # sample (e.g. one checklist item): value → filter; ValueError when malformed.
+    narrow: Callable[[str], Q] | None = None
 
     def sample_q(self, window: Window) -> Q:
         return self.sample(window)
@@ -148,6 +151,19 @@ class Measure:
         if self.kind == "nps":
             return base & Q(nps__gte=9)
         return base
+
+
+def checklist_item_key(checklist_code: str, item_code: str) -> str:
+    """How the drill-down names one checklist item (all its versions)."""
+    return f"{checklist_code}:{item_code}"
+
+
+def checklist_item_q(value: str) -> Q:
+    """Item scores of the item ``checklist_item_key`` names."""
+    checklist, _sep, item = value.partition(":")
+    if not checklist or not item:
+        raise ValueError(value)
+    return Q(item__checklist__code=checklist, item__code=item)
 
 
 # --- sources ------------------------------------------------------------------
@@ -580,6 +596,7 @@ MEASURES: dict[str, Measure] = {
             INSPECTION_ITEMS,
             "rate",
             numerator=lambda w: Q(passed=True),
+            narrow=checklist_item_q,
         ),
         Measure(
             "training_hours_ytd",

@@ -364,7 +364,8 @@ class DashboardSnapshot(models.Model):
 
     Lists are stored as computed (category codes and names, channel, cause and
     clock codes, timestamps in ISO form); labels are translated when shown. The
-    cause types feed the Pareto chart, the category × channel cells the heat map.
+    cause types feed the Pareto chart, the category × channel cells the heat map;
+    the QA items are ``qa_item_pass_rate`` split by checklist item.
     """
 
     period = models.ForeignKey(
@@ -388,6 +389,8 @@ class DashboardSnapshot(models.Model):
     breaches_by_kind = models.JSONField(_("SLA breaches by clock"), default=list)
     breach_total = models.PositiveIntegerField(_("SLA breaches"), default=0)
     latest_breaches = models.JSONField(_("latest SLA breaches"), default=list)
+    # [[checklist code, item code, checklist name, item label, checks, passed]]
+    qa_items = models.JSONField(_("QA pass rate by item"), default=list)
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:

@@ -28,7 +28,14 @@ from complaints.models import Complaint, SlaTarget
 from crm import scoping
 from crm.models import Department, Team
 from crm.roles import Role
-from kpi.measures import MEASURES, RETURN_KINDS, Measure, Window, targets_due
+from kpi.measures import (
+    MEASURES,
+    RETURN_KINDS,
+    Measure,
+    Window,
+    checklist_item_key,
+    targets_due,
+)
 from kpi.models import (
     AuditFinding,
     AuditPlan,
@@ -303,9 +310,10 @@ def _complaints_of_scope(user, scope: Scope):
 
 
 def complaint_mix(user, scope: Scope, window: Window):
-    """Category and channel counts of the complaints received (2 queries)."""
-    qs = _complaints_of_scope(user, scope).filter(
-        received_at__gte=window.start, received_at__lt=window.end
+    """Category and channel counts of the complaints received, rejected ones
+    left out like in every complaint figure (2 queries)."""
+    qs = complaint_selectors.complaints_received_between(
+        start=window.start, end=window.end, complaints=_complaints_of_scope(user, scope)
     )
     categories = [
         (row["category__name"] or "—", row["n"])
@@ -363,14 +371,17 @@ class DashboardFigures:
     # complaints behind it in the admin list
     pareto: list[dict] = field(default_factory=list)
     heatmap: dict = field(default_factory=dict)
+    # qa_item_pass_rate by checklist item, each row linking to its item scores
+    qa_items: list[dict] = field(default_factory=list)
 
 
 def _complaints_link(period: KpiPeriod, scope: Scope):
     """A function giving the admin complaint list of the scope's complaints
-    received in ``period`` (any status), narrowed by ``params``."""
+    received in ``period`` (any status but rejected, like the figures),
+    narrowed by ``params``."""
     start, end = aware_range(period)
     common = {
-        "status__exact": "all",
+        "status__exact": "counted",
         "archived": "all",  # the period's archived complaints are in its figures
         "received_at__gte": str(start),
         "received_at__lt": str(end),
@@ -423,9 +434,30 @@ def dashboard_figures(period: KpiPeriod, scope: Scope) -> DashboardFigures:
             for code, _name, channel, n in row.category_channel
         ],
     }
+    drill = reverse("kpi:drill", args=["qa_item_pass_rate"])
+    qa_items = [
+        {
+            "checklist": checklist_name,
+            "label": label,
+            "checks": checks,
+            "passed": passed,
+            "rate": round(Decimal(100 * passed) / checks, 1) if checks else None,
+            "url": f"{drill}?"
+            + urlencode(
+                {
+                    "period": period.key,
+                    "subject": scope.key,
+                    "part": "denominator",
+                    "item": checklist_item_key(checklist, item),
+                }
+            ),
+        }
+        for checklist, item, checklist_name, label, checks, passed in row.qa_items
+    ]
     return DashboardFigures(
         pareto=pareto,
         heatmap=heatmap,
+        qa_items=qa_items,
         categories=[(label, n) for label, n in row.categories],
         channels=[(str(channel_labels.get(c, c)), n) for c, n in row.channels],
         breaches_by_kind=[
@@ -461,13 +493,16 @@ def staff_member(user, staff_id: int):
 # --- drill-down ---------------------------------------------------------------
 
 
-def drill_records(user, *, code: str, period: KpiPeriod, subject: str, part: str):
+def drill_records(
+    user, *, code: str, period: KpiPeriod, subject: str, part: str, item: str = ""
+):
     """The records behind one figure: ``(result, queryset)``.
 
     The result row must be visible to ``user`` (that is the authorisation); the
     records are the measure's source rows for the period, narrowed to the
     subject and to the sample (denominator) or the numerator — the same filters
-    the computation used, at the same moment (``period.computed_at``).
+    the computation used, at the same moment (``period.computed_at``) — and,
+    for a measure that has groups (``Measure.narrow``), to the group ``item``.
     """
     measure = MEASURES.get(code)
     if measure is None:
@@ -496,7 +531,15 @@ def drill_records(user, *, code: str, period: KpiPeriod, subject: str, part: str
             if _exists(period, code, subject_type, subject_id)
             else Http404
         )
-    return result, measure, subject_records(measure, result, part=part)
+    records = subject_records(measure, result, part=part)
+    if item:
+        if measure.narrow is None:
+            raise Http404
+        try:
+            records = records.filter(measure.narrow(item))
+        except ValueError:
+            raise Http404 from None
+    return result, measure, records
 
 
 def subject_records(measure: Measure, result: KpiResult, *, part: str) -> QuerySet:

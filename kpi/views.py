@@ -93,6 +93,7 @@ def dashboard(request):
             breaches=figures.breaches,
             pareto=figures.pareto,
             heatmap=figures.heatmap,
+            qa_items=figures.qa_items,
             breach_total=figures.breach_total,
         )
     return render(request, "kpi/dashboard.html", context)
@@ -265,6 +266,7 @@ def drill_down(request, code: str):
         period=period,
         subject=request.GET.get("subject", ""),
         part=part,
+        item=request.GET.get("item", ""),
     )
     columns = COLUMNS.get(measure.source.label, [])
     related = SELECT_RELATED.get(measure.source.label, ())
@@ -282,6 +284,11 @@ def drill_down(request, code: str):
             "page": page,
             "headers": [label for _p, label in columns],
             "breakdown": breakdown,
+            "item": request.GET.get("item", ""),
+            # what the rows were narrowed to, named by their own record
+            "item_label": getattr(page.object_list[0], "item", "")
+            if request.GET.get("item") and page.object_list
+            else "",
             "rows": [
                 (_admin_link(obj), [_cell(obj, p) for p, _l in columns])
                 for obj in page.object_list

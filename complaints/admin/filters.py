@@ -12,7 +12,8 @@ from complaints.services.common import FINAL_STATUSES
 
 class StatusFilter(admin.SimpleListFilter):
     """Complaints still in work by default (all but closed and rejected:
-    resolved ones await confirmation and closing); one status, or all."""
+    resolved ones await confirmation and closing); one status, all, or all but
+    rejected (what the KPI figures count)."""
 
     title = _("status")
     # The name Django's own status filter used: old links keep working.
@@ -23,6 +24,8 @@ class StatusFilter(admin.SimpleListFilter):
             ("open", _("in work (not closed or rejected)")),
             *Complaint.Status.choices,
             ("all", _("all")),
+            # What the KPI figures count (the dashboard's links land here).
+            ("counted", _("all but rejected")),
         ]
 
     def choices(self, changelist):
@@ -43,6 +46,8 @@ class StatusFilter(admin.SimpleListFilter):
             return queryset.exclude(status__in=sorted(FINAL_STATUSES))
         if value in Complaint.Status.values:
             return queryset.filter(status=value)
+        if value == "counted":
+            return queryset.exclude(status=Complaint.Status.REJECTED)
         return queryset
 
 

@@ -146,6 +146,8 @@ KEFU_HONOR_ACCEPT_LANGUAGE = env.bool("KEFU_HONOR_ACCEPT_LANGUAGE", default=Fals
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One way to show a date and a time in both languages (2026-12-02 09:30).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -534,7 +536,7 @@ KEFU_FORBIDDEN_PHRASES = env.list(
 )
 # The solution reply (handling → replied) must contain thanks, the solution and
 # the follow-up (complaints.phrases.reply_parts_missing).
-KEFU_SOLUTION_REPLY_PARTS = env.bool("KEFU_SOLUTION_REPLY_PARTS", default=False)
+KEFU_SOLUTION_REPLY_PARTS = env.bool("KEFU_SOLUTION_REPLY_PARTS", default=True)
 # No SMS/WeChat from QUIET_START to QUIET_END local time unless urgent.
 KEFU_QUIET_HOURS_START = env.int("KEFU_QUIET_HOURS_START", default=21)
 KEFU_QUIET_HOURS_END = env.int("KEFU_QUIET_HOURS_END", default=8)
@@ -612,6 +614,13 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": (
+        # The embedded filesystem broker has no host: kombu warns "No hostname
+        # was supplied" on every connection. Real brokers keep the warning.
+        {"kombu.connection": {"level": "ERROR"}}
+        if CELERY_BROKER_URL.startswith("filesystem")
+        else {}
+    ),
 }
 
 # --- Login lockout and failed-credential throttling ----------------------------

@@ -8,7 +8,7 @@ One module per subject; every name stays importable from ``crm.models``:
 - ``staff``: Department, Team, User
 - ``customers``: PartnerOrganisation, ContactChannel, Customer, CustomerExternalId,
   Contact, Interaction
-- ``notifications``: Notification
+- ``notifications``: Notification, NotificationAttachment
 - ``revisits``: RevisitPurpose, RevisitMethod, RevisitRule, Revisit
 - ``privacy``: PrivacyRequest, PersonalDataAccess
 """
@@ -21,7 +21,7 @@ from crm.models.customers import (
     Interaction,
     PartnerOrganisation,
 )
-from crm.models.notifications import Notification
+from crm.models.notifications import Notification, NotificationAttachment
 from crm.models.privacy import PersonalDataAccess, PrivacyRequest
 from crm.models.revisits import Revisit, RevisitMethod, RevisitPurpose, RevisitRule
 from crm.models.staff import Department, Team, User
@@ -34,6 +34,7 @@ __all__ = [
     "Department",
     "Interaction",
     "Notification",
+    "NotificationAttachment",
     "PartnerOrganisation",
     "PersonalDataAccess",
     "PrivacyRequest",

@@ -61,3 +61,31 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class NotificationAttachment(models.Model):
+    """A file the e-mail of a notification carries (e.g. the monthly KPI pack).
+
+    Written with its notification, in the same transaction (``notify``), so the
+    outbox row and what it sends exist together; read by the delivery when it
+    builds the message. Kept after sending: a failed e-mail retried from the
+    admin sends the same file.
+    """
+
+    notification = models.ForeignKey(
+        Notification,
+        verbose_name=_("notification"),
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    filename = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    content = models.BinaryField(_("content"))
+
+    class Meta:
+        verbose_name = _("e-mail attachment")
+        verbose_name_plural = _("e-mail attachments")
+        ordering = ["notification", "pk"]
+
+    def __str__(self):
+        return self.filename

@@ -1,13 +1,15 @@
-"""The monthly reporting pack: announced to every manager once per month.
+"""The monthly reporting pack: e-mailed to every manager once per month.
 
 ``kpi_send_monthly_reports`` (beat, the 1st of each month after the nightly
 snapshots) makes sure last month is computed, then raises one notification per
-manager with the month's headline figures of their department and the link to
-the pack (``/kpi/report/``), whose e-mail goes out through the notification
-outbox. The notification key names the month and the manager, so the job sends
-each pack once however often it runs (twice, concurrently, or again after a crash).
-The pack itself stays behind the login: the e-mail carries figures and a link,
-not the workbook of everyone's scores.
+manager with the month's headline figures of their department, the link to the
+pack (``/kpi/report/``) and the pack itself: the XLSX workbook of their
+department (``kpi.reports.report_pack``, built as that manager may see it)
+attached to the e-mail, which goes out through the notification outbox
+(``crm.notification_emails``: leased, sent once, attempts counted per started
+send). The notification key names the month and the manager, so the job sends
+each pack once however often it runs (twice, concurrently, or again after a
+crash); a re-run skips the managers already served before building anything.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.notifications import notify
+from crm.notifications import EmailAttachment, notification_raised, notify
 from kpi import selectors
 from kpi.models import KpiPeriod, SubjectType
 from kpi.periods import period_for
-from kpi.reports import last_complete_month
+from kpi.reports import filename, last_complete_month, report_pack
 from kpi.selectors import Scope
 from kpi.services.compute import kpi_compute_period
 
@@ -37,6 +39,9 @@ HEADLINES = (
 )
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def _figure(value) -> str:
     if value is None:
         return "—"
@@ -48,7 +53,7 @@ def report_key(period: KpiPeriod, user) -> str:
 
 
 def kpi_send_monthly_reports(*, today: date | None = None) -> int:
-    """Announce last month's pack to each manager once; returns how many
+    """E-mail last month's pack to each manager once; returns how many
     notifications this call raised (0 on a re-run)."""
     today = today or timezone.localdate()
     _key, first = last_complete_month(today)
@@ -59,6 +64,9 @@ def kpi_send_monthly_reports(*, today: date | None = None) -> int:
     names = {i.code: i for i in selectors.indicators()}
     raised = 0
     for manager in selectors.report_recipients():
+        key = report_key(period, manager)
+        if notification_raised(key):
+            continue  # served by an earlier run: do not build the pack again
         department = manager.department
         scope = Scope(SubjectType.DEPARTMENT, department.pk, department.name)
         results = selectors.subject_results(
@@ -78,7 +86,16 @@ def kpi_send_monthly_reports(*, today: date | None = None) -> int:
             % {"department": department.name, "period": period.key},
             body="\n".join(lines),
             link=link,
-            key=report_key(period, manager),
+            key=key,
+            attachments=[
+                EmailAttachment(
+                    filename=filename(period, scope),
+                    content=report_pack(manager, period, scope),
+                    content_type=XLSX,
+                )
+            ]
+            if manager.email  # no e-mail, nothing to attach to
+            else [],
         )
         raised += created
     return raised

@@ -51,12 +51,14 @@ def get_item(mapping, key):
 
 
 @register.simple_tag
-def drill_query(period, result, part="denominator") -> str:
-    """Query string of the drill-down behind one result."""
-    return urlencode(
-        {
-            "period": period.key,
-            "subject": f"{result.subject_type}:{result.subject_id}",
-            "part": part,
-        }
-    )
+def drill_query(period, result, part="denominator", item="") -> str:
+    """Query string of the drill-down behind one result (narrowed to ``item``
+    when given)."""
+    query = {
+        "period": period.key,
+        "subject": f"{result.subject_type}:{result.subject_id}",
+        "part": part,
+    }
+    if item:
+        query["item"] = item
+    return urlencode(query)

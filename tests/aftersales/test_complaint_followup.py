@@ -166,7 +166,9 @@ def test_a_reopened_complaint_resolved_with_repair_again_opens_its_second_order(
     )
     complaint = cs.complaint_start_handling(actor=org.supervisor_a, complaint=complaint)
     complaint = cs.complaint_reply(
-        actor=org.supervisor_a, complaint=complaint, body="已安排工程师再次上门。"
+        actor=org.supervisor_a,
+        complaint=complaint,
+        body="感谢您的耐心，已安排工程师再次上门，我们会再次与您联系确认。",
     )
     complaint = cs.complaint_resolve(
         actor=org.supervisor_a,

@@ -60,6 +60,11 @@ def test_supervisor_hands_a_complaint_to_a_handler(desk):
     d.click("a[href='/admin/complaints/complaint/']")
     d.page.fill("#searchbar", c.reference)
     d.click("#changelist-search input[type=submit]")
+    # every column in view at 1366 px (none behind a horizontal scroll)
+    assert d.page.evaluate(
+        "() => { const t = document.querySelector('#result_list');"
+        " return t.scrollWidth <= t.parentElement.clientWidth; }"
+    )
     d.click(f"#result_list a[href*='/complaint/{c.pk}/change/']")
     d.check("complaint")
     d.click("text=处理此投诉")

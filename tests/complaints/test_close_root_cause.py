@@ -17,7 +17,9 @@ def _resolved(org, category, cause_type):
     complaint = walk(complaint, "handling", actor=org.supervisor_a)
     Complaint.objects.filter(pk=complaint.pk).update(cause_type=cause_type)
     complaint = s.complaint_reply(
-        actor=org.supervisor_a, complaint=complaint, body="您好"
+        actor=org.supervisor_a,
+        complaint=complaint,
+        body="您好，感谢您的反馈，已向您致歉，我们会回访确认。",
     )
     return s.complaint_resolve(
         actor=org.supervisor_a, complaint=complaint, resolution_type="apology"

@@ -1,6 +1,8 @@
 """Demo complaints (service and bulk paths) and the SLA sweep task wiring."""
 
+import logging
 import random
+from collections import Counter
 from io import StringIO
 
 import pytest
@@ -119,3 +121,72 @@ def test_demo_sends_the_queued_messages_and_shows_a_few_failed(ctx):
     sent = CustomerMessage.objects.filter(status="sent").first()
     assert sent.provider_id.startswith("demo-")
     assert sent.complaint.events.filter(kind="message_sent").exists()
+
+
+def test_seed_demo_fills_every_agents_desk_with_every_open_status(monkeypatch, caplog):
+    """The default demo's desks, at a small size: every agent 5–15 open
+    complaints, handlers some in analysis or handling, several analyzing and
+    reopened, some a few minutes from a breach; quiet and idempotent."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from complaints.services.common import OPEN_STATUSES
+    from crm.models import User
+
+    # history: mostly bulk (fast); the desks go through the services
+    monkeypatch.setattr(demo, "SERVICE_LIMIT", demo.SERVICE_LIMIT // 2 + 10)
+    out = StringIO()
+    call_command(
+        "seed_demo",
+        stdout=out,
+        customers=80,
+        complaints=330,
+        skip=["aftersales", "training", "kpi"],
+    )
+    now = timezone.now()
+    statuses = Counter(Complaint.objects.values_list("status", flat=True))
+    assert statuses["analyzing"] >= 3 and statuses["reopened"] >= 3
+    assert set(Complaint.Status.values) - {"resolved"} <= set(statuses)
+    open_ = Complaint.objects.filter(status__in=OPEN_STATUSES)
+    near = SlaTarget.objects.filter(
+        complaint__in=open_,
+        met_at=None,
+        breached_at=None,
+        cancelled_at=None,
+        due_at__gt=now,
+        due_at__lte=now + timedelta(minutes=30),
+    )
+    assert near.values("complaint").distinct().count() >= 3
+    agents = User.objects.filter(groups__name="agent", team__isnull=False)
+    assert agents.count() >= 16
+    for agent in agents:
+        assert 5 <= open_.filter(assignee=agent).count() <= 15, agent.username
+    for handler in User.objects.filter(groups__name="complaint_handler"):
+        assert open_.filter(
+            assignee=handler, status__in=["analyzing", "handling"]
+        ).exists(), handler.username
+    # every solution reply of the demo has its thanks, solution and follow-up
+    from complaints import phrases
+
+    for body in [*demo.SOLUTION_REPLIES.values(), demo.REPLY_AGAIN]:
+        assert phrases.reply_parts_missing(body) == [], body
+    # quiet: progress lines, no line twice
+    lines = [line for line in out.getvalue().splitlines() if line.strip()]
+    repeated = [line for line, n in Counter(lines).items() if n > 1]
+    assert repeated == []
+    assert any("today's desks" in line for line in lines)
+    logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert [m for m, n in Counter(logged).items() if n > 1] == []
+    # the refused demo messages are counted in one line, not logged one by one
+    assert not [r for r in caplog.records if "message_delivery" in r.name]
+    # a second run adds nothing
+    count = Complaint.objects.count()
+    call_command(
+        "seed_demo",
+        stdout=StringIO(),
+        customers=80,
+        complaints=330,
+        skip=["aftersales", "training", "kpi"],
+    )
+    assert Complaint.objects.count() == count == 330

@@ -78,7 +78,9 @@ CASES = [
     (
         "reply_while_handling",
         "handling",
-        lambda o, c: s.complaint_reply(actor=o.admin, complaint=c, body="已处理"),
+        lambda o, c: s.complaint_reply(
+            actor=o.admin, complaint=c, body="感谢反馈，已处理，稍后回访。"
+        ),
         [(STATUS, "handling", "replied"), ("complaint.replied", None, "replied")],
         0,
     ),

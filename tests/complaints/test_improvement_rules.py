@@ -38,7 +38,7 @@ def _closed(org, cause_type, *, attributed=None, category="service_quality"):
     )
     complaint = s.complaint_start_handling(actor=lead, complaint=complaint)
     complaint = s.complaint_reply(
-        actor=lead, complaint=complaint, body="已处理，感谢反馈。"
+        actor=lead, complaint=complaint, body="已处理，感谢反馈，我们会跟进确认。"
     )
     complaint = s.complaint_resolve(
         actor=lead, complaint=complaint, resolution_type="redelivery"
@@ -52,7 +52,11 @@ def _reopen_and_close_again(org, complaint):
     lead = org.supervisor_a
     complaint = s.complaint_reopen(actor=lead, complaint=complaint, reason="客户不满意")
     complaint = s.complaint_start_handling(actor=lead, complaint=complaint)
-    complaint = s.complaint_reply(actor=lead, complaint=complaint, body="再次处理。")
+    complaint = s.complaint_reply(
+        actor=lead,
+        complaint=complaint,
+        body="感谢您的耐心，已再次处理，我们会跟进确认。",
+    )
     complaint = s.complaint_resolve(
         actor=lead, complaint=complaint, resolution_type="redelivery"
     )

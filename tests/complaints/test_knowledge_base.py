@@ -162,6 +162,57 @@ def test_at_most_five_suggestions(org):
     )
 
 
+def test_suggestions_prefer_the_customers_language_then_the_others(
+    org, settings, django_assert_num_queries
+):
+    from complaints.models import Complaint
+    from tests.factories.crm import CustomerFactory
+
+    settings.KEFU_MESSAGE_LANGUAGE = "zh-hans"
+    # given a Chinese and an English article of the same subcategory, the
+    # Chinese one used more often
+    chinese = _article(org, title="快件延误怎么办")
+    Article.objects.filter(pk=chinese.pk).update(used_count=9)
+    english = _article(
+        org,
+        title="Late delivery: what to do",
+        keywords="late delay",
+        language="en",
+    )
+    # a customer who reads English gets the English article first, the
+    # Chinese one after it (a fallback, not filtered out)
+    reader = CustomerFactory(department=org.agent_a.department, preferred_language="en")
+    complaint = make_complaint(actor=org.agent_a, customer=reader, subcategory="late")
+    found = selectors.article_suggestions(user=org.agent_a, complaint=complaint)
+    assert [a.title for a in found] == [english.title, chinese.title]
+    # the same order when the customer is not loaded: still one query
+    fresh = Complaint.objects.get(pk=complaint.pk)
+    with django_assert_num_queries(1):
+        found = selectors.article_suggestions(user=org.agent_a, complaint=fresh)
+    assert [a.title for a in found] == [english.title, chinese.title]
+    # a customer without a preference: the messages' language (Chinese) first
+    plain = make_complaint(actor=org.agent_a, subcategory="late")
+    assert [
+        a.title
+        for a in selectors.article_suggestions(user=org.agent_a, complaint=plain)
+    ] == [chinese.title, english.title]
+    # an English-only article base still answers a Chinese-speaking customer
+    Article.objects.filter(pk=chinese.pk).update(status="retired")
+    assert [
+        a.title
+        for a in selectors.article_suggestions(
+            user=org.agent_a, complaint=Complaint.objects.get(pk=plain.pk)
+        )
+    ] == [english.title]
+    # and the messages' language is the default for customers without one
+    settings.KEFU_MESSAGE_LANGUAGE = "en"
+    Article.objects.filter(pk=chinese.pk).update(status="published")
+    assert [
+        a.title
+        for a in selectors.article_suggestions(user=org.agent_a, complaint=plain)
+    ] == [english.title, chinese.title]
+
+
 def test_usage_is_counted_once_per_complaint_article_and_user(org):
     article = _article(org)
     complaint = make_complaint(actor=org.agent_a, subcategory="late")

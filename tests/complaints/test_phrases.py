@@ -65,6 +65,65 @@ def test_solution_reply_needs_its_parts_when_required(org, settings):
     assert done.status == "replied"
 
 
+def test_solution_reply_parts_are_checked_by_default(org):
+    from django.conf import settings
+
+    assert settings.KEFU_SOLUTION_REPLY_PARTS is True
+    c = walk(make_complaint(actor=org.agent_a), "handling", actor=org.supervisor_a)
+    with pytest.raises(InvalidInput) as err:
+        complaint_reply(actor=org.supervisor_a, complaint=c, body="您好")
+    assert err.value.field == "body"
+    assert "致谢" in err.value.message and "跟进" in err.value.message
+    # the first response (not a solution reply) is not checked
+    fresh = make_complaint(actor=org.agent_a)
+    assert complaint_reply(actor=org.agent_a, complaint=fresh, body="您好").pk
+
+
+def test_api_names_the_missing_parts_of_a_solution_reply(org):
+    from rest_framework.test import APIClient
+
+    from complaints.models import ComplaintReply
+
+    c = walk(make_complaint(actor=org.agent_a), "handling", actor=org.supervisor_a)
+    api = APIClient()
+    api.force_authenticate(org.supervisor_a)
+    url = f"/api/v1/complaints/{c.reference}/reply/"
+    refused = api.post(url, {"body": "已为您加急派送。"}, format="json")
+    assert refused.status_code == 400
+    body = refused.json()
+    assert body["code"] == "invalid"
+    assert "缺少：致谢、跟进" in body["message"]
+    assert "缺少：致谢、跟进" in body["errors"]["body"][0]
+    c.refresh_from_db()
+    assert c.status == "handling"
+    assert not ComplaintReply.objects.filter(complaint=c).exists()
+    done = api.post(
+        url,
+        {"body": "感谢您的反馈，已为您加急派送，我们会再次与您联系确认。"},
+        format="json",
+    )
+    assert done.status_code == 200 and done.json()["status"] == "replied"
+
+
+def test_workspace_shows_the_missing_parts_on_the_reply_field(org, client):
+    from complaints.models import ComplaintReply
+
+    c = walk(make_complaint(actor=org.agent_a), "handling", actor=org.supervisor_a)
+    client.force_login(org.supervisor_a)
+    url = reverse("admin:complaints_complaint_workflow", args=[c.pk])
+    response = client.post(
+        url, {"action": "reply", "text": "已为您加急派送。", "version": c.version}
+    )
+    # the panel again, the typed text kept, the error on the reply field
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "缺少：致谢、跟进" in " ".join(form.errors["text"])
+    assert "已为您加急派送。" in response.content.decode()
+    c.refresh_from_db()
+    assert c.status == "handling"
+    assert not ComplaintReply.objects.filter(complaint=c).exists()
+
+
 def test_panel_offers_the_phrases_for_replies(org, client):
     c = walk(make_complaint(actor=org.agent_a), "handling", actor=org.supervisor_a)
     client.force_login(org.supervisor_a)

@@ -271,7 +271,7 @@ CASES = [
         "complaint_handler_a",
         # the solution reply: first response and reply clocks met, → replied
         lambda t: s.complaint_reply(
-            actor=t.actor, complaint=t.complaint, body="已处理"
+            actor=t.actor, complaint=t.complaint, body="感谢反馈，已处理，稍后回访。"
         ),
         # + the customer's message (customer_messages): its lookups and INSERT
         20,

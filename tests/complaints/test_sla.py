@@ -186,7 +186,9 @@ def test_reopen_keeps_first_resolution_and_starts_a_new_cycle(org):
             actor=org.supervisor_a, complaint=complaint
         )
         complaint = s.complaint_reply(
-            actor=org.supervisor_a, complaint=complaint, body="已补发"
+            actor=org.supervisor_a,
+            complaint=complaint,
+            body="感谢反馈，已补发，我们会跟进确认。",
         )
         complaint = s.complaint_resolve(
             actor=org.supervisor_a, complaint=complaint, resolution_type="replacement"

@@ -111,7 +111,9 @@ def test_resolve_reopen_close_and_reject(org, received):
             actor=org.supervisor_a, complaint=Complaint.objects.get(pk=reopened.pk)
         )
         complaint = s.complaint_reply(
-            actor=org.supervisor_a, complaint=complaint, body="已重新派送"
+            actor=org.supervisor_a,
+            complaint=complaint,
+            body="感谢反馈，已重新派送，我们会跟进确认。",
         )
         resolved = s.complaint_resolve(
             actor=org.supervisor_a, complaint=complaint, resolution_type="redelivery"

@@ -11,7 +11,9 @@ from tests.factories.complaints import make_complaint, walk
 ACTIONS = {
     "start_analysis": lambda a, c: s.complaint_start_analysis(actor=a, complaint=c),
     "start_handling": lambda a, c: s.complaint_start_handling(actor=a, complaint=c),
-    "reply": lambda a, c: s.complaint_reply(actor=a, complaint=c, body="您好"),
+    "reply": lambda a, c: s.complaint_reply(
+        actor=a, complaint=c, body="您好，感谢反馈，已处理，稍后回访。"
+    ),
     "hold": lambda a, c: s.complaint_hold(actor=a, complaint=c, reason="等待客户"),
     "resume": lambda a, c: s.complaint_resume(actor=a, complaint=c),
     "resolve": lambda a, c: s.complaint_resolve(

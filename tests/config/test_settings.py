@@ -135,3 +135,22 @@ def test_session_options_in_the_url_win_and_the_variable_can_clear_them():
         check=True,
     ).stdout.strip()
     assert out == "None"
+
+
+@pytest.mark.parametrize(
+    ("broker", "quiet"), [("filesystem://", True), ("redis://127.0.0.1:6379/0", False)]
+)
+def test_kombu_hostname_warning_is_quiet_only_for_the_embedded_broker(broker, quiet):
+    """The embedded broker has no host: kombu's "No hostname was supplied"
+    warning said nothing to a newcomer; a real broker's config keeps it."""
+    code = (
+        "import django,logging;django.setup();"
+        "print(logging.getLogger('kombu.connection').isEnabledFor(logging.WARNING))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "CELERY_BROKER_URL"}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.local", CELERY_BROKER_URL=broker)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(not quiet)

@@ -157,3 +157,82 @@ def test_the_task_budget_stays_under_its_soft_limit(monkeypatch):
     task.apply()
     soft = task.soft_time_limit
     assert seen["budget_seconds"] == soft - notification_emails.EMAIL_SEND_MARGIN > 0
+
+
+def test_attachments_go_out_with_their_email_once(org):
+    from crm.models import NotificationAttachment
+    from crm.notifications import EmailAttachment
+
+    # Given a notification raised twice with a file (a re-run's file differs)
+    pack = EmailAttachment("report.xlsx", b"PK\x03\x04first", "application/x-test")
+    notify(
+        recipient=org.manager_a,
+        kind="test",
+        title="月报",
+        key="outbox:pack",
+        attachments=[pack],
+    )
+    _row, created = notify(
+        recipient=org.manager_a,
+        kind="test",
+        title="月报",
+        key="outbox:pack",
+        attachments=[EmailAttachment("report.xlsx", b"second")],
+    )
+
+    # When the outbox delivers, twice
+    sent = (notification_emails_deliver(), notification_emails_deliver())
+
+    # Then one e-mail went out, carrying the first file, byte for byte
+    assert not created and sent == (1, 0)
+    assert NotificationAttachment.objects.count() == 1
+    (message,) = mail.outbox
+    assert message.attachments == [
+        ("report.xlsx", b"PK\x03\x04first", "application/x-test")
+    ]
+    row = Notification.objects.get(key="outbox:pack")
+    assert (row.email_status, row.email_attempts) == ("sent", 1)
+
+
+def test_no_file_is_kept_for_a_notification_without_an_email(org):
+    from crm.models import NotificationAttachment
+    from crm.notifications import EmailAttachment
+
+    type(org.agent_a).objects.filter(pk=org.agent_a.pk).update(email="")
+    org.agent_a.refresh_from_db()
+    notify(
+        recipient=org.agent_a,
+        kind="test",
+        title="月报",
+        key="outbox:no-address",
+        attachments=[EmailAttachment("report.xlsx", b"x")],
+    )
+    assert Notification.objects.get().email_status == "skipped"
+    assert not NotificationAttachment.objects.exists()
+
+
+def test_a_lost_lease_sends_no_attachment_twice(org, monkeypatch):
+    """The attachment rides on the row's lease: a worker whose lease was
+    taken over sends nothing, the new holder sends the file once."""
+    from crm.notification_emails import _claim_emails, _deliver_claimed
+    from crm.notifications import EmailAttachment
+
+    notify(
+        recipient=org.manager_a,
+        kind="test",
+        title="月报",
+        key="outbox:lease",
+        attachments=[EmailAttachment("report.xlsx", b"x")],
+    )
+    now = timezone.now()
+    (stale,) = _claim_emails(now, 10)
+    # the stale worker's lease expires and another worker claims the row
+    later = now + timedelta(hours=1)
+    Notification.objects.update(email_lease_until=now - timedelta(seconds=1))
+    (fresh,) = _claim_emails(later, 10)
+
+    assert _deliver_claimed([stale]) == 0
+    assert mail.outbox == []
+    assert _deliver_claimed([fresh]) == 1
+    assert [m.attachments[0][0] for m in mail.outbox] == ["report.xlsx"]
+    assert Notification.objects.get().email_attempts == 1

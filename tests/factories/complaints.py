@@ -102,7 +102,9 @@ def walk(complaint, to_status: str, *, actor):
         ),
         "handle": lambda c: s.complaint_start_handling(actor=actor, complaint=c),
         "reply": lambda c: s.complaint_reply(
-            actor=actor, complaint=c, body="您好，已为您加急派送，感谢您的反馈。"
+            actor=actor,
+            complaint=c,
+            body="您好，感谢您的反馈。已为您加急派送，我们会再次与您联系确认。",
         ),
         "resolve": lambda c: s.complaint_resolve(
             actor=actor, complaint=c, resolution_type="redelivery"

@@ -138,11 +138,21 @@ def complaint_story(
             cause_hypothesis="派送员操作失误",
         )
     step(handle, cs.complaint_start_handling, actor=worker)
-    step(reply, cs.complaint_reply, actor=worker, body="已为您重新派送。")
+    step(
+        reply,
+        cs.complaint_reply,
+        actor=worker,
+        body="感谢您的反馈，已为您重新派送，我们会再次与您联系确认。",
+    )
     step(resolve, cs.complaint_resolve, actor=lead, resolution_type="apology")
     step(reopen, cs.complaint_reopen, actor=lead, reason="客户不满意")
     step(handle_again, cs.complaint_start_handling, actor=worker)
-    step(reply_again, cs.complaint_reply, actor=worker, body="再次处理。")
+    step(
+        reply_again,
+        cs.complaint_reply,
+        actor=worker,
+        body="感谢您的耐心，已为您再次处理，我们会跟进到您满意。",
+    )
     step(resolve_again, cs.complaint_resolve, actor=lead, resolution_type="redelivery")
     if survey:  # the answer about the latest resolution
         step(

@@ -26,7 +26,9 @@ def _resolve(complaint, handler, **analysis):
     )
     complaint = cs.complaint_start_handling(actor=handler, complaint=complaint)
     complaint = cs.complaint_reply(
-        actor=handler, complaint=complaint, body="非常抱歉，我们已处理。"
+        actor=handler,
+        complaint=complaint,
+        body="非常抱歉，感谢您的反馈，我们已处理，稍后回访确认。",
     )
     return cs.complaint_resolve(
         actor=handler, complaint=complaint, resolution_type="apology"
@@ -61,7 +63,9 @@ def test_resolving_plans_one_confirmation_revisit_within_24_hours(org):
         actor=org.complaint_handler_a, complaint=complaint
     )
     complaint = cs.complaint_reply(
-        actor=org.complaint_handler_a, complaint=complaint, body="已重新派送。"
+        actor=org.complaint_handler_a,
+        complaint=complaint,
+        body="感谢您的反馈，已重新派送，我们会再次与您联系确认。",
     )
     cs.complaint_resolve(
         actor=org.complaint_handler_a, complaint=complaint, resolution_type="redelivery"

@@ -199,3 +199,61 @@ def test_pareto_and_heat_map_link_to_the_complaints_behind_each_point(client, or
     assert listed(figures.pareto[1]["url"]) == {made[3].reference}
     phone = next(c for c in heat["cells"] if c["x"] == 1)
     assert listed(phone["url"]) == {made[i].reference for i in (0, 1, 3)}
+
+
+def test_rejected_complaints_are_in_no_mix_like_in_no_indicator(client, org):
+    """One definition of the complaints counted (complaints_received_between):
+    the snapshot's mix, causes and heat map, the pack's complaint mix and the
+    links behind each point all leave rejected complaints out."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from complaints.models import Complaint
+
+    # Given three phone complaints of November with a staff-error cause, one
+    # of them rejected (a duplicate)
+    policy_24x7()
+    made = []
+    for day in (2, 3, 4):
+        received = local(2026, 11, day, 10)
+        with at(received):
+            made.append(
+                make_complaint(actor=org.agent_a, channel="phone", received_at=received)
+            )
+    Complaint.objects.filter(pk__in=[c.pk for c in made]).update(
+        cause_type="staff_error"
+    )
+    Complaint.objects.filter(pk=made[0].pk).update(status=Complaint.Status.REJECTED)
+
+    # When November is computed
+    period = month(2026, 11)
+    kpi_compute_period(actor=None, period=period, now=NOW)
+
+    # Then every complaint figure counts two
+    scope = Scope(SubjectType.DEPARTMENT, org.dept_a.pk, "")
+    figures = selectors.dashboard_figures(period, scope)
+    assert sum(n for _l, n in figures.categories) == 2
+    assert dict(figures.channels) == {"电话": 2}
+    assert [(p["label"], p["count"]) for p in figures.pareto] == [("员工失误", 2)]
+    assert [c["count"] for c in figures.heatmap["cells"]] == [2]
+    window = selectors.window_for(period, selectors.as_of(period))
+    categories, channels = selectors.complaint_mix(org.manager_a, scope, window)
+    assert (sorted(figures.categories), channels) == (sorted(categories), [("电话", 2)])
+
+    client.force_login(org.manager_a)
+    pack = load_workbook(
+        io.BytesIO(
+            client.get(
+                f"/kpi/report/?period=2026-11&scope=department:{org.dept_a.pk}"
+            ).content
+        )
+    )
+    mix = list(pack["投诉构成"].iter_rows(values_only=True))
+    assert ("电话", 2) in mix
+    assert sum(row[1] for row in mix[1:] if row and row[1] and row[0] != "渠道") == 4
+
+    # And the point's link lists the two counted, not the rejected one
+    html = client.get(figures.heatmap["cells"][0]["url"]).content.decode()
+    assert made[1].reference in html and made[2].reference in html
+    assert made[0].reference not in html

@@ -51,6 +51,9 @@ def test_seed_demo_computes_the_last_12_months_idempotently():
     )
     packs = Notification.objects.filter(kind="kpi_monthly_report").count()
     assert packs >= 1
+    _last_months_pack_is_attached_for_each_manager()
+    _capas_in_every_state()
+    _training_effectiveness_has_a_value()
     # 质检 sampling: a monthly plan per team; qa01 (华东) has a queue
     assert SamplingPlan.objects.count() == 4
     queue = InspectionSample.objects.filter(inspector__username="qa01")
@@ -74,6 +77,60 @@ def test_seed_demo_computes_the_last_12_months_idempotently():
         AuditFinding.objects.count(),
         Notification.objects.filter(kind="kpi_monthly_report").count(),
     ) == counts
+
+
+def _last_months_pack_is_attached_for_each_manager():
+    """The reporting pack of last month: one notification per manager, the
+    workbook of their department attached to its e-mail."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from crm.models import NotificationAttachment
+    from kpi.reports import last_complete_month
+    from kpi.selectors import report_recipients
+
+    key, _first = last_complete_month()
+    managers = list(report_recipients())
+    assert managers
+    for manager in managers:
+        note = Notification.objects.get(key=f"kpi:report:{key}:{manager.pk}")
+        (attachment,) = NotificationAttachment.objects.filter(notification=note)
+        assert attachment.filename.endswith(".xlsx")
+        sheet = load_workbook(io.BytesIO(bytes(attachment.content)))["指标"]
+        assert next(sheet.iter_rows(values_only=True))[0] == (
+            f"{manager.department.name} · {key}"
+        )
+
+
+def _capas_in_every_state():
+    """Every state a CAPA reaches through the services (no service cancels one)."""
+    from complaints.models import CorrectiveAction
+
+    states = set(CorrectiveAction.objects.values_list("status", flat=True))
+    assert states >= set(CorrectiveAction.Status.values) - {
+        CorrectiveAction.Status.CANCELLED
+    }
+    verified = CorrectiveAction.objects.get(status="verified")
+    assert verified.verified_by_id and verified.completed_at
+    assert CorrectiveAction.objects.get(status="ineffective").verification_note
+
+
+def _training_effectiveness_has_a_value():
+    """Paired knowledge tests (before the course, right after it) give the
+    departments a training effectiveness for last month: a gain in points."""
+    from kpi.reports import last_complete_month
+
+    key, _first = last_complete_month()
+    values = list(
+        KpiResult.objects.filter(
+            indicator__code="training_effectiveness",
+            period__key=key,
+            subject_type="department",
+        ).values_list("value", "denominator")
+    )
+    assert values and all(v is not None and n > 0 for v, n in values)
+    assert sum(v for v, _n in values) / len(values) > 5
 
 
 @pytest.mark.usefixtures("local_day_edge")  # also at 23:30 UTC = 07:30 CST

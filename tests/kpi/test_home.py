@@ -176,3 +176,88 @@ def test_home_query_count_does_not_grow(
     with django_assert_max_num_queries(14):
         response = client.get("/")
     assert response.status_code == 200
+
+
+def _booked(org, tech, *, days, start, status="approved"):
+    from aftersales.services import appointment_book
+    from tests.factories.aftersales import make_order, slot, walk_order
+
+    order = walk_order(
+        make_order(actor=org.supervisor_a, product_name=f"洗衣机 {days}-{start}"),
+        status,
+        actor=org.supervisor_a,
+    )
+    appointment_book(
+        actor=org.supervisor_a,
+        order=order,
+        slot=slot(tech, days=days, start=start),
+    )
+    order.refresh_from_db()
+    return order
+
+
+# 09:00 and 07:30 (the next local day) in Shanghai
+@pytest.mark.parametrize("utc", [(2, 1, 0), (2, 23, 30)])
+def test_technician_sees_todays_visits_and_counts_the_week(
+    client, org, utc, django_assert_max_num_queries
+):
+    import datetime as dt
+
+    import time_machine
+
+    from aftersales.services import (
+        appointment_cancel,
+        order_check_in,
+        order_complete,
+        order_transition,
+    )
+    from tests.factories.aftersales import technician
+
+    with time_machine.travel(
+        dt.datetime(2026, 12, utc[0], utc[1], utc[2], tzinfo=dt.UTC), tick=False
+    ):
+        today = timezone.localdate()
+        tech = technician(username="tech_home", team=org.team_a)
+        other = technician(username="tech_other", team=org.team_a)
+        late = _booked(org, tech, days=0, start=14)
+        early = _booked(org, tech, days=0, start=9)
+        order_check_in(actor=org.supervisor_a, order=early)
+        cancelled = _booked(org, tech, days=0, start=16)
+        appointment_cancel(actor=org.supervisor_a, order=cancelled, reason="客户改期")
+        theirs = _booked(org, other, days=0, start=10)
+        done = _booked(org, tech, days=0, start=11)
+        done = order_check_in(actor=org.supervisor_a, order=done)
+        done = order_transition(
+            actor=org.supervisor_a, order=done, to_status="inspected"
+        )
+        order_complete(actor=org.supervisor_a, order=done, outcome="已修复")
+        for days in (1, 7):
+            _booked(org, tech, days=days, start=9)
+        beyond = _booked(org, tech, days=8, start=9)
+
+        client.force_login(tech.user)
+        with django_assert_max_num_queries(9):
+            html = client.get("/").content.decode()
+
+    section = html[html.index('id="desk-visits"') :]
+    # today's live visits, by start time: the checked-in one first
+    assert section.index(early.reference) < section.index(late.reference)
+    for absent in (cancelled, theirs, beyond):
+        assert absent.reference not in section
+    assert "我今天的上门" in section
+    # what is next on each: check in, check out (checked in), open (completed)
+    row = {
+        o.reference: section[section.index(o.reference) :].split("</tr>")[0]
+        for o in (early, late, done)
+    }
+    assert "签退" in row[early.reference]
+    assert "签到" in row[late.reference]
+    assert "查看" in row[done.reference]
+    assert "未来 7 天已预约 2 次上门" in section
+    assert f"slot__date__gte={today + timedelta(days=1)}" in section
+    assert f"slot__date__lt={today + timedelta(days=8)}" in section
+
+
+def test_home_shows_no_visit_section_to_others(client, org):
+    html = _home(client, org.agent_a).content.decode()
+    assert 'id="desk-visits"' not in html

@@ -263,7 +263,9 @@ def test_first_contact_resolution_is_kept_by_the_taker_to_the_end(org):
             actor=lead, complaint=escalated, reason="客户要求主管回电"
         )
     with at(day(9, 10)):
-        escalated = cs.complaint_reply(actor=a, complaint=escalated, body="已处理。")
+        escalated = cs.complaint_reply(
+            actor=a, complaint=escalated, body="感谢反馈，已处理，我们会跟进确认。"
+        )
     with at(day(9, 11)):
         cs.complaint_resolve(actor=lead, complaint=escalated, resolution_type="apology")
     complaint_story(agent=a, lead=lead, received=day(10, 9))  # not resolved

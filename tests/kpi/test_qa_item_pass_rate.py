@@ -80,3 +80,98 @@ def test_qa_item_pass_rate_counts_item_scores_at_their_pass_mark(org):
         "conduct",
         "environment",
     ]
+
+
+def test_dashboard_shows_the_pass_rate_of_each_item_from_the_snapshot(
+    client, org, django_assert_num_queries
+):
+    """The dashboard's per-item table: each checklist item's checks and passes
+    of the scope and period, from the snapshot (adding up to the indicator),
+    each linking to the drill-down narrowed to that item's scores."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kpi.selectors import Scope
+
+    # Given team A's November inspections: agent_a twice on the call checklist
+    # (tone and listening fail once), agent_c once on site (服装整洁度 fails)
+    agent_c = UserFactory(username="agent_c", team=org.team_a, roles=["agent"])
+    qa = org.qa_inspector_a
+    inspection(inspector=qa, staff=org.agent_a, at=local(2026, 11, 3), score=9)
+    inspection(
+        inspector=qa,
+        staff=org.agent_a,
+        at=local(2026, 11, 4),
+        score=8,
+        tone=5,
+        listening=3,
+    )
+    inspection_record(
+        actor=qa,
+        checklist=checklist_active(kind="onsite"),
+        staff=agent_c,
+        scores={"attire": 94, "appearance": 92, "environment": 85, "conduct": 90},
+        inspected_at=local(2026, 11, 10),
+    )
+    inspection(inspector=qa, staff=agent_c, at=local(2026, 10, 31, 23), score=2)
+    period = month(2026, 11)
+
+    # When November is computed
+    kpi_compute_period(actor=None, period=period, now=local(2026, 12, 2))
+
+    # Then the team's snapshot holds each item's checks and passes
+    figures = selectors.dashboard_figures(
+        period, Scope(SubjectType.TEAM, org.team_a.pk, "")
+    )
+    items = [
+        (r["label"], r["checks"], r["passed"], r["rate"]) for r in figures.qa_items
+    ]
+    assert items == [  # checklist by checklist, in each checklist's order
+        ("礼貌用语", 2, 2, D(100)),
+        ("表达清晰", 2, 2, D(100)),
+        ("语气语调", 2, 1, D(50)),
+        ("倾听", 2, 1, D(50)),
+        ("信息准确", 2, 2, D(100)),
+        ("合规", 2, 2, D(100)),
+        ("服装整洁度", 1, 0, D(0)),
+        ("服务人员形象（三净一亮）", 1, 1, D(100)),
+        ("服务现场环境", 1, 1, D(100)),
+        ("仪态与行为规范", 1, 1, D(100)),
+    ]
+    assert {r["checklist"] for r in figures.qa_items} == {
+        "热线电话质检评分表",
+        "服务现场形象与环境检查表",
+    }
+    numerator, denominator, _value = figures_of(period, org.team_a.pk)
+    assert sum(row[1] for row in items) == denominator == 16
+    assert sum(row[2] for row in items) == numerator == 13
+
+    # And the page shows the table, read from the snapshot only
+    client.force_login(org.manager_a)
+    url = f"/kpi/?period=2026-11&scope=team:{org.team_a.pk}"
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(url).content.decode()
+    assert "质检单项合格率" in html and "服装整洁度" in html
+    assert not any("kpi_inspectionscore" in q["sql"] for q in queries)
+    assert len(queries.captured_queries) == DASHBOARD_QUERIES
+    with django_assert_num_queries(DASHBOARD_QUERIES):
+        client.get(url)
+
+    # And an item's link lists that item's scores only
+    tone = figures.qa_items[2]
+    page = client.get(tone["url"])
+    assert page.status_code == 200
+    assert page.content.decode().count("<tr>") == 1 + 2  # header + two scores
+    assert tone["label"] in page.content.decode()
+    malformed = tone["url"].replace("item=call%3Atone", "item=tone")
+    assert client.get(malformed).status_code == 404
+
+
+# The dashboard of a computed period (session, user, periods, indicators,
+# trend, results, scorecards, snapshot, …): the table adds none.
+DASHBOARD_QUERIES = 15
+
+
+def figures_of(period, team_id):
+    return figures(period, SubjectType.TEAM, team_id)

@@ -1,18 +1,20 @@
 """The monthly reporting pack: the XLSX download (scoped like the dashboard, the
-same figures as the snapshots) and the beat job announcing it to each manager
-exactly once per month."""
+same figures as the snapshots) and the beat job e-mailing it (attached, through
+the notification outbox) to each manager exactly once per month."""
 
 import io
 from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from crm.models import Notification
+from crm.models import Notification, NotificationAttachment
+from crm.notification_emails import notification_emails_deliver
 from kpi.models import KpiPeriod, KpiResult, SubjectType
 from kpi.services import kpi_compute_period
 from kpi.services.reports import kpi_send_monthly_reports
@@ -162,3 +164,68 @@ def test_the_beat_task_reports_the_local_last_month(org):
         f"kpi:report:{last}:{org.manager_a.pk}",
         f"kpi:report:{last}:{org.manager_b.pk}",
     }
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _attached_pack(message):
+    """The sheets of the one XLSX attached to ``message``."""
+    (name, content, mimetype), *others = message.attachments
+    assert not others and name.endswith(".xlsx") and mimetype == XLSX
+    workbook = load_workbook(io.BytesIO(content))
+    return name, {
+        sheet.title: list(sheet.iter_rows(values_only=True))
+        for sheet in workbook.worksheets
+    }
+
+
+def test_each_manager_is_mailed_their_departments_pack_once(computed, monkeypatch):
+    org = computed
+    monkeypatch.setattr("crm.notifications._enqueue_delivery", lambda: None)
+
+    # When the monthly job runs and the outbox delivers, twice over
+    kpi_send_monthly_reports(today=date(2026, 12, 1))
+    notification_emails_deliver()
+    kpi_send_monthly_reports(today=date(2026, 12, 1))
+    notification_emails_deliver()
+
+    # Then each manager got one e-mail, with the link and their pack attached
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [org.manager_a.email, org.manager_b.email]
+    )
+    message = next(m for m in mail.outbox if m.to == [org.manager_a.email])
+    assert (
+        f"/kpi/report/?period=2026-11&scope=department:{org.dept_a.pk}" in message.body
+    )
+    name, sheets = _attached_pack(message)
+    assert name == f"kpi-report-2026-11-department-{org.dept_a.pk}.xlsx"
+    overview = sheets["指标"]
+    assert overview[0][0] == f"{org.dept_a.name} · 2026-11"
+    qa = next(row for row in overview[2:] if row[0] == "质检平均分")
+    assert D(str(qa[2])) == D(90)  # department A: (80 + 100) / 2
+    names = {row[0] for row in sheets["考核表"][1:]}
+    assert org.agent_a.name in names and org.agent_b.name not in names
+    # manager B's pack holds department B's figures only
+    _name, other = _attached_pack(
+        next(m for m in mail.outbox if m.to == [org.manager_b.email])
+    )
+    assert other["指标"][0][0] == f"{org.dept_b.name} · 2026-11"
+    assert org.agent_a.name not in {row[0] for row in other["考核表"][1:]}
+    assert set(Notification.objects.values_list("email_status", "email_attempts")) == {
+        ("sent", 1)
+    }
+
+
+def test_a_manager_without_an_address_gets_no_pack_built(computed, monkeypatch):
+    org = computed
+    monkeypatch.setattr("crm.notifications._enqueue_delivery", lambda: None)
+    type(org.manager_b).objects.filter(pk=org.manager_b.pk).update(email="")
+
+    assert kpi_send_monthly_reports(today=date(2026, 12, 1)) == 2
+
+    note = Notification.objects.get(recipient=org.manager_b)
+    assert note.email_status == Notification.EmailStatus.SKIPPED
+    assert list(
+        NotificationAttachment.objects.values_list("notification__recipient", flat=True)
+    ) == [org.manager_a.pk]

@@ -32,7 +32,11 @@ def test_supervisor_walks_a_complaint_to_closed(org, staff_client):
             "analyzing",
         ),
         ("start-handling", {}, "handling"),
-        ("reply", {"body": "您好，包裹已重新派送。"}, "replied"),
+        (
+            "reply",
+            {"body": "您好，感谢您的反馈，包裹已重新派送，我们会再次与您联系确认。"},
+            "replied",
+        ),
         ("resolve", {"resolution_type": "redelivery"}, "resolved"),
         ("confirm", {}, "resolved"),
         ("close", {"note": "客户确认", "root_cause": "分拣流程缺少复核"}, "closed"),

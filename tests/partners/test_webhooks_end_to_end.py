@@ -42,7 +42,7 @@ def test_partner_journey_with_signed_webhooks(
             ("start-analysis", {}),
             ("analysis", {"cause_hypothesis": "派送员误操作签收"}),
             ("start-handling", {}),
-            ("reply", {"body": "已核实并为您补发。"}),
+            ("reply", {"body": "感谢您的反馈，已核实并为您补发，我们会跟进到货情况。"}),
             ("resolve", {"resolution_type": "redelivery"}),
         ]:
             assert (
