@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("kpi", "0015_training_effectiveness"),
+        ("kpi", "0016_dashboard_qa_items"),
     ]
 
     operations = [
