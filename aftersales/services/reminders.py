@@ -1,12 +1,21 @@
 """The day-before reminders of booked visits, exactly once each.
 
-For every live appointment of tomorrow (local date) the technician gets a
-notification (crm's notification outbox, keyed by the appointment: a second
-run raises nothing) and the reminder is recorded on the order as a
-customer-visible event, which a partner reads on the order's events and passes
-on (the customer-message outbox of complaints needs a complaint: no text goes to
-the customer from here yet); ``customer_reminded_at`` / ``technician_reminded_at``
-mark them done under a row lock, so concurrent or repeated sweeps remind once.
+For every live appointment of tomorrow (local date, Asia/Shanghai):
+
+- the technician gets a notification (crm's notification outbox, keyed by the
+  appointment);
+- the customer gets a text through the customer-message outbox of complaints
+  (``customer_message_queue``: the customer's preferred channel and language,
+  quiet hours, the editable template ``visit_reminder``), keyed by the
+  appointment — a moved visit is a new appointment, so it is reminded again for
+  its new time; a cancelled or moved one has its unsent reminder withdrawn
+  (``aftersales.services.booking.release``);
+- the order's timeline says that the reminder was *queued* (customer-visible),
+  or, staff only, why no text could be queued (no usable address, erased data).
+
+``customer_reminded_at`` / ``technician_reminded_at`` mark the appointment done
+under its row lock (``select_for_update(skip_locked)``, re-checked), and both
+outbox rows have unique keys: concurrent or repeated sweeps remind once.
 """
 
 from __future__ import annotations
@@ -19,7 +28,14 @@ from django.utils.translation import gettext as _
 
 from aftersales.models import Appointment, ServiceOrderEvent
 from aftersales.services.common import event
+from complaints.models import MessageChannel, MessageKind
+from complaints.services.customer_messages import customer_message_queue
 from crm.notifications import notify
+
+
+def customer_trigger_key(appointment_id: int) -> str:
+    """The customer-message trigger of one appointment's reminder."""
+    return f"aftersales:visit:{appointment_id}"
 
 
 def _due(now: datetime):
@@ -51,6 +67,10 @@ def visit_reminders_send(*, now: datetime | None = None) -> int:
     return done
 
 
+def _technician_name(user) -> str:
+    return user.get_full_name().strip() or user.get_username()
+
+
 def _remind(appointment: Appointment, *, now: datetime) -> None:
     slot, order = appointment.slot, appointment.order
     when = f"{slot.date:%Y-%m-%d} {slot.start:%H:%M}-{slot.end:%H:%M}"
@@ -62,12 +82,36 @@ def _remind(appointment: Appointment, *, now: datetime) -> None:
         % {"time": when, "area": slot.area, "customer": order.customer},
         key=f"aftersales:visit:{appointment.pk}:technician",
     )
-    event(
-        order,
-        ServiceOrderEvent.Kind.REMINDED,
-        note=_("Reminder of the visit: %(time)s") % {"time": when},
-        customer_visible=True,
+    message, reason = customer_message_queue(
+        customer=order.customer,
+        reference=order.reference,
+        kind=MessageKind.VISIT_REMINDER,
+        trigger_key=customer_trigger_key(appointment.pk),
+        values={
+            "time_window": when,
+            "technician": _technician_name(slot.technician.user),
+        },
+        now=now,
     )
+    if message is not None:
+        event(
+            order,
+            ServiceOrderEvent.Kind.REMINDED,
+            note=_(
+                "Reminder of the visit (%(time)s) queued for the customer by %(channel)s."
+            )
+            % {"time": when, "channel": MessageChannel(message.channel).label},
+            customer_visible=True,
+        )
+    else:
+        event(
+            order,
+            ServiceOrderEvent.Kind.NOTE,
+            note=_(
+                "No reminder of the visit (%(time)s) could be queued for the customer: %(reason)s"
+            )
+            % {"time": when, "reason": reason},
+        )
     appointment.customer_reminded_at = now
     appointment.technician_reminded_at = now
     appointment.save(update_fields=["customer_reminded_at", "technician_reminded_at"])
