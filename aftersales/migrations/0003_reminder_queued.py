@@ -4,15 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('aftersales', '0002_turnaround_minutes'),
+        ("aftersales", "0002_turnaround_minutes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='serviceorderevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'created'), ('status_changed', 'status changed'), ('policy_override', 'policy override'), ('booked', 'appointment booked'), ('rescheduled', 'appointment rescheduled'), ('booking_cancelled', 'appointment cancelled'), ('checked_in', 'checked in'), ('checked_out', 'checked out'), ('reminded', 'reminder queued'), ('note', 'note')], max_length=30, verbose_name='kind'),
+            model_name="serviceorderevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "created"),
+                    ("status_changed", "status changed"),
+                    ("policy_override", "policy override"),
+                    ("booked", "appointment booked"),
+                    ("rescheduled", "appointment rescheduled"),
+                    ("booking_cancelled", "appointment cancelled"),
+                    ("checked_in", "checked in"),
+                    ("checked_out", "checked out"),
+                    ("reminded", "reminder queued"),
+                    ("note", "note"),
+                ],
+                max_length=30,
+                verbose_name="kind",
+            ),
         ),
     ]
