@@ -348,3 +348,31 @@ def test_two_concurrent_sweeps_queue_one_reminder(org):
         assert _customer_messages(order).count() == 1
         assert order.events.filter(kind="reminded").count() == 1
     assert Notification.objects.filter(kind="aftersales_visit").count() == 3
+
+
+def test_a_failed_reminder_is_listed_and_sent_again_by_an_administrator(org, client):
+    from django.urls import reverse
+
+    from complaints.services.message_delivery import customer_message_retry
+
+    with time_machine.travel(NOON_15_JUNE, tick=False):
+        appointment, _tech = _booked(org, date(2026, 6, 16))
+        visit_reminders_send()
+        message = _customer_messages(appointment.order).get()
+        CustomerMessage.objects.filter(pk=message.pk).update(
+            status="failed", attempts=5, last_error="ChannelError: HTTP 500"
+        )
+        client.force_login(org.admin)
+        page = client.get(reverse("admin:complaints_customermessage_failed"))
+        # the row names the service order (no complaint to link to)
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert f"<td>{appointment.order.reference}</td>" in html
+        assert "上门服务提醒" in html
+        assert customer_message_retry(actor=org.admin, messages=[message]) == 1
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.not_before) == (
+        "pending",
+        0,
+        None,
+    )
