@@ -91,6 +91,10 @@ def _remind(appointment: Appointment, *, now: datetime) -> None:
             "time_window": when,
             "technician": _technician_name(slot.technician.user),
         },
+        # the visit the customer booked is a transaction of theirs: SMS, else
+        # e-mail, without marketing consent (their preferred channel first
+        # when they consented)
+        fallback_channel=(MessageChannel.SMS, MessageChannel.EMAIL),
         now=now,
     )
     if message is not None:

@@ -266,16 +266,19 @@ def choose_channel(complaint: Complaint) -> tuple[str, str, str]:
     )
 
 
-def choose_customer_channel(customer, *, fallback: str = C.SMS) -> tuple[str, str, str]:
+def choose_customer_channel(
+    customer, *, fallback: str | tuple[str, ...] = C.SMS
+) -> tuple[str, str, str]:
     """(channel, address, reason) for ``customer``: their preferred channel if
-    they consented to be contacted, then ``fallback`` (the channel of the
-    transaction the message is about), then — with consent — e-mail or mobile."""
+    they consented to be contacted, then ``fallback`` (the channel or channels,
+    in order, of the transaction the message is about: no consent needed), then
+    — with consent — e-mail or mobile."""
     if customer is None or customer.is_anonymised:
         return "", "", _("The customer's personal data were erased.")
     candidates: list[str] = []
     if customer.consent_to_contact and customer.preferred_channel in FROM_PREFERRED:
         candidates.append(FROM_PREFERRED[customer.preferred_channel])
-    candidates.append(fallback)
+    candidates += [fallback] if isinstance(fallback, str) else list(fallback)
     if customer.consent_to_contact:
         candidates += [C.EMAIL, C.SMS]
     tried = []
@@ -380,7 +383,7 @@ def customer_message_queue(
     kind: str,
     trigger_key: str,
     values: dict | None = None,
-    fallback_channel: str = C.SMS,
+    fallback_channel: str | tuple[str, ...] = C.SMS,
     now: datetime | None = None,
 ) -> tuple[CustomerMessage | None, str]:
     """Queue a message to ``customer`` about ``reference`` that is not about a

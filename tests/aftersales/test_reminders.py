@@ -161,6 +161,21 @@ def test_the_reminder_uses_the_preferred_channel_and_language(org):
     assert "To move the visit" in message.body
 
 
+def test_a_customer_with_only_an_email_address_gets_an_email(org):
+    # no consent to be contacted: the visit is their own transaction
+    with time_machine.travel(NOON_15_JUNE, tick=False):
+        appointment, _tech = _booked(org, date(2026, 6, 16))
+        customer = appointment.order.customer
+        customer.phone, customer.email = "", "wang@example.com"
+        customer.save(update_fields=["phone", "email"])
+        visit_reminders_send()
+    message = _customer_messages(appointment.order).get()
+    assert (message.channel, message.address) == ("email", "wang@example.com")
+    assert appointment.order.events.get(kind="reminded").note.endswith(
+        "渠道：电子邮箱。"
+    )
+
+
 def test_an_edited_template_words_the_reminder(org):
     MessageTemplate.objects.create(
         kind="visit_reminder",
@@ -180,8 +195,9 @@ def test_a_customer_without_an_address_gets_a_staff_note_instead(org):
     with time_machine.travel(NOON_15_JUNE, tick=False):
         appointment, _tech = _booked(org, date(2026, 6, 16))
         customer = appointment.order.customer
-        customer.phone = "021-5555"  # not a mobile
-        customer.save(update_fields=["phone"])
+        customer.phone = "021-5555"  # not a mobile, and no e-mail
+        customer.email = ""
+        customer.save(update_fields=["phone", "email"])
         assert visit_reminders_send() == 1
         assert visit_reminders_send() == 0
 
