@@ -136,7 +136,7 @@ def test_the_customer_gets_one_text_queued_for_tomorrows_visit(org, utc, not_bef
     # and the order's timeline says it was queued (not sent), customer-visible
     events = ServiceOrderEvent.objects.filter(order=order, kind="reminded")
     assert list(events.values_list("note", "customer_visible")) == [
-        ("已为客户排队发送上门提醒（2026-06-16 14:00-16:00），渠道：短信。", True)
+        ("上门提醒（2026-06-16 14:00-16:00）已排队，待通过短信发给客户。", True)
     ]
     assert "已发送" not in events.get().note
 
@@ -172,7 +172,7 @@ def test_a_customer_with_only_an_email_address_gets_an_email(org):
     message = _customer_messages(appointment.order).get()
     assert (message.channel, message.address) == ("email", "wang@example.com")
     assert appointment.order.events.get(kind="reminded").note.endswith(
-        "渠道：电子邮箱。"
+        "已排队，待通过电子邮箱发给客户。"
     )
 
 
