@@ -14,7 +14,8 @@ For every live appointment of tomorrow (local date, Asia/Shanghai):
   or, staff only, why no text could be queued (no usable address, erased data).
 
 ``customer_reminded_at`` / ``technician_reminded_at`` mark the appointment done
-under its row lock (``select_for_update(skip_locked)``, re-checked), and both
+under the row locks of its order and itself (taken in the booking services'
+order: order, then appointment; the due filter re-checked under them), and both
 outbox rows have unique keys: concurrent or repeated sweeps remind once.
 """
 
@@ -26,7 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersales.models import Appointment, ServiceOrderEvent
+from aftersales.models import Appointment, ServiceOrder, ServiceOrderEvent
 from aftersales.services.common import event
 from complaints.models import MessageChannel, MessageKind
 from complaints.services.customer_messages import customer_message_queue
@@ -51,16 +52,20 @@ def visit_reminders_send(*, now: datetime | None = None) -> int:
     """Remind tomorrow's visits not yet reminded; return how many."""
     now = now or timezone.now()
     done = 0
-    for pk in list(_due(now).values_list("pk", flat=True)):
+    for pk, order_id in list(_due(now).values_list("pk", "order_id")):
         with transaction.atomic():
+            # The order first, then the appointment: the booking services' order
+            # of locks (a sweep that held the appointment and then wrote the
+            # order's event could deadlock with a cancellation holding the order).
+            ServiceOrder.objects.select_for_update().filter(pk=order_id).exists()
             appointment = (
                 _due(now)
-                .select_for_update(skip_locked=True, of=("self",))
+                .select_for_update(of=("self",))
                 .select_related("slot__technician__user", "order__customer")
                 .filter(pk=pk)
                 .first()
             )
-            if appointment is None:  # another sweep has it, or it is done
+            if appointment is None:  # another sweep did it, or it was moved
                 continue
             _remind(appointment, now=now)
             done += 1

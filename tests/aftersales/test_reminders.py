@@ -392,3 +392,30 @@ def test_a_failed_reminder_is_listed_and_sent_again_by_an_administrator(org, cli
         0,
         None,
     )
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL"
+)
+def test_a_sweep_racing_cancellations_leaves_no_reminder_to_send(org):
+    # given five visits of tomorrow, swept while the desk cancels them all
+    with time_machine.travel(NOON_15_JUNE, tick=True):
+        orders = [_booked(org, date(2026, 6, 16))[0].order for _ in range(5)]
+
+        def work(i):
+            if i == 0:
+                return visit_reminders_send()
+            for order in orders:
+                s.appointment_cancel(actor=org.agent_a, order=order, reason="改期")
+            return "cancelled"
+
+        results = run_together(work, 2)
+
+    # then neither side failed (no deadlock) and nothing is left to send
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert not Appointment.objects.filter(status="booked").exists()
+    pending = CustomerMessage.objects.filter(
+        kind="visit_reminder", status__in=("pending", "sending")
+    )
+    assert not pending.exists()
