@@ -26,6 +26,7 @@ from aftersales.models import (
     ServiceOrder,
     Technician,
 )
+from aftersales.services import reminders
 from config.errors import DomainError
 from crm.demo import DEMO_PASSWORD, person_name
 from crm.models import Customer, Team, User
@@ -93,7 +94,13 @@ def seed(ctx) -> None:
                 customer = customers[(index * 10 + number) % len(customers)]
                 made += _order(actor, customer, kind, target, number, technicians)
         made += _refused_by_the_window(actor, customers[-1])
-    ctx.say(f"  aftersales: {len(technicians)} technicians, {made} service orders")
+    # the day-before sweep: tomorrow's visits remind their technician and queue
+    # the customer's text (pending until a worker sends it)
+    reminded = reminders.visit_reminders_send()
+    ctx.say(
+        f"  aftersales: {len(technicians)} technicians, {made} service orders, "
+        f"{reminded} visits of tomorrow reminded"
+    )
 
 
 def _technicians(ctx) -> list[Technician]:
@@ -183,7 +190,10 @@ def _order(actor, customer, kind, target, number, technicians) -> int:
     if target == S.APPROVED:
         return 1
     if kind in VISIT_KINDS:
-        slot = services.free_slots(kind=kind).filter(technician__in=technicians).first()
+        slots = services.free_slots(kind=kind).filter(technician__in=technicians)
+        if target == S.SCHEDULED:  # tomorrow's visit: its reminders are queued
+            slots = slots.filter(date=today + timedelta(days=1))
+        slot = slots.first()
         services.appointment_book(actor=actor, order=order, slot=slot)
         order.refresh_from_db()
         if target == S.SCHEDULED:

@@ -219,7 +219,7 @@ class ServiceOrderEvent(models.Model):
         BOOKING_CANCELLED = "booking_cancelled", _("appointment cancelled")
         CHECKED_IN = "checked_in", _("checked in")
         CHECKED_OUT = "checked_out", _("checked out")
-        REMINDED = "reminded", _("reminder sent")
+        REMINDED = "reminded", _("reminder queued")
         NOTE = "note", _("note")
 
     order = models.ForeignKey(

@@ -23,8 +23,9 @@ from aftersales.models import (
     ServiceOrder,
     ServiceOrderEvent,
 )
-from aftersales.services import permissions
+from aftersales.services import permissions, reminders
 from aftersales.services.common import change_status, event, lock
+from complaints.services.customer_messages import customer_message_withdraw
 from config.errors import Conflict, InvalidInput
 
 S = ServiceOrder.Status
@@ -59,11 +60,17 @@ def _take(slot_id: int, order: ServiceOrder) -> AppointmentSlot:
     return slot
 
 
-def release(appointment: Appointment, *, actor) -> None:
-    """Cancel a live (locked) appointment and give its place back."""
+def release(appointment: Appointment, *, actor, customer_id: int) -> None:
+    """Cancel a live (locked) appointment and give its place back; its
+    customer reminder, if queued and not yet being sent, is withdrawn."""
     AppointmentSlot.objects.filter(pk=appointment.slot_id).update(
         booked=F("booked") - 1
     )
+    if appointment.customer_reminded_at is not None:
+        customer_message_withdraw(
+            customer=customer_id,
+            trigger_key=reminders.customer_trigger_key(appointment.pk),
+        )
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancelled_at = timezone.now()
     appointment.save(update_fields=["status", "cancelled_at"])
@@ -133,7 +140,7 @@ def appointment_reschedule(
         .values_list("pk", flat=True)
     )
     taken = _take(slot.pk, locked)
-    release(current, actor=actor)
+    release(current, actor=actor, customer_id=locked.customer_id)
     appointment = Appointment.objects.create(
         order=locked, slot=taken, booked_by=actor, booked_at=timezone.now()
     )
@@ -159,7 +166,7 @@ def appointment_cancel(*, actor, order: ServiceOrder, reason: str = "") -> Servi
         raise Conflict(
             _("Only a scheduled visit can be cancelled."), code="illegal_transition"
         )
-    release(_live(locked), actor=actor)
+    release(_live(locked), actor=actor, customer_id=locked.customer_id)
     event(
         locked,
         ServiceOrderEvent.Kind.BOOKING_CANCELLED,

@@ -238,7 +238,7 @@ def _cancel_live_booking(order: ServiceOrder, *, actor) -> None:
 
     live = Appointment.objects.filter(order=order, status=Appointment.Status.BOOKED)
     for appointment in live.select_for_update():
-        release(appointment, actor=actor)
+        release(appointment, actor=actor, customer_id=order.customer_id)
 
 
 @transaction.atomic

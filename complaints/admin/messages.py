@@ -37,6 +37,7 @@ class CustomerMessageAdmin(ScopedModelAdmin):
     list_display = (
         "created_at",
         "complaint",
+        "reference",
         "kind",
         "channel",
         "status",
@@ -45,10 +46,12 @@ class CustomerMessageAdmin(ScopedModelAdmin):
         "sent_at",
     )
     list_filter = ("status", "channel", "kind")
-    search_fields = ("complaint__reference", "=provider_id")
+    search_fields = ("complaint__reference", "=reference", "=provider_id")
     list_select_related = ("complaint",)
     fields = (
         "complaint",
+        "customer",
+        "reference",
         "reply",
         "kind",
         "trigger_key",

@@ -4,8 +4,11 @@
 (intake, a reply, a status change) and delivered later by
 ``complaints.deliver_customer_messages`` under a lease (``config.outbox``).
 One row per (complaint, trigger key, channel): the unique key makes every
-trigger queue exactly one message. Address, subject and body are personal data:
-stored encrypted, masked by the customer's erasure.
+trigger queue exactly one message. A message about something other than a
+complaint (an after-sales visit reminder, issue 17) has no complaint: it names
+its customer and the reference it is about (``reference``, e.g. a service
+order's), and is unique per (customer, trigger key, channel). Address, subject
+and body are personal data: stored encrypted, masked by the customer's erasure.
 """
 
 from __future__ import annotations
@@ -29,23 +32,37 @@ class MessageKind(models.TextChoices):
     HANDLING = "handling", _("handling started")
     ON_HOLD = "on_hold", _("on hold")
     RESOLVED = "resolved", _("resolved (with survey link)")
+    VISIT_REMINDER = "visit_reminder", _("reminder of a service visit")
 
 
 class CustomerMessage(models.Model):
-    """One message to a complaint's customer: pending → sending → sent / failed."""
+    """One message to a customer: pending → sending → sent / failed, or
+    pending → withdrawn (its cause went away before the send started)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
         SENDING = "sending", _("sending")
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
+        WITHDRAWN = "withdrawn", _("withdrawn")
 
     complaint = models.ForeignKey(
         Complaint,
         verbose_name=_("complaint"),
         on_delete=models.CASCADE,
         related_name="customer_messages",
+        null=True,
+        blank=True,
     )
+    customer = models.ForeignKey(
+        "crm.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="customer_messages",
+    )
+    # What the message is about: the complaint's reference, or another
+    # record's (a service order's) for a message without a complaint.
+    reference = models.CharField(_("about"), max_length=40, blank=True)
     reply = models.ForeignKey(
         ComplaintReply,
         verbose_name=_("reply to customer"),
@@ -88,7 +105,16 @@ class CustomerMessage(models.Model):
             models.UniqueConstraint(
                 fields=["complaint", "trigger_key", "channel"],
                 name="customermessage_unique_trigger",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "trigger_key", "channel"],
+                condition=models.Q(complaint__isnull=True),
+                name="customermessage_unique_trigger_no_complaint",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(complaint__isnull=False) | ~models.Q(reference=""),
+                name="customermessage_about_something",
+            ),
         ]
         indexes = [
             models.Index(
@@ -105,7 +131,8 @@ class MessageTemplate(models.Model):
     without a row the built-in default (``complaints.services.customer_messages
     .DEFAULT_TEMPLATES``) is used. Variables in braces: ``{reference}``,
     ``{subject}``, ``{tracking_url}``, ``{reply_due}``, ``{reply}``,
-    ``{reason}``, ``{survey_url}``."""
+    ``{reason}``, ``{survey_url}``; for a visit reminder ``{time_window}``,
+    ``{technician}``."""
 
     kind = models.CharField(_("kind"), max_length=20, choices=MessageKind.choices)
     channel = models.CharField(

@@ -11,6 +11,13 @@ publishes ``complaints.deliver_customer_messages`` once the transaction commits.
 A customer without a usable address gets no message; the complaint's timeline
 says why (event ``message_not_sent``).
 
+A message about something else than a complaint (an after-sales visit
+reminder, issue 17) is queued by ``customer_message_queue`` with its customer,
+the reference it is about and a trigger key unique for that customer; the
+caller records on its own record that it was queued (or why not). A pending
+message whose cause went away is withdrawn (``customer_message_withdraw``)
+unless its send has started.
+
 SMS and WeChat queued in quiet hours (``KEFU_QUIET_HOURS_START``–``END`` local
 time, 21:00–08:00) wait until the end of them (``not_before``) unless the
 complaint is urgent; e-mail goes any time.
@@ -60,6 +67,9 @@ EK = ComplaintEvent.Kind
 
 __all__ = [
     "choose_channel",
+    "choose_customer_channel",
+    "customer_message_queue",
+    "customer_message_withdraw",
     "customer_messages_deliver",
     "message_queue",
     "queue_acknowledgement",
@@ -127,6 +137,21 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], tuple[str, str]] = {
         "Hello, your complaint {reference} has been resolved. Thank you for your "
         "patience. Please tell us how we did: {survey_url}",
     ),
+    # After-sales (issue 17): the day before a booked visit — when, who, which
+    # order, how to move it (the seed's 预约与跟踪: the visit is kept on time).
+    (K.VISIT_REMINDER, "zh-hans"): (
+        "【{reference}】上门服务提醒",
+        "您好，您预约的售后上门服务（服务单号 {reference}）将于 {time_window} 进行，"
+        "服务工程师：{technician}。请您届时安排人员在场。如需改期，请回复本消息或"
+        "联系客服并提供服务单号 {reference}。感谢您的支持！",
+    ),
+    (K.VISIT_REMINDER, "en"): (
+        "[{reference}] Reminder of your service visit",
+        "Hello, your after-sales visit (service order {reference}) is booked for "
+        "{time_window}; your technician: {technician}. Please make sure someone "
+        "is there. To move the visit, reply to this message or call us with the "
+        "service order number {reference}. Thank you!",
+    ),
 }
 VARIABLES = (
     "reference",
@@ -136,6 +161,8 @@ VARIABLES = (
     "reply",
     "reason",
     "survey_url",
+    "time_window",
+    "technician",
 )
 LANGUAGES = ("zh-hans", "en")
 
@@ -233,13 +260,25 @@ def choose_channel(complaint: Complaint) -> tuple[str, str, str]:
     then the channel the complaint came in on (a transactional answer needs no
     marketing consent), then — with consent — any usable e-mail or mobile.
     """
-    customer = complaint.customer
+    return choose_customer_channel(
+        complaint.customer,
+        fallback=FROM_COMPLAINT_CHANNEL.get(complaint.channel, C.SMS),
+    )
+
+
+def choose_customer_channel(
+    customer, *, fallback: str | tuple[str, ...] = C.SMS
+) -> tuple[str, str, str]:
+    """(channel, address, reason) for ``customer``: their preferred channel if
+    they consented to be contacted, then ``fallback`` (the channel or channels,
+    in order, of the transaction the message is about: no consent needed), then
+    — with consent — e-mail or mobile."""
     if customer is None or customer.is_anonymised:
         return "", "", _("The customer's personal data were erased.")
     candidates: list[str] = []
     if customer.consent_to_contact and customer.preferred_channel in FROM_PREFERRED:
         candidates.append(FROM_PREFERRED[customer.preferred_channel])
-    candidates.append(FROM_COMPLAINT_CHANNEL.get(complaint.channel, C.SMS))
+    candidates += [fallback] if isinstance(fallback, str) else list(fallback)
     if customer.consent_to_contact:
         candidates += [C.EMAIL, C.SMS]
     tried = []
@@ -321,6 +360,8 @@ def message_queue(
     subject, body = render(kind, channel, language, context)
     row = CustomerMessage.objects.create(
         complaint=complaint,
+        customer_id=complaint.customer_id,
+        reference=complaint.reference,
         reply=reply,
         kind=kind,
         trigger_key=trigger_key,
@@ -333,6 +374,75 @@ def message_queue(
     )
     _enqueue_on_commit()
     return row
+
+
+def customer_message_queue(
+    *,
+    customer,
+    reference: str,
+    kind: str,
+    trigger_key: str,
+    values: dict | None = None,
+    fallback_channel: str | tuple[str, ...] = C.SMS,
+    now: datetime | None = None,
+) -> tuple[CustomerMessage | None, str]:
+    """Queue a message to ``customer`` about ``reference`` that is not about a
+    complaint, in the caller's transaction: (the row, "") — the existing row
+    if ``trigger_key`` already queued it for this customer — or (None, why
+    not) when the customer has no usable address. Delivery, quiet hours,
+    templates and languages are those of the complaint messages; the caller
+    records on its own record that a message was queued (not sent)."""
+    channel, address, reason = choose_customer_channel(
+        customer, fallback=fallback_channel
+    )
+    if not channel:
+        return None, reason
+    found = CustomerMessage.objects.filter(
+        complaint__isnull=True,
+        customer=customer,
+        trigger_key=trigger_key,
+        channel=channel,
+    ).first()
+    if found is not None:
+        return found, ""
+    now = now or clock.now()
+    language = _language(customer)
+    subject, body = render(
+        kind, channel, language, {"reference": reference, **(values or {})}
+    )
+    row = CustomerMessage.objects.create(
+        customer=customer,
+        reference=reference,
+        kind=kind,
+        trigger_key=trigger_key,
+        channel=channel,
+        language=language,
+        address=address,
+        subject=subject,
+        body=body,
+        not_before=release_time(channel, "", now),
+    )
+    _enqueue_on_commit()
+    return row, ""
+
+
+def customer_message_withdraw(*, customer, trigger_key: str) -> int:
+    """Withdraw the pending messages of ``trigger_key`` to ``customer`` that
+    are about no complaint (their cause went away: a visit cancelled or
+    moved); returns how many. A message whose send has started (``sending``)
+    is not withdrawn: the worker's start of a send is conditional on the
+    status, so a withdrawn row is never sent."""
+    return CustomerMessage.objects.filter(
+        complaint__isnull=True,
+        customer=customer,
+        trigger_key=trigger_key,
+        status=CustomerMessage.Status.PENDING,
+    ).update(
+        status=CustomerMessage.Status.WITHDRAWN,
+        lease_until=None,
+        lease_token=None,
+        last_error="withdrawn",
+    )
 
 
 def _local(at: datetime | None) -> str:

@@ -12,7 +12,8 @@ conditional UPDATE on the token that renews the lease); the result recorded
 only while the lease is still ours. A failure returns the row to ``pending``
 with a back-off (never into quiet hours); after ``KEFU_MESSAGE_MAX_ATTEMPTS``
 started sends it is ``failed``. Sent and failed messages are written on the
-complaint's timeline (events ``message_sent`` / ``message_failed``).
+complaint's timeline (events ``message_sent`` / ``message_failed``); a
+message about no complaint (issue 17) keeps its result on its own row.
 """
 
 from __future__ import annotations
@@ -80,10 +81,16 @@ def _backoff(attempts: int) -> timedelta:
 def _retry_at(row: CustomerMessage, attempts: int) -> datetime:
     """After a failed send: a back-off, and never into quiet hours."""
     retry = timezone.now() + _backoff(attempts)
-    return release_time(row.channel, row.complaint.severity, retry) or retry
+    return release_time(row.channel, _severity(row), retry) or retry
+
+
+def _severity(row: CustomerMessage) -> str:
+    return row.complaint.severity if row.complaint_id else ""
 
 
 def _record_result(row: CustomerMessage, *, sent: bool, error: str = "") -> None:
+    if row.complaint_id is None:
+        return  # about no complaint: the row's status and error are the record
     event_record(
         complaint=row.complaint,
         kind=EK.MESSAGE_SENT if sent else EK.MESSAGE_FAILED,
@@ -145,17 +152,18 @@ def _start_send(lease: Lease) -> bool:
 
 
 def _outgoing(row: CustomerMessage) -> Outgoing:
+    reference = row.complaint.reference if row.complaint_id else row.reference
     if row.channel == C.EMAIL:
-        message_id = outbound_message_id(row.complaint.reference, f"m{row.pk}")
+        message_id = outbound_message_id(reference, f"m{row.pk}")
     else:
-        message_id = f"kefu-{row.complaint.reference}-m{row.pk}"
+        message_id = f"kefu-{reference}-m{row.pk}"
     return Outgoing(
         channel=row.channel,
         address=row.address,
         subject=row.subject,
         body=row.body,
         message_id=message_id,
-        reference=row.complaint.reference,
+        reference=reference,
     )
 
 
@@ -248,7 +256,7 @@ def customer_message_retry(*, actor, messages) -> int:
         rows = (
             CustomerMessage.objects.select_for_update(of=("self",))
             .filter(pk__in=[m.pk for m in messages], status=MS.FAILED)
-            .exclude(complaint__customer__is_anonymised=True)
+            .exclude(customer__is_anonymised=True)
             .select_related("complaint")
         )
         for row in rows:
@@ -257,7 +265,7 @@ def customer_message_retry(*, actor, messages) -> int:
                 attempts=0,
                 lease_until=None,
                 lease_token=None,
-                not_before=release_time(row.channel, row.complaint.severity, now),
+                not_before=release_time(row.channel, _severity(row), now),
             )
             count += 1
         if count:

@@ -18,6 +18,7 @@ from aftersales.models import (
     ServiceOrderEvent,
     Technician,
 )
+from complaints.models import CustomerMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +61,21 @@ def test_demo_has_every_kind_and_status_and_a_week_of_slots():
         order=refused, kind="policy_override"
     ).exists()
 
+    # tomorrow's visits (the scheduled orders) are reminded: the customer's text
+    # queued, the order's event says so
+    scheduled = ServiceOrder.objects.filter(status="scheduled")
+    assert scheduled.count() == len(VISIT_KINDS)
+    tomorrow = today + timedelta(days=1)
+    for order in scheduled:
+        assert order.appointments.get(status="booked").slot.date == tomorrow
+        assert order.events.filter(kind="reminded", customer_visible=True).exists()
+    reminders = CustomerMessage.objects.filter(kind="visit_reminder")
+    assert set(reminders.values_list("reference", flat=True)) == {
+        order.reference for order in scheduled
+    }
+    assert set(reminders.values_list("complaint", flat=True)) == {None}
+
     before = ServiceOrder.objects.count()
     _seed()
     assert ServiceOrder.objects.count() == before
+    assert reminders.count() == len(VISIT_KINDS)

@@ -454,3 +454,88 @@ def test_the_customers_preferred_language_chooses_the_template(org, settings):
     with _daytime():
         c = make_complaint(actor=org.agent_a, customer=chinese)
     assert CustomerMessage.objects.get(complaint=c).language == "en"
+
+
+# --- messages about no complaint (issue 17) ---------------------------------------
+
+
+def test_a_message_without_a_complaint_is_queued_once_per_trigger(
+    org, django_assert_num_queries
+):
+    customer = CustomerFactory(phone="13800001111")
+    with _daytime():
+        # the template lookup, the existing-row lookup, the INSERT (+ savepoint
+        # pair of the test's transaction is not counted: no atomic here)
+        with django_assert_num_queries(3):
+            row, reason = cm.customer_message_queue(
+                customer=customer,
+                reference="SH202612020001",
+                kind="visit_reminder",
+                trigger_key="aftersales:visit:1",
+                values={"time_window": "2026-12-03 09:00-11:00", "technician": "张伟"},
+            )
+        again, _reason = cm.customer_message_queue(
+            customer=customer,
+            reference="SH202612020001",
+            kind="visit_reminder",
+            trigger_key="aftersales:visit:1",
+        )
+    assert reason == ""
+    assert again.pk == row.pk
+    assert (row.complaint_id, row.customer_id, row.reference) == (
+        None,
+        customer.pk,
+        "SH202612020001",
+    )
+    assert (row.channel, row.address, row.not_before) == ("sms", "13800001111", None)
+    assert "2026-12-03 09:00-11:00" in row.body and "张伟" in row.body
+    assert CustomerMessage.objects.filter(complaint__isnull=True).count() == 1
+
+
+def test_a_message_without_a_complaint_needs_an_address(org):
+    customer = CustomerFactory(phone="")
+    row, reason = cm.customer_message_queue(
+        customer=customer,
+        reference="SH202612020001",
+        kind="visit_reminder",
+        trigger_key="aftersales:visit:1",
+    )
+    assert row is None
+    assert "短信" in reason  # no usable address for SMS
+    assert not CustomerMessage.objects.exists()
+
+
+def test_withdrawing_leaves_started_and_other_messages_alone(
+    org, django_assert_num_queries
+):
+    customer = CustomerFactory(phone="13800001111", department=org.dept_a)
+    with _daytime():
+        rows = [
+            cm.customer_message_queue(
+                customer=customer,
+                reference="SH202612020001",
+                kind="visit_reminder",
+                trigger_key=key,
+            )[0]
+            for key in ("visit:1", "visit:2")
+        ]
+    complaint = make_complaint(actor=org.agent_a, customer=customer)
+    with django_assert_num_queries(1):
+        assert (
+            cm.customer_message_withdraw(customer=customer, trigger_key="visit:1") == 1
+        )
+    # a second time: nothing pending any more
+    assert cm.customer_message_withdraw(customer=customer, trigger_key="visit:1") == 0
+    statuses = dict(
+        CustomerMessage.objects.filter(complaint__isnull=True).values_list(
+            "trigger_key", "status"
+        )
+    )
+    assert statuses == {"visit:1": "withdrawn", "visit:2": "pending"}
+    # a withdrawn row is never claimed by the worker
+    md.customer_messages_deliver()
+    assert CustomerMessage.objects.get(pk=rows[0].pk).status == "withdrawn"
+    assert CustomerMessage.objects.get(pk=rows[1].pk).status == "sent"
+    # the complaint's own messages carry its customer and reference
+    ack = CustomerMessage.objects.get(complaint=complaint, kind="acknowledgement")
+    assert (ack.customer_id, ack.reference) == (customer.pk, complaint.reference)

@@ -11,6 +11,7 @@ Read with docs/security.md ("Roles and their reach"). Columns are principals:
     RS    customer-relations specialist of department A
     QA    QA inspector of department A
     TRN   trainer of department A
+    TEC   after-sales engineer (售后工程师) of team A: their own visits only
     ANON  nobody signed in
     KEY   partner A's API key (``Authorization: Api-Key``; no session)
 
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 
 # --- principals ----------------------------------------------------------------------
 
-ADM, MGR, SUP, AGT, HDL, AM, RS, QA, TRN, ANON, KEY = (
+ADM, MGR, SUP, AGT, HDL, AM, RS, QA, TRN, TEC, ANON, KEY = (
     "ADM",
     "MGR",
     "SUP",
@@ -48,11 +49,12 @@ ADM, MGR, SUP, AGT, HDL, AM, RS, QA, TRN, ANON, KEY = (
     "RS",
     "QA",
     "TRN",
+    "TEC",
     "ANON",
     "KEY",
 )
-COLUMNS = (ADM, MGR, SUP, AGT, HDL, AM, RS, QA, TRN, ANON, KEY)
-STAFF_ALL = (ADM, MGR, SUP, AGT, HDL, AM, RS, QA, TRN)
+COLUMNS = (ADM, MGR, SUP, AGT, HDL, AM, RS, QA, TRN, TEC, ANON, KEY)
+STAFF_ALL = (ADM, MGR, SUP, AGT, HDL, AM, RS, QA, TRN, TEC)
 SIGNED_OUT = (ANON, KEY)
 # The world's row (tests/security/matrix_world.py) behind each staff principal.
 PRINCIPAL_USER = {
@@ -65,6 +67,7 @@ PRINCIPAL_USER = {
     RS: "relations_specialist_a",
     QA: "qa_inspector_a",
     TRN: "trainer_a",
+    TEC: "technician_a",
 }
 STATUSES = {"200", "201", "204", "302", "400", "401", "403", "404", "405", "409"}
 LOGIN = "LOG"
@@ -107,10 +110,12 @@ OWN = "own notification"
 SELF = "own account"
 
 ADMIN_OBJECTS: dict[str, tuple[str | dict[str, str], str | None]] = {
+    # technician A's own visit is appointment_a; appointment_b is technician B's
     "aftersales.appointment": ("appointment_a", "appointment_b"),
     "aftersales.appointmentslot": ("slot_a", None),
     "aftersales.returnpolicy": ("return_policy", None),
-    "aftersales.serviceorder": ("so_a", "so_b"),
+    # the technician reaches the orders of their own visits only
+    "aftersales.serviceorder": ({"*": "so_a", TEC: "so_visit_a"}, "so_b"),
     "aftersales.technician": ("technician_profile_a", None),
     "auth.group": ("role_group", None),
     # the token of the agent (administrators manage it) and the superuser's
@@ -167,7 +172,7 @@ ADMIN_OBJECTS: dict[str, tuple[str | dict[str, str], str | None]] = {
     "training.trainingassignment": ("assignment_a", "assignment_b"),
     "training.trainingevent": ("training_event_a", "training_event_b"),
     "training.trainingrecord": (
-        {"*": "agent_a", HDL: SELF, AM: SELF, RS: SELF, QA: SELF},
+        {"*": "agent_a", HDL: SELF, AM: SELF, RS: SELF, QA: SELF, TEC: SELF},
         "agent_b",
     ),
     "training.trainingrequirement": ("requirement", None),
@@ -195,532 +200,532 @@ ADMIN_OBJECTS: dict[str, tuple[str | dict[str, str], str | None]] = {
 
 ADMIN = table(
     """
-model                                     ADM  MGR  SUP  AGT  HDL  AM   RS   QA   TRN  ANON KEY
+model                                     ADM  MGR  SUP  AGT  HDL  AM   RS   QA   TRN  TEC  ANON KEY
 # after-sales (issue 17). Service orders: the desk (agents, handlers: team A's
 # unassigned order), supervisors (team), managers (department); never deleted;
 # the change page's workflow form with an empty POST comes back (the inlines'
 # management forms are missing: 200)
-aftersales.serviceorder       changelist  200  200  200  200  200  403  403  403  403  LOG  LOG
-                              add         200  200  200  200  200  403  403  403  403  LOG  LOG
-                              change      200  200  200  200  200  403  403  403  403  LOG  LOG
-                              change out  200  302  302  302  302  403  403  403  403  LOG  LOG
-                              history     200  200  200  200  200  302  302  302  302  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  200  200  200  403  403  403  403  LOG  LOG
-                              save out    200  302  302  302  302  403  403  403  403  LOG  LOG
+aftersales.serviceorder       changelist  200  200  200  200  200  403  403  403  403  200  LOG  LOG
+                              add         200  200  200  200  200  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  403  403  403  403  200  LOG  LOG
+                              change out  200  302  302  302  302  403  403  403  403  302  LOG  LOG
+                              history     200  200  200  200  200  302  302  302  302  200  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  200  200  200  403  403  403  403  200  LOG  LOG
+                              save out    200  302  302  302  302  403  403  403  403  302  LOG  LOG
 # visits (the technicians' day list): read-only, written by the booking services
-aftersales.appointment        changelist  200  200  200  200  200  403  403  403  403  LOG  LOG
-                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  200  200  403  403  403  403  LOG  LOG
-                              change out  200  302  302  302  302  403  403  403  403  LOG  LOG
-                              history     200  200  200  200  200  302  302  302  302  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save out    403  403  403  403  403  403  403  403  403  LOG  LOG
+aftersales.appointment        changelist  200  200  200  200  200  403  403  403  403  200  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  403  403  403  403  200  LOG  LOG
+                              change out  200  302  302  302  302  403  403  403  403  302  LOG  LOG
+                              history     200  200  200  200  200  302  302  302  302  200  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    403  403  403  403  403  403  403  403  403  403  LOG  LOG
 # configuration: slots (supervisors add them), policies and technicians (managers)
-aftersales.appointmentslot    changelist  200  200  200  200  200  403  403  403  403  LOG  LOG
-                              add         200  200  200  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  200  200  403  403  403  403  LOG  LOG
-                              history     200  200  200  200  200  403  403  403  403  LOG  LOG
-                              delete      200  200  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  200  403  403  403  403  403  403  LOG  LOG
-aftersales.returnpolicy       changelist  200  200  200  200  200  403  403  403  403  LOG  LOG
-                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  200  200  403  403  403  403  LOG  LOG
-                              history     200  200  200  200  200  403  403  403  403  LOG  LOG
-                              delete      200  200  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
-aftersales.technician         changelist  200  200  200  403  403  403  403  403  403  LOG  LOG
-                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  403  403  403  403  403  403  LOG  LOG
-                              history     200  200  200  403  403  403  403  403  403  LOG  LOG
-                              delete      200  200  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
+aftersales.appointmentslot    changelist  200  200  200  200  200  403  403  403  403  200  LOG  LOG
+                              add         200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  403  403  403  403  200  LOG  LOG
+                              history     200  200  200  200  200  403  403  403  403  200  LOG  LOG
+                              delete      200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  200  403  403  403  403  403  403  403  LOG  LOG
+aftersales.returnpolicy       changelist  200  200  200  200  200  403  403  403  403  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  403  403  403  403  403  LOG  LOG
+                              history     200  200  200  200  200  403  403  403  403  403  LOG  LOG
+                              delete      200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  403  LOG  LOG
+aftersales.technician         changelist  200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              delete      200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  403  LOG  LOG
 # Django's own admins and the lockout log: administrators only
-auth.group                    changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              add         200  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              history     200  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  403  403  403  403  403  403  403  403  LOG  LOG
+auth.group                    changelist  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  403  403  403  403  403  403  403  403  403  LOG  LOG
 # API tokens: own and of the accounts one manages (``in`` the agent's, ``out`` the superuser's)
-authtoken.tokenproxy          changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              add         200  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              change out  302  403  403  403  403  403  403  403  403  LOG  LOG
-                              history     200  403  302  403  302  302  302  302  302  LOG  LOG
-                              history out 302  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  302  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save out    302  403  403  403  403  403  403  403  403  LOG  LOG
+authtoken.tokenproxy          changelist  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change out  302  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  403  302  403  302  302  302  302  302  302  LOG  LOG
+                              history out 302  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  302  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    302  403  403  403  403  403  403  403  403  403  LOG  LOG
 # lockout log: read and delete (= unlock); a read-only form "saves" unchanged (302)
-axes.accessattempt            changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              history     200  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        302  403  403  403  403  403  403  403  403  LOG  LOG
-axes.accessfailurelog         changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              history     200  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        302  403  403  403  403  403  403  403  403  LOG  LOG
-axes.accesslog                changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              history     200  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        302  403  403  403  403  403  403  403  403  LOG  LOG
+axes.accessattempt            changelist  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        302  403  403  403  403  403  403  403  403  403  LOG  LOG
+axes.accessfailurelog         changelist  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        302  403  403  403  403  403  403  403  403  403  LOG  LOG
+axes.accesslog                changelist  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        302  403  403  403  403  403  403  403  403  403  LOG  LOG
 # configuration (no personal data): managers edit, supervisors read
-complaints.assignmentrule     changelist  200  200  200  403  403  403  403  403  403  LOG  LOG
-                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  403  403  403  403  403  403  LOG  LOG
-                              history     200  200  200  403  403  403  403  403  403  LOG  LOG
-                              delete      200  200  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
-complaints.businesscalendar   changelist  200  200  403  403  403  403  403  403  403  LOG  LOG
-                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  403  403  403  403  403  403  403  LOG  LOG
-                              history     200  200  403  403  403  403  403  403  403  LOG  LOG
-                              delete      200  200  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
-complaints.calendarday        changelist  200  200  403  403  403  403  403  403  403  LOG  LOG
-                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  403  403  403  403  403  403  403  LOG  LOG
-                              history     200  200  403  403  403  403  403  403  403  LOG  LOG
-                              delete      200  200  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
+complaints.assignmentrule     changelist  200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              delete      200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  403  LOG  LOG
+complaints.businesscalendar   changelist  200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete      200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  403  LOG  LOG
+complaints.calendarday        changelist  200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete      200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  403  LOG  LOG
 # categories: every role but trainers reads them; never deleted
-complaints.category           changelist  200  200  200  200  200  200  200  200  403  LOG  LOG
-                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  200  200  200  200  200  403  LOG  LOG
-                              history     200  200  200  200  200  200  200  200  403  LOG  LOG
-                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
+complaints.category           changelist  200  200  200  200  200  200  200  200  403  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  200  200  200  403  403  LOG  LOG
+                              history     200  200  200  200  200  200  200  200  403  403  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  403  LOG  LOG
 # complaints are archived, never deleted; the change form is read-only (workflow
 # panel): an empty POST by a role that may change saves nothing
-complaints.complaint          changelist  200  200  200  200  200  200  200  200  403  LOG  LOG
-                              add         200  200  200  200  200  200  200  403  403  LOG  LOG
-                              change      200  200  200  200  200  200  200  200  403  LOG  LOG
-                              change out  200  302  302  302  302  302  302  302  403  LOG  LOG
-                              history     200  200  200  200  200  200  200  200  302  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  200  200  200  403  403  403  403  LOG  LOG
-                              save out    200  302  302  302  302  403  403  403  403  LOG  LOG
+complaints.complaint          changelist  200  200  200  200  200  200  200  200  403  403  LOG  LOG
+                              add         200  200  200  200  200  200  200  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  200  200  200  403  403  LOG  LOG
+                              change out  200  302  302  302  302  302  302  302  403  403  LOG  LOG
+                              history     200  200  200  200  200  200  200  200  302  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  200  200  200  403  403  403  403  403  LOG  LOG
+                              save out    200  302  302  302  302  403  403  403  403  403  LOG  LOG
 # CAPA: managers (department), supervisors (team), handlers (their own; add only)
-complaints.correctiveaction   changelist  200  200  200  403  200  403  403  403  403  LOG  LOG
-                              add         200  200  200  403  200  403  403  403  403  LOG  LOG
-                              change      200  200  200  403  200  403  403  403  403  LOG  LOG
-                              change out  200  302  302  403  302  403  403  403  403  LOG  LOG
-                              history     200  200  200  302  200  302  302  403  302  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  200  403  403  403  403  403  403  LOG  LOG
-                              save out    200  302  302  403  403  403  403  403  403  LOG  LOG
+complaints.correctiveaction   changelist  200  200  200  403  200  403  403  403  403  403  LOG  LOG
+                              add         200  200  200  403  200  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  200  403  403  403  403  403  LOG  LOG
+                              change out  200  302  302  403  302  403  403  403  403  403  LOG  LOG
+                              history     200  200  200  302  200  302  302  403  302  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              save out    200  302  302  403  403  403  403  403  403  403  LOG  LOG
 # surveys come with a resolution (no add page) and follow their complaint's scope;
 # an unanswered survey takes the answer once: an empty POST is sent back with the
 # "满意度为 1 至 5 分" error (200) and changes nothing
 # received e-mail and its quarantine (raw personal data): administrators only, read-only
-complaints.inboundemail       changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              history     200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        403  403  403  403  403  403  403  403  403  LOG  LOG
+complaints.inboundemail       changelist  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        403  403  403  403  403  403  403  403  403  403  LOG  LOG
 # messages to customers (addresses and texts: personal data): administrators
 # only, read-only (written by the services); the row of a complaint in scope is
 # found and refused (403), not hidden (trainers: out of scope, 302)
-complaints.customermessage    changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              history     200  403  403  403  403  403  403  403  302  LOG  LOG
-                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        403  403  403  403  403  403  403  403  403  LOG  LOG
+complaints.customermessage    changelist  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  403  403  403  403  403  403  403  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        403  403  403  403  403  403  403  403  403  403  LOG  LOG
 # their templates: administrators edit them (an empty form is sent back: 200)
-complaints.messagetemplate    changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              add         200  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              history     200  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  403  403  403  403  403  403  403  403  LOG  LOG
+complaints.messagetemplate    changelist  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  403  403  403  403  403  403  403  403  403  LOG  LOG
 # standard phrases (服务用语): supervisors and managers edit them (an empty form
 # is sent back: 200); the composer offers them to everyone who replies
-complaints.phrase             changelist  200  200  200  403  403  403  403  403  403  LOG  LOG
-                              add         200  200  200  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  403  403  403  403  403  403  LOG  LOG
-                              history     200  200  200  403  403  403  403  403  403  LOG  LOG
-                              delete      200  200  200  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  200  403  403  403  403  403  403  LOG  LOG
+complaints.phrase             changelist  200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              add         200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              delete      200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  200  403  403  403  403  403  403  403  LOG  LOG
 # knowledge base (知识库): supervisors and managers write; agents and handlers
 # read published articles (a draft is out of their reach: 302); never deleted
 # (retired instead)
-complaints.article            changelist  200  200  200  200  200  403  403  403  403  LOG  LOG
-                              add         200  200  200  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  200  200  403  403  403  403  LOG  LOG
-                              change out  200  200  200  302  302  403  403  403  403  LOG  LOG
-                              history     200  200  200  200  200  302  302  302  302  LOG  LOG
-                              history out 200  200  200  302  302  302  302  302  302  LOG  LOG
-                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  200  403  403  403  403  403  403  LOG  LOG
-                              save out    200  200  200  403  403  403  403  403  403  LOG  LOG
-complaints.satisfactionsurvey changelist  200  200  200  200  200  200  200  403  403  LOG  LOG
-                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  200  200  200  200  403  403  LOG  LOG
-                              change out  200  302  302  302  302  302  302  403  403  LOG  LOG
-                              history     200  200  200  200  200  200  200  403  302  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  200  403  200  403  200  403  403  LOG  LOG
-                              save out    200  302  302  403  302  403  302  403  403  LOG  LOG
-complaints.slapolicy          changelist  200  200  200  403  403  403  403  403  403  LOG  LOG
-                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  403  403  403  403  403  403  LOG  LOG
-                              history     200  200  200  403  403  403  403  403  403  LOG  LOG
-                              delete      200  200  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
+complaints.article            changelist  200  200  200  200  200  403  403  403  403  403  LOG  LOG
+                              add         200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  403  403  403  403  403  LOG  LOG
+                              change out  200  200  200  302  302  403  403  403  403  403  LOG  LOG
+                              history     200  200  200  200  200  302  302  302  302  302  LOG  LOG
+                              history out 200  200  200  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              save out    200  200  200  403  403  403  403  403  403  403  LOG  LOG
+complaints.satisfactionsurvey changelist  200  200  200  200  200  200  200  403  403  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  200  200  403  403  403  LOG  LOG
+                              change out  200  302  302  302  302  302  302  403  403  403  LOG  LOG
+                              history     200  200  200  200  200  200  200  403  302  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  200  403  200  403  200  403  403  403  LOG  LOG
+                              save out    200  302  302  403  302  403  302  403  403  403  LOG  LOG
+complaints.slapolicy          changelist  200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              delete      200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  403  LOG  LOG
 # contacts: QA inspectors and trainers have none (personal data)
-crm.contact                   changelist  200  200  200  200  200  200  200  403  403  LOG  LOG
-                              add         200  200  200  200  200  200  403  403  403  LOG  LOG
-                              change      200  200  200  200  200  200  200  403  403  LOG  LOG
-                              change out  200  302  302  302  302  302  302  403  403  LOG  LOG
-                              history     200  200  200  200  200  200  200  403  302  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      200  200  403  403  403  200  403  403  403  LOG  LOG
-                              delete out  200  302  403  403  403  302  403  403  403  LOG  LOG
-                              save        200  200  200  200  200  200  403  403  403  LOG  LOG
-                              save out    200  302  302  302  302  302  403  403  403  LOG  LOG
+crm.contact                   changelist  200  200  200  200  200  200  200  403  403  403  LOG  LOG
+                              add         200  200  200  200  200  200  403  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  200  200  403  403  403  LOG  LOG
+                              change out  200  302  302  302  302  302  302  403  403  403  LOG  LOG
+                              history     200  200  200  200  200  200  200  403  302  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      200  200  403  403  403  200  403  403  403  403  LOG  LOG
+                              delete out  200  302  403  403  403  302  403  403  403  403  LOG  LOG
+                              save        200  200  200  200  200  200  403  403  403  403  LOG  LOG
+                              save out    200  302  302  302  302  302  403  403  403  403  LOG  LOG
 # customers: front line and specialists by department, account managers their own,
 # QA read (masked), trainers nothing; only administrators delete (PIPL erasure instead)
-crm.customer                  changelist  200  200  200  200  200  200  200  200  403  LOG  LOG
-                              add         200  200  200  200  200  200  403  403  403  LOG  LOG
-                              change      200  200  200  200  200  200  200  200  403  LOG  LOG
-                              change out  200  302  302  302  302  302  302  302  403  LOG  LOG
-                              history     200  200  200  200  200  200  200  200  302  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  200  200  200  200  403  403  403  LOG  LOG
-                              save out    200  302  302  302  302  302  403  403  403  LOG  LOG
+crm.customer                  changelist  200  200  200  200  200  200  200  200  403  403  LOG  LOG
+                              add         200  200  200  200  200  200  403  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  200  200  200  403  403  LOG  LOG
+                              change out  200  302  302  302  302  302  302  302  403  403  LOG  LOG
+                              history     200  200  200  200  200  200  200  200  302  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  200  200  200  200  403  403  403  403  LOG  LOG
+                              save out    200  302  302  302  302  302  403  403  403  403  LOG  LOG
 # organisation: managers and supervisors read their own, trainers every one
-crm.department                changelist  200  200  200  403  403  403  403  403  200  LOG  LOG
-                              add         200  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  403  403  403  403  403  200  LOG  LOG
-                              change out  200  302  302  403  403  403  403  403  200  LOG  LOG
-                              history     200  200  200  403  403  403  403  403  200  LOG  LOG
-                              history out 200  302  302  302  302  302  302  403  200  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save out    200  403  403  403  403  403  403  403  403  LOG  LOG
+crm.department                changelist  200  200  200  403  403  403  403  403  200  403  LOG  LOG
+                              add         200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  403  200  403  LOG  LOG
+                              change out  200  302  302  403  403  403  403  403  200  403  LOG  LOG
+                              history     200  200  200  403  403  403  403  403  200  403  LOG  LOG
+                              history out 200  302  302  302  302  302  302  403  200  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    200  403  403  403  403  403  403  403  403  403  LOG  LOG
 # a logged interaction is not rewritten: the change form is read-only (302 "saved")
-crm.interaction               changelist  200  200  200  200  200  200  200  200  403  LOG  LOG
-                              add         200  200  200  200  200  200  200  403  403  LOG  LOG
-                              change      200  200  200  200  200  200  200  200  403  LOG  LOG
-                              change out  200  302  302  302  302  302  302  302  403  LOG  LOG
-                              history     200  200  200  200  200  200  200  200  302  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        302  302  302  403  403  302  403  403  403  LOG  LOG
-                              save out    302  302  302  403  403  302  403  403  403  LOG  LOG
+crm.interaction               changelist  200  200  200  200  200  200  200  200  403  403  LOG  LOG
+                              add         200  200  200  200  200  200  200  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  200  200  200  403  403  LOG  LOG
+                              change out  200  302  302  302  302  302  302  302  403  403  LOG  LOG
+                              history     200  200  200  200  200  200  200  200  302  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        302  302  302  403  403  302  403  403  403  403  LOG  LOG
+                              save out    302  302  302  403  403  302  403  403  403  403  LOG  LOG
 # the inbox: everyone, administrators included, sees only their own
-crm.notification              changelist  200  200  200  200  200  200  200  200  200  LOG  LOG
-                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  200  200  200  200  200  200  LOG  LOG
-                              change out  302  302  302  302  302  302  302  302  302  LOG  LOG
-                              history     200  200  200  200  200  200  200  200  200  LOG  LOG
-                              history out 302  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  302  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save out    403  403  403  403  403  403  403  403  403  LOG  LOG
+crm.notification              changelist  200  200  200  200  200  200  200  200  200  200  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  200  200  200  200  200  LOG  LOG
+                              change out  302  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              history     200  200  200  200  200  200  200  200  200  200  LOG  LOG
+                              history out 302  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  302  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    403  403  403  403  403  403  403  403  403  403  LOG  LOG
 # partners: administrators; managers read the list
-crm.partnerorganisation       changelist  200  200  403  403  403  403  403  403  403  LOG  LOG
-                              add         200  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  403  403  403  403  403  403  403  LOG  LOG
-                              history     200  200  403  403  403  403  403  403  403  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  403  403  403  403  403  403  403  403  LOG  LOG
+crm.partnerorganisation       changelist  200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  403  403  403  403  403  403  403  403  403  LOG  LOG
 # the personal-data access log: read-only, never deleted; managers their department
-crm.personaldataaccess        changelist  200  200  403  403  403  403  403  403  403  LOG  LOG
-                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  403  403  403  403  403  403  403  LOG  LOG
-                              change out  200  302  403  403  403  403  403  403  403  LOG  LOG
-                              history     200  200  302  302  302  302  302  302  302  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save out    403  403  403  403  403  403  403  403  403  LOG  LOG
+crm.personaldataaccess        changelist  200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              change out  200  302  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  200  302  302  302  302  302  302  302  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    403  403  403  403  403  403  403  403  403  403  LOG  LOG
 # privacy requests: managers of the customer's department
-crm.privacyrequest            changelist  200  200  403  403  403  403  403  403  403  LOG  LOG
-                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  403  403  403  403  403  403  403  LOG  LOG
-                              change out  200  302  403  403  403  403  403  403  403  LOG  LOG
-                              history     200  200  302  302  302  302  302  302  302  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        302  302  403  403  403  403  403  403  403  LOG  LOG
-                              save out    302  302  403  403  403  403  403  403  403  LOG  LOG
+crm.privacyrequest            changelist  200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              change out  200  302  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  200  302  302  302  302  302  302  302  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        302  302  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    302  302  403  403  403  403  403  403  403  403  LOG  LOG
 # revisits: specialists of the department, account managers of their customers,
 # supervisors of their team, front line their own (read)
-crm.revisit                   changelist  200  200  200  200  200  200  200  403  403  LOG  LOG
-                              add         200  200  200  403  403  200  200  403  403  LOG  LOG
-                              change      200  200  200  200  200  200  200  403  403  LOG  LOG
-                              change out  200  302  302  302  302  302  302  403  403  LOG  LOG
-                              history     200  200  200  200  200  200  200  302  302  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  200  403  403  200  200  403  403  LOG  LOG
-                              save out    200  302  302  403  403  302  302  403  403  LOG  LOG
-crm.revisitrule               changelist  200  200  200  403  403  403  200  403  403  LOG  LOG
-                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  403  403  403  200  403  403  LOG  LOG
-                              history     200  200  200  403  403  403  200  403  403  LOG  LOG
-                              delete      200  200  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
-crm.team                      changelist  200  200  200  403  403  403  403  403  200  LOG  LOG
-                              add         200  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  403  403  403  403  403  200  LOG  LOG
-                              change out  200  302  302  403  403  403  403  403  200  LOG  LOG
-                              history     200  200  200  403  403  403  403  403  200  LOG  LOG
-                              history out 200  302  302  302  302  302  302  403  200  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
-                              save out    200  302  403  403  403  403  403  403  403  LOG  LOG
+crm.revisit                   changelist  200  200  200  200  200  200  200  403  403  403  LOG  LOG
+                              add         200  200  200  403  403  200  200  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  200  200  403  403  403  LOG  LOG
+                              change out  200  302  302  302  302  302  302  403  403  403  LOG  LOG
+                              history     200  200  200  200  200  200  200  302  302  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  200  403  403  200  200  403  403  403  LOG  LOG
+                              save out    200  302  302  403  403  302  302  403  403  403  LOG  LOG
+crm.revisitrule               changelist  200  200  200  403  403  403  200  403  403  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  200  403  403  403  LOG  LOG
+                              history     200  200  200  403  403  403  200  403  403  403  LOG  LOG
+                              delete      200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  403  LOG  LOG
+crm.team                      changelist  200  200  200  403  403  403  403  403  200  403  LOG  LOG
+                              add         200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  403  200  403  LOG  LOG
+                              change out  200  302  302  403  403  403  403  403  200  403  LOG  LOG
+                              history     200  200  200  403  403  403  403  403  200  403  LOG  LOG
+                              history out 200  302  302  302  302  302  302  403  200  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    200  302  403  403  403  403  403  403  403  403  LOG  LOG
 # staff accounts: managers their department (crm.services.users decides who may be
 # changed: a refusal comes back as a message, 302), supervisors read their team,
 # QA inspectors and trainers read everyone
-crm.user                      changelist  200  200  200  403  403  403  403  200  200  LOG  LOG
-                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  403  403  403  403  200  200  LOG  LOG
-                              change out  200  302  302  403  403  403  403  200  200  LOG  LOG
-                              history     200  200  200  403  302  302  302  200  200  LOG  LOG
-                              history out 200  302  302  302  302  302  302  200  200  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  302  403  403  403  403  302  302  LOG  LOG
-                              save out    200  302  403  403  403  403  403  302  302  LOG  LOG
+crm.user                      changelist  200  200  200  403  403  403  403  200  200  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  200  200  403  LOG  LOG
+                              change out  200  302  302  403  403  403  403  200  200  403  LOG  LOG
+                              history     200  200  200  403  302  302  302  200  200  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  200  200  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  302  403  403  403  403  302  302  403  LOG  LOG
+                              save out    200  302  403  403  403  403  403  302  302  403  LOG  LOG
 # service-standard audits: plans edited by managers, read by the department's QA
 # inspectors and the team's supervisor; audits opened by the cadence (no add page),
 # read-only pages whose steps are on the step page (kpi_serviceaudit_step)
-kpi.auditplan                 changelist  200  200  200  403  403  403  403  200  403  LOG  LOG
-                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  403  403  403  403  200  403  LOG  LOG
-                              change out  200  302  302  403  403  403  403  302  403  LOG  LOG
-                              history     200  200  200  302  302  302  302  200  302  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
-                              save out    200  302  403  403  403  403  403  403  403  LOG  LOG
-kpi.serviceaudit              changelist  200  200  200  403  403  403  403  200  403  LOG  LOG
-                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  403  403  403  403  200  403  LOG  LOG
-                              change out  200  302  302  403  403  403  403  302  403  LOG  LOG
-                              history     200  200  200  302  302  302  302  200  302  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save out    403  403  403  403  403  403  403  403  403  LOG  LOG
+kpi.auditplan                 changelist  200  200  200  403  403  403  403  200  403  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  200  403  403  LOG  LOG
+                              change out  200  302  302  403  403  403  403  302  403  403  LOG  LOG
+                              history     200  200  200  302  302  302  302  200  302  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    200  302  403  403  403  403  403  403  403  403  LOG  LOG
+kpi.serviceaudit              changelist  200  200  200  403  403  403  403  200  403  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  200  403  403  LOG  LOG
+                              change out  200  302  302  403  403  403  403  302  403  403  LOG  LOG
+                              history     200  200  200  302  302  302  302  200  302  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    403  403  403  403  403  403  403  403  403  403  LOG  LOG
 # 质检 checklists: managers edit (a used version becomes the next version; none
 # is deleted), supervisors and QA inspectors read
-kpi.checklist                 changelist  200  200  200  403  403  403  403  200  403  LOG  LOG
-                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  403  403  403  403  200  403  LOG  LOG
-                              history     200  200  200  403  403  403  403  200  403  LOG  LOG
-                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
+kpi.checklist                 changelist  200  200  200  403  403  403  403  200  403  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  200  403  403  LOG  LOG
+                              history     200  200  200  403  403  403  403  200  403  403  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  403  LOG  LOG
 # sampling plans: managers edit their department's, the team's supervisor and the
 # department's QA inspectors read; never deleted (deactivated)
-kpi.samplingplan              changelist  200  200  200  403  403  403  403  200  403  LOG  LOG
-                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  403  403  403  403  200  403  LOG  LOG
-                              change out  200  302  302  403  403  403  403  302  403  LOG  LOG
-                              history     200  200  200  302  302  302  302  200  302  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
-                              save out    200  302  403  403  403  403  403  403  403  LOG  LOG
+kpi.samplingplan              changelist  200  200  200  403  403  403  403  200  403  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  200  403  403  LOG  LOG
+                              change out  200  302  302  403  403  403  403  302  403  403  LOG  LOG
+                              history     200  200  200  302  302  302  302  200  302  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    200  302  403  403  403  403  403  403  403  403  LOG  LOG
 # the inspectors' queue: drawn by the daily job (no add page), read-only, done by
 # recording the inspection
-kpi.inspectionsample          changelist  200  200  200  403  403  403  403  200  403  LOG  LOG
-                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  403  403  403  403  200  403  LOG  LOG
-                              change out  200  302  302  403  403  403  403  302  403  LOG  LOG
-                              history     200  200  200  302  302  302  302  200  302  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save out    403  403  403  403  403  403  403  403  403  LOG  LOG
+kpi.inspectionsample          changelist  200  200  200  403  403  403  403  200  403  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  200  403  403  LOG  LOG
+                              change out  200  302  302  403  403  403  403  302  403  403  LOG  LOG
+                              history     200  200  200  302  302  302  302  200  302  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    403  403  403  403  403  403  403  403  403  403  LOG  LOG
 # KPI configuration and snapshots: no add page for indicators or results
-kpi.indicator                 changelist  200  200  200  403  403  403  403  403  403  LOG  LOG
-                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  403  403  403  403  403  403  LOG  LOG
-                              history     200  200  200  403  403  403  403  403  403  LOG  LOG
-                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
-kpi.kpiperiod                 changelist  200  200  403  403  403  403  403  403  403  LOG  LOG
-                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  403  403  403  403  403  403  403  LOG  LOG
-                              history     200  200  403  403  403  403  403  403  403  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        302  302  403  403  403  403  403  403  403  LOG  LOG
+kpi.indicator                 changelist  200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  403  LOG  LOG
+kpi.kpiperiod                 changelist  200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        302  302  403  403  403  403  403  403  403  403  LOG  LOG
 # results: managers their department, supervisors their team, front line their own
-kpi.kpiresult                 changelist  200  200  200  200  200  403  403  403  403  LOG  LOG
-                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  200  200  403  403  403  403  LOG  LOG
-                              change out  200  302  302  302  302  403  403  403  403  LOG  LOG
-                              history     200  200  200  200  200  302  302  302  302  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save out    403  403  403  403  403  403  403  403  403  LOG  LOG
+kpi.kpiresult                 changelist  200  200  200  200  200  403  403  403  403  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  403  403  403  403  403  LOG  LOG
+                              change out  200  302  302  302  302  403  403  403  403  403  LOG  LOG
+                              history     200  200  200  200  200  302  302  302  302  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    403  403  403  403  403  403  403  403  403  403  LOG  LOG
 # inspections: recorded by QA inspectors, read-only once recorded (no change)
-kpi.qualityinspection         changelist  200  200  200  403  403  403  403  200  403  LOG  LOG
-                              add         200  403  403  403  403  403  403  200  403  LOG  LOG
-                              change      200  200  200  403  403  403  403  200  403  LOG  LOG
-                              change out  200  302  302  403  403  403  403  302  403  LOG  LOG
-                              history     200  200  200  403  302  302  302  200  302  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save out    403  403  403  403  403  403  403  302  403  LOG  LOG
-kpi.scorecardresult           changelist  200  200  200  200  200  403  403  403  403  LOG  LOG
-                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  200  200  403  403  403  403  LOG  LOG
-                              change out  200  302  302  302  302  403  403  403  403  LOG  LOG
-                              history     200  200  200  200  200  302  302  302  302  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save out    403  403  403  403  403  403  403  403  403  LOG  LOG
-kpi.scorecardtemplate         changelist  200  200  403  403  403  403  403  403  403  LOG  LOG
-                              add         200  200  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  403  403  403  403  403  403  403  LOG  LOG
-                              history     200  200  403  403  403  403  403  403  403  LOG  LOG
-                              delete      200  200  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  403  403  403  403  403  403  403  LOG  LOG
+kpi.qualityinspection         changelist  200  200  200  403  403  403  403  200  403  403  LOG  LOG
+                              add         200  403  403  403  403  403  403  200  403  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  200  403  403  LOG  LOG
+                              change out  200  302  302  403  403  403  403  302  403  403  LOG  LOG
+                              history     200  200  200  403  302  302  302  200  302  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    403  403  403  403  403  403  403  302  403  403  LOG  LOG
+kpi.scorecardresult           changelist  200  200  200  200  200  403  403  403  403  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  403  403  403  403  403  LOG  LOG
+                              change out  200  302  302  302  302  403  403  403  403  403  LOG  LOG
+                              history     200  200  200  200  200  302  302  302  302  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    403  403  403  403  403  403  403  403  403  403  LOG  LOG
+kpi.scorecardtemplate         changelist  200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete      200  200  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  403  403  LOG  LOG
 # the partner API: administrators only
-partners.apikey               changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              add         200  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              history     200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        302  403  403  403  403  403  403  403  403  LOG  LOG
-partners.webhookdelivery      changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              history     200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        403  403  403  403  403  403  403  403  403  LOG  LOG
-partners.webhookendpoint      changelist  200  403  403  403  403  403  403  403  403  LOG  LOG
-                              add         200  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              history     200  302  302  302  302  302  302  302  302  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  403  403  403  403  403  403  403  403  LOG  LOG
+partners.apikey               changelist  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        302  403  403  403  403  403  403  403  403  403  LOG  LOG
+partners.webhookdelivery      changelist  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        403  403  403  403  403  403  403  403  403  403  LOG  LOG
+partners.webhookendpoint      changelist  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              add         200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              history     200  302  302  302  302  302  302  302  302  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  403  403  403  403  403  403  403  403  403  LOG  LOG
 # personal training data: trainers everyone, managers department, supervisors team
-training.assessment           changelist  200  200  200  403  403  403  403  403  200  LOG  LOG
-                              add         200  403  403  403  403  403  403  403  200  LOG  LOG
-                              change      200  200  200  403  403  403  403  403  200  LOG  LOG
-                              change out  200  302  302  403  403  403  403  403  200  LOG  LOG
-                              history     200  200  200  403  302  302  302  302  200  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  200  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  200  LOG  LOG
-                              delete out  200  403  403  403  403  403  403  403  200  LOG  LOG
-                              save        302  403  403  403  403  403  403  403  302  LOG  LOG
-                              save out    302  403  403  403  403  403  403  403  302  LOG  LOG
-training.certification        changelist  200  200  200  403  403  403  403  403  200  LOG  LOG
-                              add         200  403  403  403  403  403  403  403  200  LOG  LOG
-                              change      200  200  200  403  403  403  403  403  200  LOG  LOG
-                              change out  200  302  302  403  403  403  403  403  200  LOG  LOG
-                              history     200  200  200  403  302  302  302  302  200  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  200  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  200  LOG  LOG
-                              delete out  200  403  403  403  403  403  403  403  200  LOG  LOG
-                              save        200  403  403  403  403  403  403  403  200  LOG  LOG
-                              save out    200  403  403  403  403  403  403  403  200  LOG  LOG
+training.assessment           changelist  200  200  200  403  403  403  403  403  200  403  LOG  LOG
+                              add         200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  403  200  403  LOG  LOG
+                              change out  200  302  302  403  403  403  403  403  200  403  LOG  LOG
+                              history     200  200  200  403  302  302  302  302  200  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  200  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              delete out  200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              save        302  403  403  403  403  403  403  403  302  403  LOG  LOG
+                              save out    302  403  403  403  403  403  403  403  302  403  LOG  LOG
+training.certification        changelist  200  200  200  403  403  403  403  403  200  403  LOG  LOG
+                              add         200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  403  200  403  LOG  LOG
+                              change out  200  302  302  403  403  403  403  403  200  403  LOG  LOG
+                              history     200  200  200  403  302  302  302  302  200  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  200  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              delete out  200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              save        200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              save out    200  403  403  403  403  403  403  403  200  403  LOG  LOG
 # the catalogue: every staff role reads it, trainers keep it
-training.course               changelist  200  200  200  200  200  200  200  200  200  LOG  LOG
-                              add         200  403  403  403  403  403  403  403  200  LOG  LOG
-                              change      200  200  200  200  200  200  200  200  200  LOG  LOG
-                              history     200  200  200  200  200  200  200  200  200  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  200  LOG  LOG
-                              save        200  403  403  403  403  403  403  403  200  LOG  LOG
-training.enrollment           changelist  200  200  200  403  403  403  403  403  200  LOG  LOG
-                              add         200  403  403  403  403  403  403  403  200  LOG  LOG
-                              change      200  200  200  403  403  403  403  403  200  LOG  LOG
-                              change out  200  302  302  403  403  403  403  403  200  LOG  LOG
-                              history     200  200  200  403  302  302  302  302  200  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  200  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  200  LOG  LOG
-                              delete out  200  403  403  403  403  403  403  403  200  LOG  LOG
-                              save        302  403  403  403  403  403  403  403  302  LOG  LOG
-                              save out    302  403  403  403  403  403  403  403  302  LOG  LOG
-training.trainingassignment   changelist  200  200  200  403  403  403  403  403  200  LOG  LOG
-                              add         200  200  403  403  403  403  403  403  200  LOG  LOG
-                              change      200  200  200  403  403  403  403  403  200  LOG  LOG
-                              change out  200  302  302  403  403  403  403  403  200  LOG  LOG
-                              history     200  200  200  403  302  302  302  302  200  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  200  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  200  LOG  LOG
-                              delete out  200  403  403  403  403  403  403  403  200  LOG  LOG
-                              save        302  302  403  403  403  403  403  403  302  LOG  LOG
-                              save out    302  302  403  403  403  403  403  403  302  LOG  LOG
-training.trainingevent        changelist  200  403  403  403  403  403  403  403  200  LOG  LOG
-                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  403  403  403  403  403  403  403  200  LOG  LOG
-                              change out  200  403  403  403  403  403  403  403  200  LOG  LOG
-                              history     200  403  403  403  302  302  302  302  200  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  200  LOG  LOG
-                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save out    403  403  403  403  403  403  403  403  403  LOG  LOG
+training.course               changelist  200  200  200  200  200  200  200  200  200  200  LOG  LOG
+                              add         200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              change      200  200  200  200  200  200  200  200  200  200  LOG  LOG
+                              history     200  200  200  200  200  200  200  200  200  200  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              save        200  403  403  403  403  403  403  403  200  403  LOG  LOG
+training.enrollment           changelist  200  200  200  403  403  403  403  403  200  403  LOG  LOG
+                              add         200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  403  200  403  LOG  LOG
+                              change out  200  302  302  403  403  403  403  403  200  403  LOG  LOG
+                              history     200  200  200  403  302  302  302  302  200  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  200  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              delete out  200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              save        302  403  403  403  403  403  403  403  302  403  LOG  LOG
+                              save out    302  403  403  403  403  403  403  403  302  403  LOG  LOG
+training.trainingassignment   changelist  200  200  200  403  403  403  403  403  200  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  200  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  403  200  403  LOG  LOG
+                              change out  200  302  302  403  403  403  403  403  200  403  LOG  LOG
+                              history     200  200  200  403  302  302  302  302  200  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  200  302  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              delete out  200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              save        302  302  403  403  403  403  403  403  302  403  LOG  LOG
+                              save out    302  302  403  403  403  403  403  403  302  403  LOG  LOG
+training.trainingevent        changelist  200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              change out  200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              history     200  403  403  403  302  302  302  302  200  302  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  200  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    403  403  403  403  403  403  403  403  403  403  LOG  LOG
 # training records (read-only): own, team, department; trainers everyone
-training.trainingrecord       changelist  200  200  200  200  200  200  200  200  200  LOG  LOG
-                              add         403  403  403  403  403  403  403  403  403  LOG  LOG
-                              change      200  200  200  200  200  200  200  200  200  LOG  LOG
-                              change out  200  302  302  302  302  302  302  302  200  LOG  LOG
-                              history     200  200  200  200  200  200  200  200  200  LOG  LOG
-                              history out 200  302  302  302  302  302  302  302  200  LOG  LOG
-                              delete      403  403  403  403  403  403  403  403  403  LOG  LOG
-                              delete out  403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        403  403  403  403  403  403  403  403  403  LOG  LOG
-                              save out    403  403  403  403  403  403  403  403  403  LOG  LOG
-training.trainingrequirement  changelist  200  200  403  403  403  403  403  403  200  LOG  LOG
-                              add         200  200  403  403  403  403  403  403  200  LOG  LOG
-                              change      200  200  403  403  403  403  403  403  200  LOG  LOG
-                              history     200  200  403  403  403  403  403  403  200  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  403  LOG  LOG
-                              save        200  200  403  403  403  403  403  403  200  LOG  LOG
-training.trainingsession      changelist  200  200  200  403  403  403  403  403  200  LOG  LOG
-                              add         200  403  403  403  403  403  403  403  200  LOG  LOG
-                              change      200  200  200  403  403  403  403  403  200  LOG  LOG
-                              history     200  200  200  403  403  403  403  403  200  LOG  LOG
-                              delete      200  403  403  403  403  403  403  403  200  LOG  LOG
-                              save        200  403  403  403  403  403  403  403  200  LOG  LOG
+training.trainingrecord       changelist  200  200  200  200  200  200  200  200  200  200  LOG  LOG
+                              add         403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              change      200  200  200  200  200  200  200  200  200  200  LOG  LOG
+                              change out  200  302  302  302  302  302  302  302  200  302  LOG  LOG
+                              history     200  200  200  200  200  200  200  200  200  200  LOG  LOG
+                              history out 200  302  302  302  302  302  302  302  200  302  LOG  LOG
+                              delete      403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              delete out  403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        403  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save out    403  403  403  403  403  403  403  403  403  403  LOG  LOG
+training.trainingrequirement  changelist  200  200  403  403  403  403  403  403  200  403  LOG  LOG
+                              add         200  200  403  403  403  403  403  403  200  403  LOG  LOG
+                              change      200  200  403  403  403  403  403  403  200  403  LOG  LOG
+                              history     200  200  403  403  403  403  403  403  200  403  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                              save        200  200  403  403  403  403  403  403  200  403  LOG  LOG
+training.trainingsession      changelist  200  200  200  403  403  403  403  403  200  403  LOG  LOG
+                              add         200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              change      200  200  200  403  403  403  403  403  200  403  LOG  LOG
+                              history     200  200  200  403  403  403  403  403  200  403  LOG  LOG
+                              delete      200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                              save        200  403  403  403  403  403  403  403  200  403  LOG  LOG
 """
 )
 
@@ -737,58 +742,58 @@ training.trainingsession      changelist  200  200  200  403  403  403  403  403
 
 ADMIN_VIEWS = table(
     """
-admin view                                          ADM  MGR  SUP  AGT  HDL  AM   RS   QA   TRN  ANON KEY
-index                               GET             200  200  200  200  200  200  200  200  200  LOG  LOG
-login                               GET             302  302  302  302  302  302  302  302  302  200  200
-logout                              GET             405  405  405  405  405  405  405  405  405  302  302
-                                    POST            200  200  200  200  200  200  200  200  200  302  302
-password_change                     GET             200  200  200  200  200  200  200  200  200  LOG  LOG
-password_change_done                GET             200  200  200  200  200  200  200  200  200  LOG  LOG
-autocomplete                        GET             200  200  200  200  200  200  200  200  403  LOG  LOG
-jsi18n                              GET             200  200  200  200  200  200  200  200  200  LOG  LOG
-view_on_site                        GET             302  302  302  302  302  302  302  302  302  LOG  LOG
-                                    GET out         302  302  302  302  302  302  302  302  302  LOG  LOG
-app_list                            GET aftersales  200  200  200  200  200  404  404  404  404  LOG  LOG
-                                    GET auth        200  404  404  404  404  404  404  404  404  LOG  LOG
-                                    GET authtoken   200  404  404  404  404  404  404  404  404  LOG  LOG
-                                    GET axes        200  404  404  404  404  404  404  404  404  LOG  LOG
-                                    GET complaints  200  200  200  200  200  200  200  200  404  LOG  LOG
-                                    GET crm         200  200  200  200  200  200  200  200  200  LOG  LOG
-                                    GET kpi         200  200  200  200  200  404  404  200  404  LOG  LOG
-                                    GET partners    200  404  404  404  404  404  404  404  404  LOG  LOG
-                                    GET training    200  200  200  200  200  200  200  200  200  LOG  LOG
-final_catch_all                     GET             404  404  404  404  404  404  404  404  404  LOG  LOG
-complaints_complaint_workflow       GET             200  200  200  200  200  302  302  302  404  LOG  LOG
-                                    GET out         200  404  404  404  404  404  404  404  404  LOG  LOG
-                                    POST            200  200  200  200  200  302  302  302  404  LOG  LOG
-                                    POST out        200  404  404  404  404  404  404  404  404  LOG  LOG
+admin view                                          ADM  MGR  SUP  AGT  HDL  AM   RS   QA   TRN  TEC  ANON KEY
+index                               GET             200  200  200  200  200  200  200  200  200  200  LOG  LOG
+login                               GET             302  302  302  302  302  302  302  302  302  302  200  200
+logout                              GET             405  405  405  405  405  405  405  405  405  405  302  302
+                                    POST            200  200  200  200  200  200  200  200  200  200  302  302
+password_change                     GET             200  200  200  200  200  200  200  200  200  200  LOG  LOG
+password_change_done                GET             200  200  200  200  200  200  200  200  200  200  LOG  LOG
+autocomplete                        GET             200  200  200  200  200  200  200  200  403  403  LOG  LOG
+jsi18n                              GET             200  200  200  200  200  200  200  200  200  200  LOG  LOG
+view_on_site                        GET             302  302  302  302  302  302  302  302  302  302  LOG  LOG
+                                    GET out         302  302  302  302  302  302  302  302  302  302  LOG  LOG
+app_list                            GET aftersales  200  200  200  200  200  404  404  404  404  200  LOG  LOG
+                                    GET auth        200  404  404  404  404  404  404  404  404  404  LOG  LOG
+                                    GET authtoken   200  404  404  404  404  404  404  404  404  404  LOG  LOG
+                                    GET axes        200  404  404  404  404  404  404  404  404  404  LOG  LOG
+                                    GET complaints  200  200  200  200  200  200  200  200  404  404  LOG  LOG
+                                    GET crm         200  200  200  200  200  200  200  200  200  200  LOG  LOG
+                                    GET kpi         200  200  200  200  200  404  404  200  404  404  LOG  LOG
+                                    GET partners    200  404  404  404  404  404  404  404  404  404  LOG  LOG
+                                    GET training    200  200  200  200  200  200  200  200  200  200  LOG  LOG
+final_catch_all                     GET             404  404  404  404  404  404  404  404  404  404  LOG  LOG
+complaints_complaint_workflow       GET             200  200  200  200  200  302  302  302  404  404  LOG  LOG
+                                    GET out         200  404  404  404  404  404  404  404  404  404  LOG  LOG
+                                    POST            200  200  200  200  200  302  302  302  404  404  LOG  LOG
+                                    POST out        200  404  404  404  404  404  404  404  404  404  LOG  LOG
 # CAPA transition page (start, complete, verify): who may see the CAPA; the
 # services decide who may do what (an empty POST is an invalid form: 200)
-complaints_correctiveaction_transition GET      200  200  200  403  200  403  403  403  403  LOG  LOG
-                                    GET out         200  404  404  403  404  403  403  403  403  LOG  LOG
-                                    POST            200  200  200  403  200  403  403  403  403  LOG  LOG
-                                    POST out        200  404  404  403  404  403  403  403  403  LOG  LOG
+complaints_correctiveaction_transition GET      200  200  200  403  200  403  403  403  403  403  LOG  LOG
+                                    GET out         200  404  404  403  404  403  403  403  403  403  LOG  LOG
+                                    POST            200  200  200  403  200  403  403  403  403  403  LOG  LOG
+                                    POST out        200  404  404  403  404  403  403  403  403  403  LOG  LOG
 # knowledge base: "used it" on a complaint's suggested article (POST only; the
 # count is the service's, once per complaint, article and user: 302 back to the
 # complaint; readers of articles only; a complaint out of scope 404)
-complaints_article_use              GET             405  405  405  405  405  405  405  405  405  LOG  LOG
-                                    POST            302  302  302  302  302  403  403  403  403  LOG  LOG
-                                    POST out        302  404  404  404  404  403  403  403  403  LOG  LOG
+complaints_article_use              GET             405  405  405  405  405  405  405  405  405  405  LOG  LOG
+                                    POST            302  302  302  302  302  403  403  403  403  403  LOG  LOG
+                                    POST out        302  404  404  404  404  403  403  403  403  403  LOG  LOG
 # an audit's step page: the auditor, the department's manager, administrators
-kpi_serviceaudit_step               GET             200  200  403  403  403  403  403  200  403  LOG  LOG
-                                    GET out         200  404  404  403  403  403  403  404  403  LOG  LOG
-                                    POST            200  200  403  403  403  403  403  200  403  LOG  LOG
-                                    POST out        200  404  404  403  403  403  403  404  403  LOG  LOG
+kpi_serviceaudit_step               GET             200  200  403  403  403  403  403  200  403  403  LOG  LOG
+                                    GET out         200  404  404  403  403  403  403  404  403  403  LOG  LOG
+                                    POST            200  200  403  403  403  403  403  200  403  403  LOG  LOG
+                                    POST out        200  404  404  403  403  403  403  404  403  403  LOG  LOG
 # failed staff e-mails and messages to customers, "send again": administrators
 # (an empty POST selects nothing and goes back to the page: 302)
-complaints_customermessage_failed   GET             200  403  403  403  403  403  403  403  403  LOG  LOG
-                                    POST            302  403  403  403  403  403  403  403  403  LOG  LOG
-training_trainingsession_attendance GET             200  403  403  403  403  403  403  403  200  LOG  LOG
-                                    POST            200  403  403  403  403  403  403  403  200  LOG  LOG
-auth_user_password_change           GET             200  200  302  403  403  403  403  302  302  LOG  LOG
-                                    GET out         200  404  403  403  403  403  403  302  302  LOG  LOG
-                                    POST            200  200  302  403  403  403  403  302  302  LOG  LOG
-                                    POST out        200  404  403  403  403  403  403  302  302  LOG  LOG
+complaints_customermessage_failed   GET             200  403  403  403  403  403  403  403  403  403  LOG  LOG
+                                    POST            302  403  403  403  403  403  403  403  403  403  LOG  LOG
+training_trainingsession_attendance GET             200  403  403  403  403  403  403  403  200  403  LOG  LOG
+                                    POST            200  403  403  403  403  403  403  403  200  403  LOG  LOG
+auth_user_password_change           GET             200  200  302  403  403  403  403  302  302  403  LOG  LOG
+                                    GET out         200  404  403  403  403  403  403  302  302  403  LOG  LOG
+                                    POST            200  200  302  403  403  403  403  302  302  403  LOG  LOG
+                                    POST out        200  404  403  403  403  403  403  302  302  403  LOG  LOG
 """
 )
 
@@ -804,49 +809,49 @@ auth_user_password_change           GET             200  200  302  403  403  403
 
 PAGES = table(
     """
-page                                    ADM  MGR  SUP  AGT  HDL  AM   RS   QA   TRN  ANON KEY
-kpi:dashboard                  GET      200  200  200  302  302  302  302  302  302  LOG  LOG
-kpi:staff                      GET      200  200  200  200  404  404  404  404  404  LOG  LOG
-                               GET out  200  404  404  404  404  404  404  404  404  LOG  LOG
-kpi:drill                      GET      200  200  200  200  403  403  403  403  403  LOG  LOG
-                               GET out  200  403  403  403  403  403  403  403  403  LOG  LOG
-kpi:recompute                  GET      405  405  405  405  405  405  405  405  405  LOG  LOG
-                               POST     302  302  403  403  403  403  403  403  403  LOG  LOG
+page                                    ADM  MGR  SUP  AGT  HDL  AM   RS   QA   TRN  TEC  ANON KEY
+kpi:dashboard                  GET      200  200  200  302  302  302  302  302  302  302  LOG  LOG
+kpi:staff                      GET      200  200  200  200  404  404  404  404  404  404  LOG  LOG
+                               GET out  200  404  404  404  404  404  404  404  404  404  LOG  LOG
+kpi:drill                      GET      200  200  200  200  403  403  403  403  403  403  LOG  LOG
+                               GET out  200  403  403  403  403  403  403  403  403  403  LOG  LOG
+kpi:recompute                  GET      405  405  405  405  405  405  405  405  405  405  LOG  LOG
+                               POST     302  302  403  403  403  403  403  403  403  403  LOG  LOG
 # an audit's report: whoever may read the audit (its department's managers and QA,
 # the team's supervisor, administrators); 404 otherwise
-kpi:audit-report               GET      200  200  200  404  404  404  404  200  404  LOG  LOG
-                               GET out  200  404  404  404  404  404  404  404  404  LOG  LOG
-                               GET xlsx 200  200  200  404  404  404  404  200  404  LOG  LOG
-kpi:export                     GET      200  200  200  200  200  200  200  200  200  LOG  LOG
-                               GET xlsx 200  200  200  200  200  200  200  200  200  LOG  LOG
+kpi:audit-report               GET      200  200  200  404  404  404  404  200  404  404  LOG  LOG
+                               GET out  200  404  404  404  404  404  404  404  404  404  LOG  LOG
+                               GET xlsx 200  200  200  404  404  404  404  200  404  404  LOG  LOG
+kpi:export                     GET      200  200  200  200  200  200  200  200  200  200  LOG  LOG
+                               GET xlsx 200  200  200  200  200  200  200  200  200  200  LOG  LOG
 # the monthly reporting pack: a dashboard scope of the reader's (``out``: department B)
-kpi:report                     GET      200  200  200  403  403  403  403  403  403  LOG  LOG
-                               GET out  200  404  404  403  403  403  403  403  403  LOG  LOG
-complaints:attachment-download GET      200  200  200  200  200  404  404  404  404  LOG  LOG
-                               GET out  200  404  404  404  404  404  404  404  404  LOG  LOG
-complaints:capa-evidence-download GET   200  200  200  404  200  404  404  404  404  LOG  LOG
-                               GET out  200  404  404  404  404  404  404  404  404  LOG  LOG
+kpi:report                     GET      200  200  200  403  403  403  403  403  403  403  LOG  LOG
+                               GET out  200  404  404  403  403  403  403  403  403  403  LOG  LOG
+complaints:attachment-download GET      200  200  200  200  200  404  404  404  404  404  LOG  LOG
+                               GET out  200  404  404  404  404  404  404  404  404  404  LOG  LOG
+complaints:capa-evidence-download GET   200  200  200  404  200  404  404  404  404  404  LOG  LOG
+                               GET out  200  404  404  404  404  404  404  404  404  404  LOG  LOG
 # the customer's pages, no login: a POST without the right details shows the form again
-public:track                   GET      200  200  200  200  200  200  200  200  200  200  200
-                               POST     200  200  200  200  200  200  200  200  200  200  200
+public:track                   GET      200  200  200  200  200  200  200  200  200  200  200  200
+                               POST     200  200  200  200  200  200  200  200  200  200  200  200
 # a resolved complaint's survey link; an empty answer shows the form again
-public:survey                  GET      200  200  200  200  200  200  200  200  200  200  200
-                               POST     200  200  200  200  200  200  200  200  200  200  200
+public:survey                  GET      200  200  200  200  200  200  200  200  200  200  200  200
+                               POST     200  200  200  200  200  200  200  200  200  200  200  200
 # mail providers: a POST without the shared secret's signature is refused
-public:inbound-email           POST     403  403  403  403  403  403  403  403  403  403  403
-                               GET      405  405  405  405  405  405  405  405  405  405  405
-healthz                        GET      200  200  200  200  200  200  200  200  200  200  200
+public:inbound-email           POST     403  403  403  403  403  403  403  403  403  403  403  403
+                               GET      405  405  405  405  405  405  405  405  405  405  405  405
+healthz                        GET      200  200  200  200  200  200  200  200  200  200  200  200
 # the home: each role's work for today (kpi.home), its own rows only
-home                           GET      200  200  200  200  200  200  200  200  200  LOG  LOG
+home                           GET      200  200  200  200  200  200  200  200  200  200  LOG  LOG
 # the home's one-click assignment (kpi.home.assign), POST only: leads assign a
 # complaint of their scope to a colleague (302 back to the home with a message);
 # other roles 403; a complaint out of scope 404 (administrators reach it)
-home-assign                    POST     302  302  302  403  403  403  403  403  403  LOG  LOG
-                               POST out 302  404  404  403  403  403  403  403  403  LOG  LOG
-                               GET      405  405  405  405  405  405  405  405  405  LOG  LOG
-set_language                   POST     302  302  302  302  302  302  302  302  302  302  302
-api-schema                     GET      200  200  200  200  200  200  200  200  200  200  200
-api-docs                       GET      200  200  200  200  200  200  200  200  200  200  200
+home-assign                    POST     302  302  302  403  403  403  403  403  403  403  LOG  LOG
+                               POST out 302  404  404  403  403  403  403  403  403  403  LOG  LOG
+                               GET      405  405  405  405  405  405  405  405  405  405  LOG  LOG
+set_language                   POST     302  302  302  302  302  302  302  302  302  302  302  302
+api-schema                     GET      200  200  200  200  200  200  200  200  200  200  200  200
+api-docs                       GET      200  200  200  200  200  200  200  200  200  200  200  200
 """
 )
 
@@ -867,132 +872,132 @@ api-docs                       GET      200  200  200  200  200  200  200  200  
 
 API = table(
     """
-/api/v1/…                                         ADM  MGR  SUP  AGT  HDL  AM   RS   QA   TRN  ANON KEY
-capas/                                 GET        200  200  200  403  200  403  403  403  403  401  403
-                                       DELETE     405  405  405  405  405  405  405  405  405  401  405
-capas/{pk}/                            GET in     200  200  200  403  200  403  403  403  403  401  403
-                                       GET out    200  404  404  403  404  403  403  403  403  401  403
-                                       PUT in     405  405  405  405  405  405  405  405  405  401  405
-capas/{pk}/start/                      POST in    200  200  200  403  200  403  403  403  403  401  403
-                                       POST out   200  404  404  403  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-capas/{pk}/complete/                   POST in    200  200  200  403  200  403  403  403  403  401  403
-                                       POST out   200  404  404  403  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-capas/{pk}/verify/                     POST in    409  409  409  403  403  403  403  403  403  401  403
-                                       POST out   409  404  404  403  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-complaints/                            GET        200  200  200  200  200  200  200  200  403  401  200
-                                       POST       201  201  201  201  201  201  201  403  403  401  201
-                                       DELETE     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/                GET in     200  200  200  200  200  200  200  200  403  401  200
-                                       GET out    200  404  404  404  404  404  404  404  403  401  404
-                                       PUT in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/analysis/       POST in    409  409  409  409  409  403  403  403  403  401  403
-                                       POST out   409  404  404  404  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/assign/         POST in    200  200  200  200  403  403  403  403  403  401  403
-                                       POST out   200  404  404  404  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/close/          POST in    409  409  409  403  409  403  403  403  403  401  403
-                                       POST out   409  404  404  404  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/confirm/        POST in    409  409  409  409  409  403  403  403  403  401  403
-                                       POST out   409  404  404  404  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/attach/         POST in    400  400  400  400  400  403  403  403  403  401  403
-                                       POST out   400  404  404  404  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/override-due/   POST in    400  400  400  400  400  403  403  403  403  401  403
-                                       POST out   400  404  404  404  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/escalate/       POST in    200  200  200  403  403  403  403  403  403  401  403
-                                       POST out   200  404  404  404  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/events/         GET in     200  200  200  200  200  200  200  200  403  401  200
-                                       GET out    200  404  404  404  404  404  404  404  403  401  404
-                                       PUT in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/feedback/       POST in    201  201  201  201  201  403  201  403  403  401  201
-                                       POST out   201  404  404  404  404  403  404  403  403  401  404
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/hold/           POST in    200  200  200  200  200  403  403  403  403  401  403
-                                       POST out   200  404  404  404  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/note/           POST in    201  201  201  201  201  403  403  403  403  401  403
-                                       POST out   201  404  404  404  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/reject/         POST in    200  200  200  403  200  403  403  403  403  401  403
-                                       POST out   200  404  404  404  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/reopen/         POST in    409  409  409  403  403  403  403  403  403  401  403
-                                       POST out   409  404  404  404  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/reply/          POST in    200  200  200  200  200  403  403  403  403  401  403
-                                       POST out   200  404  404  404  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/resolve/        POST in    409  409  409  403  409  403  403  403  403  401  403
-                                       POST out   409  404  404  404  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/resume/         POST in    409  409  409  409  409  403  403  403  403  401  403
-                                       POST out   409  404  404  404  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/severity/       POST in    200  200  200  200  200  403  403  403  403  401  403
-                                       POST out   200  404  404  404  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/start-analysis/ POST in    200  200  200  200  200  403  403  403  403  401  403
-                                       POST out   200  404  404  404  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-complaints/{reference}/start-handling/ POST in    409  409  409  409  409  403  403  403  403  401  403
-                                       POST out   409  404  404  404  404  403  403  403  403  401  403
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-customers/                             GET        200  200  200  200  200  200  200  200  403  401  200
-                                       POST       201  201  201  201  201  201  403  403  403  401  201
-                                       DELETE     405  405  405  405  405  405  405  405  405  401  405
-customers/{code}/                      GET in     200  200  200  200  200  200  200  200  403  401  200
-                                       GET out    200  404  404  404  404  404  404  404  403  401  404
-                                       PUT in     405  405  405  405  405  405  405  405  405  401  405
-events/                                GET        403  403  403  403  403  403  403  403  403  401  200
-                                       POST       405  405  405  405  405  405  405  405  405  401  405
-key/                                   GET        403  403  403  403  403  403  403  403  403  401  200
-                                       DELETE     403  403  403  403  403  403  403  403  403  401  405
-kpi/results/                           GET        200  200  200  200  200  200  200  200  200  401  200
-                                       DELETE     405  405  405  405  405  405  405  405  405  401  405
-revisits/                              GET        200  200  200  200  200  200  200  403  403  401  200
-                                       DELETE     405  405  405  405  405  405  405  405  405  401  405
+/api/v1/…                                         ADM  MGR  SUP  AGT  HDL  AM   RS   QA   TRN  TEC  ANON KEY
+capas/                                 GET        200  200  200  403  200  403  403  403  403  403  401  403
+                                       DELETE     405  405  405  405  405  405  405  405  405  405  401  405
+capas/{pk}/                            GET in     200  200  200  403  200  403  403  403  403  403  401  403
+                                       GET out    200  404  404  403  404  403  403  403  403  403  401  403
+                                       PUT in     405  405  405  405  405  405  405  405  405  405  401  405
+capas/{pk}/start/                      POST in    200  200  200  403  200  403  403  403  403  403  401  403
+                                       POST out   200  404  404  403  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+capas/{pk}/complete/                   POST in    200  200  200  403  200  403  403  403  403  403  401  403
+                                       POST out   200  404  404  403  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+capas/{pk}/verify/                     POST in    409  409  409  403  403  403  403  403  403  403  401  403
+                                       POST out   409  404  404  403  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/                            GET        200  200  200  200  200  200  200  200  403  403  401  200
+                                       POST       201  201  201  201  201  201  201  403  403  403  401  201
+                                       DELETE     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/                GET in     200  200  200  200  200  200  200  200  403  403  401  200
+                                       GET out    200  404  404  404  404  404  404  404  403  403  401  404
+                                       PUT in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/analysis/       POST in    409  409  409  409  409  403  403  403  403  403  401  403
+                                       POST out   409  404  404  404  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/assign/         POST in    200  200  200  200  403  403  403  403  403  403  401  403
+                                       POST out   200  404  404  404  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/close/          POST in    409  409  409  403  409  403  403  403  403  403  401  403
+                                       POST out   409  404  404  404  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/confirm/        POST in    409  409  409  409  409  403  403  403  403  403  401  403
+                                       POST out   409  404  404  404  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/attach/         POST in    400  400  400  400  400  403  403  403  403  403  401  403
+                                       POST out   400  404  404  404  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/override-due/   POST in    400  400  400  400  400  403  403  403  403  403  401  403
+                                       POST out   400  404  404  404  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/escalate/       POST in    200  200  200  403  403  403  403  403  403  403  401  403
+                                       POST out   200  404  404  404  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/events/         GET in     200  200  200  200  200  200  200  200  403  403  401  200
+                                       GET out    200  404  404  404  404  404  404  404  403  403  401  404
+                                       PUT in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/feedback/       POST in    201  201  201  201  201  403  201  403  403  403  401  201
+                                       POST out   201  404  404  404  404  403  404  403  403  403  401  404
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/hold/           POST in    200  200  200  200  200  403  403  403  403  403  401  403
+                                       POST out   200  404  404  404  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/note/           POST in    201  201  201  201  201  403  403  403  403  403  401  403
+                                       POST out   201  404  404  404  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/reject/         POST in    200  200  200  403  200  403  403  403  403  403  401  403
+                                       POST out   200  404  404  404  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/reopen/         POST in    409  409  409  403  403  403  403  403  403  403  401  403
+                                       POST out   409  404  404  404  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/reply/          POST in    200  200  200  200  200  403  403  403  403  403  401  403
+                                       POST out   200  404  404  404  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/resolve/        POST in    409  409  409  403  409  403  403  403  403  403  401  403
+                                       POST out   409  404  404  404  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/resume/         POST in    409  409  409  409  409  403  403  403  403  403  401  403
+                                       POST out   409  404  404  404  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/severity/       POST in    200  200  200  200  200  403  403  403  403  403  401  403
+                                       POST out   200  404  404  404  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/start-analysis/ POST in    200  200  200  200  200  403  403  403  403  403  401  403
+                                       POST out   200  404  404  404  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+complaints/{reference}/start-handling/ POST in    409  409  409  409  409  403  403  403  403  403  401  403
+                                       POST out   409  404  404  404  404  403  403  403  403  403  401  403
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+customers/                             GET        200  200  200  200  200  200  200  200  403  403  401  200
+                                       POST       201  201  201  201  201  201  403  403  403  403  401  201
+                                       DELETE     405  405  405  405  405  405  405  405  405  405  401  405
+customers/{code}/                      GET in     200  200  200  200  200  200  200  200  403  403  401  200
+                                       GET out    200  404  404  404  404  404  404  404  403  403  401  404
+                                       PUT in     405  405  405  405  405  405  405  405  405  405  401  405
+events/                                GET        403  403  403  403  403  403  403  403  403  403  401  200
+                                       POST       405  405  405  405  405  405  405  405  405  405  401  405
+key/                                   GET        403  403  403  403  403  403  403  403  403  403  401  200
+                                       DELETE     403  403  403  403  403  403  403  403  403  403  401  405
+kpi/results/                           GET        200  200  200  200  200  200  200  200  200  200  401  200
+                                       DELETE     405  405  405  405  405  405  405  405  405  405  401  405
+revisits/                              GET        200  200  200  200  200  200  200  403  403  403  401  200
+                                       DELETE     405  405  405  405  405  405  405  405  405  405  401  405
 # after-sales service orders (issue 17): desk roles (agents and handlers: the
 # unassigned orders of their team and their own), supervisors their team,
 # managers their department; partners their own. ``in`` is team A's unassigned
 # approved installation (the key: partner A's), ``out`` department B's (partner
 # B's). Booking takes a place in a free slot of the same kind.
-service-orders/                        GET        200  200  200  200  200  403  403  403  403  401  200
-                                       POST       201  201  201  201  201  403  403  403  403  401  201
-                                       DELETE     405  405  405  405  405  405  405  405  405  401  405
-service-orders/{reference}/            GET in     200  200  200  200  200  403  403  403  403  401  200
-                                       GET out    200  404  404  404  404  403  403  403  403  401  404
-                                       PUT in     405  405  405  405  405  405  405  405  405  401  405
-service-orders/{reference}/book/       POST in    201  201  201  201  201  403  403  403  403  401  201
-                                       POST out   201  404  404  404  404  403  403  403  403  401  404
-                                       GET in     405  405  405  405  405  405  405  405  405  401  405
-service-orders/{reference}/events/     GET in     200  200  200  200  200  403  403  403  403  401  200
-                                       GET out    200  404  404  404  404  403  403  403  403  401  404
-                                       PUT in     405  405  405  405  405  405  405  405  405  401  405
-slots/                                 GET        200  200  200  200  200  403  403  403  403  401  200
-                                       DELETE     405  405  405  405  405  405  405  405  405  401  405
-training/records/                      GET        200  200  200  200  200  200  200  200  200  401  200
-                                       DELETE     405  405  405  405  405  405  405  405  405  401  405
-webhooks/                              GET        403  403  403  403  403  403  403  403  403  401  200
-                                       POST       403  403  403  403  403  403  403  403  403  401  201
-                                       DELETE     405  405  405  405  405  405  405  405  405  401  405
-webhooks/{pk}/                         GET in     403  403  403  403  403  403  403  403  403  401  200
-                                       GET out    403  403  403  403  403  403  403  403  403  401  404
-                                       PATCH in   403  403  403  403  403  403  403  403  403  401  200
-                                       PATCH out  403  403  403  403  403  403  403  403  403  401  404
-                                       DELETE in  403  403  403  403  403  403  403  403  403  401  204
-                                       DELETE out 403  403  403  403  403  403  403  403  403  401  404
-                                       PUT in     405  405  405  405  405  405  405  405  405  401  405
-webhooks/{pk}/deliveries/              GET in     403  403  403  403  403  403  403  403  403  401  200
-                                       GET out    403  403  403  403  403  403  403  403  403  401  404
-                                       PUT in     405  405  405  405  405  405  405  405  405  401  405
+service-orders/                        GET        200  200  200  200  200  403  403  403  403  200  401  200
+                                       POST       201  201  201  201  201  403  403  403  403  403  401  201
+                                       DELETE     405  405  405  405  405  405  405  405  405  405  401  405
+service-orders/{reference}/            GET in     200  200  200  200  200  403  403  403  403  200  401  200
+                                       GET out    200  404  404  404  404  403  403  403  403  404  401  404
+                                       PUT in     405  405  405  405  405  405  405  405  405  405  401  405
+service-orders/{reference}/book/       POST in    201  201  201  201  201  403  403  403  403  403  401  201
+                                       POST out   201  404  404  404  404  403  403  403  403  403  401  404
+                                       GET in     405  405  405  405  405  405  405  405  405  405  401  405
+service-orders/{reference}/events/     GET in     200  200  200  200  200  403  403  403  403  200  401  200
+                                       GET out    200  404  404  404  404  403  403  403  403  404  401  404
+                                       PUT in     405  405  405  405  405  405  405  405  405  405  401  405
+slots/                                 GET        200  200  200  200  200  403  403  403  403  200  401  200
+                                       DELETE     405  405  405  405  405  405  405  405  405  405  401  405
+training/records/                      GET        200  200  200  200  200  200  200  200  200  200  401  200
+                                       DELETE     405  405  405  405  405  405  405  405  405  405  401  405
+webhooks/                              GET        403  403  403  403  403  403  403  403  403  403  401  200
+                                       POST       403  403  403  403  403  403  403  403  403  403  401  201
+                                       DELETE     405  405  405  405  405  405  405  405  405  405  401  405
+webhooks/{pk}/                         GET in     403  403  403  403  403  403  403  403  403  403  401  200
+                                       GET out    403  403  403  403  403  403  403  403  403  403  401  404
+                                       PATCH in   403  403  403  403  403  403  403  403  403  403  401  200
+                                       PATCH out  403  403  403  403  403  403  403  403  403  403  401  404
+                                       DELETE in  403  403  403  403  403  403  403  403  403  403  401  204
+                                       DELETE out 403  403  403  403  403  403  403  403  403  403  401  404
+                                       PUT in     405  405  405  405  405  405  405  405  405  405  401  405
+webhooks/{pk}/deliveries/              GET in     403  403  403  403  403  403  403  403  403  403  401  200
+                                       GET out    403  403  403  403  403  403  403  403  403  403  401  404
+                                       PUT in     405  405  405  405  405  405  405  405  405  405  401  405
 """
 )
 

@@ -427,12 +427,22 @@ def _aftersales(w: World, today) -> None:
     (the desk pool), ``so_b`` department B's, ``pso_a``/``pso_b`` the partners'."""
     from datetime import time
 
+    from crm.notifications import notify
+
     aftersales = _services("aftersales")
     tech_user = UserFactory(
         username="mx_technician_a", team=w.team_a, roles=["technician"]
     )
-    # the role's user (``{role}_a`` like every staff principal) and its profile
+    # the role's user (``{role}_a`` like every staff principal), its own
+    # notification (as everyone's) and its profile
     w.technician_a = tech_user
+    w.notification_technician_a, _created = notify(
+        recipient=tech_user,
+        kind="matrix",
+        title="矩阵测试通知",
+        key="matrix:technician_a",
+        email=False,
+    )
     w.technician_profile_a = model("aftersales.Technician").objects.create(
         user=tech_user, department=w.dept_a, skills=["installation"], areas=["浦东"]
     )
@@ -458,20 +468,41 @@ def _aftersales(w: World, today) -> None:
             actor=w.admin, order=made, to_status="approved"
         )
 
+    # department B's technician and slot: the visit of ``appointment_b`` is
+    # neither side A's nor technician A's
+    tech_b = UserFactory(
+        username="mx_technician_b", team=w.team_b, roles=["technician"]
+    )
+    w.technician_profile_b = model("aftersales.Technician").objects.create(
+        user=tech_b, department=w.dept_b, skills=["installation"], areas=["浦东"]
+    )
+    slot_b = model("aftersales.AppointmentSlot").objects.create(
+        technician=w.technician_profile_b,
+        date=today + timedelta(days=1),
+        start=time(9),
+        end=time(11),
+        area="浦东",
+        kind="installation",
+        capacity=5,
+    )
+
     orders = model("aftersales.ServiceOrder").objects
     w.so_a = order(w.agent_a, w.cust_a)
     w.so_b = order(w.agent_b, w.cust_b)
-    # booked visits (the day list): team A's and department B's
+    # booked visits (the day list): team A's (technician A's visit) and
+    # department B's (technician B's)
     booked_a, booked_b = order(w.agent_a, w.cust_a), order(w.agent_b, w.cust_b)
     w.appointment_a = aftersales.appointment_book(
         actor=w.admin, order=booked_a, slot=w.slot_a
     )
     w.appointment_b = aftersales.appointment_book(
-        actor=w.admin, order=booked_b, slot=w.slot_a
+        actor=w.admin, order=booked_b, slot=slot_b
     )
     # team A's desk pool: unassigned orders (agents and handlers of the team)
     orders.filter(pk__in=[w.so_a.pk, booked_a.pk]).update(owner=None)
     w.so_a.refresh_from_db()
+    # technician A's own visit: the service order a technician reaches
+    w.so_visit_a = orders.get(pk=booked_a.pk)
     w.return_policy = model("aftersales.ReturnPolicy").objects.create(
         kind="return", window_days=7, description="7天无理由退货"
     )

@@ -477,6 +477,8 @@ def api_object(w, placeholder: str, principal: str, out: bool, path: str):
     if placeholder == "reference" and path.startswith("service-orders/"):
         if key:
             return w.pso_b if out else w.pso_a
+        if principal == data.TEC:  # their own visit's order
+            return w.so_b if out else w.so_visit_a
         return w.so_b if out else w.so_a
     if placeholder == "reference":
         if path.endswith("/feedback/") and not key:
@@ -552,7 +554,9 @@ def list_never(w, path: str, principal: str) -> set:
         "kpi/results/": {w.agent_b.pk} | ({w.agent_a.pk} if key else set()),
         "webhooks/": {w.endpoint_b.pk},
         "service-orders/": {w.so_b.reference, w.pso_b.reference}
-        | ({w.so_a.reference} if key else {w.pso_a.reference}),
+        | ({w.so_a.reference} if key else {w.pso_a.reference})
+        # a technician: only the orders of their own visits
+        | ({w.so_a.reference} if principal == data.TEC else set()),
         "slots/": set(),  # every free slot is offered to every booking desk
     }
     return never[path]
