@@ -8,9 +8,6 @@ Seeds (once, reused on later runs) 1,000,000 complaints over the last 12 months,
 
 * the snapshot of one month (all indicators × all staff, teams, departments),
 * a full year's recompute (the 12 monthly snapshots),
-* the same from the daily rollups (issue 18): every day rewritten (a
-  recompute), the last two months rewritten (the nightly), all days stored —
-  each checked identical to the live computation,
 * the equivalent hand-written SQL of the main complaint indicators against the
   ORM's queries for the same sources (ratio; goal ≤ 2×),
 * optionally (``--indexes``) the same after adding the two indexes the KPI ranges
@@ -49,7 +46,7 @@ from django.utils import timezone  # noqa: E402
 
 from crm.models import Customer, Department, Team, User  # noqa: E402
 from kpi.measures import MEASURES  # noqa: E402
-from kpi.models import DailyRollup, KpiPeriod, KpiResult  # noqa: E402
+from kpi.models import KpiPeriod, KpiResult  # noqa: E402
 from kpi.periods import aware_range, last_months, period_for  # noqa: E402
 from kpi.services.compute import (  # noqa: E402
     grouped_partials,
@@ -384,21 +381,6 @@ def best_of(runs: int, fn):
     return min(times), statistics.median(times)
 
 
-def _results(periods):
-    return sorted(
-        KpiResult.objects.filter(period__in=periods).values_list(
-            "period_id",
-            "indicator_id",
-            "subject_type",
-            "subject_id",
-            "value",
-            "numerator",
-            "denominator",
-            "sample_size",
-        )
-    )
-
-
 def timings(label: str) -> None:
     today = timezone.localdate()
     months = [
@@ -406,17 +388,12 @@ def timings(label: str) -> None:
         for _k, start, _e in last_months(today, 13)
     ][:-1]  # the 12 full months before the current one
     month = months[-1]
-
-    def live_month():
-        return kpi_compute_period(actor=None, period=month, live=True)
-
-    live_month()  # warm the caches
-    best, median = best_of(3, live_month)
-    summary = live_month()
-    live = _results([month])
+    kpi_compute_period(actor=None, period=month)  # warm the caches
+    best, median = best_of(3, lambda: kpi_compute_period(actor=None, period=month))
+    summary = kpi_compute_period(actor=None, period=month)
     print(f"\n== {label}")
     print(
-        f"one month ({month.key}), live: best {best:.3f}s, median {median:.3f}s — "
+        f"one month ({month.key}): best {best:.3f}s, median {median:.3f}s — "
         f"{summary.results:,} results, {summary.scorecards:,} scorecards"
     )
     print(
@@ -424,78 +401,29 @@ def timings(label: str) -> None:
     )
     for source, seconds in summary.sources.items():
         print(f"    {source:<22} {seconds:.3f}s")
-
-    # Daily rollups (issue 18): a recompute rewrites the month's days, then
-    # sums them; the nightly's month reads days already rolled.
-    def rollup_month():
-        return kpi_compute_period(actor=None, period=month)
-
-    best, median = best_of(3, rollup_month)
-    summary = rollup_month()
-    same = _results([month]) == live
-    print(
-        f"one month from rollups, days rewritten: best {best:.3f}s, median "
-        f"{median:.3f}s (rollups refresh "
-        f"{summary.sources.get('rollups_refresh', 0):.3f}s, read "
-        f"{summary.sources.get('rollups_read', 0):.3f}s); identical to live: {same}"
-    )
-    best, median = best_of(
-        3,
-        lambda: kpi_compute_periods(
-            actor=None, periods=[month], rebuild=False, fresh_from=today
-        ),
-    )
-    print(
-        f"one month from stored rollups (out of the refresh window): best "
-        f"{best:.3f}s, median {median:.3f}s"
-    )
-
     started = time.perf_counter()
     for period in months:
-        kpi_compute_period(actor=None, period=period, live=True)
+        kpi_compute_period(actor=None, period=period)
     one_by_one = time.perf_counter() - started
-    before = _results(months)
-    year, _m = best_of(
-        2, lambda: kpi_compute_periods(actor=None, periods=months, live=True)
+    before = sorted(
+        KpiResult.objects.filter(period__in=months).values_list(
+            "period_id", "indicator_id", "subject_type", "subject_id", "value"
+        )
     )
-    summary = kpi_compute_periods(actor=None, periods=months, live=True)
-    after = _results(months)
+    year, _m = best_of(
+        2, lambda: kpi_compute_periods(actor=None, periods=months, now=None)
+    )
+    summary = kpi_compute_periods(actor=None, periods=months)
+    after = sorted(
+        KpiResult.objects.filter(period__in=months).values_list(
+            "period_id", "indicator_id", "subject_type", "subject_id", "value"
+        )
+    )
     print(
-        f"full year (12 monthly snapshots), live: one pass {year:.3f}s "
+        f"full year (12 monthly snapshots): one pass {year:.3f}s "
         f"(queries {summary.queries_seconds:.3f}s, write {summary.write_seconds:.3f}s, "
-        f"dashboard snapshots {summary.dashboard_seconds:.3f}s, "
         f"{summary.results:,} results); month by month {one_by_one:.3f}s; "
         f"identical results: {before == after}"
-    )
-    rebuilt, _m = best_of(2, lambda: kpi_compute_periods(actor=None, periods=months))
-    same = _results(months) == after
-    fresh_from = months[-2].start  # the nightly: the last two months rewritten
-    nightly, _m = best_of(
-        2,
-        lambda: kpi_compute_periods(
-            actor=None, periods=months, rebuild=False, fresh_from=fresh_from
-        ),
-    )
-    stored, _m = best_of(
-        2,
-        lambda: kpi_compute_periods(
-            actor=None, periods=months, rebuild=False, fresh_from=today
-        ),
-    )
-    summary = kpi_compute_periods(
-        actor=None, periods=months, rebuild=False, fresh_from=today
-    )
-    print(
-        f"full year from rollups: every day rewritten {rebuilt:.3f}s; last two "
-        f"months rewritten {nightly:.3f}s; all days stored {stored:.3f}s; "
-        f"identical to live: {same and _results(months) == after}; "
-        f"{DailyRollup.objects.count():,} rollup rows"
-    )
-    print(
-        f"  all days stored: queries {summary.queries_seconds:.3f}s (rollups read "
-        f"{summary.sources.get('rollups_read', 0):.3f}s), write "
-        f"{summary.write_seconds:.3f}s, dashboard snapshots "
-        f"{summary.dashboard_seconds:.3f}s"
     )
 
     window = window_for(month, timezone.now())

@@ -24,17 +24,6 @@ Rows of rejected complaints (duplicates, spam, not a complaint) are excluded fro
 every complaint-based indicator; cancelled revisits from the revisit indicator;
 cancelled service orders from the return/exchange rate.
 
-Every measure is additive by local day (issue 18: the figures are summed from
-``kpi.DailyRollup``, see ``kpi.services.rollups``): each is a row filter and a
-row value, no distinct count. The filters that read the moment of measurement —
-``Window.due_end`` (``sla_compliance_rate``, ``revisit_on_time_rate``: fallen due
-by now), ``response_sla_rate`` (unanswered past its due time), ``reply_4h_rate``
-(unreplied 4 h after receipt), ``capa_on_time_rate`` (due before today) — are
-evaluated when a day is rolled up, and the nightly job rewrites the recent days
-while they may still change. ``training_hours_ytd`` sums the days from 1 January;
-its per-head team value divides after summing. ``training_effectiveness`` reads
-the test before the course when the day of the test after is rolled.
-
 The after-sales indicators (issue 17) count where the work happened: a visit
 for the technician who made it, a repair for the technician sent to it, a
 request for the order's owner; teams and departments are the order's.

@@ -407,68 +407,6 @@ class DashboardSnapshot(models.Model):
         return f"{self.period} {self.subject_type}:{self.subject_id}"
 
 
-class DailyRollup(models.Model):
-    """The additive parts of one indicator for one local day and one attribution
-    (``kpi.services.rollups``): a period's figures are the sums of its days'
-    rows, never a re-read of the source tables.
-
-    ``numerator``/``denominator``/``negative`` are a measure's partial (see
-    ``kpi.services.compute.Partial``): rate and nps counts, avg sums and sample
-    counts, sum totals. Staff, team and department are ids, not foreign keys
-    (derived rows: a deleted user's rows are read like the live computation's);
-    team and department are empty when the source attributes a row through the
-    staff member (``staff__team``): they are read from the staff member at
-    computation time, as the live query does.
-    """
-
-    day = models.DateField(_("day"))
-    indicator = models.CharField(_("indicator"), max_length=40)
-    staff_id = models.PositiveBigIntegerField(_("staff id"), null=True)
-    team_id = models.PositiveBigIntegerField(_("team id"), null=True)
-    department_id = models.PositiveBigIntegerField(_("department id"), null=True)
-    numerator = models.DecimalField(
-        _("numerator"), max_digits=24, decimal_places=4, default=0
-    )
-    denominator = models.DecimalField(
-        _("denominator"), max_digits=24, decimal_places=4, default=0
-    )
-    negative = models.DecimalField(
-        _("detractors"), max_digits=24, decimal_places=4, default=0
-    )
-
-    class Meta:
-        verbose_name = _("daily KPI rollup")
-        verbose_name_plural = _("daily KPI rollups")
-        indexes = [
-            models.Index(fields=["day", "indicator"], name="kpi_rollup_day_code"),
-        ]
-
-    def __str__(self):
-        return f"{self.day} {self.indicator} {self.staff_id}"
-
-
-class RolledDay(models.Model):
-    """One source's rollups of one local day exist (built at ``computed_at``):
-    a day without this row is built before a period is read. Its row is locked
-    while the day is rebuilt, so two rebuilds queue instead of duplicating."""
-
-    source = models.CharField(_("source"), max_length=40)
-    day = models.DateField(_("day"))
-    computed_at = models.DateTimeField(_("computed at"))
-
-    class Meta:
-        verbose_name = _("rolled-up day")
-        verbose_name_plural = _("rolled-up days")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["source", "day"], name="kpi_rolled_day_unique"
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.source} {self.day}"
-
-
 class Checklist(models.Model):
     """A quality-inspection checklist (质检评分表) of one kind, versioned.
 
