@@ -24,13 +24,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from aftersales.models import Appointment, ServiceOrder, ServiceOrderEvent
 from aftersales.services.common import event
 from complaints.models import MessageChannel, MessageKind
-from complaints.services.customer_messages import customer_message_queue
+from complaints.services.customer_messages import (
+    customer_message_queue,
+    message_language,
+)
 from crm.notifications import notify
 
 
@@ -72,8 +75,14 @@ def visit_reminders_send(*, now: datetime | None = None) -> int:
     return done
 
 
-def _technician_name(user) -> str:
-    return user.get_full_name().strip() or user.get_username()
+def _technician_name(user, customer) -> str:
+    """The name the customer reads: the technician's full name, else a neutral
+    word in the customer's language (never the staff login name)."""
+    name = user.get_full_name().strip()
+    if name:
+        return name
+    with translation.override(message_language(customer)):
+        return _("our service engineer")
 
 
 def _remind(appointment: Appointment, *, now: datetime) -> None:
@@ -94,7 +103,7 @@ def _remind(appointment: Appointment, *, now: datetime) -> None:
         trigger_key=customer_trigger_key(appointment.pk),
         values={
             "time_window": when,
-            "technician": _technician_name(slot.technician.user),
+            "technician": _technician_name(slot.technician.user, order.customer),
         },
         # the visit the customer booked is a transaction of theirs: SMS, else
         # e-mail, without marketing consent (their preferred channel first

@@ -39,6 +39,7 @@ from string import Formatter
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -142,15 +143,15 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], tuple[str, str]] = {
     (K.VISIT_REMINDER, "zh-hans"): (
         "【{reference}】上门服务提醒",
         "您好，您预约的售后上门服务（服务单号 {reference}）将于 {time_window} 进行，"
-        "服务工程师：{technician}。请您届时安排人员在场。如需改期，请回复本消息或"
-        "联系客服并提供服务单号 {reference}。感谢您的支持！",
+        "服务工程师：{technician}。请您届时安排人员在场。如需改期，请致电客服热线"
+        "并提供服务单号 {reference}。感谢您的支持！",
     ),
     (K.VISIT_REMINDER, "en"): (
         "[{reference}] Reminder of your service visit",
         "Hello, your after-sales visit (service order {reference}) is booked for "
         "{time_window}; your technician: {technician}. Please make sure someone "
-        "is there. To move the visit, reply to this message or call us with the "
-        "service order number {reference}. Thank you!",
+        "is there. To move the visit, please call our hotline with the service "
+        "order number {reference}. Thank you!",
     ),
 }
 VARIABLES = (
@@ -310,9 +311,9 @@ def _enqueue_on_commit() -> None:
     transaction.on_commit(_enqueue_delivery, robust=True)
 
 
-def _language(customer=None) -> str:
+def message_language(customer=None) -> str:
     """The customer's preferred language if it has templates, else
-    ``KEFU_MESSAGE_LANGUAGE``, else Chinese."""
+    ``KEFU_MESSAGE_LANGUAGE``, else Chinese (the language of their messages)."""
     for language in (
         getattr(customer, "preferred_language", "") or "",
         settings.KEFU_MESSAGE_LANGUAGE or "",
@@ -350,7 +351,7 @@ def message_queue(
     if existing is not None:
         return existing
     now = now or clock.now()  # the change's time (seed_demo replays history)
-    language = _language(complaint.customer)
+    language = message_language(complaint.customer)
     context = {
         "reference": complaint.reference,
         "subject": complaint.subject,
@@ -406,7 +407,7 @@ def customer_message_queue(
     if found is not None:
         return found, ""
     now = now or clock.now()
-    language = _language(customer)
+    language = message_language(customer)
     subject, body = render(
         kind, channel, language, {"reference": reference, **(values or {})}
     )
@@ -427,21 +428,29 @@ def customer_message_queue(
 
 
 def customer_message_withdraw(*, customer, trigger_key: str) -> int:
-    """Withdraw the pending messages of ``trigger_key`` to ``customer`` that
-    are about no complaint (their cause went away: a visit cancelled or
-    moved); returns how many. A message whose send has started (``sending``)
-    is not withdrawn: the worker's start of a send is conditional on the
-    status, so a withdrawn row is never sent."""
+    """Withdraw the unsent messages of ``trigger_key`` to ``customer`` that are
+    about no complaint (their cause went away: a visit cancelled or moved);
+    returns how many.
+
+    Pending and failed rows (a failed one could otherwise be sent again from
+    the failed-deliveries page) are withdrawn outright. A row whose send is in
+    flight (``sending``) is marked withdrawn but keeps its lease: if that send
+    goes through, the worker records it as sent (it was); if it fails, the
+    row stays withdrawn instead of going back to pending; if the worker died,
+    the row is no longer due. Either way it is never sent again."""
+    S = CustomerMessage.Status
+    in_flight = Q(status=S.SENDING)
     return CustomerMessage.objects.filter(
         complaint__isnull=True,
         customer=customer,
         trigger_key=trigger_key,
-        status=CustomerMessage.Status.PENDING,
+        status__in=(S.PENDING, S.FAILED, S.SENDING),
     ).update(
-        status=CustomerMessage.Status.WITHDRAWN,
-        lease_until=None,
-        lease_token=None,
+        status=S.WITHDRAWN,
         last_error="withdrawn",
+        # one statement: a send in flight keeps its lease, the others drop it
+        lease_until=Case(When(in_flight, then=F("lease_until")), default=None),
+        lease_token=Case(When(in_flight, then=F("lease_token")), default=None),
     )
 
 

@@ -33,7 +33,7 @@ from complaints.channels import Outgoing, backend_for
 from complaints.models import ComplaintEvent, CustomerMessage, MessageChannel, Severity
 from complaints.services.events import event_record
 from complaints.services.links import outbound_message_id
-from config.outbox import Lease, outbox_claim, outbox_update
+from config.outbox import Lease, outbox_claim, outbox_held, outbox_update
 
 logger = logging.getLogger(__name__)
 
@@ -183,14 +183,21 @@ def _deliver_one(lease: Lease, backend=None) -> int:
         error = f"{type(exc).__name__}: {exc}"[:1000]
         failed = attempts >= _max_attempts()
         with transaction.atomic():
-            recorded = outbox_update(
-                CustomerMessage,
-                lease,
-                release=True,
-                status=MS.FAILED if failed else MS.PENDING,
-                last_error=error,
-                not_before=row.not_before if failed else _retry_at(row, attempts),
+            # Only a row still being sent goes back to pending (or fails): one
+            # withdrawn meanwhile (its visit cancelled) stays withdrawn.
+            recorded = bool(
+                outbox_held(CustomerMessage, lease)
+                .filter(status=MS.SENDING)
+                .update(
+                    status=MS.FAILED if failed else MS.PENDING,
+                    last_error=error,
+                    not_before=row.not_before if failed else _retry_at(row, attempts),
+                    lease_until=None,
+                    lease_token=None,
+                )
             )
+            if not recorded:  # withdrawn: let the lease go, keep the status
+                outbox_update(CustomerMessage, lease, release=True)
             if recorded and failed:
                 _record_result(row, sent=False, error=error)
         return 0

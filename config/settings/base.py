@@ -537,6 +537,11 @@ KEFU_FORBIDDEN_PHRASES = env.list(
 # The solution reply (handling → replied) must contain thanks, the solution and
 # the follow-up (complaints.phrases.reply_parts_missing).
 KEFU_SOLUTION_REPLY_PARTS = env.bool("KEFU_SOLUTION_REPLY_PARTS", default=True)
+# The monthly KPI pack is attached to the managers' e-mail up to this size;
+# a larger one is announced with its link only.
+KEFU_REPORT_ATTACHMENT_MAX_BYTES = env.int(
+    "KEFU_REPORT_ATTACHMENT_MAX_BYTES", default=5 * 1024 * 1024
+)
 # No SMS/WeChat from QUIET_START to QUIET_END local time unless urgent.
 KEFU_QUIET_HOURS_START = env.int("KEFU_QUIET_HOURS_START", default=21)
 KEFU_QUIET_HOURS_END = env.int("KEFU_QUIET_HOURS_END", default=8)

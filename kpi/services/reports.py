@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -79,6 +80,11 @@ def kpi_send_monthly_reports(*, today: date | None = None) -> int:
             if code in names
         ]
         link = f"{reverse('kpi:report')}?period={period.key}&scope={scope.key}"
+        # No e-mail, nothing to attach to; a pack over the cap goes as the link
+        # only (mail servers refuse large messages; the file stays downloadable).
+        pack = report_pack(manager, period, scope) if manager.email else b""
+        if len(pack) > settings.KEFU_REPORT_ATTACHMENT_MAX_BYTES:
+            pack = b""
         _row, created = notify(
             recipient=manager,
             kind="kpi_monthly_report",
@@ -89,12 +95,10 @@ def kpi_send_monthly_reports(*, today: date | None = None) -> int:
             key=key,
             attachments=[
                 EmailAttachment(
-                    filename=filename(period, scope),
-                    content=report_pack(manager, period, scope),
-                    content_type=XLSX,
+                    filename=filename(period, scope), content=pack, content_type=XLSX
                 )
             ]
-            if manager.email  # no e-mail, nothing to attach to
+            if pack
             else [],
         )
         raised += created

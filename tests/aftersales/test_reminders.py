@@ -128,7 +128,7 @@ def test_the_customer_gets_one_text_queued_for_tomorrows_visit(org, utc, not_bef
     assert message.body == (
         f"您好，您预约的售后上门服务（服务单号 {order.reference}）将于 "
         "2026-06-16 14:00-16:00 进行，服务工程师：张伟。请您届时安排人员在场。"
-        f"如需改期，请回复本消息或联系客服并提供服务单号 {order.reference}。"
+        f"如需改期，请致电客服热线并提供服务单号 {order.reference}。"
         "感谢您的支持！"
     )
     assert message.not_before == not_before
@@ -281,15 +281,76 @@ def test_a_cancelled_visit_loses_its_queued_reminder(org, how):
     assert _customer_messages(appointment.order).get().status == "withdrawn"
 
 
-def test_a_message_whose_send_started_is_not_withdrawn(org):
+class _CancelWhileSending:
+    """A provider during whose send the desk cancels the visit."""
+
+    def __init__(self, org, order, *, fails):
+        self.org, self.order, self.fails, self.sent = org, order, fails, 0
+
+    def send(self, outgoing):
+        s.appointment_cancel(actor=self.org.agent_a, order=self.order, reason="改期")
+        self.sent += 1
+        if self.fails:
+            raise ConnectionError("gateway down")
+        return "p1"
+
+
+@pytest.mark.parametrize("fails", [True, False])
+def test_a_visit_cancelled_during_the_send_is_never_texted_again(org, fails):
+    with time_machine.travel(NOON_15_JUNE, tick=False):
+        appointment, _tech = _booked(org, date(2026, 6, 16))
+        visit_reminders_send()
+        backend = _CancelWhileSending(org, appointment.order, fails=fails)
+        customer_messages_deliver(backend=backend)
+    message = _customer_messages(appointment.order).get()
+    if fails:
+        # the failed send does not put it back to pending: it stays withdrawn
+        assert (message.status, message.lease_token) == ("withdrawn", None)
+    else:
+        assert message.status == "sent"  # it went out before the withdrawal
+    with time_machine.travel(NOON_15_JUNE + timedelta(hours=1), tick=False):
+        assert customer_messages_deliver(backend=backend) == 0
+    assert backend.sent == 1
+
+
+def test_a_worker_that_died_mid_send_does_not_text_a_cancelled_visit(org):
     with time_machine.travel(NOON_15_JUNE, tick=False):
         appointment, _tech = _booked(org, date(2026, 6, 16))
         visit_reminders_send()
         message = _customer_messages(appointment.order).get()
+        # a worker started the send and died holding the lease
         CustomerMessage.objects.filter(pk=message.pk).update(status="sending")
         s.appointment_cancel(actor=org.agent_a, order=appointment.order, reason="x")
     message.refresh_from_db()
-    assert message.status == "sending"
+    assert message.status == "withdrawn"
+    with time_machine.travel(NOON_15_JUNE + timedelta(hours=1), tick=False):
+        assert customer_messages_deliver(backend=_Recorder()) == 0
+
+
+def test_a_failed_reminder_of_a_cancelled_visit_cannot_be_sent_again(org):
+    from complaints.services.message_delivery import customer_message_retry
+
+    with time_machine.travel(NOON_15_JUNE, tick=False):
+        appointment, _tech = _booked(org, date(2026, 6, 16))
+        visit_reminders_send()
+        message = _customer_messages(appointment.order).get()
+        CustomerMessage.objects.filter(pk=message.pk).update(status="failed")
+        s.appointment_cancel(actor=org.agent_a, order=appointment.order, reason="x")
+        assert customer_message_retry(actor=org.admin, messages=[message]) == 0
+    message.refresh_from_db()
+    assert message.status == "withdrawn"
+
+
+def test_a_technician_without_a_name_is_not_shown_by_login(org):
+    with time_machine.travel(NOON_15_JUNE, tick=False):
+        appointment, tech = _booked(org, date(2026, 6, 16))
+        tech.user.name = ""
+        tech.user.first_name = tech.user.last_name = ""
+        tech.user.save()
+        visit_reminders_send()
+    body = _customer_messages(appointment.order).get().body
+    assert "服务工程师：我司工程师。" in body
+    assert tech.user.username not in body
 
 
 class _Recorder:

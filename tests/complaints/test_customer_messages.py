@@ -505,9 +505,7 @@ def test_a_message_without_a_complaint_needs_an_address(org):
     assert not CustomerMessage.objects.exists()
 
 
-def test_withdrawing_leaves_started_and_other_messages_alone(
-    org, django_assert_num_queries
-):
+def test_withdrawing_touches_only_its_own_trigger(org, django_assert_num_queries):
     customer = CustomerFactory(phone="13800001111", department=org.dept_a)
     with _daytime():
         rows = [

@@ -229,3 +229,19 @@ def test_a_manager_without_an_address_gets_no_pack_built(computed, monkeypatch):
     assert list(
         NotificationAttachment.objects.values_list("notification__recipient", flat=True)
     ) == [org.manager_a.pk]
+
+
+def test_a_pack_over_the_size_cap_is_announced_with_its_link_only(
+    computed, monkeypatch, settings
+):
+    monkeypatch.setattr("crm.notifications._enqueue_delivery", lambda: None)
+    settings.KEFU_REPORT_ATTACHMENT_MAX_BYTES = 100  # any real workbook is larger
+
+    assert kpi_send_monthly_reports(today=date(2026, 12, 1)) == 2
+    notification_emails_deliver()
+
+    assert not NotificationAttachment.objects.exists()
+    assert len(mail.outbox) == 2
+    for message in mail.outbox:
+        assert message.attachments == []
+        assert "/kpi/report/?period=2026-11" in message.body
