@@ -276,8 +276,8 @@ class CapaTransitionForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_(
-            "Required to report completion (what was done) and to verify "
-            "(how effectiveness was checked)."
+            "Required to report completion (what was done), to verify "
+            "(how effectiveness was checked) and to cancel (why it is not needed)."
         ),
     )
     evidence = forms.FileField(

@@ -1303,19 +1303,27 @@ CAPAS = [
         "派送前未与客户确认上门时间，拒绝上门投诉集中",
         "派送前一小时电话或短信确认，无法上门时登记原因",
     ),
+    (
+        "process",
+        "节假日投诉突增复查",
+        "节前一周同类投诉突增，经核实为同一批次重复登记",
+        "复查重复登记的投诉并合并处理",
+    ),
 ]
 # The walk of each demo CAPA, so the demo shows every state a CAPA reaches
-# through the services (cancelled has none): (days ago it was opened,
-# [(days after opening, step)]). "verified" / "ineffective" steps are the
-# verification by the team's department manager.
+# through the services: (days ago it was opened, [(days after opening, step)]).
+# "verified" / "ineffective" steps are the verification by the team's
+# department manager; "cancelled" is the team lead's.
 CAPA_WALKS = [
     (75, [(20, "complete"), (50, "verified")]),  # verified effective
     (55, [(20, "complete")]),  # completed, awaiting verification
     (35, [(2, "start")]),  # in progress
     (80, [(2, "start"), (25, "complete"), (45, "ineffective")]),  # not effective
     (10, []),  # open
+    (20, [(3, "cancelled")]),  # cancelled: not needed after all
 ]
 CAPA_NOTES = {
+    "cancelled": "经核实为重复登记，非真实突增，无需整改",
     "complete": "已按计划完成整改",
     "verified": "整改后一个月内同类投诉下降60%",
     "ineffective": "整改后同类投诉未见下降，需重新分析原因",
@@ -1365,6 +1373,10 @@ def _seed_capa(ctx, org: Org, now: datetime) -> None:
             with clock.at(start + timedelta(days=after)):
                 if step == "start":
                     capa = services.capa_start(actor=owner, capa=capa)
+                elif step == "cancelled":
+                    capa = services.capa_cancel(
+                        actor=lead, capa=capa, note=CAPA_NOTES[step]
+                    )
                 elif step == "complete":
                     capa = services.capa_complete(
                         actor=owner, capa=capa, note=CAPA_NOTES[step]

@@ -86,7 +86,7 @@ class CapaViewSet(
     queryset = CorrectiveAction.objects.none()  # the schema's model
     required_scopes: dict = {}  # no API-key scope: staff only
     required_perms = dict.fromkeys(
-        ("list", "retrieve", "start", "complete", "verify"), VIEW
+        ("list", "retrieve", "start", "complete", "verify", "cancel"), VIEW
     )
 
     def get_queryset(self):
@@ -102,4 +102,9 @@ class CapaViewSet(
     )
     verify = _transition(
         "verify", "Verify a CAPA's effectiveness", s.CapaVerifySerializer
+    )
+    cancel = _transition(
+        "cancel",
+        "Cancel a CAPA that is not needed (a supervisor or manager, with the reason)",
+        s.CapaCancelSerializer,
     )

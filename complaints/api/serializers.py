@@ -438,6 +438,11 @@ class CapaCompleteSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1)
 
 
+class CapaCancelSerializer(serializers.Serializer):
+    note = serializers.CharField(help_text=_("Why the action is not needed."))
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
 class CapaVerifySerializer(serializers.Serializer):
     effective = serializers.BooleanField(
         help_text=_("False: not effective; the action goes back to work.")

@@ -162,6 +162,7 @@ class CapaEvent(AppendOnlyModel):
         DUE_REMINDED = "due_reminded", _("owner reminded of the due date")
         ESCALATED = "escalated", _("overdue: escalated to the manager")
         EVIDENCE = "evidence", _("evidence attached")
+        CANCELLED = "cancelled", _("cancelled (not needed)")
 
     capa = models.ForeignKey(
         CorrectiveAction,

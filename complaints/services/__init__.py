@@ -19,6 +19,7 @@ from complaints.services.assignment import complaint_assign, complaint_escalate
 from complaints.services.attachments import complaint_attach
 from complaints.services.capa import (
     capa_attach_evidence,
+    capa_cancel,
     capa_complete,
     capa_create,
     capa_link_complaints,
@@ -73,6 +74,7 @@ __all__ = [
     "article_update",
     "article_use",
     "capa_attach_evidence",
+    "capa_cancel",
     "capa_complete",
     "capa_create",
     "capa_link_complaints",

@@ -376,6 +376,29 @@ def capa_verify(
     return locked
 
 
+@transaction.atomic
+def capa_cancel(
+    *, actor, capa: CorrectiveAction, note: str, version: int | None = None
+) -> CorrectiveAction:
+    """A lead in scope cancels an action that is not needed after all (e.g. a
+    spike's draft that turned out to be noise), saying why; open, in progress
+    and not-effective actions only — completed work is verified instead.
+    Cancelled actions leave the overdue sweep and the CAPA indicators."""
+    locked = _lock_capa(capa, version)
+    permissions.require_role(actor, CAPA_VERIFIERS)
+    _require_capa_scope(actor, locked)
+    if not (note or "").strip():
+        raise InvalidInput(_("Say why the action is not needed."), field="note")
+    from_status = locked.status
+    _capa_status(locked, CS.CANCELLED)
+    locked.version += 1
+    locked.save(update_fields=["status", "version", "updated_at"])
+    _event(
+        locked, EK.CANCELLED, actor=actor, from_status=from_status, note=note.strip()
+    )
+    return locked
+
+
 # The transitions people trigger (admin buttons, API actions): name → (the
 # status it leads to, its label). "start" from ``ineffective`` is the reopen
 # after a verification found the action not effective.
@@ -387,9 +410,13 @@ CAPA_ACTIONS: dict[str, tuple[str, str]] = {
         CS.INEFFECTIVE,
         gettext_lazy("Verified: not effective (reopen)"),
     ),
+    "cancel": (CS.CANCELLED, gettext_lazy("Cancel: not needed")),
 }
-# The actions that need a note (what was done; how effectiveness was checked).
-CAPA_NOTE_ACTIONS = frozenset({"complete", "verify_effective", "verify_ineffective"})
+# The actions that need a note (what was done; how effectiveness was checked;
+# why the action is not needed).
+CAPA_NOTE_ACTIONS = frozenset(
+    {"complete", "verify_effective", "verify_ineffective", "cancel"}
+)
 
 
 def capa_actions_for(capa: CorrectiveAction) -> list[str]:
@@ -419,6 +446,8 @@ def capa_perform(
             note=note,
             version=version,
         )
+    if action == "cancel":
+        return capa_cancel(actor=actor, capa=capa, note=note, version=version)
     raise InvalidInput(_("Unknown action."), field="action")
 
 

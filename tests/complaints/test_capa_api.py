@@ -53,7 +53,7 @@ def test_the_list_and_detail_show_a_capa_in_scope(org):
     assert body["complaints"] == [complaint.reference]
     assert body["due_date"] == capa.due_date.isoformat()
     assert body["overdue"] is False
-    assert body["actions"] == ["start", "complete"]
+    assert body["actions"] == ["start", "complete", "cancel"]
     assert body["verified_by"] is None
     # out of scope: 404 in the JSON error shape
     refused = _api(org.supervisor_a).get(f"{URL}{other.pk}/")
@@ -111,7 +111,7 @@ def test_the_owner_works_and_a_supervisor_verifies(org):
     assert verified.status_code == 200
     assert verified.json()["status"] == "ineffective"
     assert verified.json()["verified_by"]["username"] == "supervisor_a"
-    assert verified.json()["actions"] == ["start"]
+    assert verified.json()["actions"] == ["start", "cancel"]
     reopened = owner.post(f"{URL}{capa.pk}/start/", {}, format="json")
     assert reopened.json()["status"] == "in_progress"
     assert list(CapaEvent.objects.filter(capa=capa).values_list("kind", flat=True)) == [
@@ -121,6 +121,38 @@ def test_the_owner_works_and_a_supervisor_verifies(org):
         "verified",
         "started",
     ]
+
+
+def test_a_supervisor_cancels_with_the_reason(org):
+    capa = _capa(org)
+    lead = _api(org.supervisor_a)
+    # the owner may not; no reason is a 400 naming the field; nothing changes
+    refused = _api(org.complaint_handler_a).post(
+        f"{URL}{capa.pk}/cancel/", {"note": "不需要"}, format="json"
+    )
+    assert refused.status_code == 403
+    missing = lead.post(f"{URL}{capa.pk}/cancel/", {}, format="json")
+    assert missing.status_code == 400
+    assert "note" in missing.json()["errors"]
+    assert CorrectiveAction.objects.get(pk=capa.pk).status == "open"
+    cancelled = lead.post(
+        f"{URL}{capa.pk}/cancel/",
+        {"note": "突增系重复登记", "version": 1},
+        format="json",
+    )
+    assert cancelled.status_code == 200, cancelled.json()
+    assert (cancelled.json()["status"], cancelled.json()["actions"]) == (
+        "cancelled",
+        [],
+    )
+    event = CapaEvent.objects.filter(capa=capa).latest("pk")
+    assert (event.kind, event.actor, event.note) == (
+        "cancelled",
+        org.supervisor_a,
+        "突增系重复登记",
+    )
+    again = lead.post(f"{URL}{capa.pk}/cancel/", {"note": "再次"}, format="json")
+    assert again.status_code == 409
 
 
 def test_errors_have_the_json_shape_and_change_nothing(org):

@@ -72,19 +72,38 @@ TRANSITIONS = {
         CS.INEFFECTIVE,
         EK.VERIFIED,
     ),
+    # a lead cancels an action that is not needed (open, in progress, not effective)
+    **{
+        f"cancel_{status}": (
+            status,
+            lambda a, c: s.capa_cancel(actor=a, capa=c, note="突增系误报，无需整改"),
+            CS.CANCELLED,
+            EK.CANCELLED,
+        )
+        for status in (CS.OPEN, CS.IN_PROGRESS, CS.INEFFECTIVE)
+    },
 }
+CANCELS = {"cancel_open", "cancel_in_progress", "cancel_ineffective"}
 
 # who may: the owner starts and completes (never verifies their own work); the
 # leads of the CAPA's team/department and administrators do everything; other
 # roles and leads of department B nothing.
 ALLOWED = {
-    "admin": {"start", "reopen", "complete", "verify_effective", "verify_ineffective"},
+    "admin": {
+        "start",
+        "reopen",
+        "complete",
+        "verify_effective",
+        "verify_ineffective",
+        *CANCELS,
+    },
     "manager_a": {
         "start",
         "reopen",
         "complete",
         "verify_effective",
         "verify_ineffective",
+        *CANCELS,
     },
     "supervisor_a": {
         "start",
@@ -92,6 +111,7 @@ ALLOWED = {
         "complete",
         "verify_effective",
         "verify_ineffective",
+        *CANCELS,
     },
     "complaint_handler_a": {"start", "reopen", "complete"},
     "agent_a": set(),
@@ -127,6 +147,8 @@ def test_each_transition_per_role_and_scope(org, transition, who):
         assert list(new.values_list("kind", "actor", "from_status", "to_status")) == [
             (kind, actor.pk, before_status, after_status)
         ]
+        if transition in CANCELS:
+            assert new.get().note == "突增系误报，无需整改"
         if transition.startswith("verify"):
             assert new.get().data == {"effective": transition == "verify_effective"}
             assert row.verified_by_id == actor.pk
@@ -141,18 +163,33 @@ def test_each_transition_per_role_and_scope(org, transition, who):
     [
         (CS.OPEN, {"verify_effective", "verify_ineffective"}),
         (CS.IN_PROGRESS, {"start", "verify_effective", "verify_ineffective"}),
-        (CS.COMPLETED, {"start", "complete"}),
+        (CS.COMPLETED, {"start", "complete", *CANCELS}),
         (CS.VERIFIED, set(TRANSITIONS)),
+        (CS.CANCELLED, set(TRANSITIONS)),
     ],
 )
 def test_the_transition_table_refuses_the_rest(org, status, refused):
     capa = _capa(org, CS.COMPLETED if status == CS.VERIFIED else status)
     if status == CS.VERIFIED:
         capa = s.capa_verify(actor=org.manager_a, capa=capa, effective=True, note="好")
+    if status == CS.CANCELLED:
+        capa = s.capa_cancel(actor=org.manager_a, capa=capa, note="无需整改")
     before = _state(capa)
     for name in refused - {"reopen"}:
         with pytest.raises(IllegalTransition):
             TRANSITIONS[name][1](org.manager_a, capa)
         assert _state(capa) == before, name
     assert CAPA_TRANSITIONS[CS.VERIFIED] == frozenset()
+    assert CAPA_TRANSITIONS[CS.CANCELLED] == frozenset()
     assert CS.IN_PROGRESS in CAPA_TRANSITIONS[CS.INEFFECTIVE]
+
+
+def test_cancelling_needs_the_reason(org):
+    from config.errors import InvalidInput
+
+    capa = _capa(org)
+    before = _state(capa)
+    with pytest.raises(InvalidInput) as refused:
+        s.capa_cancel(actor=org.manager_a, capa=capa, note="  ")
+    assert refused.value.field == "note"
+    assert _state(capa) == before

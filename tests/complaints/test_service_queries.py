@@ -491,6 +491,15 @@ CASES = [
         setup=lambda t: _capa(t, completed=True),
     ),
     Case(
+        "capa_cancel",
+        "capa_cancel",
+        "received",
+        "supervisor_a",
+        lambda t: s.capa_cancel(actor=t.actor, capa=t.x["capa"], note="无需整改"),
+        6,
+        setup=_capa,
+    ),
+    Case(
         "capa_update",
         "capa_update",
         "received",

@@ -462,6 +462,7 @@ API_BODY = {
     "complaints/{reference}/note/": {"body": "内部备注"},
     "capas/{pk}/complete/": {"note": "矩阵测试"},
     "capas/{pk}/verify/": {"effective": True, "note": "矩阵测试"},
+    "capas/{pk}/cancel/": {"note": "矩阵测试"},
     "webhooks/": {
         "url": "https://hooks.matrix.example.cn/kefu",
         "events": ["complaint.created"],
