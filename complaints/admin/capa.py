@@ -125,7 +125,8 @@ class CorrectiveActionAdmin(ScopedModelAdmin):
         obj = context.get("original")
         if obj is not None and obj.pk:
             context["capa_actions"] = [
-                (name, CAPA_ACTIONS[name][1]) for name in capa_actions_for(obj)
+                (name, CAPA_ACTIONS[name][1])
+                for name in capa_actions_for(obj, actor=request.user)
             ]
         return super().render_change_form(request, context, add, change, **kw)
 

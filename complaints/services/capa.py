@@ -419,14 +419,20 @@ CAPA_NOTE_ACTIONS = frozenset(
 )
 
 
-def capa_actions_for(capa: CorrectiveAction) -> list[str]:
-    """The actions the CAPA's status allows (whoever asks; the services check
-    the actor)."""
+# The actions only a lead (supervisor, manager, administrator) performs.
+CAPA_LEAD_ACTIONS = frozenset({"verify_effective", "verify_ineffective", "cancel"})
+
+
+def capa_actions_for(capa: CorrectiveAction, *, actor=None) -> list[str]:
+    """The actions the CAPA's status allows; with ``actor``, without those
+    their role never may (the buttons of the admin page; the services still
+    check role and scope)."""
     allowed = CAPA_TRANSITIONS[capa.status]
+    lead = actor is None or permissions.has_role(actor, CAPA_VERIFIERS)
     return [
         name
         for name, (to_status, _label) in CAPA_ACTIONS.items()
-        if to_status in allowed
+        if to_status in allowed and (lead or name not in CAPA_LEAD_ACTIONS)
     ]
 
 

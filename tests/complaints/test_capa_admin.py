@@ -121,3 +121,27 @@ def test_the_transition_page_pins_its_queries(org, client, django_assert_num_que
     client.get(_url(capa))
     with django_assert_num_queries(7):
         assert client.get(_url(capa)).status_code == 200
+
+
+def test_a_supervisor_cancels_through_the_admin_with_the_reason(org, client):
+    capa = _capa(org)
+    client.force_login(org.supervisor_a)
+    html = client.get(
+        reverse("admin:complaints_correctiveaction_change", args=[capa.pk])
+    ).content.decode()
+    assert f"{_url(capa)}?action=cancel" in html
+    assert "取消：无需整改" in html
+    missing = _post(client, capa, "cancel")
+    assert missing.status_code == 200 and "note" in missing.context["form"].errors
+    assert CorrectiveAction.objects.get(pk=capa.pk).status == CS.OPEN
+    assert _post(client, capa, "cancel", "重复登记，无需整改").status_code == 302
+    capa.refresh_from_db()
+    assert capa.status == CS.CANCELLED
+    assert capa.events.last().note == "重复登记，无需整改"
+    # the owner is offered no cancel button
+    client.force_login(org.complaint_handler_a)
+    other = _capa(org)
+    html = client.get(
+        reverse("admin:complaints_correctiveaction_change", args=[other.pk])
+    ).content.decode()
+    assert "?action=cancel" not in html
