@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import time
 from datetime import date, timedelta
+from itertools import chain
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -194,6 +195,14 @@ def _seed_audits() -> int:
     return created
 
 
+# A QA team inspects a handful of each agent's complaints a month, not a share
+# of a million: past this many per staff member and month, the draw stops.
+INSPECTIONS_PER_STAFF_MONTH = 12
+# Inspections written per batch (with their item scores): memory stays bounded
+# whatever the number of complaints.
+INSPECTION_BATCH = 2000
+
+
 @transaction.atomic
 def _seed_inspections(ctx) -> int:
     if QualityInspection.objects.exists():
@@ -205,15 +214,16 @@ def _seed_inspections(ctx) -> int:
             "pk"
         )
     )
-    if not inspectors:
+    checklist = checklist_active(kind=Checklist.Kind.CALL)
+    if not inspectors or checklist is None:
         return 0
+    items = list(checklist.items.order_by("position", "pk"))
     by_department = {}
     for inspector in inspectors:
         by_department.setdefault(inspector.department_id, inspector)
     start, _end = aware_range(
         period_for(KpiPeriod.Kind.MONTH, _months_ago(timezone.localdate(), 12))
     )
-    rows: list = []
     complaints = (
         Complaint.objects.filter(
             received_at__gte=start,
@@ -224,48 +234,67 @@ def _seed_inspections(ctx) -> int:
         .order_by("pk")
         .values_list("pk", "assignee_id", "assignee__department_id", "received_at")
     )
-    for pk, staff_id, dept_id, received_at in complaints:
-        if rng.random() < 1 / 12:
-            rows.append(
-                _inspection(
-                    rng,
-                    by_department.get(dept_id, inspectors[0]),
-                    staff_id,
-                    received_at,
-                    complaint_id=pk,
-                )
-            )
     interactions = (
         Interaction.objects.filter(occurred_at__gte=start, staff__isnull=False)
         .order_by("pk")
         .values_list("pk", "staff_id", "staff__department_id", "occurred_at")
     )
-    for pk, staff_id, dept_id, occurred_at in interactions:
-        if rng.random() < 1 / 20:
-            rows.append(
-                _inspection(
-                    rng,
-                    by_department.get(dept_id, inspectors[0]),
-                    staff_id,
-                    occurred_at,
-                    interaction_id=pk,
-                )
+    tz = timezone.get_current_timezone()
+    drawn: dict[tuple, int] = {}
+    created = 0
+    batch: list = []
+
+    def draws(rows, rate, record):
+        for pk, staff_id, dept_id, at in rows:
+            if rng.random() >= rate:
+                continue
+            month = at.astimezone(tz).strftime("%Y-%m")
+            key = (record, staff_id, month)
+            if drawn.get(key, 0) >= INSPECTIONS_PER_STAFF_MONTH:
+                continue
+            drawn[key] = drawn.get(key, 0) + 1
+            yield _inspection(
+                rng,
+                checklist,
+                items,
+                by_department.get(dept_id, inspectors[0]),
+                staff_id,
+                at,
+                **{record: pk},
             )
-    QualityInspection.objects.bulk_create(
-        [inspection for inspection, _scores in rows], batch_size=2000
+
+    for row in chain(
+        draws(complaints.iterator(chunk_size=5000), 1 / 12, "complaint_id"),
+        draws(interactions.iterator(chunk_size=5000), 1 / 20, "interaction_id"),
+    ):
+        batch.append(row)
+        if len(batch) >= INSPECTION_BATCH:
+            created += _write_inspections(batch)
+            batch = []
+    return created + _write_inspections(batch)
+
+
+@transaction.atomic
+def _write_inspections(rows: list) -> int:
+    """One batch: the inspections, then their item scores (bulk, as history)."""
+    inspections = QualityInspection.objects.bulk_create(
+        [inspection for inspection, _values in rows], batch_size=INSPECTION_BATCH
     )
     InspectionScore.objects.bulk_create(
-        [score for inspection, scores in rows for score in scores(inspection)],
+        [
+            InspectionScore(inspection=inspection, item=item, score=score, passed=ok)
+            for inspection, (_i, scores) in zip(inspections, rows, strict=True)
+            for item, score, ok in scores
+        ],
         batch_size=6000,
     )
     return len(rows)
 
 
-def _inspection(rng, inspector, staff_id, at, **record):
-    """An inspection on the call checklist and a maker of its score rows (set
-    in bulk, as history: no coaching is raised for the demo's past)."""
-    checklist = checklist_active(kind=Checklist.Kind.CALL)
-    items = list(checklist.items.order_by("position", "pk"))
+def _inspection(rng, checklist, items, inspector, staff_id, at, **record):
+    """An unsaved inspection on the call checklist and its item scores
+    ``[(item, score, passed)]`` (set in bulk, as history: no coaching is raised
+    for the demo's past)."""
     # Most work is good; a few staff have a bad day.
     base = rng.choices([10, 9, 8, 7, 5], weights=[30, 35, 20, 10, 5])[0]
     values = {
@@ -285,19 +314,7 @@ def _inspection(rng, inspector, staff_id, at, **record):
         comments=rng.choice(COMMENTS),
         **record,
     )
-
-    def scores(saved):
-        return [
-            InspectionScore(
-                inspection=saved,
-                item=item,
-                score=values[item.code],
-                passed=results[item.code],
-            )
-            for item in items
-        ]
-
-    return inspection, scores
+    return inspection, [(item, values[item.code], results[item.code]) for item in items]
 
 
 def _months_ago(day: date, months: int) -> date:

@@ -198,3 +198,40 @@ def test_nightly_periods_follow_the_months_they_cover(org, today, expected):
     # every period has its results (one per active indicator and subject)
     assert KpiResult.objects.filter(period=quarter).exists()
     assert KpiResult.objects.filter(period__key=expected[-1]).exists()
+
+
+def test_seed_demo_inspections_are_capped_per_staff_and_month_and_batched(
+    monkeypatch,
+):
+    """At a million complaints the draw must not grow with the table: at most
+    INSPECTIONS_PER_STAFF_MONTH per staff member, month and kind of record, each
+    with one score per checklist item, written in bounded batches."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncMonth
+
+    from kpi import demo
+
+    batches = []
+    write = demo._write_inspections
+
+    def counting(rows):
+        batches.append(len(rows))
+        return write(rows)
+
+    monkeypatch.setattr(demo, "INSPECTIONS_PER_STAFF_MONTH", 2)
+    monkeypatch.setattr(demo, "INSPECTION_BATCH", 5)
+    monkeypatch.setattr(demo, "_write_inspections", counting)
+    call_command("seed_demo", stdout=StringIO(), customers=30, complaints=400)
+
+    inspections = QualityInspection.objects.all()
+    assert inspections.count() == sum(batches) > 5
+    assert max(batches) <= 5 and len(batches) >= 2
+    per_month = (
+        inspections.filter(complaint__isnull=False)
+        .annotate(month=TruncMonth("complaint__received_at"))
+        .values("staff_id", "month")
+        .annotate(n=Count("pk"))
+    )
+    assert per_month and max(row["n"] for row in per_month) <= 2
+    for inspection in inspections.prefetch_related("scores", "checklist__items"):
+        assert inspection.scores.count() == inspection.checklist.items.count() > 0
