@@ -458,7 +458,7 @@ def _seed_complaints(ctx) -> None:
             for plan in service_plans[start : start + 100]:
                 made += _through_services(org, plan, now)
         done = min(start + 100, len(service_plans))
-        ctx.say(f"    complaints through the services: {done}/{len(service_plans)}")
+        ctx.progress("complaints through the services", done, len(service_plans))
     desk = _seed_desk(ctx, org, now, ctx.complaints - max(existing, history))
     result = sla_sweep(now=now)
     _seed_capa(ctx, org, now)
@@ -1081,8 +1081,7 @@ def _bulk(ctx, org: Org, plans, count: int, now: datetime) -> None:
             writer.write(SatisfactionSurvey, surveys)
             writer.write(ComplaintEvent, events)
         done += len(chunk)
-        if count > BATCH and (done % (BATCH * 20) == 0 or done == count):
-            ctx.say(f"    complaints bulk: {done}/{count}")
+        ctx.progress("complaints bulk", done, count)
     with transaction.atomic():
         existing = set(ReferenceCounter.objects.values_list("day", flat=True))
         ReferenceCounter.objects.bulk_create(

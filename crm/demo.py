@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -104,6 +105,28 @@ class DemoContext:
     def say(self, message: str) -> None:
         if self.stdout is not None:
             self.stdout.write(message)
+
+    def progress(self, label: str, done: int, total: int) -> None:
+        """A progress bar line for a long step, printed each time ``done``
+        crosses another 5 % of ``total`` (log-friendly: one line per step, no
+        carriage returns), with the rate so far and the time left at that rate."""
+        if total <= 0:
+            return
+        bars = self.shared.setdefault("_progress", {})
+        now = time.monotonic()
+        started, shown = bars.setdefault(label, (now, -1))
+        step = done * 20 // total
+        if step == shown and done < total:
+            return
+        bars[label] = (started, step)
+        elapsed = now - started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = (total - done) / rate if rate else 0.0
+        bar = "#" * step + "." * (20 - step)
+        self.say(
+            f"    {label} [{bar}] {100 * done // total:3d}% {done:,}/{total:,}"
+            f" · {rate:,.0f}/s · {elapsed:,.0f}s elapsed, ~{left:,.0f}s left"
+        )
 
 
 def person_name(rng: random.Random) -> str:

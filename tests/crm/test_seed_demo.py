@@ -1,13 +1,15 @@
 """seed_demo: realistic, deterministic, idempotent."""
 
+import random
 from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.core.management.base import OutputWrapper
 from django.db import models
 
-from crm.demo import DEMO_PASSWORD
+from crm.demo import DEMO_PASSWORD, DemoContext
 from crm.models import Customer, Department, PartnerOrganisation, Team, User
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +175,15 @@ def test_seed_demo_shows_progress_and_the_real_address(monkeypatch):
     assert "[1/1] crm" in output
     assert "http://127.0.0.1:8301/admin/" in output
     assert ":8000" not in output
+
+
+def test_progress_bar_prints_one_line_per_five_percent_with_rate_and_time_left():
+    out = StringIO()
+    ctx = DemoContext(seed=1, rng=random.Random(1), stdout=OutputWrapper(out))
+    for done in range(0, 1001, 10):
+        ctx.progress("complaints bulk", done, 1000)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 21  # 0 %, 5 %, …, 100 %
+    assert lines[-1].startswith("    complaints bulk [####################] 100%")
+    assert "1,000/1,000" in lines[-1] and "/s" in lines[-1] and "left" in lines[-1]
+    assert "[##########..........]  50%" in lines[10]
