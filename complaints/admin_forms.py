@@ -268,7 +268,8 @@ class SlaPolicyForm(forms.ModelForm):
 
 class CapaTransitionForm(forms.Form):
     """One CAPA transition (``complaints.services.capa.CAPA_ACTIONS``): the
-    actions its status allows, a note and the version the page showed."""
+    actions its status allows to ``actor`` (the lead-only ones, verify and
+    cancel, to leads only), a note and the version the page showed."""
 
     action = forms.ChoiceField(label=_("action"), widget=forms.RadioSelect)
     note = forms.CharField(
@@ -289,11 +290,14 @@ class CapaTransitionForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, capa, **kwargs):
+    def __init__(self, *args, capa, actor, **kwargs):
         from complaints.services.capa import CAPA_ACTIONS, capa_actions_for
 
         super().__init__(*args, **kwargs)
-        choices = [(name, CAPA_ACTIONS[name][1]) for name in capa_actions_for(capa)]
+        choices = [
+            (name, CAPA_ACTIONS[name][1])
+            for name in capa_actions_for(capa, actor=actor)
+        ]
         if capa.status not in (
             CorrectiveAction.Status.VERIFIED,
             CorrectiveAction.Status.CANCELLED,

@@ -149,7 +149,9 @@ class CorrectiveActionAdmin(ScopedModelAdmin):
         capa = get_object_or_404(self.get_queryset(request), pk=pk)
         change_url = reverse("admin:complaints_correctiveaction_change", args=[pk])
         if request.method == "POST":
-            form = CapaTransitionForm(request.POST, request.FILES, capa=capa)
+            form = CapaTransitionForm(
+                request.POST, request.FILES, capa=capa, actor=request.user
+            )
             if form.is_valid():
                 data = form.cleaned_data
                 try:
@@ -173,6 +175,7 @@ class CorrectiveActionAdmin(ScopedModelAdmin):
         else:
             form = CapaTransitionForm(
                 capa=capa,
+                actor=request.user,
                 initial={"version": capa.version, "action": request.GET.get("action")},
             )
         context = {

@@ -55,7 +55,9 @@ def _transition(name: str, summary: str, input_serializer):
                 note=values.get("note", ""),
                 version=values.get("version"),
             )
-            return Response(s.CapaSerializer(self.get_object()).data)
+            return Response(
+                s.CapaSerializer(self.get_object(), context={"request": request}).data
+            )
 
         return idempotent(request, run)
 

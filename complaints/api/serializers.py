@@ -1,6 +1,7 @@
 """Serializers of the complaints API (DESIGN §4). Input serializers validate the
 shape; the services enforce the rules. Codes on the wire are the model choices."""
 
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -430,7 +431,11 @@ class CapaSerializer(serializers.Serializer):
         serializers.ListField(child=serializers.ChoiceField(choices=CAPA_ACTION_NAMES))
     )
     def get_actions(self, obj) -> list[str]:
-        return capa_actions_for(obj)
+        # The caller's: an owner is not offered the lead-only actions. Without
+        # a request, nobody's roles: the lead-only actions are left out.
+        request = self.context.get("request")
+        actor = getattr(request, "user", None) or AnonymousUser()
+        return capa_actions_for(obj, actor=actor)
 
 
 class CapaCompleteSerializer(serializers.Serializer):

@@ -126,11 +126,14 @@ def _give_up_exhausted(now: datetime) -> int:
 
 
 def _due(at: datetime):
+    """The messages due at ``at``, oldest first. Ordered by ``pk`` alone: the
+    run walks them with a keyset cursor (``pk > last``), which needs a key that
+    does not change when a row is attempted (``attempts`` does)."""
     return CustomerMessage.objects.filter(
         Q(not_before__isnull=True) | Q(not_before__lte=at),
         status__in=(MS.PENDING, MS.SENDING),
         attempts__lt=_max_attempts(),
-    ).order_by("attempts", "pk")
+    ).order_by("pk")
 
 
 def _start_send(lease: Lease) -> bool:
@@ -225,24 +228,33 @@ def customer_messages_deliver(
     """Send the messages due at ``now`` (default: the current time); returns
     how many this run marked sent. Safe to run concurrently: each row is sent
     by the holder of its lease only (one row per lease). ``backend`` replaces
-    the channels' backends (the demo's: nothing leaves the machine)."""
+    the channels' backends (the demo's: nothing leaves the machine).
+
+    A run claims the due rows one at a time in ``pk`` order behind a cursor
+    (``pk > last claimed``), so it attempts each row at most once — a failed
+    send made due again meanwhile waits for the next run — and each claim is
+    the same bounded query however many rows the run has sent. A row the
+    cursor passed while another worker held it is that worker's; a row that
+    commits behind the cursor (a lower pk committed late) is left to the run
+    its commit publishes, or to beat.
+    """
     at = now or timezone.now()
     deadline = (
         None if budget_seconds is None else monotonic_time.monotonic() + budget_seconds
     )
     _give_up_exhausted(timezone.now())
     sent = 0
-    tried: set[int] = set()
+    last = 0  # the cursor: pks are positive
     while deadline is None or monotonic_time.monotonic() < deadline:
         leases = outbox_claim(
-            _due(at).exclude(pk__in=tried),
+            _due(at).filter(pk__gt=last),
             now=timezone.now(),
             seconds=_lease_seconds(),
             limit=1,
         )
         if not leases:
             break
-        tried.add(leases[0].pk)
+        last = leases[0].pk
         sent += _deliver_one(leases[0], backend)
     return sent
 

@@ -63,11 +63,12 @@ def test_the_owner_works_and_a_supervisor_verifies_through_the_admin(org, client
     capa.refresh_from_db()
     assert capa.status == CS.COMPLETED and capa.completion_note == "已完成 3 场培训"
 
-    # the owner may not verify their own work: a message, nothing changes
+    # the owner may not verify their own work: not offered, refused on the
+    # form (shown on the page), nothing changes
     response = _post(client, capa, "verify_effective", "好")
     assert response.status_code == 200
-    refusal = str(response.context["form"].non_field_errors())
-    assert refusal and refusal in response.content.decode()
+    refusal = response.context["form"].errors["action"]
+    assert refusal and str(refusal[0]) in response.content.decode()
     assert CorrectiveAction.objects.get(pk=capa.pk).status == CS.COMPLETED
 
     client.force_login(org.supervisor_a)
@@ -145,3 +146,34 @@ def test_a_supervisor_cancels_through_the_admin_with_the_reason(org, client):
         reverse("admin:complaints_correctiveaction_change", args=[other.pk])
     ).content.decode()
     assert "?action=cancel" not in html
+
+
+def _choices(client, capa):
+    response = client.get(_url(capa))
+    assert response.status_code == 200
+    return [name for name, _label in response.context["form"].fields["action"].choices]
+
+
+def test_the_transition_form_offers_verify_and_cancel_to_leads_only(org, client):
+    """The owner (a handler) is offered the work on their CAPA, not the lead's
+    verify and cancel; the supervisor is offered those too."""
+    # Given an open CAPA owned by the handler, and a completed one
+    open_capa = _capa(org)
+    done = s.capa_complete(actor=org.complaint_handler_a, capa=_capa(org), note="完成")
+    # Then its owner's transition forms offer no verify or cancel
+    client.force_login(org.complaint_handler_a)
+    assert _choices(client, open_capa) == ["start", "complete", "evidence"]
+    assert _choices(client, done) == ["evidence"]
+    # and a cancel posted anyway is refused by the form; nothing changes
+    response = _post(client, open_capa, "cancel", "不需要")
+    assert response.status_code == 200
+    assert "action" in response.context["form"].errors
+    assert CorrectiveAction.objects.get(pk=open_capa.pk).status == CS.OPEN
+    # While the supervisor's offer them
+    client.force_login(org.supervisor_a)
+    assert _choices(client, open_capa) == ["start", "complete", "cancel", "evidence"]
+    assert _choices(client, done) == [
+        "verify_effective",
+        "verify_ineffective",
+        "evidence",
+    ]

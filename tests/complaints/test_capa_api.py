@@ -53,7 +53,7 @@ def test_the_list_and_detail_show_a_capa_in_scope(org):
     assert body["complaints"] == [complaint.reference]
     assert body["due_date"] == capa.due_date.isoformat()
     assert body["overdue"] is False
-    assert body["actions"] == ["start", "complete", "cancel"]
+    assert body["actions"] == ["start", "complete"]  # the owner: no cancel
     assert body["verified_by"] is None
     # out of scope: 404 in the JSON error shape
     refused = _api(org.supervisor_a).get(f"{URL}{other.pk}/")
@@ -93,6 +93,7 @@ def test_the_owner_works_and_a_supervisor_verifies(org):
     started = owner.post(f"{URL}{capa.pk}/start/", {"version": 1}, format="json")
     assert started.status_code == 200, started.json()
     assert started.json()["status"] == "in_progress"
+    assert started.json()["actions"] == ["complete"]  # the owner's
     done = owner.post(
         f"{URL}{capa.pk}/complete/", {"note": "已完成培训", "version": 2}, format="json"
     )
@@ -207,3 +208,53 @@ def test_the_list_pins_its_queries(org, django_assert_num_queries):
         big = client.get(URL)
     assert len(big.json()["results"]) == 12 and len(small.json()["results"]) == 2
     assert all(len(row["complaints"]) == 1 for row in big.json()["results"])
+
+
+def test_the_actions_are_the_callers(org):
+    """A CAPA's ``actions`` are those of the caller: its owner (a handler) is
+    not offered verify and cancel, a supervisor is; in the list and the detail."""
+    # Given an open CAPA and a completed one, both owned by the handler
+    open_capa = _capa(org)
+    done = s.capa_complete(actor=org.complaint_handler_a, capa=_capa(org), note="完成")
+
+    def actions(user):
+        client = _api(user)
+        listed = {
+            row["id"]: row["actions"] for row in client.get(URL).json()["results"]
+        }
+        detail = {
+            pk: client.get(f"{URL}{pk}/").json()["actions"]
+            for pk in (open_capa.pk, done.pk)
+        }
+        assert listed == detail
+        return detail
+
+    assert actions(org.complaint_handler_a) == {
+        open_capa.pk: ["start", "complete"],
+        done.pk: [],
+    }
+    lead = {
+        open_capa.pk: ["start", "complete", "cancel"],
+        done.pk: ["verify_effective", "verify_ineffective"],
+    }
+    assert actions(org.supervisor_a) == lead
+    assert actions(org.manager_a) == lead
+
+
+def test_the_serializer_offers_no_lead_action_to_a_caller_without_roles(org):
+    """An API-key principal (never let in: 403 above) or no request at all has
+    no staff roles: the serializer answers without the lead-only actions
+    rather than failing."""
+    from rest_framework.test import APIRequestFactory
+
+    from complaints.api.serializers import CapaSerializer
+    from partners.api.authentication import PartnerClient
+    from tests.factories.partners import make_api_key
+
+    capa = _capa(org)
+    key, _raw = make_api_key()
+    request = APIRequestFactory().get(URL)
+    request.user = PartnerClient(key)
+    as_partner = CapaSerializer(capa, context={"request": request}).data
+    assert as_partner["actions"] == ["start", "complete"]
+    assert CapaSerializer(capa).data["actions"] == ["start", "complete"]

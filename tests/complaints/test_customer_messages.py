@@ -4,8 +4,9 @@ channel choice, quiet hours, delivery under the lease and the backends."""
 from __future__ import annotations
 
 import json
+import re
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,10 @@ import pytest
 import time_machine
 from django.core import mail
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from complaints import channels as cm_channels
 from complaints import services as s
 from complaints.models import (
     Complaint,
@@ -272,6 +276,104 @@ def test_a_failed_send_is_retried_then_failed(org, settings):
     row.refresh_from_db()
     assert (row.status, row.attempts) == (MS.FAILED, 2)
     assert complaint.events.filter(kind=EK.MESSAGE_FAILED).count() == 1
+
+
+class _Recording:
+    """A backend that records what it is asked to send; ``fail`` refuses all."""
+
+    def __init__(self, *, fail=False, on_send=None):
+        self.sent: list[str] = []
+        self.fail = fail
+        self.on_send = on_send
+
+    def send(self, message):
+        self.sent.append(message.message_id)
+        if self.on_send:
+            self.on_send(len(self.sent))
+        if self.fail:
+            raise cm_channels.ChannelError("refused")
+        return f"p-{message.message_id}"
+
+
+def _visit_reminders(n, *, start=0, customer=None):
+    customer = customer or CustomerFactory(phone="13800001111")
+    return [
+        cm.customer_message_queue(
+            customer=customer,
+            reference=f"SH2026120200{i:02d}",
+            kind="visit_reminder",
+            trigger_key=f"visit:{i}",
+        )[0]
+        for i in range(start, start + n)
+    ]
+
+
+def _claims(queries):
+    """The claim SELECTs of a run (they read only the ids), digits masked so
+    that two claims compare by shape."""
+    table = CustomerMessage._meta.db_table
+    head = re.compile(rf'SELECT "{table}"\."id"( AS "pk")? FROM "{table}"')
+    return [re.sub(r"\d+", "N", q["sql"]) for q in queries if head.match(q["sql"])]
+
+
+def test_each_claim_of_a_run_is_the_same_bounded_query(org):
+    """The claim does not carry the rows the run already tried (a NOT IN list
+    growing with every message): the first and the last claim of a run of 30
+    messages are the same query."""
+    # Given 30 due messages
+    with _daytime():
+        _visit_reminders(30)
+        backend = _Recording()
+        # When one run sends them all
+        with CaptureQueriesContext(connection) as ctx:
+            assert md.customer_messages_deliver(backend=backend) == 30
+    # Then each was sent once, and every claim (31: the last finds nothing)
+    # has one shape, no longer at the end than at the start
+    assert len(backend.sent) == len(set(backend.sent)) == 30
+    claims = _claims(ctx.captured_queries)
+    assert len(claims) == 31
+    assert len(claims[0]) == len(claims[-1])
+    assert set(claims) == {claims[0]}
+
+
+def test_a_message_due_again_during_the_run_is_not_tried_twice(org, settings):
+    """A failed send is rescheduled a few minutes on; a run whose ``now`` is
+    later than that finds it due again, and still attempts it once only: the
+    next run takes it."""
+    settings.KEFU_MESSAGE_MAX_ATTEMPTS = 5
+    with _daytime():
+        rows = _visit_reminders(3)
+        later = timezone.now() + timedelta(days=1)
+        backend = _Recording(fail=True)
+        # When a run at `later` fails to send each of them
+        assert md.customer_messages_deliver(now=later, backend=backend) == 0
+        # Then each was attempted once, and is due again at `later`
+        assert len(backend.sent) == 3 and len(set(backend.sent)) == 3
+        assert md._due(later).filter(pk__in=[r.pk for r in rows]).count() == 3
+        assert set(CustomerMessage.objects.values_list("status", "attempts")) == {
+            (MS.PENDING, 1)
+        }
+        # and the next run attempts each once more
+        assert md.customer_messages_deliver(now=later, backend=backend) == 0
+    assert len(backend.sent) == 6
+    assert set(CustomerMessage.objects.values_list("attempts", flat=True)) == {2}
+
+
+def test_a_message_queued_during_the_run_is_sent_by_that_run(org):
+    """The cursor walks on in pk order: a message queued while the run sends
+    (a later pk) is not skipped."""
+    with _daytime():
+        first = _visit_reminders(2)
+        queued = []
+
+        def queue_one(count):
+            if count == 1:
+                queued.extend(_visit_reminders(1, start=2, customer=first[0].customer))
+
+        backend = _Recording(on_send=queue_one)
+        assert md.customer_messages_deliver(backend=backend) == 3
+    assert len(backend.sent) == 3
+    assert CustomerMessage.objects.get(pk=queued[0].pk).status == MS.SENT
 
 
 # --- quiet hours --------------------------------------------------------------
