@@ -14,7 +14,7 @@ from complaints.services.common import OPEN_STATUSES, S, lock, require_status, s
 from complaints.services.events import event_record
 from config.errors import InvalidInput
 from crm import scoping
-from crm.notifications import notify
+from crm.notifications import notify, notify_many
 from crm.roles import Role
 
 EK = ComplaintEvent.Kind
@@ -133,14 +133,60 @@ def complaint_assign(
     return locked
 
 
+def escalation_recipient(locked: Complaint):
+    """Who an escalation goes to by default: the team's supervisor, the
+    department's manager when the supervisor is the assignee (or there is none)."""
+    team = locked.team
+    to_user = team.supervisor if team and team.supervisor_id else None
+    if to_user is None or (locked.assignee_id and to_user.pk == locked.assignee_id):
+        dept = locked.department
+        to_user = dept.manager if dept and dept.manager_id else to_user
+    return to_user
+
+
+def escalate_locked_many(items: list[tuple[Complaint, str, str]], *, actor) -> None:
+    """``escalate_locked`` of many (locked complaint, reason, notification key)
+    at once, in order — the SLA sweep's batch: the events in one INSERT, the
+    notifications through ``notify_many``. The caller saves each complaint's
+    ``escalation_level`` and ``escalated_at``."""
+    events, notices = [], []
+    for locked, reason, key in items:
+        to_user = escalation_recipient(locked)
+        locked.escalation_level += 1
+        locked.escalated_at = clock.now()
+        events.append(
+            ComplaintEvent(
+                complaint=locked,
+                kind=EK.ESCALATED,
+                actor=actor,
+                note=reason,
+                data={
+                    "level": locked.escalation_level,
+                    "to": to_user.pk if to_user else None,
+                },
+                created_at=locked.escalated_at,
+            )
+        )
+        if to_user is not None:
+            notices.append(
+                {
+                    "recipient": to_user,
+                    "kind": "complaint_escalated",
+                    "title": _("Complaint %(ref)s escalated to you")
+                    % {"ref": locked.reference},
+                    "body": reason,
+                    "link": locked.get_absolute_url(),
+                    "key": key,
+                }
+            )
+    ComplaintEvent.objects.bulk_create(events)
+    notify_many(notices)
+
+
 def escalate_locked(locked: Complaint, *, actor, reason: str, to_user=None, key=None):
-    """Escalate an already locked complaint (used by the SLA sweep too)."""
+    """Escalate an already locked complaint."""
     if to_user is None:
-        team = locked.team
-        to_user = team.supervisor if team and team.supervisor_id else None
-        if to_user is None or (locked.assignee_id and to_user.pk == locked.assignee_id):
-            dept = locked.department
-            to_user = dept.manager if dept and dept.manager_id else to_user
+        to_user = escalation_recipient(locked)
     locked.escalation_level += 1
     locked.escalated_at = clock.now()
     event_record(

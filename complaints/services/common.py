@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints.models import AgentLoad, Complaint, ComplaintEvent
@@ -137,6 +138,22 @@ def transition(
         data=data,
     )
     return StatusChange(actor=actor, from_status=from_status, to_status=to_status)
+
+
+def save_many(complaints, fields) -> None:
+    """``save`` of several complaints whose assignee and status did not change
+    (the SLA sweep's escalations): the version bumps and ``fields`` in one
+    bulk UPDATE, no open-count move to make."""
+    complaints = list(complaints)
+    if not complaints:
+        return
+    now = timezone.now()
+    for complaint in complaints:
+        complaint.version += 1
+        complaint.updated_at = now
+    Complaint.objects.bulk_update(
+        complaints, sorted({*fields, "version", "updated_at"}), batch_size=500
+    )
 
 
 def save(complaint: Complaint, fields, *, original: Complaint | None = None) -> None:

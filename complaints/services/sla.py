@@ -225,6 +225,21 @@ def sla_state_sync(complaint: Complaint | int) -> None:
             setattr(complaint, field, bool(value))
 
 
+def sla_state_sync_many(complaint_ids) -> None:
+    """``sla_state_sync`` of several complaints in one UPDATE (the SLA sweep's
+    batch; the caller holds their row locks)."""
+    ids = sorted(set(complaint_ids))
+    if not ids:
+        return
+    table = Complaint._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {_state_assignments(f'{table}.id')} "
+            f"WHERE id IN ({', '.join(['%s'] * len(ids))})",
+            ids,
+        )
+
+
 def sla_state_sync_from(first_pk: int, *, step: int = 50_000) -> None:
     """Set the SLA state of every complaint from id ``first_pk`` on, in id
     batches (rows written in bulk by ``seed_demo``, outside the services)."""
@@ -474,18 +489,80 @@ def _mark_once(
     return target
 
 
+def _warn_filters(now: datetime) -> Q:
+    return Q(
+        met_at__isnull=True,
+        cancelled_at__isnull=True,
+        paused_at__isnull=True,
+        warn_at__lte=now,
+    )
+
+
+def _breach_filters(now: datetime, *, late_met: bool = False) -> Q:
+    filters = Q(due_at__lt=now, cancelled_at__isnull=True)
+    if not late_met:
+        filters &= Q(met_at__isnull=True, paused_at__isnull=True)
+    return filters
+
+
+# what -> (the mark's field, its event kind, the condition of a clock to mark)
+_MARKS = {
+    "warned": ("warned_at", EK.SLA_WARNED, _warn_filters),
+    "breached": ("breached_at", EK.SLA_BREACHED, _breach_filters),
+}
+
+
+def sla_mark_many(*, target_ids: list[int], now: datetime, what: str) -> list:
+    """Mark the warning (``what="warned"``) or breach (``"breached"``) of many
+    running clocks at once, each at most once — the SLA sweep's batch; the
+    caller has locked their complaints (lock order complaint → target).
+
+    The clocks still unmarked and still due are locked and re-checked (under
+    PostgreSQL's row locks a concurrent change is seen before the mark), marked
+    in one UPDATE, their complaints' SLA state set in one UPDATE and their events
+    written in one INSERT; an event whose ``dedupe_key`` exists already is not
+    written again and its clock is not returned (as ``sla_mark_warned`` /
+    ``sla_mark_breached``). Returns the marked targets in ``target_ids`` order."""
+    field, kind, condition = _MARKS[what]
+    due = list(
+        SlaTarget.objects.select_for_update()
+        .filter(pk__in=target_ids, **{f"{field}__isnull": True})
+        .filter(condition(now))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not due:
+        return []
+    SlaTarget.objects.filter(pk__in=due).update(**{field: now})
+    targets = SlaTarget.objects.in_bulk(due)
+    sla_state_sync_many(t.complaint_id for t in targets.values())
+    keys = {pk: f"{kind}:{pk}" for pk in target_ids if pk in targets}
+    taken = set(
+        ComplaintEvent.objects.filter(dedupe_key__in=keys.values()).values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    marked = [targets[pk] for pk, key in keys.items() if key not in taken]
+    ComplaintEvent.objects.bulk_create(
+        ComplaintEvent(
+            complaint_id=target.complaint_id,
+            kind=kind,
+            data=_target_data(target),
+            created_at=now,
+            dedupe_key=keys[target.pk],
+        )
+        for target in marked
+    )
+    return marked
+
+
 def sla_mark_warned(*, target_id: int, now: datetime):
     return _mark_once(
         target_id=target_id,
         now=now,
         field="warned_at",
         kind=EK.SLA_WARNED,
-        filters=Q(
-            met_at__isnull=True,
-            cancelled_at__isnull=True,
-            paused_at__isnull=True,
-            warn_at__lte=now,
-        ),
+        filters=_warn_filters(now),
     )
 
 
@@ -494,13 +571,10 @@ def sla_mark_breached(
 ) -> SlaTarget | None:
     """Mark the breach once. From the sweep the target must still be running and
     past due; from ``sla_meet`` (``late_met``) it was just met after its due time."""
-    filters = Q(due_at__lt=now, cancelled_at__isnull=True)
-    if not late_met:
-        filters &= Q(met_at__isnull=True, paused_at__isnull=True)
     return _mark_once(
         target_id=target_id,
         now=now,
         field="breached_at",
         kind=EK.SLA_BREACHED,
-        filters=filters,
+        filters=_breach_filters(now, late_met=late_met),
     )

@@ -1,10 +1,17 @@
 """The SLA sweep: warn at the policy's warning point, breach at the due time.
 
-Run every minute by beat (task ``complaints.sla_sweep``). Each target is handled
-in its own short transaction; a conditional UPDATE marks it (``warned_at`` /
-``breached_at`` still NULL), so a warning or breach is recorded, notified and
-escalated exactly once even when two sweeps run at the same time or one runs
-twice. Notifications carry unique keys too (``crm.notifications.notify``).
+Run every minute by beat (task ``complaints.sla_sweep``). What is due is read
+from the partial indexes (``selectors.sla_targets_to_warn`` / ``_to_breach``,
+at most ``BATCH`` a run) and marked in chunks of ``CHUNK`` clocks, one short
+transaction each: the chunk's complaints are locked (in id order, so two sweeps
+never deadlock; lock order complaint → target as in every lifecycle service),
+the clocks still unmarked are re-checked under their row locks and marked in one
+UPDATE (``sla.sla_mark_many``), then their events, notifications and — for
+breaches — escalations are written in bulk. A warning or breach is therefore
+recorded, notified and escalated exactly once even when two sweeps run at the
+same time or one runs twice; notifications carry unique keys too
+(``crm.notifications.notify_many``). Marking 1,000 clocks costs a few dozen
+queries instead of twenty per clock.
 """
 
 from __future__ import annotations
@@ -17,11 +24,12 @@ from django.utils.translation import gettext as _
 from complaints import selectors
 from complaints.models import Complaint, SlaTarget
 from complaints.services import clock, sla
-from complaints.services.assignment import escalate_locked
-from complaints.services.common import save
-from crm.notifications import notify
+from complaints.services.assignment import escalate_locked_many
+from complaints.services.common import save_many
+from crm.notifications import notify_many
 
 BATCH = 1000
+CHUNK = 100
 
 
 def _batch(targets) -> list[tuple[int, int]]:
@@ -29,9 +37,16 @@ def _batch(targets) -> list[tuple[int, int]]:
     return list(targets.values_list("pk", "complaint_id")[:BATCH])
 
 
-def _lock_complaint(complaint_id: int) -> Complaint:
-    # Lock order complaint → target, as in every lifecycle service (no deadlock).
-    return Complaint.objects.select_for_update().get(pk=complaint_id)
+def _lock_complaints(ids) -> dict[int, Complaint]:
+    """The complaints ``ids`` locked in id order, with what the notices and
+    escalations read (assignee, team supervisor, department manager)."""
+    return {
+        c.pk: c
+        for c in Complaint.objects.select_for_update(of=("self",))
+        .filter(pk__in=sorted(set(ids)))
+        .select_related("assignee", "team__supervisor", "department__manager")
+        .order_by("pk")
+    }
 
 
 def _recipient(complaint):
@@ -41,51 +56,61 @@ def _recipient(complaint):
     return team.supervisor if team and team.supervisor_id else None
 
 
-def _notify(target: SlaTarget, *, what: str) -> None:
-    complaint = target.complaint
+def _notice(target: SlaTarget, complaint: Complaint, *, what: str) -> dict | None:
     recipient = _recipient(complaint)
     if recipient is None:
-        return
+        return None
     title = (
         _("SLA warning: %(target)s of %(ref)s is due soon")
         if what == "warned"
         else _("SLA breached: %(target)s of %(ref)s is overdue")
     ) % {"target": target.get_kind_display(), "ref": complaint.reference}
-    notify(
-        recipient=recipient,
-        kind=f"sla_{what}",
-        title=title,
-        body=complaint.subject,
-        link=complaint.get_absolute_url(),
-        key=f"sla:{target.pk}:{what}",
-    )
+    return {
+        "recipient": recipient,
+        "kind": f"sla_{what}",
+        "title": title,
+        "body": complaint.subject,
+        "link": complaint.get_absolute_url(),
+        "key": f"sla:{target.pk}:{what}",
+    }
 
 
 def sla_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Mark due warnings and breaches; returns how many this run marked."""
     now = now or clock.now()
     counts = {"warned": 0, "breached": 0}
-    for target_id, complaint_id in _batch(selectors.sla_targets_to_warn(now=now)):
-        with transaction.atomic():
-            _lock_complaint(complaint_id)
-            target = sla.sla_mark_warned(target_id=target_id, now=now)
-            if target is not None:
-                _notify(target, what="warned")
-                counts["warned"] += 1
-    for target_id, complaint_id in _batch(selectors.sla_targets_to_breach(now=now)):
-        with transaction.atomic():
-            locked = _lock_complaint(complaint_id)
-            target = sla.sla_mark_breached(target_id=target_id, now=now)
-            if target is None:
-                continue
-            counts["breached"] += 1
-            _notify(target, what="breached")
-            fields = escalate_locked(
-                locked,
-                actor=None,
-                reason=_("SLA breached: %(target)s")
-                % {"target": target.get_kind_display()},
-                key=f"sla:{target.pk}:escalated",
+    for what, due in (
+        ("warned", selectors.sla_targets_to_warn(now=now)),
+        ("breached", selectors.sla_targets_to_breach(now=now)),
+    ):
+        pairs = _batch(due)
+        for start in range(0, len(pairs), CHUNK):
+            counts[what] += _mark_chunk(
+                pairs[start : start + CHUNK], now=now, what=what
             )
-            save(locked, fields)
     return counts
+
+
+@transaction.atomic
+def _mark_chunk(pairs: list[tuple[int, int]], *, now: datetime, what: str) -> int:
+    complaints = _lock_complaints(complaint_id for _t, complaint_id in pairs)
+    marked = sla.sla_mark_many(target_ids=[t for t, _c in pairs], now=now, what=what)
+    notices = [_notice(t, complaints[t.complaint_id], what=what) for t in marked]
+    notify_many([n for n in notices if n is not None])
+    if what == "breached" and marked:
+        escalate_locked_many(
+            [
+                (
+                    complaints[t.complaint_id],
+                    _("SLA breached: %(target)s") % {"target": t.get_kind_display()},
+                    f"sla:{t.pk}:escalated",
+                )
+                for t in marked
+            ],
+            actor=None,
+        )
+        save_many(
+            [complaints[pk] for pk in dict.fromkeys(t.complaint_id for t in marked)],
+            ["escalation_level", "escalated_at"],
+        )
+    return len(marked)

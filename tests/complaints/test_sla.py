@@ -5,6 +5,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from complaints import services as s
 from complaints.models import Complaint, ComplaintEvent, SatisfactionSurvey, SlaTarget
@@ -296,3 +298,71 @@ def test_archive_only_final_complaints(org):
     done = walk(make_complaint(actor=org.agent_a), "closed", actor=org.admin)
     done = s.complaint_archive(actor=org.manager_a, complaint=done)
     assert done.is_archived
+
+
+def _swept(now):
+    with CaptureQueriesContext(connection) as queries:
+        result = sla_sweep(now=now)
+    return result, len(queries)
+
+
+def test_sweep_cost_does_not_grow_with_the_clocks_it_marks(org):
+    """Marking is set-based: two complaints' warnings and breaches cost the same
+    queries as eight complaints' (one chunk)."""
+    with clock.at(t(2026, 11, 24, 10, 0)):
+        few = [make_complaint(actor=org.agent_a) for _ in range(2)]
+    result, few_queries = _swept(t(2026, 11, 24, 10, 45))
+    assert result == {"warned": 2, "breached": 2}
+    SlaTarget.objects.filter(complaint__in=few).update(cancelled_at=clock.now())
+    with clock.at(t(2026, 11, 25, 10, 0)):
+        many = [make_complaint(actor=org.agent_a) for _ in range(8)]
+    result, many_queries = _swept(t(2026, 11, 25, 10, 45))
+    assert result == {"warned": 8, "breached": 8}
+    assert many_queries == few_queries
+    for complaint in many:
+        complaint.refresh_from_db()
+        assert complaint.escalation_level == 1 and complaint.sla_breached
+    assert Notification.objects.filter(key__endswith=":escalated").count() == 10
+
+
+def test_sweep_in_chunks_marks_each_clock_once_and_escalates_per_breach(
+    org, monkeypatch
+):
+    """Chunks of 3 over 5 complaints, one of them with two clocks breaching in
+    the same run: every clock warned and breached once, one escalation (event,
+    level, notification) per breach, and a second run marks nothing."""
+    from complaints.services import sweep
+
+    monkeypatch.setattr(sweep, "CHUNK", 3)
+    with clock.at(t(2026, 11, 24, 10, 0)):
+        complaints = [make_complaint(actor=org.agent_a) for _ in range(5)]
+    two = complaints[0]
+    analysis = target(two, "analysis")
+    SlaTarget.objects.filter(pk=analysis.pk).update(
+        warn_at=t(2026, 11, 24, 10, 20), due_at=t(2026, 11, 24, 10, 40)
+    )
+    now = t(2026, 11, 24, 10, 45)
+    assert sla_sweep(now=now) == {"warned": 6, "breached": 6}
+    assert sla_sweep(now=now) == {"warned": 0, "breached": 0}
+    for complaint in complaints:
+        complaint.refresh_from_db()
+        clocks = 2 if complaint.pk == two.pk else 1
+        events = ComplaintEvent.objects.filter(complaint=complaint)
+        assert events.filter(kind="sla_warned").count() == clocks
+        assert events.filter(kind="sla_breached").count() == clocks
+        assert events.filter(kind="escalated").count() == clocks
+        assert complaint.escalation_level == clocks
+        assert complaint.sla_breached and not complaint.sla_warned
+        assert complaint.version > 1
+    levels = sorted(
+        e.data["level"]
+        for e in ComplaintEvent.objects.filter(complaint=two, kind="escalated")
+    )
+    assert levels == [1, 2]
+    assert Notification.objects.filter(key__endswith=":breached").count() == 6
+    assert (
+        Notification.objects.filter(
+            key__endswith=":escalated", recipient=org.supervisor_a
+        ).count()
+        == 6
+    )
