@@ -3,12 +3,14 @@
     .venv/bin/python bench/scale_benchmark.py                    # 10k then 100k
     .venv/bin/python bench/scale_benchmark.py --sizes 10000,100000,1000000
 
-Seeds once into its own PostgreSQL database (``--database``, default
-``kefu_scale_bench``): for each size, in increasing order, it migrates and runs
-``seed_demo --complaints N`` only when the database holds fewer complaints
-(seed_demo tops up; an existing database is reused), ``ANALYZE``s, then times
-each row in-process (Django test client as the role's demo user; the median of
-``--repeat`` runs, after one warm-up). Figures are kept in
+Seeds each size once into its own PostgreSQL database (``--database`` prefix,
+default ``kefu_scale_bench``: ``kefu_scale_bench_10000`` …): it migrates and runs
+``seed_demo --complaints N`` (which tops up, so an existing database is reused);
+a seed from an empty database is timed and its peak resident memory recorded
+(``os.wait4``). Then it ``ANALYZE``s and times each row in-process (Django test
+client as the role's demo user; the median of ``--repeat`` runs after one
+warm-up; the KPI recomputes and the sweep that marks 1,000 breaches run in a
+transaction that is rolled back). Figures are kept in
 ``var/scale_benchmark.json`` so each size's ratio to 10k is printed even when
 the sizes run on different days. The load average is printed with the table:
 other jobs on the machine move the absolute times; compare the ratios.
@@ -31,11 +33,18 @@ BIN = ROOT / ".venv" / "bin"
 RESULTS = ROOT / "var" / "scale_benchmark.json"
 
 
-def database_url(args) -> str:
-    return f"postgres://postgres@{args.host}:5432/{args.database}"
+def database_name(args, size: int) -> str:
+    """One database per size, so each is seeded from empty (the seed row is a
+    whole ``seed_demo``, not a top-up) and reused by later runs."""
+    return f"{args.database}_{size}"
 
 
-def ensure_database(args) -> None:
+def database_url(args, size: int) -> str:
+    return f"postgres://postgres@{args.host}:5432/{database_name(args, size)}"
+
+
+def ensure_database(args, name: str) -> bool:
+    """Create the database ``name`` if missing; True when it was created."""
     exists = subprocess.run(
         [
             "psql",
@@ -44,7 +53,7 @@ def ensure_database(args) -> None:
             "-U",
             "postgres",
             "-tAc",
-            f"SELECT 1 FROM pg_database WHERE datname = '{args.database}'",
+            f"SELECT 1 FROM pg_database WHERE datname = '{name}'",
         ],
         capture_output=True,
         text=True,
@@ -59,25 +68,56 @@ def ensure_database(args) -> None:
                 "-U",
                 "postgres",
                 "-qc",
-                f"CREATE DATABASE {args.database}",
+                f"CREATE DATABASE {name}",
             ],
             check=True,
         )
+    return not exists
 
 
-def seed(args, size: int) -> None:
-    env = {**os.environ, "DATABASE_URL": database_url(args)}
+def seed(args, size: int) -> dict[str, float] | None:
+    """Migrate and ``seed_demo --complaints size`` (a top-up when the database
+    already holds some). Returns the seed's wall time (s) and peak resident
+    memory (MB, of the seeding process alone: ``os.wait4``'s rusage) when it
+    seeded an empty database, else None."""
+    env = {**os.environ, "DATABASE_URL": database_url(args, size)}
     manage = [str(BIN / "python"), "manage.py"]
     subprocess.run(
         [*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
     )
-    subprocess.run(
-        [*manage, "seed_demo", "--complaints", str(size)],
+    count = subprocess.run(
+        [*manage, "shell", "-c", COUNT_SNIPPET],
         cwd=ROOT,
         env=env,
         check=True,
-        stdout=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    started = time.perf_counter()
+    log = (ROOT / "var" / f"scale_seed_{size}.log").open("w")
+    process = subprocess.Popen(
+        [*manage, "seed_demo", "--complaints", str(size)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
     )
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    log.close()
+    if process.returncode:
+        raise SystemExit(f"seed_demo failed ({process.returncode}): see {log.name}")
+    if count != "0":
+        return None
+    return {
+        "seconds": time.perf_counter() - started,
+        # ru_maxrss is in kilobytes on Linux
+        "peak_mb": usage.ru_maxrss / 1024,
+    }
+
+
+COUNT_SNIPPET = (
+    "from complaints.models import Complaint; print(Complaint.objects.count())"
+)
 
 
 def timed(fn, repeat: int) -> float:
@@ -152,7 +192,96 @@ def measure(repeat: int) -> dict[str, float]:
             transaction.set_rollback(True)
 
     rows["complaint intake (service, rolled back)"] = timed(intake, repeat)
+    rows["SLA sweep marking 1,000 breaches (rolled back)"] = _sweep_marking(now, repeat)
+    rows.update(_kpi_rows(repeat))
     return rows
+
+
+def _sweep_marking(now, repeat: int, count: int = 1000) -> float:
+    """The sweep marking ``count`` breaches: that many running clocks (already
+    warned) are made due a minute ago, the sweep runs (timed alone), and the
+    transaction is rolled back."""
+    from datetime import timedelta
+
+    from django.db import transaction
+
+    from complaints.models import SlaTarget
+    from complaints.services.sweep import sla_sweep
+
+    runs = []
+    for n in range(repeat + 1):
+        with transaction.atomic():
+            ids = list(
+                SlaTarget.objects.filter(
+                    met_at__isnull=True,
+                    cancelled_at__isnull=True,
+                    paused_at__isnull=True,
+                    breached_at__isnull=True,
+                    due_at__gt=now,
+                ).values_list("pk", flat=True)[:count]
+            )
+            SlaTarget.objects.filter(pk__in=ids).update(
+                warn_at=now - timedelta(hours=2),
+                warned_at=now - timedelta(hours=1),
+                due_at=now - timedelta(minutes=1),
+            )
+            started = time.perf_counter()
+            marked = sla_sweep(now=now)["breached"]
+            elapsed = (time.perf_counter() - started) * 1000
+            assert marked >= len(ids), (marked, len(ids))
+            transaction.set_rollback(True)
+        if n:  # the first run warms up
+            runs.append(elapsed)
+    return statistics.median(runs)
+
+
+def _kpi_rows(repeat: int) -> dict[str, float]:
+    """The manager's dashboard (snapshots only) and the KPI recomputes: this
+    month's snapshot, the year's, and the nightly job (two months, their
+    quarters and years). Recomputes are rolled back (the data stays as seeded)."""
+    from django.db import transaction
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from crm.models import User
+    from kpi.models import KpiPeriod
+    from kpi.periods import period_for
+    from kpi.services import kpi_compute_recent_months
+    from kpi.services.compute import kpi_compute_period
+
+    client = Client()
+    client.force_login(User.objects.get(username="manager01"))
+
+    def dashboard():
+        response = client.get(reverse("kpi:dashboard"))
+        assert response.status_code == 200, response.status_code
+        assert b"kpi-" in response.content or response.content
+
+    today = timezone.localdate()
+
+    def compute(kind):
+        period = period_for(kind, today)
+
+        def run():
+            with transaction.atomic():
+                kpi_compute_period(period=period)
+                transaction.set_rollback(True)
+
+        return run
+
+    def nightly():
+        with transaction.atomic():
+            kpi_compute_recent_months(today=today)
+            transaction.set_rollback(True)
+
+    slow = max(1, min(repeat, 3))  # recomputes take seconds: fewer runs
+    return {
+        "KPI dashboard /kpi/ (manager01)": timed(dashboard, repeat),
+        "KPI month, all indicators": timed(compute(KpiPeriod.Kind.MONTH), slow),
+        "KPI year recompute": timed(compute(KpiPeriod.Kind.YEAR), slow),
+        "KPI nightly (2 months, quarters, years)": timed(nightly, slow),
+    }
 
 
 def main() -> int:
@@ -164,12 +293,16 @@ def main() -> int:
     parser.add_argument("--skip-seed", action="store_true")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    ensure_database(args)
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    RESULTS.parent.mkdir(exist_ok=True)
     for size in sizes:
+        ensure_database(args, database_name(args, size))
+        entry = results.setdefault(str(size), {"rows": {}})
         if not args.skip_seed:
-            seed(args, size)
-        env = {**os.environ, "DATABASE_URL": database_url(args)}
+            seeded = seed(args, size)
+            if seeded is not None:
+                entry["seed"] = seeded
+        env = {**os.environ, "DATABASE_URL": database_url(args, size)}
         out = subprocess.run(
             [str(BIN / "python"), __file__, "--measure", str(args.repeat)],
             cwd=ROOT,
@@ -179,25 +312,33 @@ def main() -> int:
             text=True,
         ).stdout
         measured = json.loads(out.strip().splitlines()[-1])
-        results[str(size)] = {
-            "rows": measured["rows"],
-            "count": measured["count"],
-            "load": os.getloadavg(),
-        }
-        RESULTS.parent.mkdir(exist_ok=True)
+        entry.update(
+            rows=measured["rows"], count=measured["count"], load=os.getloadavg()
+        )
         RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False))
     base = results.get("10000", {}).get("rows", {})
     shown = [str(s) for s in sizes]
     print(f"load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    header = f"{'row':44}" + "".join(f"{int(s):>10,} ms  ratio" for s in shown)
+    header = f"{'row':48}" + "".join(f"{int(s):>10,} ms  ratio" for s in shown)
     print(header)
-    for row in results[shown[0]]["rows"]:
-        line = f"{row:44}"
+    names = list(dict.fromkeys(r for size in shown for r in results[size]["rows"]))
+    for row in names:
+        line = f"{row:48}"
         for size in shown:
             value = results[size]["rows"].get(row)
+            if value is None:
+                line += f"{'—':>13}      "
+                continue
             ratio = value / base[row] if base.get(row) else float("nan")
             line += f"{value:13.1f} ×{ratio:4.2f}"
         print(line)
+    for size in shown:
+        seeded = results[size].get("seed")
+        if seeded:
+            print(
+                f"seed_demo --complaints {int(size):,} from empty: "
+                f"{seeded['seconds']:,.0f} s, peak RSS {seeded['peak_mb']:,.0f} MB"
+            )
     for size in shown:
         load = " ".join(f"{x:.2f}" for x in results[size]["load"])
         print(f"{int(size):>9,}: {results[size]['count']:,} complaints; load {load}")
