@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from itertools import chain
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from complaints.models import Complaint
@@ -62,6 +62,11 @@ def seed(ctx) -> None:
     started = time.monotonic()
     created = _seed_inspections(ctx)
     ctx.say(f"  kpi inspections: {created} created")
+    if connection.vendor == "postgresql":
+        # The snapshots below aggregate what the earlier steps bulk-loaded:
+        # plan them on fresh statistics (autovacuum's come minutes later).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     today = timezone.localdate()
     periods = [
         period_for(KpiPeriod.Kind.MONTH, start)
