@@ -454,6 +454,7 @@ def _seed_complaints(ctx) -> None:
     made = 0
     # One transaction per 100 complaints: the services nest as savepoints, and
     # PostgreSQL does not pay a commit (fsync) for every step.
+    ctx.progress("complaints through the services", 0, len(service_plans))
     for start in range(0, len(service_plans), 100):
         with transaction.atomic():
             for plan in service_plans[start : start + 100]:
@@ -1038,6 +1039,7 @@ def _bulk(ctx, org: Org, plans, count: int, now: datetime) -> None:
         "event": _defaults(ComplaintEvent),
     }
     done = 0
+    ctx.progress("complaints bulk", 0, count)
     while done < count:
         chunk = list(islice(plans, BATCH))
         if not chunk:

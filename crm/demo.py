@@ -109,7 +109,8 @@ class DemoContext:
     def progress(self, label: str, done: int, total: int) -> None:
         """A progress bar line for a long step, printed each time ``done``
         crosses another 5 % of ``total`` (log-friendly: one line per step, no
-        carriage returns), with the rate so far and the time left at that rate."""
+        carriage returns), with the rate so far and the time left at that rate.
+        Call it with ``done=0`` when the step starts: the clock starts there."""
         if total <= 0:
             return
         bars = self.shared.setdefault("_progress", {})
@@ -120,12 +121,16 @@ class DemoContext:
             return
         bars[label] = (started, step)
         elapsed = now - started
-        rate = done / elapsed if elapsed > 0 else 0.0
-        left = (total - done) / rate if rate else 0.0
+        rate = done / elapsed if elapsed > 0 and done else 0.0
+        timing = (
+            f" · {rate:,.0f}/s · {elapsed:,.0f}s elapsed, "
+            f"~{(total - done) / rate:,.0f}s left"
+            if rate
+            else ""
+        )
         bar = "#" * step + "." * (20 - step)
         self.say(
-            f"    {label} [{bar}] {100 * done // total:3d}% {done:,}/{total:,}"
-            f" · {rate:,.0f}/s · {elapsed:,.0f}s elapsed, ~{left:,.0f}s left"
+            f"    {label} [{bar}] {100 * done // total:3d}% {done:,}/{total:,}{timing}"
         )
 
 

@@ -187,3 +187,4 @@ def test_progress_bar_prints_one_line_per_five_percent_with_rate_and_time_left()
     assert lines[-1].startswith("    complaints bulk [####################] 100%")
     assert "1,000/1,000" in lines[-1] and "/s" in lines[-1] and "left" in lines[-1]
     assert "[##########..........]  50%" in lines[10]
+    assert lines[0].endswith("0% 0/1,000")  # the clock starts: no rate yet
