@@ -11,6 +11,9 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+from django.db import transaction
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from complaints.models import Complaint
@@ -22,13 +25,28 @@ def seed_complaint_revisits(ctx) -> None:
     """Confirmation revisits of the demo's resolved complaints (call after the
     complaints demo). Same key as ``revisit_plan_for_resolved_complaint``, so the
     service and this seed never plan one twice; most are done within 24 h."""
+    from complaints.demo import _Writer  # (complaints.demo imports this module)
+
     rng = random.Random(ctx.seed + 7)
     rule = RevisitRule.objects.filter(trigger="complaint_resolved").first()
     hours = rule.offset_hours if rule else 24
     now = timezone.now()
+    writer = _Writer()
     batch = []
-    rows = Complaint.objects.filter(resolved_at__isnull=False).values_list(
-        "pk", "customer_id", "assignee_id", "resolved_at"
+    # Those without their confirmation revisit yet (the services planned the
+    # service path's; a second run finds none): the rows can be COPYed.
+    planned = Revisit.objects.filter(
+        key=Concat(
+            Value("complaint:"),
+            Cast(OuterRef("pk"), CharField()),
+            Value(":confirmation"),
+        )
+    )
+    rows = (
+        Complaint.objects.filter(resolved_at__isnull=False)
+        .exclude(Exists(planned))
+        .order_by("pk")
+        .values_list("pk", "customer_id", "assignee_id", "resolved_at")
     )
     for pk, customer_id, assignee_id, resolved_at in rows.iterator(chunk_size=5000):
         due = resolved_at + timedelta(hours=hours)
@@ -67,9 +85,29 @@ def seed_complaint_revisits(ctx) -> None:
                 )
             else:
                 revisit.status = Revisit.Status.MISSED
-        batch.append(revisit)
-        if len(batch) >= 2000:
-            Revisit.objects.bulk_create(batch, ignore_conflicts=True)
+        batch.append(_row(revisit, now))
+        if len(batch) >= 5000:
+            _write(writer, batch)
             batch = []
-    Revisit.objects.bulk_create(batch, ignore_conflicts=True)
+    _write(writer, batch)
     ctx.say("  complaint confirmation revisits planned")
+
+
+def _row(revisit: Revisit, now) -> dict:
+    """The unsaved revisit as a row of attnames (``auto_now`` fields: now)."""
+    row = {}
+    for field in Revisit._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        value = getattr(revisit, field.attname)
+        if value is None and (
+            getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        ):
+            value = now
+        row[field.attname] = value
+    return row
+
+
+def _write(writer, rows: list[dict]) -> None:
+    with transaction.atomic():
+        writer.write(Revisit, rows)

@@ -190,3 +190,66 @@ def test_seed_demo_fills_every_agents_desk_with_every_open_status(monkeypatch, c
         skip=["aftersales", "training", "kpi"],
     )
     assert Complaint.objects.count() == count == 330
+
+
+def _index_definitions():
+    """{index: (table, unique, method, columns, expressions, partial)} of the
+    bulk-loaded tables (a re-created partial index's predicate reads back in
+    PostgreSQL's own spelling, e.g. ``ANY (ARRAY[...]::text[])``: same index)."""
+    from django.db import connection
+
+    tables = [
+        m._meta.db_table
+        for m in (Complaint, SlaTarget, SatisfactionSurvey, ComplaintEvent)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, t.relname, i.indisunique, a.amname, "
+            "i.indkey::text, pg_get_expr(i.indexprs, i.indrelid), "
+            "i.indpred IS NOT NULL "
+            "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_class t ON t.oid = i.indrelid JOIN pg_am a ON a.oid = c.relam "
+            "WHERE t.relname = ANY(%s)",
+            [tables],
+        )
+        return {row[0]: row[1:] for row in cursor.fetchall()}
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="the deferred indexes are PostgreSQL's bulk path",
+)
+def test_large_bulk_loads_without_secondary_indexes_and_restores_them(ctx, monkeypatch):
+    """Past DEFER_INDEXES_FROM the bulk runs without the secondary indexes and
+    builds them again with the same definitions; a failure inside rolls the load
+    back with the drops, so the schema keeps every index."""
+    before = _index_definitions()
+    seen = {}
+    bulk = demo._bulk
+
+    def spying(*args, **kwargs):
+        seen["during"] = _index_definitions()
+        return bulk(*args, **kwargs)
+
+    monkeypatch.setattr(demo, "DEFER_INDEXES_FROM", 10)
+    monkeypatch.setattr(demo, "_bulk", spying)
+    ctx.complaints = 40
+    ctx.shared["complaints_service_limit"] = 10
+    demo.seed(ctx)
+    assert Complaint.objects.count() == 40
+    assert _index_definitions() == before
+    dropped = set(before) - set(seen["during"])
+    assert "complaint_subject_trgm" in dropped and "slatarget_due" in dropped
+    assert "complaints_complaint_pkey" in seen["during"]  # constraints stay
+    assert "complaints_complaint_reference_key" in seen["during"]
+
+    def failing(*args, **kwargs):
+        bulk(*args, **kwargs)
+        raise RuntimeError("killed mid-load")
+
+    monkeypatch.setattr(demo, "_bulk", failing)
+    ctx.complaints = 400
+    with pytest.raises(RuntimeError):
+        demo.seed(ctx)
+    assert Complaint.objects.count() == 40
+    assert _index_definitions() == before
