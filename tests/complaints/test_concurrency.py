@@ -95,3 +95,45 @@ def test_overlapping_sweeps_warn_and_breach_once(org):
         assert events.filter(kind="sla_breached").count() == 1
         assert events.filter(kind="escalated").count() == 1
     assert Notification.objects.filter(key__contains=":escalated").count() == 3
+
+
+def test_sweep_skips_a_complaint_another_transaction_holds_and_marks_it_next_run(
+    org,
+):
+    """The sweep never waits on a locked complaint (SKIP LOCKED: no deadlock
+    with a writer of several complaints in another order): the free one is
+    marked now, the held one by the run after the lock is released."""
+    from django.db import transaction
+
+    from complaints.models import Complaint
+
+    start = datetime(2026, 11, 24, 10, 0, tzinfo=SH)
+    with clock.at(start):
+        held, free = [make_complaint(actor=org.agent_a) for _ in range(2)]
+    later = start + timedelta(minutes=45)
+    locked, release = threading.Event(), threading.Event()
+
+    def holder():
+        try:
+            with transaction.atomic():
+                Complaint.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        first = sla_sweep(now=later)
+    finally:
+        release.set()
+        thread.join()
+    assert first == {"warned": 1, "breached": 1}
+    assert not ComplaintEvent.objects.filter(complaint=held, kind="sla_breached")
+    assert sla_sweep(now=later) == {"warned": 1, "breached": 1}
+    for complaint in (held, free):
+        events = ComplaintEvent.objects.filter(complaint=complaint)
+        assert events.filter(kind="sla_breached").count() == 1
+        assert events.filter(kind="escalated").count() == 1

@@ -366,3 +366,33 @@ def test_sweep_in_chunks_marks_each_clock_once_and_escalates_per_breach(
         ).count()
         == 6
     )
+
+
+def test_a_clock_that_cannot_be_marked_holds_back_nothing_else(
+    org, monkeypatch, caplog
+):
+    """A chunk that fails is redone clock by clock: the others are marked, the
+    failing one is logged and left for the next run (which marks it)."""
+    from complaints.services import sweep
+
+    with clock.at(t(2026, 11, 24, 10, 0)):
+        complaints = [make_complaint(actor=org.agent_a) for _ in range(3)]
+    bad = target(complaints[1], "first_response").pk
+    notice = sweep._notice
+
+    def failing(target_, complaint, *, what):
+        if target_.pk == bad:
+            raise ValueError("cannot render this notice")
+        return notice(target_, complaint, what=what)
+
+    monkeypatch.setattr(sweep, "_notice", failing)
+    now = t(2026, 11, 24, 10, 45)
+    with caplog.at_level("ERROR", logger="complaints.services.sweep"):
+        assert sla_sweep(now=now) == {"warned": 2, "breached": 2}
+    assert f"clock {bad} not marked" in caplog.text
+    assert SlaTarget.objects.get(pk=bad).warned_at is None
+    monkeypatch.setattr(sweep, "_notice", notice)
+    assert sla_sweep(now=now) == {"warned": 1, "breached": 1}
+    for complaint in complaints:
+        events = ComplaintEvent.objects.filter(complaint=complaint)
+        assert events.filter(kind="sla_breached").count() == 1
