@@ -85,14 +85,18 @@ def seed(args, size: int) -> dict[str, float] | None:
     subprocess.run(
         [*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
     )
-    count = subprocess.run(
-        [*manage, "shell", "-c", COUNT_SNIPPET],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    count = (
+        subprocess.run(
+            [*manage, "shell", "-c", COUNT_SNIPPET],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]  # the shell may first say what it imported
+    )
     started = time.perf_counter()
     log = (ROOT / "var" / f"scale_seed_{size}.log").open("w")
     process = subprocess.Popen(
