@@ -16,6 +16,7 @@ from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from complaints.demo_writer import RowWriter
 from complaints.models import Complaint
 from crm.demo import REVISIT_FEEDBACK, record_done
 from crm.models import Revisit, RevisitRule
@@ -25,13 +26,11 @@ def seed_complaint_revisits(ctx) -> None:
     """Confirmation revisits of the demo's resolved complaints (call after the
     complaints demo). Same key as ``revisit_plan_for_resolved_complaint``, so the
     service and this seed never plan one twice; most are done within 24 h."""
-    from complaints.demo import _Writer  # (complaints.demo imports this module)
-
     rng = random.Random(ctx.seed + 7)
     rule = RevisitRule.objects.filter(trigger="complaint_resolved").first()
     hours = rule.offset_hours if rule else 24
     now = timezone.now()
-    writer = _Writer()
+    writer = RowWriter()
     batch = []
     # Those without their confirmation revisit yet (the services planned the
     # service path's; a second run finds none): the rows can be COPYed.
