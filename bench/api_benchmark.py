@@ -89,7 +89,9 @@ def top_up(target: int) -> None:
     if missing > 0:
         customer_ids = list(Customer.objects.values_list("pk", flat=True)[:5000])
         columns = [
-            f.column for f in Complaint._meta.concrete_fields if not f.primary_key
+            f.column
+            for f in Complaint._meta.concrete_fields
+            if not f.primary_key and not f.generated
         ]
         expressions = []
         for column in columns:

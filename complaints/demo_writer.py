@@ -34,8 +34,11 @@ class RowWriter:
             return [o.pk for o in objs]
         from psycopg.types.json import Jsonb
 
+        # Generated columns are the database's to compute.
         fields = [
-            f for f in model._meta.concrete_fields if with_id or not f.primary_key
+            f
+            for f in model._meta.concrete_fields
+            if (with_id or not f.primary_key) and not f.generated
         ]
         json = {f.attname for f in fields if isinstance(f, models.JSONField)}
         names = [f.attname for f in fields]

@@ -28,7 +28,7 @@ complaints, and each reader decides:
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
 
@@ -45,7 +45,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Least, NullIf
+from django.db.models.functions import Coalesce, NullIf
 
 from complaints.models import (
     Article,
@@ -79,26 +79,10 @@ WORKER_ROLES = (Role.AGENT, Role.COMPLAINT_HANDLER, Role.SUPERVISOR, Role.MANAGE
 
 # --- complaints ---------------------------------------------------------------
 
-# The next due time of a complaint's running SLA clocks, in SQL (the admin
-# list's order and sortable SLA column): LEAST over the unmet due times, each NULL
-# turned into a far date (SQLite's MIN() of a NULL is NULL), which also sorts
-# the complaints with no running clock last on every database.
-NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
-NEXT_DUE = Least(
-    *(
-        Coalesce(
-            Case(When(**{f"{met}__isnull": True}, then=F(due))),
-            Value(NEVER_DUE),
-        )
-        for due, met in (
-            ("first_response_due_at", "first_response_at"),
-            ("analysis_due_at", "analyzed_at"),
-            ("reply_due_at", "replied_at"),
-            ("resolution_due_at", "resolved_at"),
-            ("confirmation_due_at", "confirmed_at"),
-        )
-    )
-)
+# The work list's order: the next due time of the complaint's running clocks
+# (``Complaint.next_due_at``, a stored generated column; NEVER_DUE when no clock
+# runs, so those complaints sort last).
+NEXT_DUE = F("next_due_at")
 
 
 def complaint_list(*, user) -> QuerySet[Complaint]:

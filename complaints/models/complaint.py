@@ -7,13 +7,42 @@ models hold data and constraints, no business logic.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce, Least
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models.sla import SlaPolicy
 from complaints.models.taxonomy import Category, Channel, Severity
+
+# The SLA clocks of a complaint: (due time, the time it was met) field pairs.
+SLA_CLOCK_FIELDS = (
+    ("first_response_due_at", "first_response_at"),
+    ("analysis_due_at", "analyzed_at"),
+    ("reply_due_at", "replied_at"),
+    ("resolution_due_at", "resolved_at"),
+    ("confirmation_due_at", "confirmed_at"),
+)
+# What ``next_due_at`` holds when no clock runs: a far date, so that those
+# complaints sort last on every database (SQLite's MIN() of a NULL is NULL).
+NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def next_due_expression():
+    """The next due time of the complaint's running clocks, in SQL: LEAST over
+    the unmet due times, each NULL turned into NEVER_DUE."""
+    return Least(
+        *(
+            Coalesce(
+                models.Case(models.When(**{f"{met}__isnull": True}, then=due)),
+                models.Value(NEVER_DUE),
+            )
+            for due, met in SLA_CLOCK_FIELDS
+        )
+    )
 
 
 class Complaint(models.Model):
@@ -217,6 +246,16 @@ class Complaint(models.Model):
     sla_breached = models.BooleanField(_("SLA breached"), default=False)
     sla_warned = models.BooleanField(_("SLA warned"), default=False)
     sla_paused = models.BooleanField(_("SLA paused"), default=False)
+    # The work list's order (the next due first), computed by the database from
+    # the due and met fields above on every write — services, bulk updates and
+    # COPY alike — so that an index can serve the order (complaint_due_work).
+    # A saved instance keeps the value it was loaded with: re-read the row.
+    next_due_at = models.GeneratedField(
+        verbose_name=_("next due"),
+        expression=next_due_expression(),
+        output_field=models.DateTimeField(),
+        db_persist=True,
+    )
 
     class Meta:
         verbose_name = _("complaint")
@@ -236,9 +275,21 @@ class Complaint(models.Model):
             # KPI: complaints resolved / reopened in a period (date range scans).
             models.Index(fields=["first_resolved_at"], name="complaint_first_resolved"),
             # The work list every role starts from (open: not closed or
-            # rejected; not archived) — a few percent of the table.
+            # rejected; not archived) — a few percent of the table. Its other
+            # columns are those of every role's scope (crm.scoping) and of the
+            # "SLA breached" filter: a list's count reads this index alone (an
+            # index-only scan where the visibility map is current), never the
+            # pages of every open complaint.
             models.Index(
-                fields=["received_at"],
+                fields=[
+                    "received_at",
+                    "department",
+                    "team",
+                    "assignee",
+                    "created_by",
+                    "customer",
+                    "sla_breached",
+                ],
                 name="complaint_open_work",
                 condition=models.Q(is_archived=False)
                 & ~models.Q(status__in=["closed", "rejected"]),
@@ -260,6 +311,17 @@ class Complaint(models.Model):
                 fields=["assignee", "status", "received_at"],
                 name="complaint_assignee_work",
                 condition=models.Q(is_archived=False),
+            ),
+            # The work list of every role, the next due first: an index walk in
+            # that order stops at the page's last row instead of sorting every
+            # open complaint in scope (crm.scoping's clause filters the walk).
+            models.Index(
+                "next_due_at",
+                models.F("received_at").desc(),
+                models.F("id").desc(),
+                name="complaint_due_work",
+                condition=models.Q(is_archived=False)
+                & ~models.Q(status__in=["closed", "rejected"]),
             ),
             # The "SLA breached: yes" filter: a small slice of the table.
             models.Index(
