@@ -39,7 +39,7 @@ from kpi.models import (
 )
 from kpi.periods import aware_range, period_for
 from kpi.scoring import attainment_score, competition_ranks, weighted_score
-from kpi.services.dashboard import dashboard_snapshots
+from kpi.services.dashboard import FOLDS, Fold, dashboard_snapshots
 from training.selectors import yearly_hours_by_role
 
 VALUE_PLACES = Decimal("0.0001")
@@ -150,20 +150,32 @@ def _bucket(source, windows: dict[int, Window]) -> Case:
 
 
 def grouped_partials(
-    windows: dict[int, Window], codes: set[str], summary: ComputeSummary | None = None
+    windows: dict[int, Window],
+    codes: set[str],
+    summary: ComputeSummary | None = None,
+    folds: dict[str, Fold] | None = None,
+    folded: dict[int, dict[str, list[dict]]] | None = None,
 ) -> dict[int, dict[str, dict[tuple, Partial]]]:
     """``{period_id: {code: {(staff_id, team_id, department_id): Partial}}}``.
 
     One grouped query per source for all the (non-overlapping) periods at once —
     a year's 12 months cost one pass, not twelve; year-to-date sources, whose
     periods overlap, take one query per period.
+
+    ``folds`` (by source code) ride on the same pass: the rows are also grouped
+    by the fold's keys, its aggregates are added, and its rows go to
+    ``folded[period_id][source code]`` (the dashboard's mix and missed clocks:
+    no second scan of the same rows). A folded source is read even when none of
+    its indicators is active.
     """
+    folds = folds or {}
     partials = {pid: defaultdict(dict) for pid in windows}
     for source in SOURCES:
         measures = [
             m for m in MEASURES.values() if m.source is source and m.code in codes
         ]
-        if not measures:
+        fold = folds.get(source.code)
+        if not measures and fold is None:
             continue
         started = time.perf_counter()
         batches = (
@@ -181,9 +193,15 @@ def grouped_partials(
                 "g_team": F(source.team),
                 "g_dept": F(source.department),
             }
+            if fold is not None:
+                keys.update({name: F(path) for name, path in fold.keys.items()})
+                aggregates.update(fold.aggregates)
             if len(batch) > 1:
                 keys["g_period"] = _bucket(source, batch)
             only = next(iter(batch))
+            if fold is not None and folded is not None:
+                for pid in batch:  # folded, even when no row comes back
+                    folded.setdefault(pid, {}).setdefault(source.code, [])
             rows = (
                 source.queryset(union).order_by().values(**keys).annotate(**aggregates)
             )
@@ -194,11 +212,16 @@ def grouped_partials(
                 key = (row["g_staff"], row["g_team"], row["g_dept"])
                 for measure in measures:
                     code = measure.code
-                    partials[period_id][code][key] = Partial(
-                        num=Decimal(row.get(f"{code}__num") or 0),
-                        den=Decimal(row.get(f"{code}__den") or 0),
-                        neg=Decimal(row.get(f"{code}__neg") or 0),
+                    # several rows per key when a fold adds keys: summed
+                    partials[period_id][code].setdefault(key, Partial()).add(
+                        Partial(
+                            num=Decimal(row.get(f"{code}__num") or 0),
+                            den=Decimal(row.get(f"{code}__den") or 0),
+                            neg=Decimal(row.get(f"{code}__neg") or 0),
+                        )
                     )
+                if fold is not None and folded is not None:
+                    folded[period_id][source.code].append(row)
         if summary is not None:
             summary.sources[source.code] = time.perf_counter() - started
     return partials
@@ -304,7 +327,8 @@ def kpi_compute_periods(
     codes = set(indicators) & set(MEASURES)
 
     started = time.perf_counter()
-    rolled = _rolled_by_period(periods, codes, now, summary)
+    folded: dict[int, dict[str, list[dict]]] = {}
+    rolled = _rolled_by_period(periods, codes, now, summary, folded)
     templates = _staff_templates()
     staff_rows, subjects = _subjects(rolled, templates)
     summary.queries_seconds = time.perf_counter() - started
@@ -318,7 +342,9 @@ def kpi_compute_periods(
         )
         results += rows
         scorecards += _scorecards(period, templates, staff_rows, staff_scores, now)
-        dashboards += dashboard_snapshots(period, window_for(period, now))
+        dashboards += dashboard_snapshots(
+            period, window_for(period, now), folded=folded.get(period.pk, {})
+        )
 
     started = time.perf_counter()
     _replace_snapshots(periods, results, scorecards, now, dashboards)
@@ -329,14 +355,19 @@ def kpi_compute_periods(
 
 
 def _rolled_by_period(
-    periods: list[KpiPeriod], codes: set[str], now: datetime, summary: ComputeSummary
+    periods: list[KpiPeriod],
+    codes: set[str],
+    now: datetime,
+    summary: ComputeSummary,
+    folded: dict[int, dict[str, list[dict]]],
 ) -> dict[int, dict]:
     """``{period_id: {subject type: {code: {subject id: Partial}}}}``: the grouped
-    partials of every source, one pass per period kind, summed per subject."""
+    partials of every source, one pass per period kind, summed per subject (the
+    dashboard's folded rows go to ``folded``)."""
     partials: dict[int, dict] = {}
     for kind in {p.kind for p in periods}:
         windows = {p.pk: window_for(p, now) for p in periods if p.kind == kind}
-        partials.update(grouped_partials(windows, codes, summary))
+        partials.update(grouped_partials(windows, codes, summary, FOLDS, folded))
     return {pid: _rolled(parts) for pid, parts in partials.items()}
 
 

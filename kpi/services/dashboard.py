@@ -9,15 +9,67 @@ shown only to readers whose dashboard offers that scope.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 
-from django.db.models import Count, F, Max, Min, Q
+from django.db.models import Aggregate, Count, F, Max, Min, Q
 
 from complaints import selectors as complaint_selectors
+from complaints.models import Category
 from crm.models import Department, Team
-from kpi.measures import COMPLAINTS_RECEIVED, INSPECTION_ITEMS, Window, targets_due
+from kpi.measures import (
+    COMPLAINTS_RECEIVED,
+    INSPECTION_ITEMS,
+    SLA_TARGETS_DUE,
+    Window,
+    targets_due,
+)
 from kpi.models import DashboardSnapshot, KpiPeriod, SubjectType
 
 BREACH_LIST_LENGTH = 20
+
+
+@dataclass(frozen=True)
+class Fold:
+    """What the dashboard reads from an indicator source's rows: more group
+    keys (name → lookup) and more aggregates. ``kpi.services.compute`` adds
+    them to the source's own grouped pass (one scan for both); rows carry the
+    source's ``g_team`` / ``g_dept`` attribution."""
+
+    keys: dict[str, str]
+    aggregates: dict[str, Aggregate]
+
+
+# Clocks that fell due and were not met on time (the ``sla_compliance_rate``
+# denominator minus those met in time), by kind.
+MISSED = Q(met_at__isnull=True) | Q(met_at__gt=F("due_at"))
+# The complaint mix (complaints the indicators count, rejected left out) is
+# read on its own: folded into the indicators' pass, its seven group keys made
+# PostgreSQL expect ~100,000 groups (there are a few hundred) and sort a year's
+# rows on disk (measured: 0.98 s instead of 0.30 + 0.29 s at 1M).
+MIX = Fold(
+    keys={"f_category": "category_id", "f_channel": "channel", "f_cause": "cause_type"},
+    aggregates={"f_rows": Count("pk")},
+)
+FOLDS = {
+    SLA_TARGETS_DUE.code: Fold(
+        keys={"f_kind": "kind"},
+        aggregates={"f_missed": Count("pk", filter=MISSED)},
+    ),
+}
+
+
+def fold_rows(source, window: Window, fold: Fold | None = None) -> list[dict]:
+    """The rows of ``fold`` (default ``FOLDS[source.code]``) for one window,
+    read on their own (what the compute's folded pass returns for a period)."""
+    fold = fold or FOLDS[source.code]
+    keys = {
+        "g_team": F(source.team),
+        "g_dept": F(source.department),
+        **{name: F(path) for name, path in fold.keys.items()},
+    }
+    return list(
+        source.queryset(window).order_by().values(**keys).annotate(**fold.aggregates)
+    )
 
 
 def _scopes() -> list[tuple[str, int]]:
@@ -45,9 +97,7 @@ def _missed(window: Window):
     """SLA clocks that fell due in the window and were not met on time: the
     ``sla_compliance_rate`` denominator (cancelled and paused clocks excluded)
     minus those met in time."""
-    return targets_due(complaint_selectors.sla_targets(), window).filter(
-        Q(met_at__isnull=True) | Q(met_at__gt=F("due_at"))
-    )
+    return targets_due(complaint_selectors.sla_targets(), window).filter(MISSED)
 
 
 def _latest(missed, field: str, subject_id: int) -> list[dict]:
@@ -114,51 +164,41 @@ def _qa_items(window: Window) -> dict:
     }
 
 
-def dashboard_snapshots(period: KpiPeriod, window: Window) -> list[DashboardSnapshot]:
-    """One unsaved row per department and team (4 grouped queries, then one
-    short indexed query per scope with breaches)."""
+def dashboard_snapshots(
+    period: KpiPeriod, window: Window, folded: dict[str, list[dict]] | None = None
+) -> list[DashboardSnapshot]:
+    """One unsaved row per department and team. The missed clocks come from
+    ``folded`` (the rows of ``FOLDS`` that the indicators' pass returned for
+    this period, by source code) or, when not there, from a grouped query of
+    their own; the mix, the categories and the QA items from one query each;
+    then one short indexed query per scope with breaches."""
+    folded = folded or {}
     categories: dict = defaultdict(Counter)
     channels: dict = defaultdict(Counter)
     causes: dict = defaultdict(Counter)
     cells: dict = defaultdict(Counter)
-    # The complaints the indicators count (rejected ones left out).
-    received = COMPLAINTS_RECEIVED.queryset(window)
-    for row in (
-        received.order_by()
-        .values(
-            "department_id",
-            "team_id",
-            "category__code",
-            "category__name",
-            "channel",
-            "cause_type",
-        )
-        .annotate(n=Count("pk"))
-    ):
-        n = row["n"]
-        for key in _keys(row["department_id"], row["team_id"]):
-            categories[key][row["category__name"] or "—"] += n
-            channels[key][row["channel"]] += n
-            if row["cause_type"]:
-                causes[key][row["cause_type"]] += n
-            cells[key][
-                (
-                    row["category__code"] or "",
-                    row["category__name"] or "—",
-                    row["channel"],
-                )
-            ] += n
+    names = {c.pk: (c.code, c.name) for c in Category.objects.all()}
+    for row in fold_rows(COMPLAINTS_RECEIVED, window, MIX):
+        n = row["f_rows"]
+        code, name = names.get(row["f_category"], ("", "—"))
+        for key in _keys(row["g_dept"], row["g_team"]):
+            categories[key][name or "—"] += n
+            channels[key][row["f_channel"]] += n
+            if row["f_cause"]:
+                causes[key][row["f_cause"]] += n
+            cells[key][(code or "", name or "—", row["f_channel"])] += n
+
+    due = folded.get(SLA_TARGETS_DUE.code)
+    if due is None:
+        due = fold_rows(SLA_TARGETS_DUE, window)
+    by_kind: dict = defaultdict(Counter)
+    for row in due:
+        if not row["f_missed"]:
+            continue
+        for key in _keys(row["g_dept"], row["g_team"]):
+            by_kind[key][row["f_kind"]] += row["f_missed"]
 
     missed = _missed(window)
-    by_kind: dict = defaultdict(Counter)
-    for row in (
-        missed.order_by()
-        .values("complaint__department_id", "complaint__team_id", "kind")
-        .annotate(n=Count("pk"))
-    ):
-        for key in _keys(row["complaint__department_id"], row["complaint__team_id"]):
-            by_kind[key][row["kind"]] += row["n"]
-
     qa_items = _qa_items(window)
     snapshots = []
     for key in _scopes():

@@ -257,3 +257,64 @@ def test_rejected_complaints_are_in_no_mix_like_in_no_indicator(client, org):
     html = client.get(figures.heatmap["cells"][0]["url"]).content.decode()
     assert made[1].reference in html and made[2].reference in html
     assert made[0].reference not in html
+
+
+FIELDS = (
+    "categories",
+    "channels",
+    "cause_types",
+    "category_channel",
+    "breaches_by_kind",
+    "breach_total",
+    "latest_breaches",
+    "qa_items",
+)
+
+
+def _stored(period) -> dict:
+    return {
+        (row.subject_type, row.subject_id): {f: getattr(row, f) for f in FIELDS}
+        for row in DashboardSnapshot.objects.filter(period=period)
+    }
+
+
+def _read_alone(period) -> dict:
+    """The snapshot rows as the dashboard reads them without the compute's
+    folded pass (one grouped query per source of its own)."""
+    from kpi.services.compute import window_for
+    from kpi.services.dashboard import dashboard_snapshots
+
+    return {
+        (row.subject_type, row.subject_id): {f: getattr(row, f) for f in FIELDS}
+        for row in dashboard_snapshots(period, window_for(period, NOW))
+    }
+
+
+def test_the_folded_pass_gives_what_the_dashboard_reads_alone(org, november):
+    stored = _stored(november)
+    assert stored == _read_alone(november)
+    assert any(row["breach_total"] for row in stored.values())
+    assert any(row["categories"] for row in stored.values())
+
+
+def test_months_computed_together_fold_per_month(org, november):
+    """The nightly shape: several months in one bucketed pass per source."""
+    from kpi.services.compute import kpi_compute_periods
+
+    october, december = month(2026, 10), month(2026, 12)
+    kpi_compute_periods(periods=[october, november, december], now=NOW)
+    for period in (october, november, december):
+        assert _stored(period) == _read_alone(period), period.key
+    assert any(row["categories"] for row in _stored(december).values())
+
+
+def test_the_mix_is_kept_when_its_indicators_are_inactive(org, november):
+    from kpi.measures import MEASURES
+    from kpi.models import Indicator
+
+    folded_sources = {"complaints_received", "sla_targets_due"}
+    codes = [m.code for m in MEASURES.values() if m.source.code in folded_sources]
+    before = _stored(november)
+    Indicator.objects.filter(code__in=codes).update(is_active=False)
+    kpi_compute_period(actor=None, period=november, now=NOW)
+    assert _stored(november) == before
