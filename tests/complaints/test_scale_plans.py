@@ -196,3 +196,18 @@ def test_each_roles_default_list_reads_indexes(client, org, world, role):
     assert isinstance(cl.paginator, CappedPaginator)
     count_plan = plan_of(cl.queryset.order_by()[: CappedPaginator.CAP + 1])
     assert not seq_scans(count_plan, COMPLAINTS), count_plan
+
+
+@pytest.mark.parametrize("role", ["admin", "manager_a", "supervisor_a"])
+def test_the_default_list_walks_the_due_order_index(client, org, world, role):
+    """The work list's order (next due, newest, id) is complaint_due_work's: the
+    page is read in index order and stops at its last row — no sort of every
+    open complaint in scope."""
+    plan, rows = changelist_plan(client, getattr(org, role))
+    assert rows
+    assert "complaint_due_work" in plan, plan
+    assert not any(
+        "Sort" in line and "next_due_at" in line for line in plan.splitlines()
+    ), plan
+    dues = [c.next_due_at for c in rows]
+    assert dues == sorted(dues)
