@@ -164,7 +164,7 @@ def grouped_partials(
 
     ``folds`` (by source code) ride on the same pass: the rows are also grouped
     by the fold's keys, its aggregates are added, and its rows go to
-    ``folded[period_id][source code]`` (the dashboard's mix and missed clocks:
+    ``folded[period_id][source code]`` (the dashboard's missed clocks by kind:
     no second scan of the same rows). A folded source is read even when none of
     its indicators is active.
     """

@@ -96,7 +96,14 @@ def test_the_admin_work_list_is_ordered_by_it(client, org, day):
     )
     client.force_login(org.admin)
     page = client.get(reverse("admin:complaints_complaint_changelist"))
-    rows = list(page.context["cl"].result_list)
+    cl = page.context["cl"]
+    rows = list(cl.result_list)
+    # the headers say so: the SLA column sorted first, the received time next
+    columns = list(cl.list_display)
+    assert cl.get_ordering_field_columns() == {
+        columns.index("sla_state"): "asc",
+        columns.index("received"): "desc",
+    }
     dues = [c.next_due_at for c in rows]
     assert dues == sorted(dues)
     assert len(rows) == 6  # five of the day's still open, and the old one
