@@ -18,16 +18,25 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints import selectors
 from complaints.models import Complaint
+from complaints.models.complaint import SLA_CLOCK_FIELDS
 from crm import selectors as crm_selectors
 from crm.models import Revisit
 
-# (due field, met field, the clock's name) in the order the clocks run.
-SLA_CLOCKS = (
-    ("first_response_due_at", "first_response_at", _("first response")),
-    ("analysis_due_at", "analyzed_at", _("analysis")),
-    ("reply_due_at", "replied_at", _("reply")),
-    ("resolution_due_at", "resolved_at", _("resolution")),
-    ("confirmation_due_at", "confirmed_at", _("confirmation")),
+# (due field, met field, the clock's name) in the order the clocks run: the
+# model's clock fields (those ``Complaint.next_due_at`` is computed from), named.
+SLA_CLOCKS = tuple(
+    (due, met, name)
+    for (due, met), name in zip(
+        SLA_CLOCK_FIELDS,
+        (
+            _("first response"),
+            _("analysis"),
+            _("reply"),
+            _("resolution"),
+            _("confirmation"),
+        ),
+        strict=True,
+    )
 )
 # How many rows each list of the customer 360 shows at most.
 LIMIT_360 = 5
