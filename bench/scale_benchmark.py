@@ -247,15 +247,17 @@ def _kpi_rows(repeat: int) -> dict[str, float]:
     """The manager's dashboard (snapshots only) and the KPI recomputes: this
     month's snapshot, the year's, and the nightly job (two months, their
     quarters and years). Recomputes are rolled back (the data stays as seeded)."""
+    from datetime import date, timedelta
+
     from django.db import transaction
     from django.test import Client
     from django.urls import reverse
     from django.utils import timezone
 
     from crm.models import User
-    from kpi.models import KpiPeriod
+    from kpi.models import KpiPeriod, RollupDay, SlaChange, SlaDay
     from kpi.periods import period_for
-    from kpi.services import kpi_compute_recent_months
+    from kpi.services import kpi_compute_recent_months, rollups
     from kpi.services.compute import kpi_compute_period
 
     client = Client()
@@ -283,8 +285,36 @@ def _kpi_rows(repeat: int) -> dict[str, float]:
             kpi_compute_recent_months(today=today)
             transaction.set_rollback(True)
 
+    # The nightly keeps the SLA rollup current (kpi.services.rollups): bring
+    # it up to date for every period timed below, committed, as it would be.
+    since = date((today - timedelta(days=40)).year, 1, 1)
+    built = rollups.refresh(start=since, end=today)
+    print(
+        f"  SLA rollup brought up to date: {built.days} days, {built.rows} rows, "
+        f"{built.marks} marks in {built.seconds:.1f} s",
+        flush=True,
+    )
+
+    def refresh_stale():
+        """A day of changes: every clock of yesterday's UTC date marked."""
+        with transaction.atomic():
+            SlaChange.objects.create(utc_day=today - timedelta(days=1))
+            rollups.refresh(start=today, end=today)
+            transaction.set_rollback(True)
+
+    def rebuild_year():
+        with transaction.atomic():
+            RollupDay.objects.all().delete()
+            SlaDay.objects.all().delete()
+            rollups.refresh(start=date(today.year, 1, 1), end=today)
+            transaction.set_rollback(True)
+
     slow = max(1, min(repeat, 3))  # recomputes take seconds: fewer runs
     return {
+        "KPI SLA rollup refresh, one day changed (rolled back)": timed(
+            refresh_stale, slow
+        ),
+        "KPI SLA rollup of a year from empty (rolled back)": timed(rebuild_year, 1),
         "KPI dashboard /kpi/ (manager01)": timed(dashboard, repeat),
         "KPI month, all indicators": timed(compute(KpiPeriod.Kind.MONTH), slow),
         "KPI year recompute": timed(compute(KpiPeriod.Kind.YEAR), slow),

@@ -407,6 +407,77 @@ class DashboardSnapshot(models.Model):
         return f"{self.period} {self.subject_type}:{self.subject_id}"
 
 
+class SlaDay(models.Model):
+    """Daily rollup of the SLA clocks that fell due (``sla_compliance_rate``'s
+    rows, ``kpi.measures.SLA_TARGETS_DUE``): per local due date, clock kind and
+    the complaint's assignee, team and department, the clocks counted
+    (``den``), those met by their due time (``num``) and those missed.
+
+    Derived rows, kept by ``kpi.services.rollups``: a month or a year of
+    clocks is read from here (a few hundred rows a day) instead of the clocks
+    joined to their complaints (millions). Only days before the computation's
+    local date are rolled up; the current day is always read live.
+    """
+
+    day = models.DateField(_("day"))
+    kind = models.CharField(_("kind"), max_length=16)
+    staff_id = models.BigIntegerField(_("staff member"), null=True)
+    team_id = models.BigIntegerField(_("team"), null=True)
+    department_id = models.BigIntegerField(_("department"), null=True)
+    num = models.PositiveIntegerField(_("numerator"))
+    den = models.PositiveIntegerField(_("denominator"))
+    missed = models.PositiveIntegerField(_("missed"))
+
+    class Meta:
+        verbose_name = _("SLA daily rollup")
+        verbose_name_plural = _("SLA daily rollups")
+        indexes = [models.Index(fields=["day"], name="kpi_sladay_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.kind}"
+
+
+class RollupDay(models.Model):
+    """A local day whose rollup rows (of ``source``) are computed and current.
+    A day without this row has not been rolled up yet; a changed clock makes
+    its day stale through ``SlaChange``."""
+
+    source = models.CharField(_("source"), max_length=40)
+    day = models.DateField(_("day"))
+
+    class Meta:
+        verbose_name = _("rolled-up day")
+        verbose_name_plural = _("rolled-up days")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "day"], name="kpi_rollupday_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source} {self.day}"
+
+
+class SlaChange(models.Model):
+    """Written by database triggers (migration ``0017_sla_rollup``), in the
+    transaction of every write that can change a rolled-up day: a clock
+    inserted, deleted, or updated in a column the rollup reads (due time, met,
+    paused, cancelled, kind, complaint), and a complaint whose assignee, team,
+    department or rejection changed (the days of its clocks). ``utc_day`` is
+    the UTC date of the clock's due time; the local days it overlaps are
+    recomputed on the next refresh, which deletes the marks it read by id (a
+    mark committed meanwhile stays for the next one)."""
+
+    utc_day = models.DateField(_("UTC day"))
+
+    class Meta:
+        verbose_name = _("SLA change mark")
+        verbose_name_plural = _("SLA change marks")
+
+    def __str__(self):
+        return str(self.utc_day)
+
+
 class Checklist(models.Model):
     """A quality-inspection checklist (质检评分表) of one kind, versioned.
 

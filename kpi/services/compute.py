@@ -39,6 +39,7 @@ from kpi.models import (
 )
 from kpi.periods import aware_range, period_for
 from kpi.scoring import attainment_score, competition_ranks, weighted_score
+from kpi.services import rollups
 from kpi.services.dashboard import FOLDS, Fold, dashboard_snapshots
 from training.selectors import yearly_hours_by_role
 
@@ -183,30 +184,46 @@ def grouped_partials(
             if source.cumulative or len(windows) == 1
             else [windows]
         )
+        rolled_up = (
+            source is rollups.SOURCE
+            and rollups.serves(codes)
+            and all(w.start_date and w.end_date for w in windows.values())
+        )
+        if rolled_up:
+            any_window = next(iter(windows.values()))
+            refreshed = rollups.refresh(
+                start=min(w.start_date for w in windows.values()),
+                end=max(w.end_date for w in windows.values()),
+                now=any_window.now,
+            )
+            if summary is not None:
+                summary.sources[f"{source.code}:refresh"] = refreshed.seconds
         for batch in batches:
-            union = _union(list(batch.values()))
-            aggregates = {}
-            for measure in measures:
-                aggregates.update(_aggregates(measure, union))
             keys = {
                 "g_staff": F(source.staff),
                 "g_team": F(source.team),
                 "g_dept": F(source.department),
             }
-            if fold is not None:
-                keys.update({name: F(path) for name, path in fold.keys.items()})
-                aggregates.update(fold.aggregates)
-            if len(batch) > 1:
-                keys["g_period"] = _bucket(source, batch)
-            only = next(iter(batch))
             if fold is not None and folded is not None:
                 for pid in batch:  # folded, even when no row comes back
                     folded.setdefault(pid, {}).setdefault(source.code, [])
-            rows = (
-                source.queryset(union).order_by().values(**keys).annotate(**aggregates)
-            )
+            rows: list[dict] = []
+            if rolled_up:
+                days, live = {}, {}
+                for pid, w in batch.items():
+                    rolled_days, rest = rollups.split(w)
+                    if rolled_days:
+                        days[pid] = rolled_days
+                    if rest:
+                        live[pid] = rest
+                rows += rollups.rolled_rows(
+                    days, keys, fold.keys if fold is not None else {}
+                )
+                batch = live
+            if batch:
+                rows += _live_rows(source, batch, measures, keys, fold)
             for row in rows:
-                period_id = row.get("g_period", only)
+                period_id = row["g_period"]
                 if period_id is None:
                     continue
                 key = (row["g_staff"], row["g_team"], row["g_dept"])
@@ -225,6 +242,29 @@ def grouped_partials(
         if summary is not None:
             summary.sources[source.code] = time.perf_counter() - started
     return partials
+
+
+def _live_rows(
+    source, batch: dict[int, Window], measures, keys: dict, fold: Fold | None
+) -> list[dict]:
+    """The source's grouped rows for the periods of ``batch`` read from its
+    table, each with ``g_period`` (its period, None for a row in none)."""
+    union = _union(list(batch.values()))
+    aggregates = {}
+    for measure in measures:
+        aggregates.update(_aggregates(measure, union))
+    keys = dict(keys)
+    if fold is not None:
+        keys.update({name: F(path) for name, path in fold.keys.items()})
+        aggregates.update(fold.aggregates)
+    if len(batch) > 1:
+        keys["g_period"] = _bucket(source, batch)
+    rows = list(source.queryset(union).order_by().values(**keys).annotate(**aggregates))
+    if len(batch) == 1:
+        only = next(iter(batch))
+        for row in rows:
+            row["g_period"] = only
+    return rows
 
 
 def _value(measure: Measure, part: Partial | None, headcount: int | None):
