@@ -247,7 +247,7 @@ def _kpi_rows(repeat: int) -> dict[str, float]:
     """The manager's dashboard (snapshots only) and the KPI recomputes: this
     month's snapshot, the year's, and the nightly job (two months, their
     quarters and years). Recomputes are rolled back (the data stays as seeded)."""
-    from datetime import date, timedelta
+    from datetime import datetime, timedelta
 
     from django.db import transaction
     from django.test import Client
@@ -255,7 +255,7 @@ def _kpi_rows(repeat: int) -> dict[str, float]:
     from django.utils import timezone
 
     from crm.models import User
-    from kpi.models import KpiPeriod, RollupDay, SlaChange, SlaDay
+    from kpi.models import KpiPeriod, RollupHour, SlaChange, SlaHour
     from kpi.periods import period_for
     from kpi.services import kpi_compute_recent_months, rollups
     from kpi.services.compute import kpi_compute_period
@@ -287,26 +287,30 @@ def _kpi_rows(repeat: int) -> dict[str, float]:
 
     # The nightly keeps the SLA rollup current (kpi.services.rollups): bring
     # it up to date for every period timed below, committed, as it would be.
-    since = date((today - timedelta(days=40)).year, 1, 1)
-    built = rollups.refresh(start=since, end=today)
+    since = rollups.floor_hour(
+        timezone.make_aware(datetime((today - timedelta(days=40)).year, 1, 1))
+    )
+    built = rollups.refresh(start=since, end=timezone.now())
     print(
-        f"  SLA rollup brought up to date: {built.days} days, {built.rows} rows, "
+        f"  SLA rollup brought up to date: {built.hours} hours, {built.rows} rows, "
         f"{built.marks} marks in {built.seconds:.1f} s",
+        file=sys.stderr,  # stdout carries the figures
         flush=True,
     )
+    year_start = timezone.make_aware(datetime(today.year, 1, 1))
 
     def refresh_stale():
-        """A day of changes: every clock of yesterday's UTC date marked."""
+        """A day of changes: every clock due on yesterday's UTC date marked."""
         with transaction.atomic():
             SlaChange.objects.create(utc_day=today - timedelta(days=1))
-            rollups.refresh(start=today, end=today)
+            rollups.refresh(start=year_start, end=year_start)
             transaction.set_rollback(True)
 
     def rebuild_year():
         with transaction.atomic():
-            RollupDay.objects.all().delete()
-            SlaDay.objects.all().delete()
-            rollups.refresh(start=date(today.year, 1, 1), end=today)
+            RollupHour.objects.all().delete()
+            SlaHour.objects.all().delete()
+            rollups.refresh(start=year_start, end=timezone.now())
             transaction.set_rollback(True)
 
     slow = max(1, min(repeat, 3))  # recomputes take seconds: fewer runs

@@ -407,19 +407,20 @@ class DashboardSnapshot(models.Model):
         return f"{self.period} {self.subject_type}:{self.subject_id}"
 
 
-class SlaDay(models.Model):
-    """Daily rollup of the SLA clocks that fell due (``sla_compliance_rate``'s
-    rows, ``kpi.measures.SLA_TARGETS_DUE``): per local due date, clock kind and
-    the complaint's assignee, team and department, the clocks counted
-    (``den``), those met by their due time (``num``) and those missed.
+class SlaHour(models.Model):
+    """Hourly rollup of the SLA clocks that fell due (``sla_compliance_rate``'s
+    rows, ``kpi.measures.SLA_TARGETS_DUE``): per hour of the due time (UTC
+    hour start), clock kind and the complaint's assignee, team and department,
+    the clocks counted (``den``), those met by their due time (``num``) and
+    those missed.
 
     Derived rows, kept by ``kpi.services.rollups``: a month or a year of
-    clocks is read from here (a few hundred rows a day) instead of the clocks
-    joined to their complaints (millions). Only days before the computation's
-    local date are rolled up; the current day is always read live.
+    clocks is read from here instead of the clocks joined to their complaints
+    (millions). Only hours that have ended are rolled up; the current hour is
+    always read live.
     """
 
-    day = models.DateField(_("day"))
+    hour = models.DateTimeField(_("hour"))
     kind = models.CharField(_("kind"), max_length=16)
     staff_id = models.BigIntegerField(_("staff member"), null=True)
     team_id = models.BigIntegerField(_("team"), null=True)
@@ -429,33 +430,33 @@ class SlaDay(models.Model):
     missed = models.PositiveIntegerField(_("missed"))
 
     class Meta:
-        verbose_name = _("SLA daily rollup")
-        verbose_name_plural = _("SLA daily rollups")
-        indexes = [models.Index(fields=["day"], name="kpi_sladay_day")]
+        verbose_name = _("SLA hourly rollup")
+        verbose_name_plural = _("SLA hourly rollups")
+        indexes = [models.Index(fields=["hour"], name="kpi_slahour_hour")]
 
     def __str__(self):
-        return f"{self.day} {self.kind}"
+        return f"{self.hour} {self.kind}"
 
 
-class RollupDay(models.Model):
-    """A local day whose rollup rows (of ``source``) are computed and current.
-    A day without this row has not been rolled up yet; a changed clock makes
-    its day stale through ``SlaChange``."""
+class RollupHour(models.Model):
+    """An hour whose rollup rows (of ``source``) are computed and current. An
+    hour without this row has not been rolled up yet; a changed clock makes
+    the hours of its day stale through ``SlaChange``."""
 
     source = models.CharField(_("source"), max_length=40)
-    day = models.DateField(_("day"))
+    hour = models.DateTimeField(_("hour"))
 
     class Meta:
-        verbose_name = _("rolled-up day")
-        verbose_name_plural = _("rolled-up days")
+        verbose_name = _("rolled-up hour")
+        verbose_name_plural = _("rolled-up hours")
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "day"], name="kpi_rollupday_unique"
+                fields=["source", "hour"], name="kpi_rolluphour_unique"
             ),
         ]
 
     def __str__(self):
-        return f"{self.source} {self.day}"
+        return f"{self.source} {self.hour}"
 
 
 class SlaChange(models.Model):
@@ -464,7 +465,7 @@ class SlaChange(models.Model):
     inserted, deleted, or updated in a column the rollup reads (due time, met,
     paused, cancelled, kind, complaint), and a complaint whose assignee, team,
     department or rejection changed (the days of its clocks). ``utc_day`` is
-    the UTC date of the clock's due time; the local days it overlaps are
+    the UTC date of the clock's due time; the rolled-up hours of that day are
     recomputed on the next refresh, which deletes the marks it read by id (a
     mark committed meanwhile stays for the next one)."""
 

@@ -184,16 +184,12 @@ def grouped_partials(
             if source.cumulative or len(windows) == 1
             else [windows]
         )
-        rolled_up = (
-            source is rollups.SOURCE
-            and rollups.serves(codes)
-            and all(w.start_date and w.end_date for w in windows.values())
-        )
+        rolled_up = source is rollups.SOURCE and rollups.serves(codes)
         if rolled_up:
             any_window = next(iter(windows.values()))
             refreshed = rollups.refresh(
-                start=min(w.start_date for w in windows.values()),
-                end=max(w.end_date for w in windows.values()),
+                start=min(w.start for w in windows.values()),
+                end=max(w.end for w in windows.values()),
                 now=any_window.now,
             )
             if summary is not None:
@@ -209,15 +205,15 @@ def grouped_partials(
                     folded.setdefault(pid, {}).setdefault(source.code, [])
             rows: list[dict] = []
             if rolled_up:
-                days, live = {}, {}
+                ranges, live = {}, {}
                 for pid, w in batch.items():
-                    rolled_days, rest = rollups.split(w)
-                    if rolled_days:
-                        days[pid] = rolled_days
+                    hours, rest = rollups.split(w)
+                    if hours:
+                        ranges[pid] = hours
                     if rest:
                         live[pid] = rest
                 rows += rollups.rolled_rows(
-                    days, keys, fold.keys if fold is not None else {}
+                    ranges, keys, fold.keys if fold is not None else {}
                 )
                 batch = live
             if batch:

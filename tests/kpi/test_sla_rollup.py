@@ -1,6 +1,6 @@
-"""The SLA clocks' daily rollup (kpi.SlaDay): a period's ``sla_compliance_rate``
-and the dashboard's missed clocks by kind read rolled-up days and the current
-day live, with results identical to reading every clock (``KPI_ROLLUPS =
+"""The SLA clocks' hourly rollup (kpi.SlaHour): a period's ``sla_compliance_rate``
+and the dashboard's missed clocks by kind read the rolled-up hours that ended and
+the current hour live, with results identical to reading every clock (``KPI_ROLLUPS =
 False``), before and after any write the rollup depends on, by any path."""
 
 from datetime import UTC, date, datetime, timedelta
@@ -17,9 +17,9 @@ from kpi.models import (
     DashboardSnapshot,
     KpiPeriod,
     KpiResult,
-    RollupDay,
+    RollupHour,
     SlaChange,
-    SlaDay,
+    SlaHour,
 )
 from kpi.periods import period_for
 from kpi.services import kpi_compute_period, kpi_compute_periods, rollups
@@ -31,7 +31,7 @@ from tests.factories.kpi import (  # noqa: F401 - complaint_links is a fixture
     policy_24x7,
 )
 
-NOW = local(2026, 12, 5, 9, 0)
+NOW = local(2026, 12, 5, 9, 30)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("complaint_links")]
 
@@ -40,7 +40,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("complaint_links")]
 def world(org):
     """Clocks that fell due on several November and December days: met in
     time, met late, never met, on hold, of a rejected complaint; and one due
-    today (5 December), read live."""
+    today (5 December) and two in the current hour, read live."""
     policy_24x7()
     stories = []
     for n, (agent, received, respond) in enumerate(
@@ -66,6 +66,16 @@ def world(org):
                 hold=(local(2026, 11, 3, 16), None) if n == 1 else None,
                 reject=local(2026, 11, 4, 11) if n == 2 else None,
             )
+        )
+    # in the current hour: one fell due (read live), one is not due yet
+    for minute in (10, 40):
+        SlaTarget.objects.create(
+            complaint=stories[-1],
+            kind=SlaTarget.Kind.RESOLUTION,
+            cycle=minute,
+            started_at=local(2026, 12, 5, 3),
+            target_minutes=60,
+            due_at=local(2026, 12, 5, 9, minute),
         )
     return stories
 
@@ -113,12 +123,12 @@ def test_rolled_up_figures_equal_the_live_reading(org, world):
     }
     assert november and sum(v[2] for k, v in november.items() if k[2] == "staff") > 0
     assert any(total for (_kind, total, _latest) in dashboards.values())
-    # every November day and 1-4 December are rolled up; today is read live
-    days = set(RollupDay.objects.values_list("day", flat=True))
-    assert local(2026, 11, 30, 0).date() in days
-    assert local(2026, 12, 4, 0).date() in days
-    assert local(2026, 12, 5, 0).date() not in days
-    assert SlaDay.objects.exists()
+    # every hour that ended is rolled up; the current one is read live
+    hours = set(RollupHour.objects.values_list("hour", flat=True))
+    assert local(2026, 11, 1, 0) in hours and local(2026, 12, 5, 8) in hours
+    assert local(2026, 12, 5, 9) not in hours
+    assert len(hours) == (NOW - local(2026, 11, 1, 0)) // timedelta(hours=1)
+    assert SlaHour.objects.exists()
     assert not SlaChange.objects.exists()  # the refresh consumed the marks
 
 
@@ -204,7 +214,7 @@ def _new_clock(org, stories):
         _new_clock,
     ],
 )
-def test_a_change_to_a_rolled_up_day_is_seen(org, world, change):
+def test_a_change_to_a_rolled_up_hour_is_seen(org, world, change):
     periods = [month(2026, 11), month(2026, 12)]
     kpi_compute_periods(actor=None, periods=periods, now=NOW)
     before = _figures(periods)
@@ -232,22 +242,20 @@ def test_writes_the_rollup_does_not_read_mark_nothing(org, world):
 def test_a_change_marks_only_its_days(org, world):
     kpi_compute_period(actor=None, period=month(2026, 11), now=NOW)
     SlaTarget.objects.filter(complaint=world[3]).update(met_at=NOW)
-    summary = rollups.refresh(
-        start=local(2026, 11, 1, 0).date(), end=local(2026, 12, 1, 0).date(), now=NOW
-    )
+    summary = rollups.refresh(start=NOW, end=NOW, now=NOW)
     days = {
-        timezone.localdate(t.due_at)
+        t.due_at.astimezone(UTC).date()
         for t in SlaTarget.objects.filter(complaint=world[3])
     }
-    # each mark is a UTC date: the one or two local days it overlaps
-    assert days and 0 < summary.stale <= 2 * len(days)
-    assert summary.days == summary.stale  # nothing else recomputed
+    # each mark is a UTC date: the rolled-up hours of that day are recomputed
+    assert days and 0 < summary.stale <= 24 * len(days)
+    assert summary.hours == summary.stale  # nothing else recomputed
 
 
 def test_a_clock_due_at_2330_utc_belongs_to_the_next_local_day(org, world):
     """23:30 UTC on 30 November is 07:30 on 1 December in Shanghai: the clock
     counts in December's first day, and its mark (UTC date 30 November)
-    refreshes both local days it overlaps."""
+    refreshes that UTC day's hours."""
     complaint = world[0]
     target = SlaTarget.objects.create(
         complaint=complaint,
@@ -261,10 +269,10 @@ def test_a_clock_due_at_2330_utc_belongs_to_the_next_local_day(org, world):
     periods = [month(2026, 11), month(2026, 12)]
     rolled, live = _rolled_and_live(periods)
     assert rolled == live
-    december = SlaDay.objects.filter(
-        day=local(2026, 12, 1, 0).date(), kind=SlaTarget.Kind.RESOLUTION
-    )
-    assert december.exists()
+    # rolled up in its hour, which the December period reads
+    assert SlaHour.objects.filter(
+        hour=datetime(2026, 11, 30, 23, tzinfo=UTC), kind=SlaTarget.Kind.RESOLUTION
+    ).exists()
     SlaTarget.objects.filter(pk=target.pk).update(
         met_at=target.due_at - timedelta(minutes=5)
     )
@@ -272,7 +280,7 @@ def test_a_clock_due_at_2330_utc_belongs_to_the_next_local_day(org, world):
     assert rolled == live
 
 
-def test_a_year_reads_no_clock_when_its_days_are_rolled_up(org, world):
+def test_a_year_reads_only_the_current_hours_clocks(org, world):
     year = period_for(KpiPeriod.Kind.YEAR, date(2026, 12, 1))
     kpi_compute_period(actor=None, period=year, now=NOW)
     with CaptureQueriesContext(connection) as ctx:
@@ -282,11 +290,12 @@ def test_a_year_reads_no_clock_when_its_days_are_rolled_up(org, world):
         for q in ctx.captured_queries
         if "complaints_slatarget" in q["sql"] and "GROUP BY" in q["sql"]
     ]
-    # one grouped read of today's clocks (live), none of the rolled-up days
+    # one grouped read of the current hour's clocks (live), none of the
+    # rolled-up hours
     assert len(grouped) == 1, grouped
 
 
 def test_turned_off_the_rollup_is_neither_read_nor_written(org, world):
     with override_settings(KPI_ROLLUPS=False):
         kpi_compute_period(actor=None, period=month(2026, 11), now=NOW)
-    assert not RollupDay.objects.exists() and not SlaDay.objects.exists()
+    assert not RollupHour.objects.exists() and not SlaHour.objects.exists()
