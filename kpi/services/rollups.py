@@ -97,9 +97,21 @@ def _lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
-def _hour_rows(first: datetime, end: datetime) -> list[SlaHour]:
-    """The rollup rows of the hours [first, end), from the source's rows with
-    the measure's and the fold's own aggregates."""
+COLUMNS = (
+    "hour",
+    "kind",
+    "staff_id",
+    "team_id",
+    "department_id",
+    "num",
+    "den",
+    "missed",
+)
+
+
+def _hour_rows(first: datetime, end: datetime) -> list[tuple]:
+    """The rollup rows (in ``COLUMNS`` order) of the hours [first, end), from
+    the source's rows with the measure's and the fold's own aggregates."""
     from kpi.services.compute import _aggregates
     from kpi.services.dashboard import FOLDS
 
@@ -121,15 +133,15 @@ def _hour_rows(first: datetime, end: datetime) -> list[SlaHour]:
         .annotate(**aggregates)
     )
     return [
-        SlaHour(
-            hour=row["r_hour"],
-            kind=row["r_kind"],
-            staff_id=row["r_staff"],
-            team_id=row["r_team"],
-            department_id=row["r_dept"],
-            num=row[NUM] or 0,
-            den=row[DEN] or 0,
-            missed=row[MISSED] or 0,
+        (
+            row["r_hour"],
+            row["r_kind"],
+            row["r_staff"],
+            row["r_team"],
+            row["r_dept"],
+            row[NUM] or 0,
+            row[DEN] or 0,
+            row[MISSED] or 0,
         )
         for row in rows
     ]
@@ -143,6 +155,8 @@ def refresh(
     recompute every rolled-up hour of a day a change marked (wherever it
     lies), consume the marks. One transaction; safe to run concurrently
     (serialised) and again."""
+    from kpi.services.compute import _insert
+
     started = time.perf_counter()
     summary = RefreshSummary()
     start = floor_hour(start)
@@ -172,11 +186,11 @@ def refresh(
             )
             wanted = set(_hours(start, through)) - have
         todo = sorted(stale | wanted)
-        rows: list[SlaHour] = []
+        rows: list[tuple] = []
         for first, last in _runs(todo):
             SlaHour.objects.filter(hour__gte=first, hour__lt=last).delete()
             rows += _hour_rows(first, last)
-        SlaHour.objects.bulk_create(rows, batch_size=2000)
+        _insert(SlaHour, COLUMNS, rows)  # COPY on PostgreSQL
         RollupHour.objects.bulk_create(
             [RollupHour(source=SOURCE.code, hour=hour) for hour in sorted(wanted)],
             batch_size=2000,
