@@ -21,8 +21,8 @@ from datetime import time as dtime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
-from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
+from django.db import transaction
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from crm.models import Department, Team
@@ -40,6 +40,8 @@ from kpi.models import (
 from kpi.periods import aware_range, period_for
 from kpi.scoring import attainment_score, competition_ranks, weighted_score
 from kpi.services import rollups
+from kpi.services.aggregates import insert_rows as _insert
+from kpi.services.aggregates import measure_aggregates as _aggregates
 from kpi.services.dashboard import FOLDS, Fold, dashboard_snapshots
 from training.selectors import yearly_hours_by_role
 
@@ -85,34 +87,6 @@ def window_for(period: KpiPeriod, now: datetime) -> Window:
         start_date=period.start,
         end_date=period.end,
     )
-
-
-def _filtered(q: Q) -> Q | None:
-    return q if q else None
-
-
-def _aggregates(measure: Measure, window: Window) -> dict:
-    """Conditional aggregates of one measure, named ``<code>__<part>``."""
-    code, sample = measure.code, measure.sample_q(window)
-    if measure.kind in ("avg", "sum"):
-        return {
-            f"{code}__num": Sum(measure.field, filter=_filtered(sample)),
-            f"{code}__den": Count(measure.field, filter=_filtered(sample)),
-        }
-    if measure.kind == "rate":
-        return {
-            f"{code}__num": Count("pk", filter=measure.numerator_q(window)),
-            f"{code}__den": Count("pk", filter=_filtered(sample)),
-        }
-    if measure.kind == "count":
-        return {f"{code}__num": Count("pk", filter=_filtered(sample))}
-    if measure.kind == "nps":
-        return {
-            f"{code}__num": Count("pk", filter=sample & Q(nps__gte=9)),
-            f"{code}__neg": Count("pk", filter=sample & Q(nps__lte=6)),
-            f"{code}__den": Count("pk", filter=_filtered(sample)),
-        }
-    raise ValueError(measure.kind)
 
 
 def _union(windows: list[Window]) -> Window:
@@ -610,43 +584,6 @@ SCORECARD_COLUMNS = (
     "team_size",
     "computed_at",
 )
-
-
-def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert snapshot rows: PostgreSQL's COPY (a month of 500 staff is ~7,000
-    rows; COPY takes a fraction of the time of the ORM's INSERTs), ``bulk_create``
-    elsewhere."""
-    if connection.vendor == "postgresql":
-        sql = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            # COPY's text format built here: our values are numbers, codes and
-            # timestamps (no tab, newline or backslash), and formatting them in
-            # one join is several times faster than adapting value by value.
-            # (Decimals are quantized, so str() never gives exponent notation.)
-            null, stamp = "\\N", {}
-            for start in range(0, len(rows), 5000):
-                lines = []
-                for row in rows[start : start + 5000]:
-                    lines.append(
-                        "\t".join(
-                            [
-                                null
-                                if v is None
-                                else (
-                                    stamp.get(v) or stamp.setdefault(v, v.isoformat())
-                                )
-                                if v.__class__ is datetime
-                                else str(v)
-                                for v in row
-                            ]
-                        )
-                    )
-                copy.write("\n".join(lines) + "\n")
-        return
-    model.objects.bulk_create(
-        (model(**dict(zip(columns, row, strict=True))) for row in rows),
-        batch_size=500,
-    )
 
 
 def _yearly_hours_by_role() -> dict[str, Decimal]:

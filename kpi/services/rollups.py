@@ -36,6 +36,8 @@ from django.utils import timezone
 
 from kpi.measures import MEASURES, SLA_TARGETS_DUE, Window
 from kpi.models import RollupHour, SlaChange, SlaHour
+from kpi.services.aggregates import insert_rows, measure_aggregates
+from kpi.services.dashboard import FOLDS
 
 SOURCE = SLA_TARGETS_DUE
 # The measures on the source that the rollup serves, and its columns: the
@@ -112,12 +114,9 @@ COLUMNS = (
 def _hour_rows(first: datetime, end: datetime) -> list[tuple]:
     """The rollup rows (in ``COLUMNS`` order) of the hours [first, end), from
     the source's rows with the measure's and the fold's own aggregates."""
-    from kpi.services.compute import _aggregates
-    from kpi.services.dashboard import FOLDS
-
     window = Window(start=first, end=end, now=end, year_start=first)
     aggregates = {
-        **_aggregates(MEASURES[MEASURE], window),
+        **measure_aggregates(MEASURES[MEASURE], window),
         **FOLDS[SOURCE.code].aggregates,
     }
     rows = (
@@ -155,8 +154,6 @@ def refresh(
     recompute every rolled-up hour of a day a change marked (wherever it
     lies), consume the marks. One transaction; safe to run concurrently
     (serialised) and again."""
-    from kpi.services.compute import _insert
-
     started = time.perf_counter()
     summary = RefreshSummary()
     start = floor_hour(start)
@@ -190,7 +187,7 @@ def refresh(
         for first, last in _runs(todo):
             SlaHour.objects.filter(hour__gte=first, hour__lt=last).delete()
             rows += _hour_rows(first, last)
-        _insert(SlaHour, COLUMNS, rows)  # COPY on PostgreSQL
+        insert_rows(SlaHour, COLUMNS, rows)  # COPY on PostgreSQL
         RollupHour.objects.bulk_create(
             [RollupHour(source=SOURCE.code, hour=hour) for hour in sorted(wanted)],
             batch_size=2000,
