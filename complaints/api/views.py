@@ -11,6 +11,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from complaints import selectors, services
@@ -22,6 +23,7 @@ from config.api.credentials import partner_of
 from config.api.idempotency import idempotent
 from config.api.pagination import KefuCursorPagination
 from config.api.permissions import ScopeOrModelPermission
+from config.api.renderers import PlainJSONRenderer
 from config.api.scopes import Scope
 
 CHANGE = "complaints.change_complaint"
@@ -36,7 +38,7 @@ def complaints_for(request):
 def complaint_rows_for(request):
     """The visible complaints as flat rows for the list (one query, no model
     instances: building them would cost more than the query itself)."""
-    return complaints_for(request).values(*s.ROW_KEYS)
+    return selectors.complaint_rows_for_api(user=request.user, fields=s.ROW_KEYS)
 
 
 class EventPagination(KefuCursorPagination):
@@ -114,6 +116,16 @@ class ComplaintViewSet(
 
     def get_queryset(self):
         return complaints_for(self.request)
+
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        if self.action == "list":
+            # The list's body holds no float: orjson writes it byte for byte
+            # as DRF's JSONRenderer would, in a fifth of the time.
+            renderers = [
+                PlainJSONRenderer() if type(r) is JSONRenderer else r for r in renderers
+            ]
+        return renderers
 
     def list(self, request):
         rows = self.filter_queryset(complaint_rows_for(request))

@@ -412,7 +412,7 @@ REST_FRAMEWORK = {
         "config.api.authentication.KefuTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["config.api.filters.KefuFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "config.api.schema.KefuAutoSchema",
     # One error shape, cursor pagination, per key/user rate limits.
     "EXCEPTION_HANDLER": "config.api.exceptions.exception_handler",
