@@ -168,14 +168,20 @@ def complaint_list_for_api(*, user) -> QuerySet[Complaint]:
     included, shaped for the API: no customer identifiers loaded, and the
     customer's id at the partner that submitted the complaint
     (``customer_external_id``). List and detail alike: one query."""
-    external_id = CustomerExternalId.objects.filter(
-        customer=OuterRef("customer_id"), partner=OuterRef("source_partner_id")
-    ).values("external_id")[:1]
     return (
         scoping.visible_to(user, Complaint.objects.all())
         .select_related("customer", "category", "subcategory")
         .defer(*CUSTOMER_PII)
-        .annotate(customer_external_id=Subquery(external_id))
+        .annotate(customer_external_id=_partner_external_id())
+    )
+
+
+def _partner_external_id() -> Subquery:
+    """The complaint's customer's id at the partner that submitted it."""
+    return Subquery(
+        CustomerExternalId.objects.filter(
+            customer=OuterRef("customer_id"), partner=OuterRef("source_partner_id")
+        ).values("external_id")[:1]
     )
 
 
@@ -192,11 +198,8 @@ def _api_rows(fields: tuple[str, ...]) -> QuerySet:
     # one is never evaluated itself, so one per process serves every request;
     # building it (the select list, the subquery of the partner's customer id)
     # cost as much as the rest of the list's query building.
-    external_id = CustomerExternalId.objects.filter(
-        customer=OuterRef("customer_id"), partner=OuterRef("source_partner_id")
-    ).values("external_id")[:1]
     return Complaint.objects.annotate(
-        customer_external_id=Subquery(external_id)
+        customer_external_id=_partner_external_id()
     ).values(*fields)
 
 

@@ -40,8 +40,7 @@ from kpi.models import (
 from kpi.periods import aware_range, period_for
 from kpi.scoring import attainment_score, competition_ranks, weighted_score
 from kpi.services import rollups
-from kpi.services.aggregates import insert_rows as _insert
-from kpi.services.aggregates import measure_aggregates as _aggregates
+from kpi.services.aggregates import insert_rows, measure_aggregates
 from kpi.services.dashboard import FOLDS, Fold, dashboard_snapshots
 from training.selectors import yearly_hours_by_role
 
@@ -222,7 +221,7 @@ def _live_rows(
     union = _union(list(batch.values()))
     aggregates = {}
     for measure in measures:
-        aggregates.update(_aggregates(measure, union))
+        aggregates.update(measure_aggregates(measure, union))
     keys = dict(keys)
     if fold is not None:
         keys.update({name: F(path) for name, path in fold.keys.items()})
@@ -546,8 +545,8 @@ def _replace_snapshots(
         KpiResult.objects.filter(period_id__in=period_ids).delete()
         ScorecardResult.objects.filter(period_id__in=period_ids).delete()
         DashboardSnapshot.objects.filter(period_id__in=period_ids).delete()
-        _insert(KpiResult, RESULT_COLUMNS, results)
-        _insert(ScorecardResult, SCORECARD_COLUMNS, scorecards)
+        insert_rows(KpiResult, RESULT_COLUMNS, results)
+        insert_rows(ScorecardResult, SCORECARD_COLUMNS, scorecards)
         DashboardSnapshot.objects.bulk_create(dashboards, batch_size=500)
         KpiPeriod.objects.filter(pk__in=period_ids).update(computed_at=now)
     for period in periods:
