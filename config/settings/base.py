@@ -123,6 +123,20 @@ if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 KEFU_READ_REPLICA = "replica" if "replica" in DATABASES else None
+
+
+def disable_server_side_cursors(databases: dict) -> None:
+    """Behind PgBouncer in transaction mode a server-side cursor cannot outlive
+    its transaction: ``QuerySet.iterator()`` must fetch client-side
+    (``DATABASE_DISABLE_SERVER_SIDE_CURSORS``, docs/deployment.md). Every
+    settings module honours it, so the suite can run through PgBouncer too."""
+    for alias in databases.values():
+        alias["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+            "DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False
+        )
+
+
+disable_server_side_cursors(DATABASES)
 DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -5,7 +5,7 @@ DATABASE_URL.
 """
 
 from .base import *  # noqa: F403
-from .base import env, postgres_session_options
+from .base import disable_server_side_cursors, env, postgres_session_options
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
@@ -19,12 +19,7 @@ if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
     DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
 KEFU_READ_REPLICA = "replica" if "replica" in DATABASES else None
-# Behind PgBouncer in transaction mode a server-side cursor cannot outlive its
-# transaction: QuerySet.iterator() must fetch client-side (docs/deployment.md).
-for _alias in DATABASES.values():
-    _alias["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
-        "DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False
-    )
+disable_server_side_cursors(DATABASES)
 
 # TLS terminates at the load balancer, which sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
