@@ -48,6 +48,7 @@ NUM, DEN, MISSED = f"{MEASURE}__num", f"{MEASURE}__den", "f_missed"
 HOUR = timedelta(hours=1)
 LOCK_KEY = 0x4B5046534C41  # "KPFSLA": serialises refreshes (PostgreSQL)
 CHUNK = 5000
+STREAM_AFTER = timedelta(days=7)
 
 
 def enabled() -> bool:
@@ -126,7 +127,13 @@ def _batches(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
 def _hour_rows(first: datetime, end: datetime) -> Iterator[tuple]:
     """The rollup rows (in ``COLUMNS`` order) of the hours [first, end), from
     the source's rows with the measure's and the fold's own aggregates, one
-    grouped query read in chunks (a server-side cursor on PostgreSQL)."""
+    grouped query.
+
+    More than ``STREAM_AFTER`` of hours (a first build: a year is ~400,000 rows
+    at a million complaints) are read in chunks through a server-side cursor,
+    so memory stays at one chunk. PostgreSQL plans a cursor without parallel
+    workers, which doubles a day's refresh (0.38 → 0.78 s at 1M), so shorter
+    runs, the everyday refresh, are fetched at once (a week is ~8,000 rows)."""
     window = Window(start=first, end=end, now=end, year_start=first)
     aggregates = {
         **measure_aggregates(MEASURES[MEASURE], window),
@@ -155,7 +162,9 @@ def _hour_rows(first: datetime, end: datetime) -> Iterator[tuple]:
             row[DEN] or 0,
             row[MISSED] or 0,
         )
-        for row in rows.iterator(chunk_size=CHUNK)
+        for row in (
+            rows.iterator(chunk_size=CHUNK) if end - first > STREAM_AFTER else rows
+        )
     )
 
 
