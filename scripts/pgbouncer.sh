@@ -6,11 +6,12 @@
 #   bash scripts/pgbouncer.sh start   # installs the Debian package when missing
 #   bash scripts/pgbouncer.sh stop
 #
-# Listens on 127.0.0.1:${PGBOUNCER_PORT:-6432}; every database name is passed
-# through to 127.0.0.1:5432 (trust auth, user postgres, as on the CI machine).
+# Listens on 127.0.0.1:${PGBOUNCER_PORT:-6439} (not 6432, where the Debian
+# package's own service may listen); every database name is passed through to
+# 127.0.0.1:5432 (trust auth, user postgres, as on the CI machine).
 set -euo pipefail
 
-PORT="${PGBOUNCER_PORT:-6432}"
+PORT="${PGBOUNCER_PORT:-6439}"
 DIR="/tmp/kefu-pgbouncer-$PORT"
 action="${1:-start}"
 
@@ -26,10 +27,14 @@ if [ "$action" = stop ]; then
 fi
 
 if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then
-  if [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q pgbouncer >/dev/null
-  else
-    DEBIAN_FRONTEND=noninteractive sudo apt-get install -y -q pgbouncer >/dev/null
+  if [ "$(id -u)" != 0 ]; then
+    echo "pgbouncer.sh: PgBouncer is missing; as root run: apt-get install -y pgbouncer" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -q pgbouncer >/dev/null; then
+    apt-get update -qq
+    apt-get install -y -q pgbouncer >/dev/null
   fi
 fi
 PGBOUNCER="$(command -v pgbouncer || echo /usr/sbin/pgbouncer)"
