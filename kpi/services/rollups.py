@@ -131,7 +131,9 @@ def _hour_rows(first: datetime, end: datetime) -> Iterator[tuple]:
 
     More than ``STREAM_AFTER`` of hours (a first build: a year is ~400,000 rows
     at a million complaints) are read in chunks through a server-side cursor,
-    so memory stays at one chunk. PostgreSQL plans a cursor without parallel
+    so memory stays at one chunk (with ``DATABASE_DISABLE_SERVER_SIDE_CURSORS``,
+    behind PgBouncer, Django fetches the whole result client-side: the bound
+    then does not hold for a first build). PostgreSQL plans a cursor without parallel
     workers, which doubles a day's refresh (0.38 → 0.78 s at 1M), so shorter
     runs, the everyday refresh, are fetched at once (a week is ~8,000 rows)."""
     window = Window(start=first, end=end, now=end, year_start=first)
