@@ -438,6 +438,56 @@ class SlaHour(models.Model):
         return f"{self.hour} {self.kind}"
 
 
+class MeasureHour(models.Model):
+    """Hourly rollup of a KPI source whose figures depend on its rows alone
+    (``kpi.services.rollups.MEASURE_ROLLUPS``: complaints first resolved,
+    surveys answered): per hour of the row's date field (UTC hour start),
+    indicator and the row's staff member, team and department, the measure's
+    numerator, denominator and (NPS) detractors, as the computation would
+    sum them from the rows.
+
+    Derived rows, kept by ``kpi.services.rollups``; a group of rows gets a row
+    per measure of its source, zeros included (a staff member with rows but no
+    sample still gets a result, as when read live)."""
+
+    source = models.CharField(_("source"), max_length=40)
+    hour = models.DateTimeField(_("hour"))
+    code = models.CharField(_("indicator"), max_length=40)
+    staff_id = models.BigIntegerField(_("staff member"), null=True)
+    team_id = models.BigIntegerField(_("team"), null=True)
+    department_id = models.BigIntegerField(_("department"), null=True)
+    num = models.BigIntegerField(_("numerator"))
+    den = models.BigIntegerField(_("denominator"))
+    neg = models.BigIntegerField(_("detractors"))
+
+    class Meta:
+        verbose_name = _("KPI hourly rollup")
+        verbose_name_plural = _("KPI hourly rollups")
+        indexes = [
+            models.Index(fields=["source", "hour"], name="kpi_measurehour_hour"),
+        ]
+
+    def __str__(self):
+        return f"{self.source} {self.hour} {self.code}"
+
+
+class RollupChange(models.Model):
+    """Written by database triggers (migration ``0018_measure_rollups``) in
+    the transaction of every write that can change a ``MeasureHour`` day of
+    ``source``: the UTC date of the row's date field (before and after the
+    change). Consumed by the next refresh, like ``SlaChange``."""
+
+    source = models.CharField(_("source"), max_length=40)
+    utc_day = models.DateField(_("UTC day"))
+
+    class Meta:
+        verbose_name = _("KPI change mark")
+        verbose_name_plural = _("KPI change marks")
+
+    def __str__(self):
+        return f"{self.source} {self.utc_day}"
+
+
 class RollupHour(models.Model):
     """An hour whose rollup rows (of ``source``) are computed and current. An
     hour without this row has not been rolled up yet; a changed clock makes

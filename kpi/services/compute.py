@@ -157,10 +157,10 @@ def grouped_partials(
             if source.cumulative or len(windows) == 1
             else [windows]
         )
-        rolled_up = source is rollups.SOURCE and rollups.serves(codes)
-        if rolled_up:
+        rollup = rollups.serving(source, codes)
+        if rollup is not None:
             any_window = next(iter(windows.values()))
-            refreshed = rollups.refresh(
+            refreshed = rollup.refresh(
                 start=min(w.start for w in windows.values()),
                 end=max(w.end for w in windows.values()),
                 now=any_window.now,
@@ -177,7 +177,7 @@ def grouped_partials(
                 for pid in batch:  # folded, even when no row comes back
                     folded.setdefault(pid, {}).setdefault(source.code, [])
             rows: list[dict] = []
-            if rolled_up:
+            if rollup is not None:
                 ranges, live = {}, {}
                 for pid, w in batch.items():
                     hours, rest = rollups.split(w)
@@ -185,9 +185,7 @@ def grouped_partials(
                         ranges[pid] = hours
                     if rest:
                         live[pid] = rest
-                rows += rollups.rolled_rows(
-                    ranges, keys, fold.keys if fold is not None else {}
-                )
+                rows += rollup.read(ranges, keys, fold.keys if fold is not None else {})
                 batch = live
             if batch:
                 rows += _live_rows(source, batch, measures, keys, fold)

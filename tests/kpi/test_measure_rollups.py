@@ -1,0 +1,365 @@
+"""The hourly rollups of the sources whose figures depend on their rows alone
+(kpi.MeasureHour: complaints first resolved, surveys answered): a period reads
+the rolled-up hours that ended and the current hour live, with results
+identical to reading every row (``KPI_ROLLUPS = False``), before and after any
+write the rollups depend on, by any path."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_settings
+
+from complaints import services as cs
+from complaints.models import Complaint, SatisfactionSurvey
+from complaints.services.clock import at
+from kpi.measures import COMPLAINTS_RESOLVED, MEASURES, SURVEYS_ANSWERED
+from kpi.models import KpiPeriod, KpiResult, MeasureHour, RollupChange, RollupHour
+from kpi.periods import period_for
+from kpi.services import kpi_compute_period, kpi_compute_periods, rollups
+from tests.factories.kpi import (  # noqa: F401 - complaint_links is a fixture
+    complaint_links,
+    complaint_story,
+    local,
+    month,
+    policy_24x7,
+)
+
+NOW = local(2026, 12, 5, 9, 30)
+SOURCES = (COMPLAINTS_RESOLVED, SURVEYS_ANSWERED)
+CODES = {m.code for m in MEASURES.values() if m.source in SOURCES}
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("complaint_links")]
+
+
+@pytest.fixture
+def world(org):
+    """Complaints resolved and surveyed on several November and December days
+    (one reopened and resolved again, one taken by a supervisor, one
+    rejected after its survey), and one resolved and surveyed in the current
+    hour, read live."""
+    policy_24x7()
+    plans = (
+        # (agent, received day, hour resolved, survey (csat, nps) or None)
+        (org.agent_a, (11, 2), 15, (5, 10)),
+        (org.agent_a, (11, 3), 16, (2, 3)),
+        (org.complaint_handler_a, (11, 4), 12, (4, 8)),
+        (org.agent_b, (11, 5), 11, (3, None)),
+        (org.agent_a, (11, 29), 23, None),
+        (org.agent_b, (12, 2), 10, (5, 9)),
+        (org.agent_a, (12, 3), 17, (1, 0)),
+    )
+    stories = []
+    for n, (agent, (m, d), hour, survey) in enumerate(plans):
+        lead = org.supervisor_a if agent.team_id == org.team_a.pk else org.supervisor_b
+        received = local(2026, m, d, 9)
+        resolved = local(2026, m, d, hour)
+        stories.append(
+            complaint_story(
+                agent=agent,
+                lead=lead,
+                received=received,
+                respond=received + timedelta(minutes=20),
+                analyse=(
+                    received + timedelta(minutes=22),
+                    received + timedelta(minutes=25),
+                ),
+                handle=received + timedelta(minutes=30),
+                reply=received + timedelta(hours=1),
+                resolve=resolved,
+                reopen=resolved + timedelta(hours=2) if n == 1 else None,
+                handle_again=resolved + timedelta(hours=3) if n == 1 else None,
+                reply_again=resolved + timedelta(hours=4) if n == 1 else None,
+                resolve_again=resolved + timedelta(hours=5) if n == 1 else None,
+                survey=(resolved + timedelta(days=1), *survey) if survey else None,
+            )
+        )
+    # in the current hour: resolved and surveyed (read live)
+    stories.append(
+        complaint_story(
+            agent=org.agent_b,
+            lead=org.supervisor_b,
+            received=local(2026, 12, 5, 8),
+            respond=local(2026, 12, 5, 8, 10),
+            analyse=(local(2026, 12, 5, 8, 12), local(2026, 12, 5, 8, 15)),
+            handle=local(2026, 12, 5, 8, 20),
+            reply=local(2026, 12, 5, 8, 30),
+            resolve=local(2026, 12, 5, 9, 5),
+            survey=(local(2026, 12, 5, 9, 20), 4, 7),
+        )
+    )
+    return stories
+
+
+def _figures(periods, codes=CODES):
+    return {
+        (r.period_id, r.indicator.code, r.subject_type, r.subject_id): (
+            r.value,
+            r.numerator,
+            r.denominator,
+            r.sample_size,
+        )
+        for r in KpiResult.objects.filter(period__in=periods)
+        .filter(**({} if codes is None else {"indicator__code__in": codes}))
+        .select_related("indicator")
+    }
+
+
+def _rolled_and_live(periods, now=NOW, codes=CODES):
+    """(figures read from the rollups, figures read from every row)."""
+    kpi_compute_periods(actor=None, periods=periods, now=now)
+    rolled = _figures(periods, codes)
+    with override_settings(KPI_ROLLUPS=False):
+        kpi_compute_periods(actor=None, periods=periods, now=now)
+    return rolled, _figures(periods, codes)
+
+
+def test_rolled_up_figures_equal_the_live_reading(org, world):
+    periods = [month(2026, 11), month(2026, 12)]
+    rolled, live = _rolled_and_live(periods, codes=None)
+    assert rolled == live
+    # real figures, not empty ones
+    nov = periods[0].pk
+    assert rolled[(nov, "csat_avg", "staff", org.agent_a.pk)][3] == 2
+    assert rolled[(nov, "reopen_rate", "staff", org.agent_a.pk)][1:] == (1, 3, 3)
+    assert rolled[(nov, "nps", "team", org.team_a.pk)][3] == 3
+    assert rolled[(nov, "resolution_time_avg", "department", org.dept_a.pk)][0]
+    # every hour that ended is rolled up for each source; the current one is
+    # read live
+    for source in SOURCES:
+        hours = set(
+            RollupHour.objects.filter(source=source.code).values_list("hour", flat=True)
+        )
+        assert local(2026, 11, 1, 0) in hours and local(2026, 12, 5, 8) in hours
+        assert local(2026, 12, 5, 9) not in hours
+        assert len(hours) == (NOW - local(2026, 11, 1, 0)) // timedelta(hours=1)
+        assert MeasureHour.objects.filter(source=source.code).exists()
+    # a group of rows holds every measure of its source, zeros included
+    codes = {
+        (row.source, row.code)
+        for row in MeasureHour.objects.filter(staff_id=org.agent_a.pk)
+    }
+    assert codes == {
+        (m.source.code, m.code) for m in MEASURES.values() if m.source in SOURCES
+    }
+    assert not RollupChange.objects.exists()  # the refresh consumed the marks
+
+
+def _reassign(org, stories):
+    with at(local(2026, 12, 5, 8)):
+        cs.complaint_assign(
+            actor=org.supervisor_a,
+            complaint=Complaint.objects.get(pk=stories[0].pk),
+            assignee=org.complaint_handler_a,
+        )
+
+
+def _reject_by_update(org, stories):
+    Complaint.objects.filter(pk=stories[2].pk).update(status=Complaint.Status.REJECTED)
+
+
+def _move_team_by_update(org, stories):
+    Complaint.objects.filter(pk=stories[3].pk).update(
+        team=org.team_a, department=org.dept_a
+    )
+
+
+def _reopened_by_update(org, stories):
+    Complaint.objects.filter(pk=stories[0].pk).update(reopened_count=1)
+
+
+def _escalated_by_update(org, stories):
+    Complaint.objects.filter(pk=stories[5].pk).update(escalation_level=1)
+
+
+def _taken_by_someone_else(org, stories):
+    Complaint.objects.filter(pk=stories[6].pk).update(created_by=org.supervisor_a)
+
+
+def _resolution_time(org, stories):
+    Complaint.objects.filter(pk=stories[3].pk).update(resolution_minutes=1)
+
+
+def _resolved_moved(org, stories):
+    """First resolved on another day (the row leaves its day)."""
+    Complaint.objects.filter(pk=stories[4].pk).update(
+        first_resolved_at=local(2026, 12, 4, 11)  # November → December
+    )
+
+
+def _csat_changed(org, stories):
+    SatisfactionSurvey.objects.filter(complaint=stories[0]).update(csat=1, nps=2)
+
+
+def _answer_moved(org, stories):
+    survey = SatisfactionSurvey.objects.get(complaint=stories[3])
+    survey.answered_at = local(2026, 12, 1, 10)
+    survey.save(update_fields=["answered_at"])
+
+
+def _survey_deleted(org, stories):
+    SatisfactionSurvey.objects.filter(complaint=stories[1]).delete()
+
+
+def _complaint_deleted(org, stories):
+    stories[2].delete()
+
+
+def _new_survey(org, stories):
+    SatisfactionSurvey.objects.create(
+        complaint=stories[4],
+        customer=stories[4].customer,
+        cycle=9,
+        csat=2,
+        nps=5,
+        answered_at=local(2026, 11, 30, 9),
+        created_at=local(2026, 11, 30, 9),
+    )
+
+
+def _new_resolved_complaint(org, stories):
+    complaint_story(
+        agent=org.agent_a,
+        lead=org.supervisor_a,
+        received=local(2026, 11, 20, 9),
+        respond=local(2026, 11, 20, 9, 30),
+        analyse=(local(2026, 11, 20, 9, 32), local(2026, 11, 20, 9, 35)),
+        handle=local(2026, 11, 20, 9, 40),
+        reply=local(2026, 11, 20, 10),
+        resolve=local(2026, 11, 20, 18),
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _reassign,
+        _reject_by_update,
+        _move_team_by_update,
+        _reopened_by_update,
+        _escalated_by_update,
+        _taken_by_someone_else,
+        _resolution_time,
+        _resolved_moved,
+        _csat_changed,
+        _answer_moved,
+        _survey_deleted,
+        _complaint_deleted,
+        _new_survey,
+        _new_resolved_complaint,
+    ],
+)
+def test_a_change_to_a_rolled_up_hour_is_seen(org, world, change):
+    periods = [month(2026, 11), month(2026, 12)]
+    kpi_compute_periods(actor=None, periods=periods, now=NOW)
+    before = _figures(periods)
+    assert not RollupChange.objects.exists()
+
+    change(org, world)
+
+    assert RollupChange.objects.exists()  # a trigger marked the day
+    rolled, live = _rolled_and_live(periods)
+    assert rolled == live
+    assert rolled != before  # the change moved a figure
+    assert not RollupChange.objects.exists()
+
+
+def test_writes_the_rollups_do_not_read_mark_nothing(org, world):
+    kpi_compute_period(actor=None, period=month(2026, 11), now=NOW)
+    assert not RollupChange.objects.exists()
+    complaint = world[0]
+    Complaint.objects.filter(pk=complaint.pk).update(
+        sla_breached=True, status=Complaint.Status.CLOSED
+    )
+    SatisfactionSurvey.objects.filter(complaint=complaint).update(comment="很好")
+    # a complaint not yet resolved changes attribution: no survey, no mark
+    fresh = complaint_story(
+        agent=org.agent_a, lead=org.supervisor_a, received=local(2026, 12, 5, 8)
+    )
+    RollupChange.objects.all().delete()
+    Complaint.objects.filter(pk=fresh.pk).update(assignee=org.complaint_handler_a)
+    assert not RollupChange.objects.exists()
+
+
+def test_a_change_marks_only_its_days(org, world):
+    kpi_compute_period(actor=None, period=month(2026, 11), now=NOW)
+    Complaint.objects.filter(pk=world[3].pk).update(reopened_count=2)
+    summary = rollups.MEASURE_ROLLUPS[COMPLAINTS_RESOLVED.code].refresh(
+        start=NOW, end=NOW, now=NOW
+    )
+    # one UTC day's rolled-up hours recomputed, nothing else
+    assert summary.marks == 1 and summary.stale == 24
+    assert summary.hours == summary.stale
+    other = rollups.MEASURE_ROLLUPS[SURVEYS_ANSWERED.code].refresh(
+        start=NOW, end=NOW, now=NOW
+    )
+    assert other.hours == 0 and other.marks == 0
+
+
+def test_a_row_at_2330_utc_belongs_to_the_next_local_day(org, world):
+    """23:30 UTC on 30 November is 07:30 on 1 December in Shanghai: the
+    survey counts in December, and its mark (UTC date 30 November) refreshes
+    that UTC day's hours."""
+    answered = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
+    survey = SatisfactionSurvey.objects.get(complaint=world[3])
+    survey.answered_at = answered
+    survey.save(update_fields=["answered_at"])
+    periods = [month(2026, 11), month(2026, 12)]
+    rolled, live = _rolled_and_live(periods)
+    assert rolled == live
+    assert MeasureHour.objects.filter(
+        source=SURVEYS_ANSWERED.code, hour=datetime(2026, 11, 30, 23, tzinfo=UTC)
+    ).exists()
+    december = rolled[(periods[1].pk, "csat_avg", "staff", org.agent_b.pk)]
+    assert december[3] == 3  # 2 December's, the current hour's and this one
+    SatisfactionSurvey.objects.filter(pk=survey.pk).update(csat=1)
+    rolled, live = _rolled_and_live(periods)
+    assert rolled == live
+
+
+def test_a_year_reads_only_the_current_hours_rows(org, world):
+    year = period_for(KpiPeriod.Kind.YEAR, date(2026, 12, 1))
+    kpi_compute_period(actor=None, period=year, now=NOW)
+    with CaptureQueriesContext(connection) as ctx:
+        kpi_compute_period(actor=None, period=year, now=NOW)
+    grouped = [q["sql"] for q in ctx.captured_queries if "GROUP BY" in q["sql"]]
+    surveys = [sql for sql in grouped if "complaints_satisfactionsurvey" in sql]
+    resolved = [
+        sql
+        for sql in grouped
+        if "first_resolved_at" in sql and "complaints_satisfactionsurvey" not in sql
+    ]
+    # one grouped read of each source's current hour (live), none of the
+    # rolled-up hours
+    assert len(surveys) == 1, surveys
+    assert len(resolved) == 1, resolved
+
+
+def test_turned_off_the_rollups_are_neither_read_nor_written(org, world):
+    with override_settings(KPI_ROLLUPS=False):
+        kpi_compute_period(actor=None, period=month(2026, 11), now=NOW)
+        assert rollups.refresh(start=local(2026, 11, 1), end=NOW, now=NOW).hours == 0
+    assert not RollupHour.objects.exists() and not MeasureHour.objects.exists()
+
+
+def test_rollups_written_in_small_batches_equal_the_live_reading(
+    org, world, monkeypatch
+):
+    """The refresh streams its rows and writes them batch by batch: a batch of
+    2 rows must lose or repeat none."""
+    monkeypatch.setattr(rollups, "CHUNK", 2)
+    periods = [month(2026, 11), month(2026, 12)]
+    rolled, live = _rolled_and_live(periods)
+    assert rolled == live
+    assert MeasureHour.objects.count() > 2 * 2  # more than two batches
+    summary = rollups.refresh(start=local(2026, 11, 1, 0), end=NOW, now=NOW)
+    assert summary.rows == 0 and summary.hours == 0  # nothing left to roll up
+
+
+def test_a_period_in_a_half_hour_time_zone_is_read_live(org, world):
+    """India (UTC+5:30): a local month does not start on a UTC hour, so it is
+    read live, and the figures are still those of every row."""
+    with override_settings(TIME_ZONE="Asia/Kolkata"):
+        periods = [month(2026, 11)]
+        rolled, live = _rolled_and_live(periods)
+    assert rolled == live and rolled
