@@ -255,7 +255,14 @@ def _kpi_rows(repeat: int) -> dict[str, float]:
     from django.utils import timezone
 
     from crm.models import User
-    from kpi.models import KpiPeriod, RollupHour, SlaChange, SlaHour
+    from kpi.models import (
+        KpiPeriod,
+        MeasureHour,
+        RollupChange,
+        RollupHour,
+        SlaChange,
+        SlaHour,
+    )
     from kpi.periods import period_for
     from kpi.services import kpi_compute_recent_months, rollups
     from kpi.services.compute import kpi_compute_period
@@ -285,14 +292,14 @@ def _kpi_rows(repeat: int) -> dict[str, float]:
             kpi_compute_recent_months(today=today)
             transaction.set_rollback(True)
 
-    # The nightly keeps the SLA rollup current (kpi.services.rollups): bring
+    # The nightly keeps the KPI rollups current (kpi.services.rollups): bring
     # it up to date for every period timed below, committed, as it would be.
     since = rollups.floor_hour(
         timezone.make_aware(datetime((today - timedelta(days=40)).year, 1, 1))
     )
     built = rollups.refresh(start=since, end=timezone.now())
     print(
-        f"  SLA rollup brought up to date: {built.hours} hours, {built.rows} rows, "
+        f"  KPI rollups brought up to date: {built.hours} hours, {built.rows} rows, "
         f"{built.marks} marks in {built.seconds:.1f} s",
         file=sys.stderr,  # stdout carries the figures
         flush=True,
@@ -300,9 +307,17 @@ def _kpi_rows(repeat: int) -> dict[str, float]:
     year_start = timezone.make_aware(datetime(today.year, 1, 1))
 
     def refresh_stale():
-        """A day of changes: every clock due on yesterday's UTC date marked."""
+        """A day of changes: every row of every rollup on yesterday's UTC
+        date marked."""
+        day = today - timedelta(days=1)
         with transaction.atomic():
-            SlaChange.objects.create(utc_day=today - timedelta(days=1))
+            SlaChange.objects.create(utc_day=day)
+            RollupChange.objects.bulk_create(
+                [
+                    RollupChange(source=code, utc_day=day)
+                    for code in rollups.MEASURE_ROLLUPS
+                ]
+            )
             rollups.refresh(start=year_start, end=year_start)
             transaction.set_rollback(True)
 
@@ -310,15 +325,16 @@ def _kpi_rows(repeat: int) -> dict[str, float]:
         with transaction.atomic():
             RollupHour.objects.all().delete()
             SlaHour.objects.all().delete()
+            MeasureHour.objects.all().delete()
             rollups.refresh(start=year_start, end=timezone.now())
             transaction.set_rollback(True)
 
     slow = max(1, min(repeat, 3))  # recomputes take seconds: fewer runs
     return {
-        "KPI SLA rollup refresh, one day changed (rolled back)": timed(
+        "KPI rollups refresh, one day changed (rolled back)": timed(
             refresh_stale, slow
         ),
-        "KPI SLA rollup of a year from empty (rolled back)": timed(rebuild_year, 1),
+        "KPI rollups of a year from empty (rolled back)": timed(rebuild_year, 1),
         "KPI dashboard /kpi/ (manager01)": timed(dashboard, repeat),
         "KPI month, all indicators": timed(compute(KpiPeriod.Kind.MONTH), slow),
         "KPI year recompute": timed(compute(KpiPeriod.Kind.YEAR), slow),
