@@ -35,7 +35,36 @@ ROWS = (
         ("answered_at", "csat", "nps", "complaint_id"),
         False,
     ),
+    (
+        "complaints_attributed",
+        "complaints_complaint",
+        "received_at",
+        ("received_at", "attributed_staff_id", "category_id"),
+        True,
+    ),
+    (
+        "revisits_due",
+        "crm_revisit",
+        "due_at",
+        ("due_at", "status", "done_at", "assignee_id"),
+        False,
+    ),
+    (
+        "revisits_done",
+        "crm_revisit",
+        "done_at",
+        (
+            "done_at",
+            "status",
+            "satisfaction_score",
+            "outcome",
+            "follow_up_complaint_id",
+            "assignee_id",
+        ),
+        False,
+    ),
 )
+STAFF = ("team_id", "department_id")
 PARENTS = (
     # (source, parent table, child table, foreign key, date column, parent columns)
     (
@@ -46,6 +75,26 @@ PARENTS = (
         "answered_at",
         ("assignee_id", "team_id", "department_id"),
     ),
+    # Attributed through the staff member's current team and department: a
+    # move marks every day of their rows (rare, and a few seconds' refresh).
+    (
+        "complaints_attributed",
+        "crm_user",
+        "complaints_complaint",
+        "attributed_staff_id",
+        "received_at",
+        STAFF,
+    ),
+    (
+        "complaints_attributed",
+        "complaints_category",
+        "complaints_complaint",
+        "category_id",
+        "received_at",
+        ("code",),
+    ),
+    ("revisits_due", "crm_user", "crm_revisit", "assignee_id", "due_at", STAFF),
+    ("revisits_done", "crm_user", "crm_revisit", "assignee_id", "done_at", STAFF),
 )
 
 
@@ -114,7 +163,7 @@ def _pg_forward() -> list[str]:
         ]
     for source, parent, child, fk, column, columns in PARENTS:
         sql += [
-            f"""CREATE FUNCTION {_name(source, "parent")}() RETURNS trigger
+            f"""CREATE FUNCTION {_name(source, parent)}() RETURNS trigger
             LANGUAGE plpgsql AS $$
             BEGIN
                 INSERT INTO kpi_rollupchange (source, utc_day)
@@ -122,10 +171,10 @@ def _pg_forward() -> list[str]:
                 FROM {child} WHERE {fk} = NEW.id AND {column} IS NOT NULL;
                 RETURN NULL;
             END $$""",
-            f"""CREATE TRIGGER {_name(source, "parent_update")}
+            f"""CREATE TRIGGER {_name(source, parent + "_update")}
             AFTER UPDATE OF {", ".join(columns)} ON {parent}
             FOR EACH ROW WHEN ({_changed_pg(columns, False)})
-            EXECUTE FUNCTION {_name(source, "parent")}()""",
+            EXECUTE FUNCTION {_name(source, parent)}()""",
         ]
     return sql
 
@@ -134,8 +183,8 @@ def _pg_backward() -> list[str]:
     sql = []
     for source, parent, _child, _fk, _column, _columns in PARENTS:
         sql += [
-            f"DROP TRIGGER IF EXISTS {_name(source, 'parent_update')} ON {parent}",
-            f"DROP FUNCTION IF EXISTS {_name(source, 'parent')}()",
+            f"DROP TRIGGER IF EXISTS {_name(source, parent + '_update')} ON {parent}",
+            f"DROP FUNCTION IF EXISTS {_name(source, parent)}()",
         ]
     for source, table, *_ in ROWS:
         sql += [
@@ -176,7 +225,7 @@ def _sqlite_forward() -> list[str]:
         )
     for source, parent, child, fk, column, columns in PARENTS:
         sql.append(
-            f"""CREATE TRIGGER {_name(source, "parent_update")}
+            f"""CREATE TRIGGER {_name(source, parent + "_update")}
             AFTER UPDATE OF {", ".join(columns)} ON {parent}
             FOR EACH ROW WHEN {_changed_sqlite(columns, False)}
             BEGIN
@@ -189,7 +238,7 @@ def _sqlite_forward() -> list[str]:
 
 
 def _sqlite_backward() -> list[str]:
-    names = [_name(source, "parent_update") for source, *_ in PARENTS]
+    names = [_name(source, parent + "_update") for source, parent, *_ in PARENTS]
     for source, *_ in ROWS:
         names += [_name(source, what) for what in ("insert", "delete", "update")]
     return [f"DROP TRIGGER IF EXISTS {name}" for name in names]

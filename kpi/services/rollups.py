@@ -10,7 +10,8 @@ Two kinds, one engine (``Rollup``):
   million. The rollup keeps, per hour, assignee, team, department and kind,
   the clocks counted, met in time and missed;
 * the sources whose figures depend on their rows alone (``MEASURE_ROLLUPS``:
-  complaints first resolved, surveys answered; ``kpi.MeasureHour``): per hour,
+  complaints first resolved, surveys answered, attitude complaints, revisits
+  due and done; ``kpi.MeasureHour``): per hour,
   staff member, team, department and indicator, each measure's numerator,
   denominator and detractors.
 
@@ -46,8 +47,11 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from kpi.measures import (
+    COMPLAINTS_ATTRIBUTED,
     COMPLAINTS_RESOLVED,
     MEASURES,
+    REVISITS_DONE,
+    REVISITS_DUE,
     SLA_TARGETS_DUE,
     SURVEYS_ANSWERED,
     Measure,
@@ -434,7 +438,13 @@ SLA = SlaRollup()
 # marked by migration 0018's triggers; a source added here needs its triggers.
 MEASURE_ROLLUPS = {
     source.code: MeasureRollup(source)
-    for source in (COMPLAINTS_RESOLVED, SURVEYS_ANSWERED)
+    for source in (
+        COMPLAINTS_RESOLVED,
+        SURVEYS_ANSWERED,
+        COMPLAINTS_ATTRIBUTED,
+        REVISITS_DUE,
+        REVISITS_DONE,
+    )
 }
 ROLLUPS = {SLA.source.code: SLA, **MEASURE_ROLLUPS}
 

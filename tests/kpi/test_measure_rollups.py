@@ -1,5 +1,6 @@
 """The hourly rollups of the sources whose figures depend on their rows alone
-(kpi.MeasureHour: complaints first resolved, surveys answered): a period reads
+(kpi.MeasureHour: complaints first resolved, surveys answered, attitude
+complaints attributed, revisits due and done): a period reads
 the rolled-up hours that ended and the current hour live, with results
 identical to reading every row (``KPI_ROLLUPS = False``), before and after any
 write the rollups depend on, by any path."""
@@ -11,12 +12,22 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from complaints import services as cs
-from complaints.models import Complaint, SatisfactionSurvey
+from complaints.models import Category, Complaint, SatisfactionSurvey
 from complaints.services.clock import at
-from kpi.measures import COMPLAINTS_RESOLVED, MEASURES, SURVEYS_ANSWERED
+from crm.models import Revisit, User
+from crm.services.revisits import revisit_complete, revisit_create
+from kpi.measures import (
+    COMPLAINTS_ATTRIBUTED,
+    COMPLAINTS_RESOLVED,
+    MEASURES,
+    REVISITS_DONE,
+    REVISITS_DUE,
+    SURVEYS_ANSWERED,
+)
 from kpi.models import KpiPeriod, KpiResult, MeasureHour, RollupChange, RollupHour
 from kpi.periods import period_for
 from kpi.services import kpi_compute_period, kpi_compute_periods, rollups
+from tests.factories import CustomerFactory
 from tests.factories.kpi import (  # noqa: F401 - complaint_links is a fixture
     complaint_links,
     complaint_story,
@@ -26,7 +37,13 @@ from tests.factories.kpi import (  # noqa: F401 - complaint_links is a fixture
 )
 
 NOW = local(2026, 12, 5, 9, 30)
-SOURCES = (COMPLAINTS_RESOLVED, SURVEYS_ANSWERED)
+SOURCES = (
+    COMPLAINTS_RESOLVED,
+    SURVEYS_ANSWERED,
+    COMPLAINTS_ATTRIBUTED,
+    REVISITS_DUE,
+    REVISITS_DONE,
+)
 CODES = {m.code for m in MEASURES.values() if m.source in SOURCES}
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("complaint_links")]
@@ -39,6 +56,7 @@ def world(org):
     rejected after its survey), and one resolved and surveyed in the current
     hour, read live."""
     policy_24x7()
+    _attitude_and_revisits(org)
     plans = (
         # (agent, received day, hour resolved, survey (csat, nps) or None)
         (org.agent_a, (11, 2), 15, (5, 10)),
@@ -91,6 +109,49 @@ def world(org):
     return stories
 
 
+def _attitude_and_revisits(org):
+    """Attitude complaints attributed to agents; revisits due and done on
+    November and December days (on time, late, missed, cancelled), one due in
+    the current hour (read live) and one not due yet."""
+    for agent, lead, received in (
+        (org.agent_a, org.supervisor_a, local(2026, 11, 6, 10)),
+        (org.agent_a, org.supervisor_a, local(2026, 12, 3, 11)),
+        (org.agent_b, org.supervisor_b, local(2026, 11, 18, 15)),
+    ):
+        complaint_story(
+            agent=agent,
+            lead=lead,
+            received=received,
+            category="attitude",
+            attributed_staff=agent,
+        )
+    rs = org.relations_specialist_a
+    customer = CustomerFactory(department=org.dept_a)
+    for due, done, score in (
+        (local(2026, 11, 10, 10), local(2026, 11, 10, 9), 5),  # on time
+        (local(2026, 11, 11, 10), local(2026, 11, 12, 10), 2),  # a day late
+        (local(2026, 11, 12, 10), None, None),  # missed
+        (local(2026, 11, 13, 10), None, None),  # cancelled below
+        (local(2026, 12, 2, 10), local(2026, 12, 2, 9), 4),
+        (local(2026, 12, 5, 9, 10), None, None),  # current hour: live
+        (local(2026, 12, 20, 10), None, None),  # not due yet
+    ):
+        revisit = revisit_create(
+            actor=rs, customer=customer, purpose="satisfaction", due_at=due, assignee=rs
+        )
+        if done:
+            revisit_complete(
+                actor=rs,
+                revisit=revisit,
+                outcome="reached",
+                satisfaction_score=score,
+                done_at=done,
+            )
+    Revisit.objects.filter(due_at=local(2026, 11, 13, 10)).update(
+        status=Revisit.Status.CANCELLED
+    )
+
+
 def _figures(periods, codes=CODES):
     return {
         (r.period_id, r.indicator.code, r.subject_type, r.subject_id): (
@@ -124,6 +185,13 @@ def test_rolled_up_figures_equal_the_live_reading(org, world):
     assert rolled[(nov, "reopen_rate", "staff", org.agent_a.pk)][1:] == (1, 3, 3)
     assert rolled[(nov, "nps", "team", org.team_a.pk)][3] == 3
     assert rolled[(nov, "resolution_time_avg", "department", org.dept_a.pk)][0]
+    assert rolled[(nov, "attitude_complaints", "staff", org.agent_a.pk)][0] == 1
+    rs = org.relations_specialist_a.pk
+    assert rolled[(nov, "revisit_on_time_rate", "staff", rs)][1:] == (1, 3, 3)
+    assert rolled[(nov, "revisit_satisfaction_avg", "staff", rs)][3] == 2
+    dec = periods[1].pk
+    # the revisit due in the current hour is read live: December has two
+    assert rolled[(dec, "revisit_on_time_rate", "staff", rs)][1:] == (1, 2, 2)
     # every hour that ended is rolled up for each source; the current one is
     # read live
     for source in SOURCES:
@@ -135,13 +203,17 @@ def test_rolled_up_figures_equal_the_live_reading(org, world):
         assert len(hours) == (NOW - local(2026, 11, 1, 0)) // timedelta(hours=1)
         assert MeasureHour.objects.filter(source=source.code).exists()
     # a group of rows holds every measure of its source, zeros included
-    codes = {
-        (row.source, row.code)
-        for row in MeasureHour.objects.filter(staff_id=org.agent_a.pk)
-    }
-    assert codes == {
-        (m.source.code, m.code) for m in MEASURES.values() if m.source in SOURCES
-    }
+    for staff, sources in (
+        (org.agent_a, {COMPLAINTS_RESOLVED, SURVEYS_ANSWERED, COMPLAINTS_ATTRIBUTED}),
+        (org.relations_specialist_a, {REVISITS_DUE, REVISITS_DONE}),
+    ):
+        held = {
+            (row.source, row.code)
+            for row in MeasureHour.objects.filter(staff_id=staff.pk)
+        }
+        assert held >= {
+            (m.source.code, m.code) for m in MEASURES.values() if m.source in sources
+        }
     assert not RollupChange.objects.exists()  # the refresh consumed the marks
 
 
@@ -217,6 +289,64 @@ def _new_survey(org, stories):
     )
 
 
+def _agent_moved_team(org, stories):
+    """Attitude complaints count for the staff member's current team."""
+    User.objects.filter(pk=org.agent_a.pk).update(
+        team=org.team_b, department=org.dept_b
+    )
+
+
+def _specialist_moved_team(org, stories):
+    user = User.objects.get(pk=org.relations_specialist_a.pk)
+    user.team = org.team_b
+    user.save(update_fields=["team"])
+
+
+def _attributed_to_someone_else(org, stories):
+    Complaint.objects.filter(attributed_staff=org.agent_b).update(
+        attributed_staff=org.complaint_handler_a
+    )
+
+
+def _category_changed(org, stories):
+    Complaint.objects.filter(attributed_staff=org.agent_b).update(
+        category=Category.objects.get(code="service_quality")
+    )
+
+
+def _category_code_changed(org, stories):
+    Category.objects.filter(code="attitude").update(code="manner")
+
+
+def _revisit_done_late(org, stories):
+    Revisit.objects.filter(due_at=local(2026, 11, 12, 10)).update(
+        status=Revisit.Status.DONE,
+        outcome=Revisit.Outcome.REACHED,
+        done_at=local(2026, 11, 14, 10),
+        satisfaction_score=3,
+    )
+
+
+def _revisit_uncancelled(org, stories):
+    Revisit.objects.filter(due_at=local(2026, 11, 13, 10)).update(
+        status=Revisit.Status.PLANNED
+    )
+
+
+def _revisit_score_changed(org, stories):
+    Revisit.objects.filter(due_at=local(2026, 11, 10, 10)).update(satisfaction_score=1)
+
+
+def _revisit_due_moved(org, stories):
+    Revisit.objects.filter(due_at=local(2026, 11, 12, 10)).update(
+        due_at=local(2026, 12, 1, 10)
+    )
+
+
+def _revisit_deleted(org, stories):
+    Revisit.objects.filter(due_at=local(2026, 11, 11, 10)).delete()
+
+
 def _new_resolved_complaint(org, stories):
     complaint_story(
         agent=org.agent_a,
@@ -247,6 +377,16 @@ def _new_resolved_complaint(org, stories):
         _complaint_deleted,
         _new_survey,
         _new_resolved_complaint,
+        _agent_moved_team,
+        _specialist_moved_team,
+        _attributed_to_someone_else,
+        _category_changed,
+        _category_code_changed,
+        _revisit_done_late,
+        _revisit_uncancelled,
+        _revisit_score_changed,
+        _revisit_due_moved,
+        _revisit_deleted,
     ],
 )
 def test_a_change_to_a_rolled_up_hour_is_seen(org, world, change):
