@@ -441,7 +441,7 @@ class SlaHour(models.Model):
 class MeasureHour(models.Model):
     """Hourly rollup of a KPI source whose figures depend on its rows alone
     (``kpi.services.rollups.MEASURE_ROLLUPS``: complaints first resolved,
-    surveys answered, attitude complaints, revisits due and done): per hour of
+    surveys answered, attitude complaints, revisits due): per hour of
     the row's date field (UTC hour start),
     indicator and the row's staff member, team and department, the measure's
     numerator, denominator and (NPS) detractors, as the computation would

@@ -49,20 +49,6 @@ ROWS = (
         ("due_at", "status", "done_at", "assignee_id"),
         False,
     ),
-    (
-        "revisits_done",
-        "crm_revisit",
-        "done_at",
-        (
-            "done_at",
-            "status",
-            "satisfaction_score",
-            "outcome",
-            "follow_up_complaint_id",
-            "assignee_id",
-        ),
-        False,
-    ),
 )
 STAFF = ("team_id", "department_id")
 PARENTS = (
@@ -94,7 +80,6 @@ PARENTS = (
         ("code",),
     ),
     ("revisits_due", "crm_user", "crm_revisit", "assignee_id", "due_at", STAFF),
-    ("revisits_done", "crm_user", "crm_revisit", "assignee_id", "done_at", STAFF),
 )
 
 

@@ -1,6 +1,6 @@
 """The hourly rollups of the sources whose figures depend on their rows alone
 (kpi.MeasureHour: complaints first resolved, surveys answered, attitude
-complaints attributed, revisits due and done): a period reads
+complaints attributed, revisits due): a period reads
 the rolled-up hours that ended and the current hour live, with results
 identical to reading every row (``KPI_ROLLUPS = False``), before and after any
 write the rollups depend on, by any path."""
@@ -20,7 +20,6 @@ from kpi.measures import (
     COMPLAINTS_ATTRIBUTED,
     COMPLAINTS_RESOLVED,
     MEASURES,
-    REVISITS_DONE,
     REVISITS_DUE,
     SURVEYS_ANSWERED,
 )
@@ -42,7 +41,6 @@ SOURCES = (
     SURVEYS_ANSWERED,
     COMPLAINTS_ATTRIBUTED,
     REVISITS_DUE,
-    REVISITS_DONE,
 )
 CODES = {m.code for m in MEASURES.values() if m.source in SOURCES}
 
@@ -205,7 +203,7 @@ def test_rolled_up_figures_equal_the_live_reading(org, world):
     # a group of rows holds every measure of its source, zeros included
     for staff, sources in (
         (org.agent_a, {COMPLAINTS_RESOLVED, SURVEYS_ANSWERED, COMPLAINTS_ATTRIBUTED}),
-        (org.relations_specialist_a, {REVISITS_DUE, REVISITS_DONE}),
+        (org.relations_specialist_a, {REVISITS_DUE}),
     ):
         held = {
             (row.source, row.code)
@@ -318,11 +316,11 @@ def _category_code_changed(org, stories):
     Category.objects.filter(code="attitude").update(code="manner")
 
 
-def _revisit_done_late(org, stories):
+def _revisit_done_in_time(org, stories):
     Revisit.objects.filter(due_at=local(2026, 11, 12, 10)).update(
         status=Revisit.Status.DONE,
         outcome=Revisit.Outcome.REACHED,
-        done_at=local(2026, 11, 14, 10),
+        done_at=local(2026, 11, 12, 9),
         satisfaction_score=3,
     )
 
@@ -331,10 +329,6 @@ def _revisit_uncancelled(org, stories):
     Revisit.objects.filter(due_at=local(2026, 11, 13, 10)).update(
         status=Revisit.Status.PLANNED
     )
-
-
-def _revisit_score_changed(org, stories):
-    Revisit.objects.filter(due_at=local(2026, 11, 10, 10)).update(satisfaction_score=1)
 
 
 def _revisit_due_moved(org, stories):
@@ -382,9 +376,8 @@ def _new_resolved_complaint(org, stories):
         _attributed_to_someone_else,
         _category_changed,
         _category_code_changed,
-        _revisit_done_late,
+        _revisit_done_in_time,
         _revisit_uncancelled,
-        _revisit_score_changed,
         _revisit_due_moved,
         _revisit_deleted,
     ],
