@@ -323,6 +323,14 @@ class Complaint(models.Model):
                 condition=models.Q(is_archived=False)
                 & ~models.Q(status__in=["closed", "rejected"]),
             ),
+            # KPI: the complaints whose first response is still to come (the
+            # received complaints' rollup reads the hours before the oldest of
+            # those still due: kpi.services.rollups).
+            models.Index(
+                fields=["first_response_due_at"],
+                name="complaint_unresponded",
+                condition=models.Q(first_response_at__isnull=True),
+            ),
             # The "SLA breached: yes" filter: a small slice of the table.
             models.Index(
                 fields=["received_at"],

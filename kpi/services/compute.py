@@ -180,7 +180,7 @@ def grouped_partials(
             if rollup is not None:
                 ranges, live = {}, {}
                 for pid, w in batch.items():
-                    hours, rest = rollups.split(w)
+                    hours, rest = rollups.split(w, refreshed.cut)
                     if hours:
                         ranges[pid] = hours
                     if rest:

@@ -1,6 +1,7 @@
 """The hourly rollups of the sources whose figures depend on their rows alone
 (kpi.MeasureHour: complaints first resolved, surveys answered, attitude
-complaints attributed, revisits due): a period reads
+complaints attributed, revisits due, and the complaints received once their
+clocks have settled): a period reads
 the rolled-up hours that ended and the current hour live, with results
 identical to reading every row (``KPI_ROLLUPS = False``), before and after any
 write the rollups depend on, by any path."""
@@ -18,6 +19,7 @@ from crm.models import Revisit, User
 from crm.services.revisits import revisit_complete, revisit_create
 from kpi.measures import (
     COMPLAINTS_ATTRIBUTED,
+    COMPLAINTS_RECEIVED,
     COMPLAINTS_RESOLVED,
     MEASURES,
     REVISITS_DUE,
@@ -37,6 +39,7 @@ from tests.factories.kpi import (  # noqa: F401 - complaint_links is a fixture
 
 NOW = local(2026, 12, 5, 9, 30)
 SOURCES = (
+    COMPLAINTS_RECEIVED,
     COMPLAINTS_RESOLVED,
     SURVEYS_ANSWERED,
     COMPLAINTS_ATTRIBUTED,
@@ -191,8 +194,11 @@ def test_rolled_up_figures_equal_the_live_reading(org, world):
     # the revisit due in the current hour is read live: December has two
     assert rolled[(dec, "revisit_on_time_rate", "staff", rs)][1:] == (1, 2, 2)
     # every hour that ended is rolled up for each source; the current one is
-    # read live
-    for source in SOURCES:
+    # read live (the complaints received: those of the last 4 hours too)
+    received = RollupHour.objects.filter(source=COMPLAINTS_RECEIVED.code)
+    assert received.filter(hour=local(2026, 12, 5, 4)).exists()
+    assert not received.filter(hour__gte=local(2026, 12, 5, 5)).exists()
+    for source in SOURCES[1:]:
         hours = set(
             RollupHour.objects.filter(source=source.code).values_list("hour", flat=True)
         )
@@ -202,7 +208,15 @@ def test_rolled_up_figures_equal_the_live_reading(org, world):
         assert MeasureHour.objects.filter(source=source.code).exists()
     # a group of rows holds every measure of its source, zeros included
     for staff, sources in (
-        (org.agent_a, {COMPLAINTS_RESOLVED, SURVEYS_ANSWERED, COMPLAINTS_ATTRIBUTED}),
+        (
+            org.agent_a,
+            {
+                COMPLAINTS_RECEIVED,
+                COMPLAINTS_RESOLVED,
+                SURVEYS_ANSWERED,
+                COMPLAINTS_ATTRIBUTED,
+            },
+        ),
         (org.relations_specialist_a, {REVISITS_DUE}),
     ):
         held = {
@@ -402,16 +416,25 @@ def test_writes_the_rollups_do_not_read_mark_nothing(org, world):
     assert not RollupChange.objects.exists()
     complaint = world[0]
     Complaint.objects.filter(pk=complaint.pk).update(
-        sla_breached=True, status=Complaint.Status.CLOSED
+        sla_breached=True, subject="快件延误", analysis_due_at=NOW
     )
     SatisfactionSurvey.objects.filter(complaint=complaint).update(comment="很好")
-    # a complaint not yet resolved changes attribution: no survey, no mark
+    assert not RollupChange.objects.exists()
+    # a status change counts for the complaints received only (resolution
+    # rate, on hold), not for the resolved ones unless rejected
+    Complaint.objects.filter(pk=complaint.pk).update(status=Complaint.Status.CLOSED)
+    assert set(RollupChange.objects.values_list("source", flat=True)) == {
+        COMPLAINTS_RECEIVED.code
+    }
+    # a complaint without a survey changes hands: no survey mark
     fresh = complaint_story(
         agent=org.agent_a, lead=org.supervisor_a, received=local(2026, 12, 5, 8)
     )
     RollupChange.objects.all().delete()
     Complaint.objects.filter(pk=fresh.pk).update(assignee=org.complaint_handler_a)
-    assert not RollupChange.objects.exists()
+    assert set(RollupChange.objects.values_list("source", flat=True)) == {
+        COMPLAINTS_RECEIVED.code
+    }
 
 
 def test_a_change_marks_only_its_days(org, world):
@@ -466,6 +489,8 @@ def test_a_year_reads_only_the_current_hours_rows(org, world):
     # rolled-up hours
     assert len(surveys) == 1, surveys
     assert len(resolved) == 1, resolved
+    received = [sql for sql in grouped if "first_response_minutes" in sql]
+    assert len(received) == 1, received
 
 
 def test_turned_off_the_rollups_are_neither_read_nor_written(org, world):
@@ -496,3 +521,53 @@ def test_a_period_in_a_half_hour_time_zone_is_read_live(org, world):
         periods = [month(2026, 11)]
         rolled, live = _rolled_and_live(periods)
     assert rolled == live and rolled
+
+
+def _unreplied(org, received):
+    return complaint_story(agent=org.agent_a, lead=org.supervisor_a, received=received)
+
+
+def test_a_received_complaint_is_rolled_up_once_its_clocks_have_settled(org, world):
+    """Unreplied 4 hours after receipt, or unanswered past its response due
+    time, a complaint becomes a miss without any write: its hour is read live
+    until then, and rolled up after."""
+    periods = [month(2026, 12)]
+    complaint = _unreplied(org, local(2026, 12, 5, 6, 10))
+    rolled, live = _rolled_and_live(periods)
+    assert rolled == live
+    # 6:10 is within the last 4 hours at 9:30: read live
+    received = RollupHour.objects.filter(source=COMPLAINTS_RECEIVED.code)
+    assert not received.filter(hour__gte=local(2026, 12, 5, 5)).exists()
+    reply = (periods[0].pk, "reply_4h_rate", "staff", org.agent_a.pk)
+    # three hours later it is a miss, and its hour is rolled up
+    later = NOW + timedelta(hours=3)
+    rolled_later, live_later = _rolled_and_live(periods, now=later)
+    assert rolled_later == live_later
+    assert received.filter(hour=local(2026, 12, 5, 6)).exists()
+    assert rolled_later[reply][3] == rolled[reply][3] + 1
+    assert complaint.first_response_at is None
+
+
+def test_a_complaint_whose_response_is_due_again_is_read_live_until_due(org, world):
+    """A complaint resumed from hold gets its response due time moved into the
+    future: its hour, rolled up before, is forgotten and read live until the
+    new due time has passed, then rolled up again."""
+    periods = [month(2026, 11), month(2026, 12)]
+    kpi_compute_periods(actor=None, periods=periods, now=NOW)
+    received = RollupHour.objects.filter(source=COMPLAINTS_RECEIVED.code)
+    old = _unreplied(org, local(2026, 11, 20, 9))
+    Complaint.objects.filter(pk=old.pk).update(
+        first_response_due_at=NOW + timedelta(hours=2)
+    )
+    rolled, live = _rolled_and_live(periods)
+    assert rolled == live
+    # no rolled-up hour from that complaint's on
+    assert not received.filter(hour__gte=local(2026, 11, 20, 9)).exists()
+    assert received.filter(hour=local(2026, 11, 20, 8)).exists()
+    response = (periods[0].pk, "response_sla_rate", "staff", org.agent_a.pk)
+    # past the new due time: a miss, rolled up again
+    later = NOW + timedelta(hours=3)
+    rolled_later, live_later = _rolled_and_live(periods, now=later)
+    assert rolled_later == live_later
+    assert received.filter(hour=local(2026, 11, 20, 9)).exists()
+    assert rolled_later[response][3] == rolled[response][3] + 1
