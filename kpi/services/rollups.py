@@ -227,11 +227,13 @@ class Rollup:
     def refresh(
         self, *, start: datetime, end: datetime, now: datetime | None = None
     ) -> RefreshSummary:
-        """Make the rollup current for the hours in [start, end) that ended
-        by ``now`` (``start`` on the hour): roll up those not rolled up yet,
+        """Make the rollup current for the hours in [start, end) before its
+        cut at ``now`` (``start`` on the hour; the cut: the hours that ended,
+        or that settled, ``cut()``): roll up those not rolled up yet,
         recompute every rolled-up hour of a day a change marked (wherever it
-        lies), consume the marks. One transaction; safe to run concurrently
-        (serialised) and again."""
+        lies), consume the marks. The summary's ``cut`` tells the reader
+        where the live reading starts. One transaction; safe to run
+        concurrently (serialised) and again."""
         started = time.perf_counter()
         summary = RefreshSummary()
         start = floor_hour(start)
