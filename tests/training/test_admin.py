@@ -418,9 +418,13 @@ def test_trainer_lists_cost_a_constant_number_of_queries(
 
 def test_sessions_filter_for_the_trainers_day(client, org):
     now = timezone.now()
+    # At local midnight: today's at any hour, and started (attendance to
+    # record) — 00:30 had not started yet when CI ran at 00:25 in Shanghai.
+    midnight = timezone.localtime(now).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     todays = TrainingSessionFactory(
-        starts_at=timezone.localtime(now).replace(hour=0, minute=30),
-        ends_at=timezone.localtime(now).replace(hour=0, minute=30) + timedelta(hours=1),
+        starts_at=midnight, ends_at=midnight + timedelta(hours=1)
     )
     upcoming = TrainingSessionFactory(
         starts_at=now + timedelta(days=3), ends_at=now + timedelta(days=3, hours=2)
