@@ -11,6 +11,19 @@ class RowWriter:
 
     def __init__(self):
         self.pg = connection.vendor == "postgresql"
+        self._oids: dict[str, dict[str, int]] = {}
+
+    def _types(self, table: str, columns: list[str]) -> list[int]:
+        """The columns' type oids, for COPY's binary format (read once per table)."""
+        if table not in self._oids:
+            with connection.cursor() as cur:
+                cur.execute(
+                    "SELECT attname, atttypid FROM pg_attribute "
+                    "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                    [table],
+                )
+                self._oids[table] = dict(cur.fetchall())
+        return [self._oids[table][column] for column in columns]
 
     def reserve_ids(self, model, n: int) -> list[int] | None:
         if not self.pg:
@@ -44,10 +57,16 @@ class RowWriter:
         names = [f.attname for f in fields]
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         table = connection.ops.quote_name(model._meta.db_table)
+        types = self._types(model._meta.db_table, [f.column for f in fields])
+        # The binary format: no text to build for each value (timestamps,
+        # numbers) on this side, nor to parse on the server's.
         with (
             connection.cursor() as cur,
-            cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            cur.cursor.copy(
+                f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
+            ) as copy,
         ):
+            copy.set_types(types)
             for row in rows:
                 copy.write_row(
                     tuple(Jsonb(row[n]) if n in json else row[n] for n in names)
