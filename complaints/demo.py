@@ -58,7 +58,6 @@ from complaints.services.sla import (
     TARGET_FIELDS,
     policy_for,
     schedule_for_kind,
-    sla_state_sync_from,
 )
 from complaints.services.sweep import sla_sweep
 from config.errors import DomainError
@@ -445,22 +444,14 @@ def _seed_complaints(ctx) -> None:
     )
     bulk_count = max(0, todo - limit)
     if bulk_count:
-        first_pk = (
-            Complaint.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        ) + 1
         with _indexes_deferred(
             (Complaint,),
             enabled=bulk_count >= DEFER_INDEXES_FROM,
             ctx=ctx,
         ):
+            # Each row carries its SLA state (``_sla_state``): a million
+            # complaints are not updated again after the load.
             _bulk(ctx, org, islice(plans, bulk_count), bulk_count, now)
-            # Rows written outside the services: their SLA state from their
-            # targets — before the indexes come back, so that a million
-            # updated rows do not each add an entry to 26 indexes (the EXISTS
-            # probes use the unique (complaint, kind, cycle) constraint's).
-            step = time.monotonic()
-            sla_state_sync_from(first_pk)
-            ctx.say(f"    SLA state of the bulk: {time.monotonic() - step:.1f}s")
         # The agents' open counts from the complaints.
         agent_load_recount()
         _analyze()
@@ -1000,8 +991,7 @@ def _defaults(model) -> dict:
 # From this many bulk complaints on, PostgreSQL loads them without their
 # secondary indexes and builds those once at the end: maintaining the 26
 # indexes of the complaints (a trigram GIN, composite ones in no insert order)
-# row by row — and again for the SLA state set after the load — costs more
-# than one build. The clocks' and events' indexes stay: their keys arrive
+# row by row costs more than one build. The clocks' and events' indexes stay: their keys arrive
 # in order (complaint, time), and re-building them over 5M and 8M rows cost
 # more than it saved (1M seed, 2026-12-03).
 DEFER_INDEXES_FROM = 50_000
@@ -1228,6 +1218,7 @@ def _bulk_row(org, rng, plan, now, policy, schedule, categories, reference, base
             closed_at=times["reject"],
         )
         cancel_open(c["closed_at"])
+        c.update(_sla_state(targets))
         return c, targets, None, _bulk_events(base, c)
     if "hold" in times and "resume" not in times:
         c.update(status_before_hold=c["status"], status=S.ON_HOLD)
@@ -1283,7 +1274,24 @@ def _bulk_row(org, rng, plan, now, policy, schedule, categories, reference, base
             if "close" in times:
                 c.update(status=S.CLOSED, closed_at=times["close"])
                 cancel_open(c["closed_at"])
+    c.update(_sla_state(targets))
     return c, targets, survey, _bulk_events(base, c)
+
+
+def _sla_state(targets: list[dict]) -> dict[str, bool]:
+    """A bulk row's SLA state from its targets' dicts: the rule of
+    ``complaints.services.sla.SLA_STATE`` (which the services keep with
+    ``sla_state_sync``; a test compares every bulk complaint with it)."""
+    running = [
+        t for t in targets if t["met_at"] is None and t["cancelled_at"] is None
+    ]
+    return {
+        "sla_breached": any(t["breached_at"] is not None for t in targets),
+        "sla_warned": any(
+            t["warned_at"] is not None and t["breached_at"] is None for t in running
+        ),
+        "sla_paused": any(t["paused_at"] is not None for t in running),
+    }
 
 
 def _bulk_events(base, c) -> list[dict]:

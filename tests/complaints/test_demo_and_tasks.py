@@ -254,3 +254,25 @@ def test_large_bulk_loads_without_secondary_indexes_and_restores_them(ctx, monke
         demo.seed(ctx)
     assert Complaint.objects.count() == 40
     assert _index_definitions() == before
+
+
+def test_bulk_complaints_carry_the_sla_state_of_their_targets(ctx):
+    """The bulk rows are written with their SLA state (not updated after the
+    load): it is the state the services keep, complaint by complaint."""
+    from complaints.services.sla import SLA_STATE, sla_state_truth
+
+    ctx.complaints = 400
+    demo.seed(ctx)
+    bulk = Complaint.objects.filter(events__data__bulk=True).distinct()
+    assert bulk.count() > 200
+    states = {
+        pk: {"sla_breached": b, "sla_warned": w, "sla_paused": p}
+        for pk, b, w, p in bulk.values_list(
+            "pk", "sla_breached", "sla_warned", "sla_paused"
+        )
+    }
+    assert states == {pk: sla_state_truth(pk) for pk in states}
+    # The mix covers the states a bulk row can be in (no clock is paused there).
+    assert {s["sla_breached"] for s in states.values()} == {True, False}
+    assert any(s["sla_warned"] for s in states.values())
+    assert set(SLA_STATE) == {"sla_breached", "sla_warned", "sla_paused"}
