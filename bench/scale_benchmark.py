@@ -349,6 +349,14 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-seed", action="store_true")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every size this many times, sizes interleaved in each "
+        "round; each row's figure is the median of the rounds (a shared machine "
+        "drifts: the sizes are measured under the same drift)",
+    )
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -360,21 +368,42 @@ def main() -> int:
             seeded = seed(args, size)
             if seeded is not None:
                 entry["seed"] = seeded
-        env = {**os.environ, "DATABASE_URL": database_url(args, size)}
-        out = subprocess.run(
-            [str(BIN / "python"), __file__, "--measure", str(args.repeat)],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        measured = json.loads(out.strip().splitlines()[-1])
-        entry.update(
-            rows=measured["rows"], count=measured["count"], load=os.getloadavg()
-        )
-        RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False))
-    base = results.get("10000", {}).get("rows", {})
+    rounds: dict[int, list[dict]] = {size: [] for size in sizes}
+    for n in range(args.rounds):
+        for size in sizes:
+            env = {**os.environ, "DATABASE_URL": database_url(args, size)}
+            out = subprocess.run(
+                [str(BIN / "python"), __file__, "--measure", str(args.repeat)],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            measured = json.loads(out.strip().splitlines()[-1])
+            measured["load"] = os.getloadavg()
+            measured["cpu_ms"] = cpu_calibration()
+            rounds[size].append(measured)
+            entry = results[str(size)]
+            entry.update(
+                rows={
+                    row: statistics.median(r["rows"][row] for r in rounds[size])
+                    for row in measured["rows"]
+                },
+                count=measured["count"],
+                load=measured["load"],
+                rounds=[
+                    {"rows": r["rows"], "load": r["load"], "cpu_ms": r["cpu_ms"]}
+                    for r in rounds[size]
+                ],
+            )
+            RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+            print(
+                f"  round {n + 1}/{args.rounds}, {size:,}: measured; load "
+                f"{measured['load'][0]:.2f}; CPU calibration {measured['cpu_ms']:.0f} ms",
+                file=sys.stderr,
+                flush=True,
+            )
     shown = [str(s) for s in sizes]
     print(f"load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     header = f"{'row':48}" + "".join(f"{int(s):>10,} ms  ratio" for s in shown)
@@ -387,7 +416,7 @@ def main() -> int:
             if value is None:
                 line += f"{'—':>13}      "
                 continue
-            ratio = value / base[row] if base.get(row) else float("nan")
+            ratio = _ratio(results, size, row)
             line += f"{value:13.1f} ×{ratio:4.2f}"
         print(line)
     for size in shown:
@@ -400,7 +429,43 @@ def main() -> int:
     for size in shown:
         load = " ".join(f"{x:.2f}" for x in results[size]["load"])
         print(f"{int(size):>9,}: {results[size]['count']:,} complaints; load {load}")
+        for n, r in enumerate(results[size].get("rounds", []), 1):
+            print(
+                f"{'':>11}round {n}: load {r['load'][0]:.2f}, "
+                f"CPU calibration {r['cpu_ms']:.0f} ms"
+            )
     return 0
+
+
+def _ratio(results: dict, size: str, row: str) -> float:
+    """The row's figure at ``size`` over 10k's: the median of the rounds'
+    ratios when both sizes were measured in the same rounds (each round's
+    sizes under the same machine drift), else the ratio of the figures."""
+    base = results.get("10000", {})
+    here, there = results[size].get("rounds", []), base.get("rounds", [])
+    pairs = [
+        a["rows"][row] / b["rows"][row]
+        for a, b in zip(here, there, strict=False)
+        if a["rows"].get(row) and b["rows"].get(row)
+    ]
+    if pairs and len(here) == len(there):
+        return statistics.median(pairs)
+    value, denominator = results[size]["rows"].get(row), base.get("rows", {}).get(row)
+    return value / denominator if value and denominator else float("nan")
+
+
+def cpu_calibration() -> float:
+    """Milliseconds of a fixed pure-Python loop (best of 3): how fast the
+    machine is at the moment, printed with each round (the same code's
+    figures have moved by 2x within an hour on the shared bench machine)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, (time.perf_counter() - started) * 1000)
+    return best
 
 
 def measure_main(repeat: int) -> None:
