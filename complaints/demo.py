@@ -21,15 +21,18 @@ complaints are already there.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import random
 import re
 import time
+import traceback
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import islice
+from queue import Empty
 
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -451,7 +454,14 @@ def _seed_complaints(ctx) -> None:
         ):
             # Each row carries its SLA state (``_sla_state``): a million
             # complaints are not updated again after the load.
-            _bulk(ctx, org, islice(plans, bulk_count), bulk_count, now)
+            plans = _bulk(
+                ctx,
+                org,
+                plans,
+                bulk_count,
+                now,
+                parallel=bulk_count >= PARALLEL_FROM,
+            )
         # The agents' open counts from the complaints.
         agent_load_recount()
         _analyze()
@@ -1037,55 +1047,118 @@ def _indexes_deferred(models_, *, enabled: bool, ctx=None):
             )
 
 
-def _bulk(ctx, org: Org, plans, count: int, now: datetime) -> None:
-    categories = {c.code: c.pk for c in Category.objects.all()}
-    category_objs = {c.code: c for c in Category.objects.all()}
-    policies: dict = {}
-    schedules: dict = {}
-    counters = dict(ReferenceCounter.objects.values_list("day", "last_value"))
-    tz = timezone.get_default_timezone()
-    rng = random.Random(ctx.seed + 33)
+# From this many bulk complaints on (the indexes deferred, PostgreSQL), the
+# rows are built and encoded in a forked process while this one feeds
+# PostgreSQL: the build (business-time due dates, COPY encoding) and the
+# server's work (parsing, foreign keys, the clocks' and events' indexes)
+# overlap on two cores instead of taking turns.
+PARALLEL_FROM = DEFER_INDEXES_FROM
+
+
+class _Builder:
+    """Builds the bulk's rows (``_bulk_row``) chunk by chunk: the policies and
+    schedules it reads (loaded on first use, or all at once by ``preload``),
+    the day counters of the references."""
+
+    def __init__(self, ctx, org: Org, now: datetime):
+        self.org = org
+        self.now = now
+        self.categories = {c.code: c.pk for c in Category.objects.all()}
+        self.category_objs = {c.code: c for c in Category.objects.all()}
+        self.policies: dict = {}
+        self.schedules: dict = {}
+        self.counters = dict(ReferenceCounter.objects.values_list("day", "last_value"))
+        self.tz = timezone.get_default_timezone()
+        self.rng = random.Random(ctx.seed + 33)
+        self.base = {
+            "complaint": _defaults(Complaint),
+            "target": _defaults(SlaTarget),
+            "survey": _defaults(SatisfactionSurvey),
+            "event": _defaults(ComplaintEvent),
+        }
+
+    def policy(self, channel: str, severity: str, category: str):
+        key = (channel, severity, category)
+        if key not in self.policies:
+            self.policies[key] = policy_for(
+                channel=channel,
+                severity=severity,
+                category=self.category_objs[category],
+            )
+        policy = self.policies[key]
+        pkey = policy.pk if policy else None
+        if pkey not in self.schedules:
+            self.schedules[pkey] = schedule_for_policy(policy)
+        return policy, self.schedules[pkey]
+
+    def preload(self) -> None:
+        """Every policy and schedule a plan can ask for (``make_plans``' mixes),
+        so that building queries nothing."""
+        for channel, _ in CHANNEL_MIX:
+            for severity, _ in SEVERITY_MIX:
+                for category, _ in CATEGORY_MIX:
+                    self.policy(channel, severity, category)
+
+    def build(self, plans) -> list[tuple]:
+        built = []
+        for plan in plans:
+            policy, schedule = self.policy(plan.channel, plan.severity, plan.category)
+            day = plan.received_at.astimezone(self.tz).date()
+            self.counters[day] = self.counters.get(day, 0) + 1
+            built.append(
+                _bulk_row(
+                    self.org,
+                    self.rng,
+                    plan,
+                    self.now,
+                    policy,
+                    schedule,
+                    self.categories,
+                    format_reference(day, self.counters[day]),
+                    self.base,
+                )
+            )
+        return built
+
+    def save_counters(self) -> None:
+        with transaction.atomic():
+            existing = set(ReferenceCounter.objects.values_list("day", flat=True))
+            ReferenceCounter.objects.bulk_create(
+                [
+                    ReferenceCounter(day=d, last_value=v)
+                    for d, v in self.counters.items()
+                    if d not in existing
+                ],
+                batch_size=BATCH,
+            )
+            for d in existing:
+                ReferenceCounter.objects.filter(day=d).update(
+                    last_value=self.counters[d]
+                )
+
+
+def _bulk(ctx, org: Org, plans, count: int, now: datetime, *, parallel=False):
+    """Write the next ``count`` plans' complaints with their clocks, surveys
+    and events; return the plans that follow. ``parallel`` (PostgreSQL):
+    built in a forked process (``PARALLEL_FROM``)."""
+    builder = _Builder(ctx, org, now)
     writer = RowWriter()
-    base = {
-        "complaint": _defaults(Complaint),
-        "target": _defaults(SlaTarget),
-        "survey": _defaults(SatisfactionSurvey),
-        "event": _defaults(ComplaintEvent),
-    }
+    if parallel and writer.pg:
+        rest = _bulk_forked(ctx, builder, writer, plans, count)
+    else:
+        rest = _bulk_here(ctx, builder, writer, plans, count)
+    builder.save_counters()
+    return rest
+
+
+def _bulk_here(ctx, builder: _Builder, writer: RowWriter, plans, count: int):
     done = 0
     ctx.progress("complaints bulk", 0, count)
     while done < count:
-        chunk = list(islice(plans, BATCH))
+        chunk = list(islice(plans, min(BATCH, count - done)))
         if not chunk:
             break
-        built = []
-        for plan in chunk:
-            key = (plan.channel, plan.severity, plan.category)
-            if key not in policies:
-                policies[key] = policy_for(
-                    channel=plan.channel,
-                    severity=plan.severity,
-                    category=category_objs[plan.category],
-                )
-            policy = policies[key]
-            pkey = policy.pk if policy else None
-            if pkey not in schedules:
-                schedules[pkey] = schedule_for_policy(policy)
-            day = plan.received_at.astimezone(tz).date()
-            counters[day] = counters.get(day, 0) + 1
-            built.append(
-                _bulk_row(
-                    org,
-                    rng,
-                    plan,
-                    now,
-                    policy,
-                    schedules[pkey],
-                    categories,
-                    format_reference(day, counters[day]),
-                    base,
-                )
-            )
+        built = builder.build(chunk)
         with transaction.atomic():
             rows = [b[0] for b in built]
             ids = writer.reserve_ids(Complaint, len(rows))
@@ -1095,34 +1168,141 @@ def _bulk(ctx, org: Org, plans, count: int, now: datetime) -> None:
                 writer.write(Complaint, rows, with_id=True)
             else:
                 ids = writer.write(Complaint, rows)
-            targets, surveys, events = [], [], []
-            for pk, (_row, t_rows, s_row, e_rows) in zip(ids, built, strict=True):
-                for r in t_rows:
-                    r["complaint_id"] = pk
-                targets += t_rows
-                if s_row is not None:
-                    s_row["complaint_id"] = pk
-                    surveys.append(s_row)
-                for r in e_rows:
-                    r["complaint_id"] = pk
-                events += e_rows
+            targets, surveys, events = _dependants(built, ids)
             writer.write(SlaTarget, targets)
             writer.write(SatisfactionSurvey, surveys)
             writer.write(ComplaintEvent, events)
         done += len(chunk)
         ctx.progress("complaints bulk", done, count)
+    return plans
+
+
+def _dependants(built: list[tuple], ids) -> tuple[list, list, list]:
+    """The chunk's target, survey and event rows, each pointing at its
+    complaint's id."""
+    targets, surveys, events = [], [], []
+    for pk, (_row, t_rows, s_row, e_rows) in zip(ids, built, strict=True):
+        for r in t_rows:
+            r["complaint_id"] = pk
+        targets += t_rows
+        if s_row is not None:
+            s_row["complaint_id"] = pk
+            surveys.append(s_row)
+        for r in e_rows:
+            r["complaint_id"] = pk
+        events += e_rows
+    return targets, surveys, events
+
+
+class _NoQueries(RuntimeError):
+    pass
+
+
+def _no_queries(execute, sql, params, many, context):
+    raise _NoQueries(f"the bulk's build process queried the database: {sql[:200]}")
+
+
+def _produce(queue, builder: _Builder, writer: RowWriter, plans, count, first):
+    """The forked process: build and encode the chunks, put them on
+    ``queue`` (("chunk", (plans in it, streams)), then ("done", (counters,
+    the plans after the bulk))) or ("error", traceback). It shares the
+    parent's connection object and must never use it: any query raises."""
+    try:
+        with connection.execute_wrapper(_no_queries):
+            pk = first
+            done = 0
+            while done < count:
+                chunk = list(islice(plans, min(BATCH, count - done)))
+                if not chunk:
+                    break
+                built = builder.build(chunk)
+                ids = range(pk, pk + len(built))
+                pk += len(built)
+                rows = []
+                for row, pk_ in zip((b[0] for b in built), ids, strict=True):
+                    row["id"] = pk_
+                    rows.append(row)
+                targets, surveys, events = _dependants(built, ids)
+                streams = [
+                    ("complaint", writer.encode(Complaint, rows, with_id=True)),
+                    ("target", writer.encode(SlaTarget, targets)),
+                    ("survey", writer.encode(SatisfactionSurvey, surveys)),
+                    ("event", writer.encode(ComplaintEvent, events)),
+                ]
+                queue.put(("chunk", (len(chunk), streams)))
+                done += len(chunk)
+            queue.put(("done", (builder.counters, list(plans))))
+    except BaseException:  # reported to the parent, which raises
+        queue.put(("error", traceback.format_exc()))
+    finally:
+        queue.close()
+        queue.join_thread()
+
+
+_STREAM_MODELS = {
+    "complaint": (Complaint, True),
+    "target": (SlaTarget, False),
+    "survey": (SatisfactionSurvey, False),
+    "event": (ComplaintEvent, False),
+}
+
+
+def _bulk_forked(ctx, builder: _Builder, writer: RowWriter, plans, count: int):
+    """``_bulk_here``'s rows, built and encoded in a forked process
+    (``_produce``) while this one sends them: at most two chunks wait in
+    between (bounded memory). The complaints' ids are one range reserved
+    beforehand, under a lock that keeps other inserts out."""
     with transaction.atomic():
-        existing = set(ReferenceCounter.objects.values_list("day", flat=True))
-        ReferenceCounter.objects.bulk_create(
-            [
-                ReferenceCounter(day=d, last_value=v)
-                for d, v in counters.items()
-                if d not in existing
-            ],
-            batch_size=BATCH,
+        return _bulk_forked_in_transaction(ctx, builder, writer, plans, count)
+
+
+def _bulk_forked_in_transaction(ctx, builder, writer, plans, count: int):
+    builder.preload()
+    for model, with_id in _STREAM_MODELS.values():
+        writer.layout(model, with_id=with_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"LOCK TABLE {connection.ops.quote_name(Complaint._meta.db_table)} "
+            "IN SHARE ROW EXCLUSIVE MODE"
         )
-        for d in existing:
-            ReferenceCounter.objects.filter(day=d).update(last_value=counters[d])
+    first = writer.reserve_range(Complaint, count)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(maxsize=2)
+    child = context.Process(
+        target=_produce,
+        args=(queue, builder, writer, plans, count, first),
+        daemon=True,
+    )
+    done = 0
+    ctx.progress("complaints bulk", 0, count)
+    child.start()
+    try:
+        while True:
+            try:
+                kind, payload = queue.get(timeout=5)
+            except Empty:
+                if not child.is_alive():
+                    raise RuntimeError(
+                        f"the bulk's build process died (exit code {child.exitcode})"
+                    ) from None
+                continue
+            if kind == "error":
+                raise RuntimeError(f"the bulk's build process failed:\n{payload}")
+            if kind == "done":
+                builder.counters, rest = payload
+                break
+            n, streams = payload
+            with transaction.atomic():
+                for name, data in streams:
+                    model, with_id = _STREAM_MODELS[name]
+                    writer.write_encoded(model, data, with_id=with_id)
+            done += n
+            ctx.progress("complaints bulk", done, count)
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+    return iter(rest)
 
 
 def _bulk_row(org, rng, plan, now, policy, schedule, categories, reference, base):
@@ -1282,9 +1462,7 @@ def _sla_state(targets: list[dict]) -> dict[str, bool]:
     """A bulk row's SLA state from its targets' dicts: the rule of
     ``complaints.services.sla.SLA_STATE`` (which the services keep with
     ``sla_state_sync``; a test compares every bulk complaint with it)."""
-    running = [
-        t for t in targets if t["met_at"] is None and t["cancelled_at"] is None
-    ]
+    running = [t for t in targets if t["met_at"] is None and t["cancelled_at"] is None]
     return {
         "sla_breached": any(t["breached_at"] is not None for t in targets),
         "sla_warned": any(

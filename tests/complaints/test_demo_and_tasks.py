@@ -276,3 +276,92 @@ def test_bulk_complaints_carry_the_sla_state_of_their_targets(ctx):
     # and not yet due depends on the hour the suite runs; none is paused.)
     assert {s["sla_breached"] for s in states.values()} == {True, False}
     assert set(SLA_STATE) == {"sla_breached", "sla_warned", "sla_paused"}
+
+
+def _bulk_dump() -> dict:
+    """Every bulk-written row, by reference, without ids."""
+    from complaints.models import ReferenceCounter
+
+    def rows(model, key, *exclude):
+        fields = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if not f.primary_key and f.attname not in exclude
+        ]
+        return sorted(
+            (
+                tuple(str(v) for v in row)
+                for row in model.objects.values_list(key, *fields)
+            ),
+        )
+
+    return {
+        "complaints": rows(Complaint, "reference"),
+        "targets": rows(SlaTarget, "complaint__reference", "complaint_id"),
+        "surveys": rows(SatisfactionSurvey, "complaint__reference", "complaint_id"),
+        "events": rows(ComplaintEvent, "complaint__reference", "complaint_id"),
+        "counters": sorted(ReferenceCounter.objects.values_list("day", "last_value")),
+    }
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="the forked build encodes PostgreSQL's binary COPY",
+)
+def test_bulk_built_in_a_forked_process_writes_the_same_rows(ctx):
+    """The million-complaint path (``PARALLEL_FROM``): built and encoded in a
+    forked process, sent by this one. Same plans, same moment: the same rows
+    as the in-process path, and the plans after the bulk are handed back."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from complaints.models import ReferenceCounter
+    from crm.models import Customer
+
+    now = timezone.now().replace(microsecond=0) - timedelta(minutes=1)
+    customers = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    org = demo.Org(ctx)
+    demo._ensure_rules(org)
+    results = {}
+    for parallel in (False, True):
+        plans = demo.make_plans(ctx, customers, now)
+        rest = demo._bulk(ctx, org, plans, 70, now, parallel=parallel)
+        results[parallel] = (_bulk_dump(), [p.received_at for p in rest])
+        Complaint.objects.all().delete()
+        ReferenceCounter.objects.all().delete()
+    (here, rest_here), (forked, rest_forked) = results[False], results[True]
+    assert len(here["complaints"]) == 70 and len(here["events"]) > 70
+    assert forked == here
+    assert len(rest_forked) == ctx.complaints - 70 and rest_forked == rest_here
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="the forked build encodes PostgreSQL's binary COPY",
+)
+def test_a_failure_in_the_forked_build_rolls_the_bulk_back(ctx, monkeypatch):
+    """The build process may not query (it shares the connection object): a
+    query there, or any error, fails the bulk in the parent, and nothing of
+    it stays."""
+    from django.utils import timezone
+
+    from crm.models import Customer
+
+    now = timezone.now()
+    customers = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    org = demo.Org(ctx)
+    demo._ensure_rules(org)
+    build = demo._Builder.build
+
+    def querying(self, plans):
+        Complaint.objects.count()
+        return build(self, plans)
+
+    monkeypatch.setattr(demo._Builder, "build", querying)
+    with pytest.raises(RuntimeError, match="queried the database"):
+        demo._bulk(
+            ctx, org, demo.make_plans(ctx, customers, now), 30, now, parallel=True
+        )
+    assert not Complaint.objects.exists()
+    assert Customer.objects.count() == len(customers)  # the connection still works
