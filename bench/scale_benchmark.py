@@ -257,10 +257,13 @@ def _kpi_rows(repeat: int) -> dict[str, float]:
     from crm.models import User
     from kpi.models import (
         KpiPeriod,
+        MeasureDay,
         MeasureHour,
         RollupChange,
+        RollupDay,
         RollupHour,
         SlaChange,
+        SlaDay,
         SlaHour,
     )
     from kpi.periods import period_for
@@ -323,9 +326,15 @@ def _kpi_rows(repeat: int) -> dict[str, float]:
 
     def rebuild_year():
         with transaction.atomic():
-            RollupHour.objects.all().delete()
-            SlaHour.objects.all().delete()
-            MeasureHour.objects.all().delete()
+            for model in (
+                RollupHour,
+                SlaHour,
+                MeasureHour,
+                RollupDay,
+                SlaDay,
+                MeasureDay,
+            ):
+                model.objects.all().delete()
             rollups.refresh(start=year_start, end=timezone.now())
             transaction.set_rollback(True)
 

@@ -472,6 +472,79 @@ class MeasureHour(models.Model):
         return f"{self.source} {self.hour} {self.code}"
 
 
+class SlaDay(models.Model):
+    """``SlaHour``'s rows summed over a whole local day (``day``: its start):
+    a year reads 365 days of these instead of 8,760 hours. Derived from the
+    hour rows by ``kpi.services.rollups`` once every hour of the day is rolled
+    up, and dropped with the day's ``RollupDay`` when one of them is
+    recomputed."""
+
+    day = models.DateTimeField(_("day"))
+    kind = models.CharField(_("kind"), max_length=16)
+    staff_id = models.BigIntegerField(_("staff member"), null=True)
+    team_id = models.BigIntegerField(_("team"), null=True)
+    department_id = models.BigIntegerField(_("department"), null=True)
+    num = models.PositiveIntegerField(_("numerator"))
+    den = models.PositiveIntegerField(_("denominator"))
+    missed = models.PositiveIntegerField(_("missed"))
+
+    class Meta:
+        verbose_name = _("SLA daily rollup")
+        verbose_name_plural = _("SLA daily rollups")
+        indexes = [models.Index(fields=["day"], name="kpi_sladay_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.kind}"
+
+
+class MeasureDay(models.Model):
+    """``MeasureHour``'s rows summed over a whole local day (``day``: its
+    start), kept like ``SlaDay``."""
+
+    source = models.CharField(_("source"), max_length=40)
+    day = models.DateTimeField(_("day"))
+    code = models.CharField(_("indicator"), max_length=40)
+    staff_id = models.BigIntegerField(_("staff member"), null=True)
+    team_id = models.BigIntegerField(_("team"), null=True)
+    department_id = models.BigIntegerField(_("department"), null=True)
+    num = models.BigIntegerField(_("numerator"))
+    den = models.BigIntegerField(_("denominator"))
+    neg = models.BigIntegerField(_("detractors"))
+
+    class Meta:
+        verbose_name = _("KPI daily rollup")
+        verbose_name_plural = _("KPI daily rollups")
+        indexes = [
+            models.Index(fields=["source", "day"], name="kpi_measureday_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.source} {self.day} {self.code}"
+
+
+class RollupDay(models.Model):
+    """A local day [start, end) whose hours of ``source`` are also summed in
+    its daily rollup (``SlaDay`` / ``MeasureDay``). The bounds are instants,
+    so a reading uses a day only when it lies wholly in the period, whatever
+    the time zone was when it was summed."""
+
+    source = models.CharField(_("source"), max_length=40)
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+
+    class Meta:
+        verbose_name = _("rolled-up day")
+        verbose_name_plural = _("rolled-up days")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "start"], name="kpi_rollupday_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source} {self.start}"
+
+
 class RollupChange(models.Model):
     """Written by database triggers (migration ``0018_measure_rollups``) in
     the transaction of every write that can change a ``MeasureHour`` day of

@@ -39,6 +39,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -53,7 +54,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import TruncHour
+from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
 from complaints.models import Complaint
@@ -70,7 +71,16 @@ from kpi.measures import (
     Source,
     Window,
 )
-from kpi.models import MeasureHour, RollupChange, RollupHour, SlaChange, SlaHour
+from kpi.models import (
+    MeasureDay,
+    MeasureHour,
+    RollupChange,
+    RollupDay,
+    RollupHour,
+    SlaChange,
+    SlaDay,
+    SlaHour,
+)
 from kpi.services.aggregates import insert_rows, measure_aggregates
 from kpi.services.dashboard import FOLDS
 
@@ -109,6 +119,47 @@ def _runs(hours: list[datetime]) -> list[tuple[datetime, datetime]]:
     return runs
 
 
+def _local_days(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The whole local days (current time zone) inside [start, end), as
+    [start, end) instants."""
+    tz = timezone.get_current_timezone()
+    day = timezone.localtime(start, tz).date()
+    days = []
+    while True:
+        first = timezone.make_aware(datetime.combine(day, dtime.min), tz)
+        day += timedelta(days=1)
+        last = timezone.make_aware(datetime.combine(day, dtime.min), tz)
+        if last > end:
+            return days
+        if first >= start:
+            days.append((first, last))
+
+
+def _merged(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Sorted spans with the adjacent ones joined."""
+    runs: list[tuple[datetime, datetime]] = []
+    for first, last in sorted(spans):
+        if runs and runs[-1][1] == first:
+            runs[-1] = (runs[-1][0], last)
+        else:
+            runs.append((first, last))
+    return runs
+
+
+def _without(
+    first: datetime, end: datetime, runs: list[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """[first, end) less the sorted, disjoint ``runs`` inside it."""
+    rest, at = [], first
+    for low, high in runs:
+        if low > at:
+            rest.append((at, low))
+        at = max(at, high)
+    if at < end:
+        rest.append((at, end))
+    return rest
+
+
 def _batches(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
     batch: list[tuple] = []
     for row in rows:
@@ -126,6 +177,7 @@ class RefreshSummary:
     stale: int = 0  # of which rolled-up hours made stale by a change
     rows: int = 0  # rollup rows written
     marks: int = 0  # change marks consumed
+    days: int = 0  # local days summed into the daily rollup
     seconds: float = 0.0
     # The hours before this are rolled up (read them from the rollup); those
     # from it on are read live.
@@ -136,6 +188,7 @@ class RefreshSummary:
         self.stale += other.stale
         self.rows += other.rows
         self.marks += other.marks
+        self.days += other.days
         self.seconds += other.seconds
 
 
@@ -154,12 +207,82 @@ class Rollup:
     source: Source
     model: type
     columns: tuple[str, ...]
+    # The daily rollup: the hour rows of a whole local day summed by
+    # ``day_keys`` (``day_sums`` summed), in ``day_model``.
+    day_model: type
+    day_keys: tuple[str, ...]
+    day_sums: tuple[str, ...]
 
     def serves(self, codes: set[str]) -> bool:
         raise NotImplementedError
 
     def table(self) -> QuerySet:
         return self.model.objects.all()
+
+    def day_table(self) -> QuerySet:
+        return self.day_model.objects.all()
+
+    def days(self) -> QuerySet:
+        """The local days summed into the daily rollup."""
+        return RollupDay.objects.filter(source=self.source.code)
+
+    def drop_days(self, first: datetime, last: datetime | None) -> list[tuple]:
+        """Forget the summed days that overlap [first, last) (their hours are
+        about to change); return their spans."""
+        days = self.days().filter(end__gt=first)
+        if last is not None:
+            days = days.filter(start__lt=last)
+        spans = list(days.values_list("start", "end"))
+        if spans:
+            starts = [start for start, _ in spans]
+            for n in range(0, len(starts), CHUNK):
+                self.day_table().filter(day__in=starts[n : n + CHUNK]).delete()
+            days.delete()
+        return spans
+
+    def compact(self, spans: list[tuple[datetime, datetime]]) -> int:
+        """Sum the hour rows of the local days ``spans`` (each wholly rolled
+        up) not summed yet into the daily rollup; return how many. A year of
+        days is counted first (an index-only scan): on most computations
+        every day is summed already."""
+        if not spans:
+            return 0
+        spans = sorted(set(spans))
+        have = self.days().filter(start__gte=spans[0][0], start__lt=spans[-1][1])
+        if len(_merged(spans)) == 1 and have.count() >= len(spans):
+            return 0
+        existing = set(have.values_list("start", flat=True))
+        missing = [span for span in spans if span[0] not in existing]
+        tz = timezone.get_current_timezone()
+        sums = {f"s_{name}": Sum(name) for name in self.day_sums}
+        for first, last in _merged(missing):
+            rows = (
+                self.table()
+                .filter(hour__gte=first, hour__lt=last)
+                .order_by()
+                .values(*self.day_keys, r_day=TruncDay("hour", tzinfo=tz))
+                .annotate(**sums)
+            )
+            out = (
+                (
+                    row["r_day"],
+                    *(row[name] for name in self.day_keys),
+                    *(row[name] for name in sums),
+                )
+                for row in rows.iterator(chunk_size=CHUNK)
+            )
+            for batch in _batches(out, CHUNK):
+                insert_rows(
+                    self.day_model, ("day", *self.day_keys, *self.day_sums), batch
+                )
+        RollupDay.objects.bulk_create(
+            [
+                RollupDay(source=self.source.code, start=first, end=last)
+                for first, last in missing
+            ],
+            batch_size=2000,
+        )
+        return len(missing)
 
     def marks(self) -> QuerySet:
         raise NotImplementedError
@@ -265,7 +388,9 @@ class Rollup:
                 have = set(done.values_list("hour", flat=True))
                 wanted = set(_hours(start, through)) - have
             todo = sorted(stale | wanted)
+            dropped: list[tuple] = []
             for first, last in _runs(todo):
+                dropped += self.drop_days(first, last)
                 self.table().filter(hour__gte=first, hour__lt=last).delete()
                 # Streamed: a year from empty is ~400,000 rows at a million
                 # complaints; memory stays at one batch of them.
@@ -283,6 +408,12 @@ class Rollup:
             ids = [pk for pk, _ in marks]
             for n in range(0, len(ids), CHUNK):
                 self.marks().filter(pk__in=ids[n : n + CHUNK]).delete()
+            # The whole days now rolled up: those of the hours asked for, and
+            # those whose sums a recompute dropped (wherever they lie).
+            summary.days = self.compact(
+                _local_days(start, through)
+                + [(first, last) for first, last in dropped if last <= cut]
+            )
         summary.hours, summary.stale = len(todo), len(stale)
         summary.marks = len(marks)
         summary.seconds = time.perf_counter() - started
@@ -299,7 +430,9 @@ class Rollup:
         end)}``) in the shape of the source's grouped rows: ``keys``
         (``g_staff`` …) and ``fold_keys`` as names, the measures' ``__num``/
         ``__den``/``__neg`` (and the fold's aggregates) summed, and
-        ``g_period`` (the period of the row)."""
+        ``g_period`` (the period of the row). The summed days that lie wholly
+        in a period are read from the daily rollup, its other hours from the
+        hourly one; a group may come back from both (the caller sums)."""
         if not ranges:
             return []
         names = {
@@ -314,26 +447,47 @@ class Rollup:
         values.update(extra)
         low = min(first for first, _ in ranges.values())
         high = max(end for _, end in ranges.values())
-        only = next(iter(ranges)) if len(ranges) == 1 else None
-        if only is None:
+        summed = sorted(
+            self.days()
+            .filter(start__gte=low, end__lte=high)
+            .values_list("start", "end")
+        )
+        hours: list[tuple[int, datetime, datetime]] = []
+        days: list[tuple[int, datetime, datetime]] = []
+        for pid, (first, end) in ranges.items():
+            runs = _merged([(a, b) for a, b in summed if a >= first and b <= end])
+            days += [(pid, a, b) for a, b in runs]
+            hours += [(pid, a, b) for a, b in _without(first, end, runs)]
+        rows = self._read(self.table(), "hour", hours, values, sums)
+        rows += self._read(self.day_table(), "day", days, values, sums)
+        return self.finish(rows, keys)
+
+    @staticmethod
+    def _read(table, field: str, parts, values: dict, sums: dict) -> list[dict]:
+        """The grouped sums of ``table``'s rows whose ``field`` lies in one of
+        ``parts`` ((period, start, end)), each placed in its period."""
+        if not parts:
+            return []
+        spans = [
+            (pid, Q(**{f"{field}__gte": first, f"{field}__lt": end}))
+            for pid, first, end in parts
+        ]
+        where = Q()
+        for _, span in spans:
+            where |= span
+        values = dict(values)
+        periods = {pid for pid, _ in spans}
+        if len(periods) > 1:
             values["g_period"] = Case(
-                *[
-                    When(Q(hour__gte=first, hour__lt=end), then=Value(pid))
-                    for pid, (first, end) in ranges.items()
-                ],
+                *[When(span, then=Value(pid)) for pid, span in spans],
                 output_field=IntegerField(),
             )
-        rows = list(
-            self.table()
-            .filter(hour__gte=low, hour__lt=high)
-            .order_by()
-            .values(**values)
-            .annotate(**sums)
-        )
-        if only is not None:
+        rows = list(table.filter(where).order_by().values(**values).annotate(**sums))
+        if len(periods) == 1:
+            only = next(iter(periods))
             for row in rows:
                 row["g_period"] = only
-        return self.finish(rows, keys)
+        return rows
 
 
 class SlaRollup(Rollup):
@@ -354,6 +508,9 @@ class SlaRollup(Rollup):
         "missed",
     )
     NUM, DEN, MISSED = f"{measure}__num", f"{measure}__den", "f_missed"
+    day_model = SlaDay
+    day_keys = ("kind", "staff_id", "team_id", "department_id")
+    day_sums = ("num", "den", "missed")
 
     def serves(self, codes: set[str]) -> bool:
         on_source = {m.code for m in MEASURES.values() if m.source is self.source}
@@ -404,6 +561,9 @@ class MeasureRollup(Rollup):
         "den",
         "neg",
     )
+    day_model = MeasureDay
+    day_keys = ("source", "code", "staff_id", "team_id", "department_id")
+    day_sums = ("num", "den", "neg")
 
     def __init__(self, source: Source):
         self.source = source
@@ -417,6 +577,9 @@ class MeasureRollup(Rollup):
 
     def table(self) -> QuerySet:
         return MeasureHour.objects.filter(source=self.source.code)
+
+    def day_table(self) -> QuerySet:
+        return MeasureDay.objects.filter(source=self.source.code)
 
     def marks(self) -> QuerySet:
         return RollupChange.objects.filter(source=self.source.code)
@@ -462,9 +625,10 @@ class MeasureRollup(Rollup):
                 out = merged[key] = {name: row[name] for name in keys}
                 out["g_period"] = row["g_period"]
             code = row["r_code"]
-            out[f"{code}__num"] = row["r_num"]
-            out[f"{code}__den"] = row["r_den"]
-            out[f"{code}__neg"] = row["r_neg"]
+            # summed: a group may come from the hourly and the daily rollup
+            for part in ("num", "den", "neg"):
+                name = f"{code}__{part}"
+                out[name] = out.get(name, 0) + row[f"r_{part}"]
         return list(merged.values())
 
 
@@ -497,6 +661,7 @@ class SettlingRollup(MeasureRollup):
         return now
 
     def unroll(self, cut: datetime) -> None:
+        self.drop_days(cut, None)
         hours = RollupHour.objects.filter(source=self.source.code, hour__gte=cut)
         if hours.exists():
             self.table().filter(hour__gte=cut).delete()

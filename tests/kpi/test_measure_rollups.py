@@ -25,7 +25,15 @@ from kpi.measures import (
     REVISITS_DUE,
     SURVEYS_ANSWERED,
 )
-from kpi.models import KpiPeriod, KpiResult, MeasureHour, RollupChange, RollupHour
+from kpi.models import (
+    KpiPeriod,
+    KpiResult,
+    MeasureDay,
+    MeasureHour,
+    RollupChange,
+    RollupDay,
+    RollupHour,
+)
 from kpi.periods import period_for
 from kpi.services import kpi_compute_period, kpi_compute_periods, rollups
 from tests.factories import CustomerFactory
@@ -561,9 +569,15 @@ def test_a_complaint_whose_response_is_due_again_is_read_live_until_due(org, wor
     )
     rolled, live = _rolled_and_live(periods)
     assert rolled == live
-    # no rolled-up hour from that complaint's on
+    # no rolled-up hour from that complaint's on, no summed day from its day on
     assert not received.filter(hour__gte=local(2026, 11, 20, 9)).exists()
     assert received.filter(hour=local(2026, 11, 20, 8)).exists()
+    days = RollupDay.objects.filter(source=COMPLAINTS_RECEIVED.code)
+    assert days.filter(start=local(2026, 11, 19)).exists()
+    assert not days.filter(end__gt=local(2026, 11, 20)).exists()
+    assert not MeasureDay.objects.filter(
+        source=COMPLAINTS_RECEIVED.code, day__gte=local(2026, 11, 20)
+    ).exists()
     response = (periods[0].pk, "response_sla_rate", "staff", org.agent_a.pk)
     # past the new due time: a miss, rolled up again
     later = NOW + timedelta(hours=3)
@@ -571,3 +585,6 @@ def test_a_complaint_whose_response_is_due_again_is_read_live_until_due(org, wor
     assert rolled_later == live_later
     assert received.filter(hour=local(2026, 11, 20, 9)).exists()
     assert rolled_later[response][3] == rolled[response][3] + 1
+    # and its days are summed again, up to the last whole one
+    assert days.filter(start=local(2026, 12, 4), end=local(2026, 12, 5)).exists()
+    assert days.count() == 34

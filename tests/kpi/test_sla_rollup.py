@@ -17,8 +17,10 @@ from kpi.models import (
     DashboardSnapshot,
     KpiPeriod,
     KpiResult,
+    RollupDay,
     RollupHour,
     SlaChange,
+    SlaDay,
     SlaHour,
 )
 from kpi.periods import period_for
@@ -314,3 +316,42 @@ def test_a_rollup_written_in_small_batches_equals_the_live_reading(
     assert SlaHour.objects.count() > 2 * 2  # more than two batches were written
     summary = rollups.refresh(start=local(2026, 11, 1, 0), end=NOW, now=NOW)
     assert summary.rows == 0 and summary.hours == 0  # nothing left to roll up
+
+
+def test_whole_local_days_are_summed_and_read_from_the_daily_rollup(org, world):
+    """Each local day whose hours are all rolled up is also summed
+    (``SlaDay``): a period reads its whole days from there and only its other
+    hours (today's) from the hourly rows."""
+    from django.db.models import Sum
+
+    periods = [month(2026, 11), month(2026, 12)]
+    kpi_compute_periods(actor=None, periods=periods, now=NOW)
+    days = RollupDay.objects.filter(source=rollups.SLA.source.code)
+    # 1 November to 4 December; today (5 December) has not ended
+    assert days.count() == 34
+    assert days.filter(start=local(2026, 11, 1), end=local(2026, 11, 2)).exists()
+    assert days.filter(start=local(2026, 12, 4), end=local(2026, 12, 5)).exists()
+
+    def totals(rows):
+        return {
+            kind: (den, missed)
+            for kind, den, missed in rows.values_list("kind").annotate(
+                Sum("den"), Sum("missed")
+            )
+        }
+
+    before_today = SlaHour.objects.filter(hour__lt=local(2026, 12, 5))
+    assert totals(SlaDay.objects.all()) == totals(before_today)
+    assert 0 < SlaDay.objects.count() <= before_today.count()
+    with CaptureQueriesContext(connection) as ctx:
+        kpi_compute_periods(actor=None, periods=periods, now=NOW)
+    reads = [q["sql"] for q in ctx.captured_queries if "GROUP BY" in q["sql"]]
+    assert len([q for q in reads if "kpi_sladay" in q]) == 1
+    assert len([q for q in reads if "kpi_slahour" in q]) == 1  # today's hours
+    # a change to a summed day drops its sums; the next refresh sums it again
+    SlaTarget.objects.filter(complaint=world[0]).update(met_at=None)
+    summary = rollups.SLA.refresh(start=NOW, end=NOW, now=NOW)
+    assert summary.days >= 1 and days.count() == 34
+    assert totals(SlaDay.objects.all()) == totals(
+        SlaHour.objects.filter(hour__lt=local(2026, 12, 5))
+    )
