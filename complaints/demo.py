@@ -465,6 +465,11 @@ def _seed_complaints(ctx) -> None:
         # The agents' open counts from the complaints.
         agent_load_recount()
         _analyze()
+        if bulk_count >= PARALLEL_FROM:
+            # Work a later app can start now, alongside the rest of this one
+            # (the KPI rollups: ``kpi.demo.prebuild_rollups``).
+            for hook in ctx.shared.get("after_complaints_bulk", ()):
+                hook(ctx)
     service_plans = list(plans)
     org.customers = Customer.objects.in_bulk({p.customer_id for p in service_plans})
     made = 0

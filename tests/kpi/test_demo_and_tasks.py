@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -235,3 +236,59 @@ def test_seed_demo_inspections_are_capped_per_staff_and_month_and_batched(
     assert per_month and max(row["n"] for row in per_month) <= 2
     for inspection in inspections.prefetch_related("scores", "checklist__items"):
         assert inspection.scores.count() == inspection.checklist.items.count() > 0
+
+
+def test_seed_demo_asks_the_complaints_demo_to_start_the_kpi_rollups(monkeypatch):
+    """``kpi.demo.prepare`` registers the early rollup build as a hook of the
+    complaints demo, which calls it after a large bulk load."""
+    from complaints import demo as complaints_demo
+    from kpi import demo as kpi_demo
+
+    calls = []
+    monkeypatch.setattr(kpi_demo, "prebuild_rollups", lambda ctx: calls.append(ctx))
+    monkeypatch.setattr(complaints_demo, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(complaints_demo, "SERVICE_LIMIT", 0)  # all in the bulk
+    out = StringIO()
+    call_command(
+        "seed_demo", stdout=out, customers=20, complaints=40, skip=["training"]
+    )
+    assert len(calls) == 1  # once, after the bulk, before the complaints' end
+    assert calls[0].shared["after_complaints_bulk"] == [kpi_demo.prebuild_rollups]
+    assert "kpi snapshots" in out.getvalue()
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="built in a thread on its own connection: PostgreSQL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_kpi_rollups_built_early_in_a_thread_are_waited_for():
+    """The early build runs ``rollups.refresh`` for the demo's periods on the
+    thread's own connection (committed); the KPI step waits for it and says
+    so; what it built is what a computation would read."""
+    import random
+
+    from crm import demo as crm_demo
+    from kpi import demo as kpi_demo
+    from kpi.models import RollupDay, RollupHour
+    from kpi.services import rollups
+
+    out = StringIO()
+    ctx = crm_demo.DemoContext(
+        seed=3, rng=random.Random(3), customers=5, complaints=0, stdout=out
+    )
+    kpi_demo.prebuild_rollups(ctx)
+    assert "kpi_prebuild" in ctx.shared
+    kpi_demo._wait_for_prebuild(ctx)
+    assert "kpi rollups built during the earlier steps" in out.getvalue()
+    assert "kpi_prebuild" not in ctx.shared
+    year_start = min(
+        kpi_demo.aware_range(p)[0] for p in kpi_demo._periods(timezone.localdate())
+    )
+    sources = set(rollups.ROLLUPS)
+    assert set(RollupHour.objects.values_list("source", flat=True)) == sources
+    assert RollupHour.objects.filter(hour=year_start).count() == len(sources)
+    assert RollupDay.objects.filter(start=year_start).count() == len(sources)
+    # nothing left for the computation to build
+    summary = rollups.refresh(start=year_start, end=timezone.now())
+    assert summary.hours <= len(sources) and summary.days <= len(sources)

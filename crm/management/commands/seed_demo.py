@@ -75,12 +75,21 @@ class Command(BaseCommand):
 
     def _seed_apps(self, ctx, options):
         apps = [a for a in APP_ORDER if a not in options["skip"]]
-        for number, app_label in enumerate(apps, start=1):
+        modules = {}
+        for app_label in apps:
             try:
-                module = importlib.import_module(f"{app_label}.demo")
+                modules[app_label] = importlib.import_module(f"{app_label}.demo")
             except ModuleNotFoundError as exc:
                 if exc.name != f"{app_label}.demo":
                     raise
+        # An app may ask an earlier one to call it back (``ctx.shared``): the
+        # KPI rollups are built while the complaints demo goes on.
+        for module in modules.values():
+            if hasattr(module, "prepare"):
+                module.prepare(ctx)
+        for number, app_label in enumerate(apps, start=1):
+            module = modules.get(app_label)
+            if module is None:
                 continue
             # Progress: which step of how many, before the (long) step runs.
             self.stdout.write(f"[{number}/{len(apps)}] {app_label} …")
