@@ -41,7 +41,7 @@ from complaints import services
 from complaints.business_time import schedule_for_policy
 from complaints.channels import ChannelError
 from complaints.demo_knowledge import seed_articles
-from complaints.demo_revisits import seed_complaint_revisits
+from complaints.demo_revisits import ConfirmationRevisits, seed_complaint_revisits
 from complaints.demo_writer import RowWriter
 from complaints.models import (
     AssignmentRule,
@@ -64,7 +64,7 @@ from complaints.services.sla import (
 )
 from complaints.services.sweep import sla_sweep
 from config.errors import DomainError
-from crm.models import Customer, PartnerOrganisation, User
+from crm.models import Customer, PartnerOrganisation, Revisit, User
 from crm.roles import Role
 
 SERVICE_LIMIT = 300
@@ -1207,8 +1207,11 @@ def _no_queries(execute, sql, params, many, context):
     raise _NoQueries(f"the bulk's build process queried the database: {sql[:200]}")
 
 
-def _produce(queue, builder: _Builder, writer: RowWriter, plans, count, first):
-    """The forked process: build and encode the chunks, put them on
+def _produce(
+    queue, builder: _Builder, writer: RowWriter, plans, count, first, revisits
+):
+    """The forked process: build and encode the chunks (with the resolved
+    complaints' confirmation revisits, ``revisits``), put them on
     ``queue`` (("chunk", (plans in it, streams)), then ("done", (counters,
     the plans after the bulk))) or ("error", traceback). It shares the
     parent's connection object and must never use it: any query raises."""
@@ -1228,11 +1231,24 @@ def _produce(queue, builder: _Builder, writer: RowWriter, plans, count, first):
                     row["id"] = pk_
                     rows.append(row)
                 targets, surveys, events = _dependants(built, ids)
+                # The resolved complaints' confirmation revisits, which
+                # ``seed_complaint_revisits`` then finds planned.
+                planned = [
+                    revisits.row(
+                        row["id"],
+                        row["customer_id"],
+                        row["assignee_id"],
+                        row["resolved_at"],
+                    )
+                    for row in rows
+                    if row["resolved_at"] is not None
+                ]
                 streams = [
                     ("complaint", writer.encode(Complaint, rows, with_id=True)),
                     ("target", writer.encode(SlaTarget, targets)),
                     ("survey", writer.encode(SatisfactionSurvey, surveys)),
                     ("event", writer.encode(ComplaintEvent, events)),
+                    ("revisit", writer.encode(Revisit, planned)),
                 ]
                 queue.put(("chunk", (len(chunk), streams)))
                 done += len(chunk)
@@ -1249,6 +1265,7 @@ _STREAM_MODELS = {
     "target": (SlaTarget, False),
     "survey": (SatisfactionSurvey, False),
     "event": (ComplaintEvent, False),
+    "revisit": (Revisit, False),
 }
 
 
@@ -1271,11 +1288,12 @@ def _bulk_forked_in_transaction(ctx, builder, writer, plans, count: int):
             "IN SHARE ROW EXCLUSIVE MODE"
         )
     first = writer.reserve_range(Complaint, count)
+    revisits = ConfirmationRevisits(ctx, builder.now)
     context = multiprocessing.get_context("fork")
     queue = context.Queue(maxsize=2)
     child = context.Process(
         target=_produce,
-        args=(queue, builder, writer, plans, count, first),
+        args=(queue, builder, writer, plans, count, first, revisits),
         daemon=True,
     )
     done = 0

@@ -22,41 +22,29 @@ from crm.demo import REVISIT_FEEDBACK, record_done
 from crm.models import Revisit, RevisitRule
 
 
-def seed_complaint_revisits(ctx) -> None:
-    """Confirmation revisits of the demo's resolved complaints (call after the
-    complaints demo). Same key as ``revisit_plan_for_resolved_complaint``, so the
-    service and this seed never plan one twice; most are done within 24 h."""
-    rng = random.Random(ctx.seed + 7)
-    rule = RevisitRule.objects.filter(trigger="complaint_resolved").first()
-    hours = rule.offset_hours if rule else 24
-    now = timezone.now()
-    writer = RowWriter()
-    batch = []
-    # Those without their confirmation revisit yet (the services planned the
-    # service path's; a second run finds none): the rows can be COPYed.
-    planned = Revisit.objects.filter(
-        key=Concat(
-            Value("complaint:"),
-            Cast(OuterRef("pk"), CharField()),
-            Value(":confirmation"),
+class ConfirmationRevisits:
+    """Builds the confirmation revisit row (attnames) of a resolved complaint,
+    as the resolve follow-up would have planned it and the staff recorded it
+    (most done within 24 h). Also used by the bulk's build process
+    (``complaints.demo._produce``), which writes them with their complaints."""
+
+    def __init__(self, ctx, now):
+        self.rng = random.Random(ctx.seed + 7)
+        rule = RevisitRule.objects.filter(trigger="complaint_resolved").first()
+        self.hours = rule.offset_hours if rule else 24
+        self.now = now
+        self.base = _base(now)
+        self.base.update(
+            purpose=Revisit.Purpose.CONFIRMATION,
+            method=Revisit.Method.PHONE,
+            rule_id=rule.pk if rule else None,
         )
-    )
-    rows = (
-        Complaint.objects.filter(resolved_at__isnull=False)
-        .exclude(Exists(planned))
-        .order_by("pk")
-        .values_list("pk", "customer_id", "assignee_id", "resolved_at")
-    )
-    base = _base(now)
-    base.update(
-        purpose=Revisit.Purpose.CONFIRMATION,
-        method=Revisit.Method.PHONE,
-        rule_id=rule.pk if rule else None,
-    )
-    for pk, customer_id, assignee_id, resolved_at in rows.iterator(chunk_size=5000):
+
+    def row(self, pk, customer_id, assignee_id, resolved_at) -> dict:
+        rng, hours, now = self.rng, self.hours, self.now
         due = resolved_at + timedelta(hours=hours)
         # A dict, not a model instance: ~900,000 of them at a million complaints.
-        revisit = _Row(base)
+        revisit = _Row(self.base)
         revisit.update(
             key=f"complaint:{pk}:confirmation",
             customer_id=customer_id,
@@ -89,7 +77,33 @@ def seed_complaint_revisits(ctx) -> None:
                 )
             else:
                 revisit["status"] = Revisit.Status.MISSED
-        batch.append(revisit)
+        return revisit
+
+
+def seed_complaint_revisits(ctx, now=None) -> None:
+    """Confirmation revisits of the demo's resolved complaints (call after the
+    complaints demo). Same key as ``revisit_plan_for_resolved_complaint``, so the
+    service and this seed never plan one twice (nor those the bulk wrote)."""
+    revisits = ConfirmationRevisits(ctx, now or timezone.now())
+    writer = RowWriter()
+    batch = []
+    # Those without their confirmation revisit yet (the services planned the
+    # service path's; a second run finds none): the rows can be COPYed.
+    planned = Revisit.objects.filter(
+        key=Concat(
+            Value("complaint:"),
+            Cast(OuterRef("pk"), CharField()),
+            Value(":confirmation"),
+        )
+    )
+    rows = (
+        Complaint.objects.filter(resolved_at__isnull=False)
+        .exclude(Exists(planned))
+        .order_by("pk")
+        .values_list("pk", "customer_id", "assignee_id", "resolved_at")
+    )
+    for values in rows.iterator(chunk_size=5000):
+        batch.append(revisits.row(*values))
         if len(batch) >= 5000:
             _write(writer, batch)
             batch = []

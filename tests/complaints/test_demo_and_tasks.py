@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db.models import Count, F
+from django.db.models import Count, F, QuerySet
 
 from complaints import demo
 from complaints.models import (
@@ -19,6 +19,7 @@ from complaints.models import (
     SlaTarget,
 )
 from crm import demo as crm_demo
+from crm.models import Revisit
 
 pytestmark = pytest.mark.django_db
 
@@ -283,16 +284,14 @@ def _bulk_dump() -> dict:
     from complaints.models import ReferenceCounter
 
     def rows(model, key, *exclude):
+        queryset = model if isinstance(model, QuerySet) else model.objects.all()
         fields = [
             f.attname
-            for f in model._meta.concrete_fields
+            for f in queryset.model._meta.concrete_fields
             if not f.primary_key and f.attname not in exclude
         ]
         return sorted(
-            (
-                tuple(str(v) for v in row)
-                for row in model.objects.values_list(key, *fields)
-            ),
+            tuple(str(v) for v in row) for row in queryset.values_list(key, *fields)
         )
 
     return {
@@ -300,6 +299,12 @@ def _bulk_dump() -> dict:
         "targets": rows(SlaTarget, "complaint__reference", "complaint_id"),
         "surveys": rows(SatisfactionSurvey, "complaint__reference", "complaint_id"),
         "events": rows(ComplaintEvent, "complaint__reference", "complaint_id"),
+        "revisits": rows(
+            Revisit.objects.filter(key__startswith="complaint:"),
+            "complaint__reference",
+            "complaint_id",
+            "key",  # holds the complaint's id: checked below
+        ),
         "counters": sorted(ReferenceCounter.objects.values_list("day", "last_value")),
     }
 
@@ -310,12 +315,15 @@ def _bulk_dump() -> dict:
 )
 def test_bulk_built_in_a_forked_process_writes_the_same_rows(ctx):
     """The million-complaint path (``PARALLEL_FROM``): built and encoded in a
-    forked process, sent by this one. Same plans, same moment: the same rows
-    as the in-process path, and the plans after the bulk are handed back."""
+    forked process, sent by this one, with the resolved complaints'
+    confirmation revisits. Same plans, same moment: the same rows as the
+    in-process path followed by the revisits step, and the plans after the
+    bulk are handed back."""
     from datetime import timedelta
 
     from django.utils import timezone
 
+    from complaints.demo_revisits import seed_complaint_revisits
     from complaints.models import ReferenceCounter
     from crm.models import Customer
 
@@ -327,11 +335,21 @@ def test_bulk_built_in_a_forked_process_writes_the_same_rows(ctx):
     for parallel in (False, True):
         plans = demo.make_plans(ctx, customers, now)
         rest = demo._bulk(ctx, org, plans, 70, now, parallel=parallel)
-        results[parallel] = (_bulk_dump(), [p.received_at for p in rest])
+        written = Revisit.objects.filter(key__startswith="complaint:").count()
+        seed_complaint_revisits(ctx, now=now)  # plans those not written yet
+        keys = Revisit.objects.filter(key__startswith="complaint:")
+        for key, complaint_id in keys.values_list("key", "complaint_id"):
+            assert key == f"complaint:{complaint_id}:confirmation"
+        results[parallel] = (_bulk_dump(), [p.received_at for p in rest], written)
+        Revisit.objects.filter(key__startswith="complaint:").delete()
         Complaint.objects.all().delete()
         ReferenceCounter.objects.all().delete()
-    (here, rest_here), (forked, rest_forked) = results[False], results[True]
+    (here, rest_here, none), (forked, rest_forked, written) = (
+        results[False],
+        results[True],
+    )
     assert len(here["complaints"]) == 70 and len(here["events"]) > 70
+    assert none == 0 and written == len(here["revisits"]) > 0
     assert forked == here
     assert len(rest_forked) == ctx.complaints - 70 and rest_forked == rest_here
 
