@@ -407,7 +407,42 @@ class DashboardSnapshot(models.Model):
         return f"{self.period} {self.subject_type}:{self.subject_id}"
 
 
-class SlaHour(models.Model):
+class SlaCounts(models.Model):
+    """The counts of the SLA rollups (``SlaHour``, ``SlaDay``): per clock kind
+    and the complaint's assignee, team and department, the clocks counted
+    (``den``), those met by their due time (``num``) and those missed."""
+
+    kind = models.CharField(_("kind"), max_length=16)
+    staff_id = models.BigIntegerField(_("staff member"), null=True)
+    team_id = models.BigIntegerField(_("team"), null=True)
+    department_id = models.BigIntegerField(_("department"), null=True)
+    num = models.PositiveIntegerField(_("numerator"))
+    den = models.PositiveIntegerField(_("denominator"))
+    missed = models.PositiveIntegerField(_("missed"))
+
+    class Meta:
+        abstract = True
+
+
+class MeasureCounts(models.Model):
+    """The counts of the measure rollups (``MeasureHour``, ``MeasureDay``): per
+    source, indicator and the row's staff member, team and department, the
+    measure's numerator, denominator and (NPS) detractors."""
+
+    source = models.CharField(_("source"), max_length=40)
+    code = models.CharField(_("indicator"), max_length=40)
+    staff_id = models.BigIntegerField(_("staff member"), null=True)
+    team_id = models.BigIntegerField(_("team"), null=True)
+    department_id = models.BigIntegerField(_("department"), null=True)
+    num = models.BigIntegerField(_("numerator"))
+    den = models.BigIntegerField(_("denominator"))
+    neg = models.BigIntegerField(_("detractors"))
+
+    class Meta:
+        abstract = True
+
+
+class SlaHour(SlaCounts):
     """Hourly rollup of the SLA clocks that fell due (``sla_compliance_rate``'s
     rows, ``kpi.measures.SLA_TARGETS_DUE``): per hour of the due time (UTC
     hour start), clock kind and the complaint's assignee, team and department,
@@ -421,13 +456,6 @@ class SlaHour(models.Model):
     """
 
     hour = models.DateTimeField(_("hour"))
-    kind = models.CharField(_("kind"), max_length=16)
-    staff_id = models.BigIntegerField(_("staff member"), null=True)
-    team_id = models.BigIntegerField(_("team"), null=True)
-    department_id = models.BigIntegerField(_("department"), null=True)
-    num = models.PositiveIntegerField(_("numerator"))
-    den = models.PositiveIntegerField(_("denominator"))
-    missed = models.PositiveIntegerField(_("missed"))
 
     class Meta:
         verbose_name = _("SLA hourly rollup")
@@ -438,7 +466,7 @@ class SlaHour(models.Model):
         return f"{self.hour} {self.kind}"
 
 
-class MeasureHour(models.Model):
+class MeasureHour(MeasureCounts):
     """Hourly rollup of a KPI source whose figures depend on its rows alone
     (``kpi.services.rollups.MEASURE_ROLLUPS``: complaints first resolved,
     surveys answered, attitude complaints, revisits due): per hour of
@@ -451,15 +479,7 @@ class MeasureHour(models.Model):
     per measure of its source, zeros included (a staff member with rows but no
     sample still gets a result, as when read live)."""
 
-    source = models.CharField(_("source"), max_length=40)
     hour = models.DateTimeField(_("hour"))
-    code = models.CharField(_("indicator"), max_length=40)
-    staff_id = models.BigIntegerField(_("staff member"), null=True)
-    team_id = models.BigIntegerField(_("team"), null=True)
-    department_id = models.BigIntegerField(_("department"), null=True)
-    num = models.BigIntegerField(_("numerator"))
-    den = models.BigIntegerField(_("denominator"))
-    neg = models.BigIntegerField(_("detractors"))
 
     class Meta:
         verbose_name = _("KPI hourly rollup")
@@ -472,7 +492,7 @@ class MeasureHour(models.Model):
         return f"{self.source} {self.hour} {self.code}"
 
 
-class SlaDay(models.Model):
+class SlaDay(SlaCounts):
     """``SlaHour``'s rows summed over a whole local day (``day``: its start):
     a year reads 365 days of these instead of 8,760 hours. Derived from the
     hour rows by ``kpi.services.rollups`` once every hour of the day is rolled
@@ -480,13 +500,6 @@ class SlaDay(models.Model):
     recomputed."""
 
     day = models.DateTimeField(_("day"))
-    kind = models.CharField(_("kind"), max_length=16)
-    staff_id = models.BigIntegerField(_("staff member"), null=True)
-    team_id = models.BigIntegerField(_("team"), null=True)
-    department_id = models.BigIntegerField(_("department"), null=True)
-    num = models.PositiveIntegerField(_("numerator"))
-    den = models.PositiveIntegerField(_("denominator"))
-    missed = models.PositiveIntegerField(_("missed"))
 
     class Meta:
         verbose_name = _("SLA daily rollup")
@@ -497,19 +510,11 @@ class SlaDay(models.Model):
         return f"{self.day} {self.kind}"
 
 
-class MeasureDay(models.Model):
+class MeasureDay(MeasureCounts):
     """``MeasureHour``'s rows summed over a whole local day (``day``: its
     start), kept like ``SlaDay``."""
 
-    source = models.CharField(_("source"), max_length=40)
     day = models.DateTimeField(_("day"))
-    code = models.CharField(_("indicator"), max_length=40)
-    staff_id = models.BigIntegerField(_("staff member"), null=True)
-    team_id = models.BigIntegerField(_("team"), null=True)
-    department_id = models.BigIntegerField(_("department"), null=True)
-    num = models.BigIntegerField(_("numerator"))
-    den = models.BigIntegerField(_("denominator"))
-    neg = models.BigIntegerField(_("detractors"))
 
     class Meta:
         verbose_name = _("KPI daily rollup")
