@@ -124,9 +124,9 @@ def _changed_sqlite(columns, rejected: bool) -> str:
     return " OR ".join(tests)
 
 
-def _pg_forward() -> list[str]:
+def _pg_forward(rows=ROWS, parents=PARENTS) -> list[str]:
     sql = []
-    for source, table, column, columns, rejected in ROWS:
+    for source, table, column, columns, rejected in rows:
         day = f"({column} AT TIME ZONE 'UTC')::date"
         watched = ", ".join(columns + (("status",) if rejected else ()))
         sql += [
@@ -164,7 +164,7 @@ def _pg_forward() -> list[str]:
             FOR EACH ROW WHEN ({_changed_pg(columns, rejected)})
             EXECUTE FUNCTION {_name(source, "row")}()""",
         ]
-    for source, parent, child, fk, column, columns in PARENTS:
+    for source, parent, child, fk, column, columns in parents:
         sql += [
             f"""CREATE FUNCTION {_name(source, parent)}() RETURNS trigger
             LANGUAGE plpgsql AS $$
@@ -182,14 +182,14 @@ def _pg_forward() -> list[str]:
     return sql
 
 
-def _pg_backward() -> list[str]:
+def _pg_backward(rows=ROWS, parents=PARENTS) -> list[str]:
     sql = []
-    for source, parent, _child, _fk, _column, _columns in PARENTS:
+    for source, parent, _child, _fk, _column, _columns in parents:
         sql += [
             f"DROP TRIGGER IF EXISTS {_name(source, parent + '_update')} ON {parent}",
             f"DROP FUNCTION IF EXISTS {_name(source, parent)}()",
         ]
-    for source, table, *_ in ROWS:
+    for source, table, *_ in rows:
         sql += [
             f"DROP TRIGGER IF EXISTS {_name(source, what)} ON {table}"
             for what in ("insert", "delete", "update")
@@ -201,9 +201,9 @@ def _pg_backward() -> list[str]:
     return sql
 
 
-def _sqlite_forward() -> list[str]:
+def _sqlite_forward(rows=ROWS, parents=PARENTS) -> list[str]:
     sql = []
-    for source, table, column, columns, rejected in ROWS:
+    for source, table, column, columns, rejected in rows:
         watched = ", ".join(columns + (("status",) if rejected else ()))
         for what, row in (("insert", "NEW"), ("delete", "OLD")):
             sql.append(
@@ -226,7 +226,7 @@ def _sqlite_forward() -> list[str]:
                 ) WHERE day IS NOT NULL;
             END"""
         )
-    for source, parent, child, fk, column, columns in PARENTS:
+    for source, parent, child, fk, column, columns in parents:
         sql.append(
             f"""CREATE TRIGGER {_name(source, parent + "_update")}
             AFTER UPDATE OF {", ".join(columns)} ON {parent}
@@ -240,9 +240,9 @@ def _sqlite_forward() -> list[str]:
     return sql
 
 
-def _sqlite_backward() -> list[str]:
-    names = [_name(source, parent + "_update") for source, parent, *_ in PARENTS]
-    for source, *_ in ROWS:
+def _sqlite_backward(rows=ROWS, parents=PARENTS) -> list[str]:
+    names = [_name(source, parent + "_update") for source, parent, *_ in parents]
+    for source, *_ in rows:
         names += [_name(source, what) for what in ("insert", "delete", "update")]
     return [f"DROP TRIGGER IF EXISTS {name}" for name in names]
 

@@ -1,6 +1,6 @@
 """The hourly rollups of the sources whose figures depend on their rows alone
 (kpi.MeasureHour: complaints first resolved, surveys answered, attitude
-complaints attributed, revisits due, and the complaints received once their
+complaints attributed, revisits due and done, and the complaints received once their
 clocks have settled): a period reads
 the rolled-up hours that ended and the current hour live, with results
 identical to reading every row (``KPI_ROLLUPS = False``), before and after any
@@ -22,6 +22,7 @@ from kpi.measures import (
     COMPLAINTS_RECEIVED,
     COMPLAINTS_RESOLVED,
     MEASURES,
+    REVISITS_DONE,
     REVISITS_DUE,
     SURVEYS_ANSWERED,
 )
@@ -52,6 +53,7 @@ SOURCES = (
     SURVEYS_ANSWERED,
     COMPLAINTS_ATTRIBUTED,
     REVISITS_DUE,
+    REVISITS_DONE,
 )
 CODES = {m.code for m in MEASURES.values() if m.source in SOURCES}
 
@@ -225,7 +227,7 @@ def test_rolled_up_figures_equal_the_live_reading(org, world):
                 COMPLAINTS_ATTRIBUTED,
             },
         ),
-        (org.relations_specialist_a, {REVISITS_DUE}),
+        (org.relations_specialist_a, {REVISITS_DUE, REVISITS_DONE}),
     ):
         held = {
             (row.source, row.code)
@@ -363,6 +365,44 @@ def _revisit_deleted(org, stories):
     Revisit.objects.filter(due_at=local(2026, 11, 11, 10)).delete()
 
 
+def _revisit_score_changed(org, stories):
+    Revisit.objects.filter(due_at=local(2026, 11, 10, 10)).update(satisfaction_score=1)
+
+
+def _revisit_not_reached(org, stories):
+    Revisit.objects.filter(due_at=local(2026, 12, 2, 10)).update(
+        outcome=Revisit.Outcome.NOT_REACHED
+    )
+
+
+def _revisit_raised_a_complaint(org, stories):
+    Revisit.objects.filter(due_at=local(2026, 11, 11, 10)).update(
+        follow_up_complaint=stories[0]
+    )
+
+
+def _revisit_done_moved(org, stories):
+    """Done on another day: the row leaves November for December."""
+    revisit = Revisit.objects.get(due_at=local(2026, 11, 11, 10))
+    revisit.done_at = local(2026, 12, 1, 10)
+    revisit.save(update_fields=["done_at"])
+
+
+def _revisit_completed_through_the_service(org, stories):
+    revisit = Revisit.objects.get(due_at=local(2026, 11, 12, 10))
+    revisit_complete(
+        actor=org.relations_specialist_a,
+        revisit=revisit,
+        outcome="reached",
+        satisfaction_score=1,
+        done_at=local(2026, 11, 14, 16),
+    )
+
+
+def _revisit_given_to_someone_else(org, stories):
+    Revisit.objects.filter(due_at=local(2026, 11, 10, 10)).update(assignee=org.agent_a)
+
+
 def _new_resolved_complaint(org, stories):
     complaint_story(
         agent=org.agent_a,
@@ -402,6 +442,12 @@ def _new_resolved_complaint(org, stories):
         _revisit_uncancelled,
         _revisit_due_moved,
         _revisit_deleted,
+        _revisit_score_changed,
+        _revisit_not_reached,
+        _revisit_raised_a_complaint,
+        _revisit_done_moved,
+        _revisit_completed_through_the_service,
+        _revisit_given_to_someone_else,
     ],
 )
 def test_a_change_to_a_rolled_up_hour_is_seen(org, world, change):
@@ -427,6 +473,7 @@ def test_writes_the_rollups_do_not_read_mark_nothing(org, world):
         sla_breached=True, subject="快件延误", analysis_due_at=NOW
     )
     SatisfactionSurvey.objects.filter(complaint=complaint).update(comment="很好")
+    Revisit.objects.update(notes="已回访", feedback="满意", reminded_at=NOW)
     assert not RollupChange.objects.exists()
     # a status change counts for the complaints received only (resolution
     # rate, on hold), not for the resolved ones unless rejected
