@@ -168,6 +168,7 @@ def browser_page(live_server, request):
     """A 1366 px Chromium tab; the browser is started per test (its event loop
     exists only while the test runs, so the ORM needs DJANGO_ALLOW_ASYNC_UNSAFE
     just then)."""
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), (
@@ -187,6 +188,11 @@ def browser_page(live_server, request):
         try:
             yield page
         finally:
+            # The test ran with Playwright's loop running: the ORM's
+            # connections it opened belong to that context, which Django's
+            # own teardown (in the outer one) never sees. Close them here,
+            # or the session outlives the test and the test database.
+            connections.close_all()
             context.close()
             browser.close()
     mp.undo()
