@@ -469,7 +469,7 @@ class SlaHour(SlaCounts):
 class MeasureHour(MeasureCounts):
     """Hourly rollup of a KPI source whose figures depend on its rows alone
     (``kpi.services.rollups.MEASURE_ROLLUPS``: complaints first resolved,
-    surveys answered, attitude complaints, revisits due): per hour of
+    surveys answered, attitude complaints, revisits due and done): per hour of
     the row's date field (UTC hour start),
     indicator and the row's staff member, team and department, the measure's
     numerator, denominator and (NPS) detractors, as the computation would
@@ -551,7 +551,8 @@ class RollupDay(models.Model):
 
 
 class RollupChange(models.Model):
-    """Written by database triggers (migration ``0018_measure_rollups``) in
+    """Written by database triggers (migrations ``0018_measure_rollups``,
+    ``0020_revisits_done_rollup``) in
     the transaction of every write that can change a ``MeasureHour`` day of
     ``source``: the UTC date of the row's date field (before and after the
     change). Consumed by the next refresh, like ``SlaChange``."""
